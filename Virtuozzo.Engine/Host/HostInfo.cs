@@ -1,0 +1,33 @@
+namespace Virtuozzo.Engine.Host;
+
+/// <summary>What <c>Get-VzHost</c> shows: live totals read on each call, plus the cached capability probe.</summary>
+public sealed record HostInfo
+{
+    public string ComputerName { get; init; } = "";
+    public string Kernel { get; init; } = "";
+    public int CpuCount { get; init; }
+    public string CpuModel { get; init; } = "";
+    /// <summary>Nominal CPU frequency, used to turn MHz CPU limits into percentages.</summary>
+    public double CpuMhz { get; init; }
+    public long MemoryTotal { get; init; }
+    public long MemoryAvailable { get; init; }
+    public CgroupMode CgroupMode { get; init; }
+    public IReadOnlyList<CgroupControllerInfo> CgroupControllers { get; init; } = [];
+    public Accelerator Accelerator { get; init; }
+    public bool KvmUsable { get; init; }
+    public string? KvmReason { get; init; }
+    public bool TcgAvailable { get; init; }
+    public string? QemuVersion { get; init; }
+    public string? QemuImgVersion { get; init; }
+    public IReadOnlyList<OciRuntimeInfo> ContainerRuntimes { get; init; } = [];
+    /// <summary>The runtime containers start with: the forced one, else the first that can run here.</summary>
+    public string? ContainerRuntime { get; init; }
+    public string? CriuVersion { get; init; }
+    public bool CriuUsable { get; init; }
+    public string? CriuReason { get; init; }
+    public bool KsmAvailable { get; init; }
+    public string DataRoot { get; init; } = "";
+    public long DataRootFreeBytes { get; init; }
+    public DateTimeOffset ProbedAt { get; init; }
+    public TimeSpan ProbeAge { get; init; }
+}

@@ -1,0 +1,57 @@
+namespace Virtuozzo.Engine.Store;
+
+/// <summary>
+/// One VE's configuration, stored as <c>ve.yaml</c> in its folder. Settings every VE has live here;
+/// container-only and VM-only settings live in <see cref="Container"/> and <see cref="Vm"/>.
+/// Mutable on purpose: the store hands a fresh copy to each update, under the VE's lock.
+/// </summary>
+public sealed class VeConfig
+{
+    /// <summary>Bumped when the file's shape changes incompatibly; a newer file is refused, not misread.</summary>
+    public const int CurrentSchemaVersion = 1;
+
+    public int SchemaVersion { get; set; } = CurrentSchemaVersion;
+    public Guid Id { get; set; }
+    public string Name { get; set; } = "";
+    public VeType Type { get; set; }
+    public string? Description { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public bool OnBoot { get; set; }
+
+    public MemorySettings Memory { get; set; } = new();
+    public CpuSettings Cpu { get; set; } = new();
+
+    /// <summary>Present when <see cref="Type"/> is Container.</summary>
+    public Containers.ContainerSettings? Container { get; set; }
+
+    /// <summary>Present when <see cref="Type"/> is VirtualMachine.</summary>
+    public Qemu.VmSettings? Vm { get; set; }
+}
+
+/// <summary>Memory limits and guarantee (prlctl --memsize, --swappages, --memguarantee).</summary>
+public sealed class MemorySettings
+{
+    /// <summary>RAM in bytes: the memcg limit of a container, the RAM of a VM.</summary>
+    public long Size { get; set; }
+
+    /// <summary>Swap in bytes on top of <see cref="Size"/>.</summary>
+    public long SwapSize { get; set; }
+
+    /// <summary>Guaranteed share of <see cref="Size"/>, 0-100; null means the type's default (VM 40 %, CT 0 %).</summary>
+    public int? GuaranteePercent { get; set; }
+}
+
+/// <summary>CPU count, weight, limit and affinity (prlctl --cpus, --cpuunits, --cpulimit, --cpumask).</summary>
+public sealed class CpuSettings
+{
+    public int? Count { get; set; }
+
+    /// <summary>Relative weight 8-500000; 1000 is the default.</summary>
+    public int Units { get; set; } = 1000;
+
+    /// <summary>Percent of one CPU (100 = one full CPU); null for no limit.</summary>
+    public int? LimitPercent { get; set; }
+
+    /// <summary>Host CPUs the VE may run on, in list form ("0,2-3"); null for all.</summary>
+    public string? Mask { get; set; }
+}

@@ -1,0 +1,10 @@
+using Virtuozzo.Engine.Errors;
+
+namespace Virtuozzo.Engine.Store;
+
+/// <summary>One folder in the registry: its id, what its config says (when it reads), and how complete it is.</summary>
+public sealed record VeRecord(Guid Id, string Directory, VeConfig? Config, VeRegistrationState State, VzConfigCorruptException? Error)
+{
+    /// <summary>The VE's name, or its id when the config cannot be read.</summary>
+    public string DisplayName => Config?.Name is { Length: > 0 } n ? n : Id.ToString();
+}

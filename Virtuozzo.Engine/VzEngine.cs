@@ -1,0 +1,32 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Virtuozzo.Engine.Configuration;
+using Virtuozzo.Engine.Host;
+using Virtuozzo.Engine.Processes;
+using Virtuozzo.Engine.Store;
+
+namespace Virtuozzo.Engine;
+
+/// <summary>
+/// The composition root: one per data root, holding the services of every area. Services are created on first
+/// use, so importing the module or listing VEs never probes QEMU or runtimes it does not need.
+/// </summary>
+public sealed class VzEngine
+{
+    private readonly Lazy<HostProbe> hostProbe;
+
+    public VzEngine(VzPaths paths, ILoggerFactory? loggerFactory = null)
+    {
+        Paths = paths;
+        LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
+        Runner = new ProcessRunner(LoggerFactory.CreateLogger<ProcessRunner>());
+        Store = new VeStore(paths, LoggerFactory.CreateLogger<VeStore>());
+        hostProbe = new(() => new HostProbe(paths, Runner, LoggerFactory.CreateLogger<HostProbe>()));
+    }
+
+    public VzPaths Paths { get; }
+    public ILoggerFactory LoggerFactory { get; }
+    public ProcessRunner Runner { get; }
+    public VeStore Store { get; }
+    public HostProbe Host => hostProbe.Value;
+}

@@ -1,0 +1,56 @@
+using System.Management.Automation;
+using Virtuozzo.Engine.Errors;
+using Virtuozzo.Engine.Store;
+
+namespace Virtuozzo.Commands.Infrastructure;
+
+/// <summary>
+/// Turns -Name (with wildcards), -Id and piped objects into registry records of one VE type. A name without
+/// wildcards that matches nothing is an error (as Get-Process does); a wildcard that matches nothing is silent.
+/// </summary>
+internal static class VeSelector
+{
+    public static IEnumerable<VeRecord> Select(VeStore store, VeType type, string[]? names, Guid[]? ids, Action<Exception, object> onMissing)
+    {
+        // Records whose config does not read (half-created, corrupt) have no type: they are offered to both kinds,
+        // so either Remove- cmdlet can clean them up by id.
+        var typed = store.List().Where(r => r.Config is null || r.Config.Type == type).ToList();
+        var seen = new HashSet<Guid>();
+        if (ids is { Length: > 0 })
+        {
+            foreach (var id in ids)
+            {
+                var hit = typed.FirstOrDefault(r => r.Id == id);
+                if (hit is null) onMissing(NotFound(type, id.ToString(), byId: true), id);
+                else if (seen.Add(hit.Id)) yield return hit;
+            }
+            yield break;
+        }
+        if (names is null || names.Length == 0)
+        {
+            foreach (var r in typed) yield return r;
+            yield break;
+        }
+        foreach (var name in names)
+        {
+            var pattern = WildcardPattern.Get(name, WildcardOptions.IgnoreCase);
+            var matched = false;
+            foreach (var r in typed.Where(r => r.Config is not null && pattern.IsMatch(r.Config.Name)))
+            {
+                matched = true;
+                if (seen.Add(r.Id)) yield return r;
+            }
+            if (!matched && !WildcardPattern.ContainsWildcardCharacters(name)) onMissing(NotFound(type, name, byId: false), name);
+        }
+    }
+
+    /// <summary>The typed not-found error for a VE of <paramref name="type"/>, with a stable id per type.</summary>
+    public static VzNotFoundException NotFound(VeType type, string key, bool byId)
+    {
+        var noun = type == VeType.VirtualMachine ? "VM" : "container";
+        var id = type == VeType.VirtualMachine ? "VzVmNotFound" : "VzContainerNotFound";
+        var list = type == VeType.VirtualMachine ? "Get-VzVm" : "Get-VzContainer";
+        return new VzNotFoundException(id, byId ? $"No {noun} with id {key} exists on this host." : $"No {noun} named '{key}' exists on this host.", key)
+        { RecommendedAction = $"Run {list} to see the {noun}s on this host." };
+    }
+}

@@ -1,0 +1,85 @@
+using System.Management.Automation;
+using Virtuozzo.Engine;
+using Virtuozzo.Engine.Progress;
+
+namespace Virtuozzo.Commands.Infrastructure;
+
+/// <summary>
+/// Base of every Virtuozzo cmdlet: the engine, cancellation from Ctrl+C, engine logging and progress routed to the
+/// pipeline thread, and engine exceptions turned into ErrorRecords. A cmdlet binds parameters, asks ShouldProcess
+/// and calls Run; everything else lives in the engine.
+/// </summary>
+public abstract class VzCmdlet : PSCmdlet
+{
+    private readonly CancellationTokenSource cancellation = new();
+    private static int activityIds;
+    private readonly int activityId = Interlocked.Increment(ref activityIds);
+
+    /// <summary>The engine for the current data root, created on first use.</summary>
+    protected VzEngine Engine => EngineHost.Get();
+
+    /// <summary>Cancelled when the user presses Ctrl+C or the pipeline stops.</summary>
+    protected CancellationToken CancellationToken => cancellation.Token;
+
+    /// <summary>Hand this to engine calls that report progress; reports become Write-Progress on this cmdlet.</summary>
+    protected IProgress<VzProgress> Progress => new SinkProgress(activityId);
+
+    protected override void StopProcessing() => cancellation.Cancel();
+
+    protected override void EndProcessing() => cancellation.Dispose();
+
+    /// <summary>
+    /// Runs an engine operation off the pipeline thread while this thread writes the operation's log lines and
+    /// progress as they come. Exceptions come back as they were thrown (use <see cref="WriteVzError"/> or
+    /// <see cref="ThrowVzError"/> to report them).
+    /// </summary>
+    protected T Run<T>(Func<CancellationToken, Task<T>> operation)
+    {
+        using var sink = new CmdletSink();
+        var previous = CmdletSink.Current;
+        CmdletSink.Current = sink; // flows into Task.Run below, and from there into every await in the engine
+        Task<T> task;
+        try { task = Task.Run(() => operation(cancellation.Token)); }
+        finally { CmdletSink.Current = previous; }
+        _ = task.ContinueWith(_ => sink.Complete(), TaskScheduler.Default);
+        sink.Pump(this);
+        return task.GetAwaiter().GetResult();
+    }
+
+    protected void Run(Func<CancellationToken, Task> operation) =>
+        Run<bool>(async ct => { await operation(ct); return true; });
+
+    /// <summary>Runs a synchronous engine call with logging routed, for store reads and writes.</summary>
+    protected T Run<T>(Func<T> operation) => Run(_ => Task.FromResult(operation()));
+
+    /// <summary>Reports a failure of one item and goes on with the next.</summary>
+    protected void WriteVzError(Exception exception, object? target) => WriteError(ErrorMapper.ToErrorRecord(exception, target));
+
+    /// <summary>Stops the whole command with a mapped error.</summary>
+    protected void ThrowVzError(Exception exception, object? target) => ThrowTerminatingError(ErrorMapper.ToErrorRecord(exception, target));
+
+    /// <summary>
+    /// Runs <paramref name="action"/> for one item, turning engine failures into a non-terminating error for that
+    /// item. Ctrl+C still stops the whole pipeline.
+    /// </summary>
+    protected void ForItem(object? target, Action action)
+    {
+        try { action(); }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested) { throw new PipelineStoppedException(); }
+        catch (PipelineStoppedException) { throw; }
+        catch (Exception ex) when (ex is not PSInvalidOperationException) { WriteVzError(ex, target); }
+    }
+
+    private sealed class SinkProgress(int activityId) : IProgress<VzProgress>
+    {
+        public void Report(VzProgress value)
+        {
+            var record = new ProgressRecord(activityId, value.Activity, value.Status.Length > 0 ? value.Status : value.Activity)
+            {
+                PercentComplete = value.Percent is { } p ? Math.Clamp(p, 0, 100) : -1,
+                RecordType = value.Completed ? ProgressRecordType.Completed : ProgressRecordType.Processing,
+            };
+            CmdletSink.Current?.Post(c => c.WriteProgress(record));
+        }
+    }
+}

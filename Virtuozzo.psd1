@@ -1,0 +1,36 @@
+@{
+    RootModule           = 'Virtuozzo.PowerShell.dll'
+    ModuleVersion        = '0.1.0'
+    GUID                 = '5b0f7a3e-2c41-4f0e-9a8e-7d3c1a6b9e42'
+    Author               = 'Virtuozzo for PowerShell developers'
+    CompanyName          = 'Virtuozzo for PowerShell'
+    Copyright            = '(c) Virtuozzo for PowerShell developers. MIT License.'
+    Description          = 'Turns a Linux host into a Virtuozzo-7-style virtualization host: system containers, QEMU virtual machines, QCOW2 disks, KSM and memory guarantees, as objects on the pipeline.'
+    PowerShellVersion    = '7.6'
+    CompatiblePSEditions = @('Core')
+    FormatsToProcess     = @(
+        'formats/Virtuozzo.Host.format.ps1xml'
+        'formats/Virtuozzo.Container.format.ps1xml'
+        'formats/Virtuozzo.Vm.format.ps1xml'
+        'formats/Virtuozzo.Disk.format.ps1xml'
+    )
+    TypesToProcess       = @('formats/Virtuozzo.types.ps1xml')
+    CmdletsToExport      = @(
+        # Host
+        'Get-VzHost'
+        'Set-VzHost'
+        # Containers
+        # Disks
+        # Virtual machines
+        # Configuration
+    )
+    FunctionsToExport    = @()
+    VariablesToExport    = @()
+    AliasesToExport      = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags       = @('Virtuozzo', 'Containers', 'QEMU', 'KVM', 'QCOW2', 'Linux', 'Virtualization')
+            LicenseUri = 'https://opensource.org/licenses/MIT'
+        }
+    }
+}

@@ -1,0 +1,105 @@
+<#
+  The test harness: each test run gets its own data root, run folder, host settings file and cgroup parent,
+  and at the end the host is compared with how it was before. Anything new (a cgroup, a mount, a loop device,
+  a netns, a veth or bridge, a QEMU or runtime process) is a leak, and a leak fails the run.
+#>
+Set-StrictMode -Version 3.0
+
+$script:ProcessPattern = '^(qemu-system|qemu-storage-daemon|qemu-nbd|crun|runc|conmon)'
+
+function Get-VzHostSnapshot {
+    [CmdletBinding()] param()
+    $mounts = Get-Content /proc/self/mountinfo | ForEach-Object { ($_ -split ' ')[4] }
+    $cgroups = Get-ChildItem /sys/fs/cgroup -Directory -ErrorAction SilentlyContinue | ForEach-Object {
+        Get-ChildItem $_.FullName -Directory -ErrorAction SilentlyContinue | Select-Object -ExpandProperty FullName
+    }
+    $loops = Get-ChildItem /sys/block -Filter 'loop*' -ErrorAction SilentlyContinue |
+        Where-Object { Test-Path (Join-Path $_.FullName 'loop/backing_file') } |
+        ForEach-Object { "$($_.Name) -> $((Get-Content (Join-Path $_.FullName 'loop/backing_file')).Trim())" }
+    $netns = if (Test-Path /run/netns) { Get-ChildItem /run/netns | Select-Object -ExpandProperty Name } else { @() }
+    $links = (& ip -o link show 2>$null) | ForEach-Object { ($_ -split ': ')[1] -replace '@.*$', '' }
+    $procs = Get-ChildItem /proc -Directory | Where-Object Name -Match '^\d+$' | ForEach-Object {
+        $comm = Get-Content (Join-Path $_.FullName 'comm') -ErrorAction SilentlyContinue
+        $state = (Get-Content (Join-Path $_.FullName 'stat') -ErrorAction SilentlyContinue) -replace '^.*\) (\S).*$', '$1'
+        if ($comm -and $comm -match $script:ProcessPattern -and $state -ne 'Z') { "$($_.Name) $comm" }
+    }
+    [pscustomobject]@{
+        Mounts = @($mounts); Cgroups = @($cgroups); Loops = @($loops); Netns = @($netns); Links = @($links); Processes = @($procs)
+    }
+}
+
+function Start-VzTestRun {
+    [CmdletBinding()] param()
+    $id = '{0:yyMMddHHmmss}-{1}' -f (Get-Date), ([guid]::NewGuid().ToString('N').Substring(0, 6))
+    $base = Join-Path ([IO.Path]::GetTempPath()) "vz-test-$id"
+    $null = New-Item -ItemType Directory -Path (Join-Path $base 'data'), (Join-Path $base 'run') -Force
+    $env:VZ_TEST_RUN = $id
+    $env:VZ_ROOT = Join-Path $base 'data'
+    $env:VZ_RUN_ROOT = Join-Path $base 'run'
+    $env:VZ_CGROUP_PARENT = "vztest-$id"
+    $env:VZ_HOST_CONFIG = Join-Path $base 'host.yaml'
+    Write-Host "Test run $id: data root $env:VZ_ROOT, cgroup parent $env:VZ_CGROUP_PARENT"
+    [pscustomobject]@{ Id = $id; Base = $base; Before = Get-VzHostSnapshot }
+}
+
+function Compare-VzHostSnapshot {
+    [CmdletBinding()] param([Parameter(Mandatory)] $Before, [Parameter(Mandatory)] $After)
+    foreach ($kind in 'Mounts', 'Cgroups', 'Loops', 'Netns', 'Links', 'Processes') {
+        $old = [Collections.Generic.HashSet[string]]::new([string[]]@($Before.$kind))
+        foreach ($item in $After.$kind) { if (-not $old.Contains($item)) { "${kind}: $item" } }
+    }
+}
+
+function Stop-VzTestRun {
+    [CmdletBinding()] param([Parameter(Mandatory)] $Run)
+    # Give reaping a moment: a killed daemonized QEMU stays a zombie until PID 1 collects it.
+    Start-Sleep -Milliseconds 500
+    $leaks = @(Compare-VzHostSnapshot -Before $Run.Before -After (Get-VzHostSnapshot))
+    # Leaks are reported, then cleaned up as well as we can so the next run starts from a clean host.
+    foreach ($leak in $leaks) {
+        $kind, $what = $leak -split ': ', 2
+        switch ($kind) {
+            'Processes' { $null = & kill -9 (($what -split ' ')[0]) 2>$null }
+            'Mounts'    { $null = & umount -l $what 2>$null }
+            'Loops'     { $null = & losetup -d "/dev/$(($what -split ' ')[0])" 2>$null }
+            'Netns'     { $null = & ip netns delete $what 2>$null }
+            'Links'     { $null = & ip link delete $what 2>$null }
+        }
+    }
+    foreach ($leak in $leaks | Where-Object { $_ -like 'Cgroups: *' } | Sort-Object -Descending { $_.Length }) {
+        $path = ($leak -split ': ', 2)[1]
+        Get-ChildItem $path -Directory -Recurse -ErrorAction SilentlyContinue | Sort-Object { $_.FullName.Length } -Descending |
+            ForEach-Object { [IO.Directory]::Delete($_.FullName) } 2>$null
+        try { [IO.Directory]::Delete($path) } catch { }
+    }
+    if (-not (Get-Content /proc/self/mountinfo | Where-Object { ($_ -split ' ')[4].StartsWith($Run.Base) })) {
+        Remove-Item $Run.Base -Recurse -Force -ErrorAction SilentlyContinue
+    }
+    $leaks
+}
+
+function New-VzTestScope {
+    <#
+      A per-file (or per-Describe) data root inside the run, so files do not see each other's VEs.
+      Returns the paths; Remove-VzTestScope puts the previous environment back.
+    #>
+    [CmdletBinding()] param([string] $Name = 'scope')
+    $base = Join-Path ([IO.Path]::GetTempPath()) ("vz-scope-{0}-{1}" -f $Name, [guid]::NewGuid().ToString('N').Substring(0, 8))
+    $scope = [pscustomobject]@{
+        Base = $base; Data = Join-Path $base 'data'; Run = Join-Path $base 'run'; HostConfig = Join-Path $base 'host.yaml'
+        Previous = @{ VZ_ROOT = $env:VZ_ROOT; VZ_RUN_ROOT = $env:VZ_RUN_ROOT; VZ_HOST_CONFIG = $env:VZ_HOST_CONFIG }
+    }
+    $null = New-Item -ItemType Directory -Path $scope.Data, $scope.Run -Force
+    $env:VZ_ROOT = $scope.Data; $env:VZ_RUN_ROOT = $scope.Run; $env:VZ_HOST_CONFIG = $scope.HostConfig
+    $scope
+}
+
+function Remove-VzTestScope {
+    [CmdletBinding()] param([Parameter(Mandatory)] $Scope)
+    foreach ($k in $Scope.Previous.Keys) { [Environment]::SetEnvironmentVariable($k, $Scope.Previous[$k]) }
+    if (-not (Get-Content /proc/self/mountinfo | Where-Object { ($_ -split ' ')[4].StartsWith($Scope.Base) })) {
+        Remove-Item $Scope.Base -Recurse -Force -ErrorAction SilentlyContinue
+    }
+}
+
+Export-ModuleMember -Function Get-VzHostSnapshot, Start-VzTestRun, Stop-VzTestRun, Compare-VzHostSnapshot, New-VzTestScope, Remove-VzTestScope

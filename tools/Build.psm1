@@ -1,0 +1,164 @@
+# The tasks behind build.ps1. Each function is one task and can be called alone.
+Set-StrictMode -Version 3.0
+$ErrorActionPreference = 'Stop'
+
+# Debian packages the product and its tests use. Kept here, in one list, so a fresh machine gets all of them.
+$script:DebianPackages = @(
+    'qemu-system-x86', 'qemu-utils', 'ovmf',           # VMs and disks
+    'crun', 'runc', 'uidmap',                          # OCI runtimes, user namespaces
+    'busybox-static', 'debootstrap',                   # templates
+    'xfsprogs', 'e2fsprogs', 'fdisk', 'lvm2',          # image layouts, guest file system resize
+    'iproute2', 'nftables', 'iputils-ping',            # container networking
+    'cpio', 'kmod', 'zstd',                            # building the VM test guest
+    'openssh-server',                                  # SSH remoting tests
+    'procps', 'util-linux', 'criu'
+)
+$script:PesterVersion = '5.7.1'
+
+function Invoke-Native {
+    param([Parameter(Mandatory)][string] $Command, [string[]] $Arguments = @())
+    & $Command @Arguments
+    if ($LASTEXITCODE -ne 0) { throw "'$Command $($Arguments -join ' ')' failed with exit code $LASTEXITCODE." }
+}
+
+function Invoke-VzBootstrap {
+    param([Parameter(Mandatory)][string] $Root)
+    $missing = @($script:DebianPackages | Where-Object {
+        (& dpkg-query -W -f='${Status}' $_ 2>$null) -ne 'install ok installed'
+    })
+    if ($missing.Count -gt 0) {
+        Write-Host "Installing Debian packages: $($missing -join ' ')"
+        $env:DEBIAN_FRONTEND = 'noninteractive'
+        Invoke-Native apt-get @('update', '-qq')
+        Invoke-Native apt-get (@('install', '-y', '-qq', '--no-install-recommends') + $missing)
+    }
+    # Pester comes from NuGet (the PowerShell Gallery is not reachable): a PackageDownload puts it in the cache.
+    Invoke-Native dotnet @('restore', (Join-Path $Root 'tools/Pester.Restore/Pester.Restore.csproj'), '--verbosity', 'quiet')
+    $null = Get-VzPesterPath
+}
+
+function Get-VzPesterPath {
+    $nugetRoot = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path $HOME '.nuget/packages' }
+    $psd1 = Join-Path $nugetRoot "pester/$script:PesterVersion/tools/Pester.psd1"
+    if (-not (Test-Path $psd1)) { throw "Pester $script:PesterVersion is not in the NuGet cache ($psd1); run './build.ps1 -Task Bootstrap'." }
+    $psd1
+}
+
+function Invoke-VzBuild {
+    param([Parameter(Mandatory)][string] $Root)
+    Invoke-Native dotnet @('build', (Join-Path $Root 'Virtuozzo.sln'), '-c', 'Release', '--nologo', '-v', 'quiet', '-clp:ErrorsOnly')
+}
+
+function Get-VzModuleOutput { param([string] $Root) Join-Path $Root 'out/Modules/Virtuozzo' }
+
+# Where Import-Module finds the module for every user and in SSH remoting sessions (pwsh's AllUsers scope on Linux).
+$script:SystemModulePath = '/usr/local/share/powershell/Modules/Virtuozzo'
+
+function Invoke-VzLayout {
+    param([Parameter(Mandatory)][string] $Root)
+    $out = Get-VzModuleOutput $Root
+    $bin = Join-Path $Root 'Virtuozzo.PowerShell/bin/Release/net10.0'
+    if (-not (Test-Path (Join-Path $bin 'Virtuozzo.PowerShell.dll'))) { throw "Build first: $bin has no Virtuozzo.PowerShell.dll." }
+    if (Test-Path $out) { Remove-Item $out -Recurse -Force }
+    $null = New-Item -ItemType Directory -Path $out, (Join-Path $out 'formats'), (Join-Path $out 'en-US')
+    # The module's own assemblies and their dependencies; PowerShell's own assemblies are never shipped.
+    Get-ChildItem $bin -Filter *.dll | Where-Object Name -NotMatch '^System\.Management\.Automation' | Copy-Item -Destination $out
+    Copy-Item (Join-Path $Root 'Virtuozzo.psd1') $out
+    Copy-Item (Join-Path $Root 'formats/*.ps1xml') (Join-Path $out 'formats')
+    if (Test-Path (Join-Path $Root 'en-US')) { Copy-Item (Join-Path $Root 'en-US/*') (Join-Path $out 'en-US') -Recurse -ErrorAction SilentlyContinue }
+    if (Test-Path (Join-Path $Root 'scripts')) { Copy-Item (Join-Path $Root 'scripts') $out -Recurse }
+    if ([Environment]::UserName -eq 'root') {
+        if (Test-Path $script:SystemModulePath) { Remove-Item $script:SystemModulePath -Recurse -Force }
+        $null = New-Item -ItemType Directory -Path (Split-Path $script:SystemModulePath) -Force
+        Copy-Item $out $script:SystemModulePath -Recurse
+        Write-Host "Module laid out in $out and installed to $script:SystemModulePath"
+    }
+    else { Write-Host "Module laid out in $out (not root: not installed system-wide)" }
+}
+
+function Invoke-VzHelp {
+    param([Parameter(Mandatory)][string] $Root)
+    $generator = Join-Path $Root 'tools/New-VzMamlHelp.ps1'
+    & $generator -Root $Root
+    Invoke-VzLayout -Root $Root
+}
+
+function Read-TrxCounts {
+    param([string] $Path)
+    [xml] $trx = Get-Content -Raw $Path
+    $c = $trx.TestRun.ResultSummary.Counters
+    [pscustomobject]@{ Passed = [int]$c.passed; Failed = [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted; Skipped = [int]$c.notExecuted }
+}
+
+function Invoke-VzTest {
+    param([Parameter(Mandatory)][string] $Root, [string[]] $Tag, [string[]] $ExcludeTag, [switch] $SkipEngineTests)
+    $results = Join-Path $Root 'out/test-results'
+    if (Test-Path $results) { Remove-Item $results -Recurse -Force }
+    $null = New-Item -ItemType Directory $results
+    $passed = 0; $failed = 0; $skipped = 0
+    $watch = [Diagnostics.Stopwatch]::StartNew()
+
+    if (-not $SkipEngineTests) {
+        Write-Host '-- xunit (engine)'
+        & dotnet test (Join-Path $Root 'Virtuozzo.Engine.Tests/Virtuozzo.Engine.Tests.csproj') -c Release --no-build --nologo `
+            --logger 'trx;LogFileName=engine.trx' --logger 'console;verbosity=minimal' --results-directory $results
+        $trx = Join-Path $results 'engine.trx'
+        if (Test-Path $trx) {
+            $x = Read-TrxCounts $trx
+            $passed += $x.Passed; $failed += $x.Failed; $skipped += $x.Skipped
+            Write-Host "xunit: $($x.Passed) passed, $($x.Failed) failed, $($x.Skipped) skipped"
+        }
+        else { Write-Host 'xunit produced no results: counted as one failure'; $failed += 1 }
+    }
+
+    Write-Host '-- Pester (module)'
+    $pesterJson = Join-Path $results 'pester.json'
+    $runner = Join-Path $Root 'tools/Invoke-VzPester.ps1'
+    $pwsh = (Get-Process -Id $PID).Path
+    $runnerArgs = @('-NoProfile', '-NoLogo', '-File', $runner, '-Root', $Root, '-PesterPath', (Get-VzPesterPath), '-ResultPath', $pesterJson)
+    if ($Tag) { $runnerArgs += @('-Tag', ($Tag -join ',')) }
+    if ($ExcludeTag) { $runnerArgs += @('-ExcludeTag', ($ExcludeTag -join ',')) }
+    & $pwsh @runnerArgs
+    if (Test-Path $pesterJson) {
+        $p = Get-Content -Raw $pesterJson | ConvertFrom-Json
+        $passed += $p.Passed; $failed += $p.Failed; $skipped += $p.Skipped
+        Write-Host "Pester: $($p.Passed) passed, $($p.Failed) failed, $($p.Skipped) skipped"
+    }
+    else { Write-Host 'Pester produced no results: counted as one failure'; $failed += 1 }
+
+    Write-Host ("Tests took {0:n0} s" -f $watch.Elapsed.TotalSeconds)
+    Write-Host "$passed passed, $failed failed, $skipped skipped"
+    if ($failed -gt 0) { exit 1 }
+}
+
+function Invoke-VzBench {
+    param([Parameter(Mandatory)][string] $Root)
+    $sections = foreach ($script in Get-ChildItem (Join-Path $Root 'bench') -Filter '*.Bench.ps1' | Sort-Object Name) {
+        Write-Host "-- $($script.BaseName)"
+        $text = & $script.FullName -Root $Root
+        ($text | Out-String).TrimEnd()
+    }
+    $mem = [math]::Round((Get-Content /proc/meminfo | Select-String '^MemTotal:\s+(\d+)').Matches[0].Groups[1].Value / 1MB, 1)
+    $cpu = ((Get-Content /proc/cpuinfo | Select-String '^model name') | Select-Object -First 1).ToString().Split(':')[1].Trim()
+    $doc = @(
+        '# Benchmarks'
+        ''
+        "Written by ``./build.ps1 -Task Bench`` on $((Get-Date).ToUniversalTime().ToString('yyyy-MM-dd HH:mm')) UTC. Every ratio compares against a peer measured in the same run."
+        ''
+        "Machine: $([Environment]::ProcessorCount) x $cpu, $mem GiB RAM, kernel $((Get-Content /proc/sys/kernel/osrelease).Trim()), pwsh $($PSVersionTable.PSVersion)."
+        ''
+        $sections
+    ) -join "`n"
+    $path = Join-Path $Root 'docs/BENCHMARKS.md'
+    Set-Content -Path $path -Value $doc
+    Write-Host "Wrote $path"
+}
+
+function Invoke-VzDemo {
+    param([Parameter(Mandatory)][string] $Root)
+    $pwsh = (Get-Process -Id $PID).Path
+    & $pwsh -NoProfile -NoLogo -File (Join-Path $Root 'examples/demo.ps1') -DataRoot (Join-Path $Root '.vzdata')
+    if ($LASTEXITCODE -ne 0) { throw "The demo failed (exit code $LASTEXITCODE)." }
+}
+
+Export-ModuleMember -Function Invoke-VzBootstrap, Invoke-VzBuild, Invoke-VzLayout, Invoke-VzHelp, Invoke-VzTest, Invoke-VzBench, Invoke-VzDemo, Get-VzPesterPath
