@@ -67,7 +67,8 @@ function Invoke-VzLayout {
     Copy-Item (Join-Path $Root 'formats/*.ps1xml') (Join-Path $out 'formats')
     if (Test-Path (Join-Path $Root 'en-US')) { Copy-Item (Join-Path $Root 'en-US/*') (Join-Path $out 'en-US') -Recurse -ErrorAction SilentlyContinue }
     if (Test-Path (Join-Path $Root 'scripts')) { Copy-Item (Join-Path $Root 'scripts') $out -Recurse }
-    if ([Environment]::UserName -eq 'root') {
+    # VZ_LAYOUT_SKIP_INSTALL=1 keeps a work tree's layout private (several trees on one machine).
+    if ([Environment]::UserName -eq 'root' -and $env:VZ_LAYOUT_SKIP_INSTALL -ne '1') {
         if (Test-Path $script:SystemModulePath) { Remove-Item $script:SystemModulePath -Recurse -Force }
         $null = New-Item -ItemType Directory -Path (Split-Path $script:SystemModulePath) -Force
         Copy-Item $out $script:SystemModulePath -Recurse

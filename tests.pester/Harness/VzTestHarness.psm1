@@ -7,21 +7,42 @@ Set-StrictMode -Version 3.0
 
 $script:ProcessPattern = '^(qemu-system|qemu-storage-daemon|qemu-nbd|crun|runc|conmon)'
 
+function Test-VzRunOwnsProcess {
+    # A process belongs to this run when it inherited the run's id, sits in the run's cgroups, or names its folders.
+    param([string] $ProcDir, [string] $RunId, [string] $Base, [string] $CgroupParent)
+    $environ = try { [IO.File]::ReadAllText("$ProcDir/environ") } catch { '' }
+    if ($RunId -and $environ.Contains("VZ_TEST_RUN=$RunId")) { return $true }
+    $cgroup = try { [IO.File]::ReadAllText("$ProcDir/cgroup") } catch { '' }
+    if ($CgroupParent -and $cgroup.Contains("/$CgroupParent/")) { return $true }
+    $cmdline = try { [IO.File]::ReadAllText("$ProcDir/cmdline") } catch { '' }
+    return ($Base -and $cmdline.Contains($Base))
+}
+
 function Get-VzHostSnapshot {
-    [CmdletBinding()] param()
-    $mounts = Get-Content /proc/self/mountinfo | ForEach-Object { ($_ -split ' ')[4] }
-    $cgroups = Get-ChildItem /sys/fs/cgroup -Directory -ErrorAction SilentlyContinue | ForEach-Object {
-        Get-ChildItem $_.FullName -Directory -ErrorAction SilentlyContinue | Select-Object -ExpandProperty FullName
+    <#
+      What this run could leave behind. Cgroups, mounts, loop devices and processes are attributed to the run (by
+      its cgroup parent, its temp folder, its id in the environment), so test runs in other work trees on the same
+      machine are not mistaken for leaks. Network namespaces and links are compared by name.
+    #>
+    [CmdletBinding()] param([string] $RunId = $env:VZ_TEST_RUN, [string] $Base = $env:VZ_TEST_BASE, [string] $CgroupParent = $env:VZ_CGROUP_PARENT)
+    $mounts = Get-Content /proc/self/mountinfo | ForEach-Object { ($_ -split ' ')[4] } | Where-Object { $Base -and $_.StartsWith($Base) }
+    $cgroups = if ($CgroupParent) {
+        Get-ChildItem /sys/fs/cgroup -Directory -ErrorAction SilentlyContinue | ForEach-Object {
+            $p = Join-Path $_.FullName $CgroupParent
+            if (Test-Path $p) { $p }
+        }
     }
     $loops = Get-ChildItem /sys/block -Filter 'loop*' -ErrorAction SilentlyContinue |
         Where-Object { Test-Path (Join-Path $_.FullName 'loop/backing_file') } |
-        ForEach-Object { "$($_.Name) -> $((Get-Content (Join-Path $_.FullName 'loop/backing_file')).Trim())" }
+        ForEach-Object { "$($_.Name) -> $((Get-Content (Join-Path $_.FullName 'loop/backing_file')).Trim())" } |
+        Where-Object { $Base -and $_.Contains($Base) }
     $netns = if (Test-Path /run/netns) { Get-ChildItem /run/netns | Select-Object -ExpandProperty Name } else { @() }
     $links = (& ip -o link show 2>$null) | ForEach-Object { ($_ -split ': ')[1] -replace '@.*$', '' }
     $procs = Get-ChildItem /proc -Directory | Where-Object Name -Match '^\d+$' | ForEach-Object {
         $comm = Get-Content (Join-Path $_.FullName 'comm') -ErrorAction SilentlyContinue
         $state = (Get-Content (Join-Path $_.FullName 'stat') -ErrorAction SilentlyContinue) -replace '^.*\) (\S).*$', '$1'
-        if ($comm -and $comm -match $script:ProcessPattern -and $state -ne 'Z') { "$($_.Name) $comm" }
+        if ($comm -and $comm -match $script:ProcessPattern -and $state -ne 'Z' -and
+            (Test-VzRunOwnsProcess $_.FullName $RunId $Base $CgroupParent)) { "$($_.Name) $comm" }
     }
     [pscustomobject]@{
         Mounts = @($mounts); Cgroups = @($cgroups); Loops = @($loops); Netns = @($netns); Links = @($links); Processes = @($procs)
@@ -38,8 +59,9 @@ function Start-VzTestRun {
     $env:VZ_RUN_ROOT = Join-Path $base 'run'
     $env:VZ_CGROUP_PARENT = "vztest-$id"
     $env:VZ_HOST_CONFIG = Join-Path $base 'host.yaml'
+    $env:VZ_TEST_BASE = $base
     Write-Host "Test run $id: data root $env:VZ_ROOT, cgroup parent $env:VZ_CGROUP_PARENT"
-    [pscustomobject]@{ Id = $id; Base = $base; Before = Get-VzHostSnapshot }
+    [pscustomobject]@{ Id = $id; Base = $base; Before = Get-VzHostSnapshot -RunId $id -Base $base -CgroupParent $env:VZ_CGROUP_PARENT }
 }
 
 function Compare-VzHostSnapshot {
@@ -54,7 +76,7 @@ function Stop-VzTestRun {
     [CmdletBinding()] param([Parameter(Mandatory)] $Run)
     # Give reaping a moment: a killed daemonized QEMU stays a zombie until PID 1 collects it.
     Start-Sleep -Milliseconds 500
-    $leaks = @(Compare-VzHostSnapshot -Before $Run.Before -After (Get-VzHostSnapshot))
+    $leaks = @(Compare-VzHostSnapshot -Before $Run.Before -After (Get-VzHostSnapshot -RunId $Run.Id -Base $Run.Base -CgroupParent "vztest-$($Run.Id)"))
     # Leaks are reported, then cleaned up as well as we can so the next run starts from a clean host.
     foreach ($leak in $leaks) {
         $kind, $what = $leak -split ': ', 2
@@ -84,7 +106,9 @@ function New-VzTestScope {
       Returns the paths; Remove-VzTestScope puts the previous environment back.
     #>
     [CmdletBinding()] param([string] $Name = 'scope')
-    $base = Join-Path ([IO.Path]::GetTempPath()) ("vz-scope-{0}-{1}" -f $Name, [guid]::NewGuid().ToString('N').Substring(0, 8))
+    # Inside the run's folder, so the leak check covers what a scope leaves behind.
+    $parent = if ($env:VZ_TEST_BASE) { $env:VZ_TEST_BASE } else { [IO.Path]::GetTempPath() }
+    $base = Join-Path $parent ("scope-{0}-{1}" -f $Name, [guid]::NewGuid().ToString('N').Substring(0, 8))
     $scope = [pscustomobject]@{
         Base = $base; Data = Join-Path $base 'data'; Run = Join-Path $base 'run'; HostConfig = Join-Path $base 'host.yaml'
         Previous = @{ VZ_ROOT = $env:VZ_ROOT; VZ_RUN_ROOT = $env:VZ_RUN_ROOT; VZ_HOST_CONFIG = $env:VZ_HOST_CONFIG }
