@@ -15,6 +15,14 @@ $script:DebianPackages = @(
 )
 $script:PesterVersion = '5.7.1'
 
+# The pwsh executable of this session. (Get-Process -Id $PID).Path is 'dotnet' when pwsh runs as a .NET global tool,
+# so child processes start from $PSHOME, where the pwsh apphost sits in every install flavour.
+function Get-VzPwshPath {
+    $candidate = Join-Path $PSHOME 'pwsh'
+    if (Test-Path $candidate) { return $candidate }
+    (Get-Command pwsh -CommandType Application -ErrorAction Stop | Select-Object -First 1).Source
+}
+
 function Invoke-Native {
     param([Parameter(Mandatory)][string] $Command, [string[]] $Arguments = @())
     & $Command @Arguments
@@ -115,7 +123,7 @@ function Invoke-VzTest {
     Write-Host '-- Pester (module)'
     $pesterJson = Join-Path $results 'pester.json'
     $runner = Join-Path $Root 'tools/Invoke-VzPester.ps1'
-    $pwsh = (Get-Process -Id $PID).Path
+    $pwsh = Get-VzPwshPath
     $runnerArgs = @('-NoProfile', '-NoLogo', '-File', $runner, '-Root', $Root, '-PesterPath', (Get-VzPesterPath), '-ResultPath', $pesterJson)
     if ($Tag) { $runnerArgs += @('-Tag', ($Tag -join ',')) }
     if ($ExcludeTag) { $runnerArgs += @('-ExcludeTag', ($ExcludeTag -join ',')) }
@@ -157,9 +165,9 @@ function Invoke-VzBench {
 
 function Invoke-VzDemo {
     param([Parameter(Mandatory)][string] $Root)
-    $pwsh = (Get-Process -Id $PID).Path
+    $pwsh = Get-VzPwshPath
     & $pwsh -NoProfile -NoLogo -File (Join-Path $Root 'examples/demo.ps1') -DataRoot (Join-Path $Root '.vzdata')
     if ($LASTEXITCODE -ne 0) { throw "The demo failed (exit code $LASTEXITCODE)." }
 }
 
-Export-ModuleMember -Function Invoke-VzBootstrap, Invoke-VzBuild, Invoke-VzLayout, Invoke-VzHelp, Invoke-VzTest, Invoke-VzBench, Invoke-VzDemo, Get-VzPesterPath
+Export-ModuleMember -Function Invoke-VzBootstrap, Invoke-VzBuild, Invoke-VzLayout, Invoke-VzHelp, Invoke-VzTest, Invoke-VzBench, Invoke-VzDemo, Get-VzPesterPath, Get-VzPwshPath
