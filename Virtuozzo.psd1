@@ -13,6 +13,7 @@
         'formats/Virtuozzo.Container.format.ps1xml'
         'formats/Virtuozzo.Vm.format.ps1xml'
         'formats/Virtuozzo.Disk.format.ps1xml'
+        'formats/Virtuozzo.Configuration.format.ps1xml'
     )
     TypesToProcess       = @('formats/Virtuozzo.types.ps1xml')
     CmdletsToExport      = @(
@@ -23,6 +24,8 @@
         # Disks
         # Virtual machines
         # Configuration
+        'Export-VzConfig'
+        'Import-VzConfig'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -14,6 +14,7 @@ namespace Virtuozzo.Engine;
 public sealed class VzEngine
 {
     private readonly Lazy<HostProbe> hostProbe;
+    private readonly Lazy<VeConfigExchange> configExchange;
 
     public VzEngine(VzPaths paths, ILoggerFactory? loggerFactory = null)
     {
@@ -22,6 +23,7 @@ public sealed class VzEngine
         Runner = new ProcessRunner(LoggerFactory.CreateLogger<ProcessRunner>());
         Store = new VeStore(paths, LoggerFactory.CreateLogger<VeStore>());
         hostProbe = new(() => new HostProbe(paths, Runner, LoggerFactory.CreateLogger<HostProbe>()));
+        configExchange = new(() => new VeConfigExchange(Store, LoggerFactory.CreateLogger<VeConfigExchange>()));
     }
 
     public VzPaths Paths { get; }
@@ -29,4 +31,7 @@ public sealed class VzEngine
     public ProcessRunner Runner { get; }
     public VeStore Store { get; }
     public HostProbe Host => hostProbe.Value;
+
+    /// <summary>Export-VzConfig / Import-VzConfig: VE settings to and from desired-state files.</summary>
+    public VeConfigExchange ConfigExchange => configExchange.Value;
 }

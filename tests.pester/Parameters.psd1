@@ -5,4 +5,7 @@
     # Host
     'Get-VzHost'      = @('Refresh')
     'Set-VzHost'      = @('ContainerRuntime', 'DataRoot', 'PassThru')
+    # Configuration
+    'Export-VzConfig' = @('Id', 'Name', 'NoClobber', 'PassThru', 'Path', 'Type')
+    'Import-VzConfig' = @('Name', 'Path')
 }
