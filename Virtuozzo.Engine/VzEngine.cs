@@ -2,6 +2,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Virtuozzo.Engine.Configuration;
 using Virtuozzo.Engine.Host;
+using Virtuozzo.Engine.Ksm;
+using Virtuozzo.Engine.Memory;
 using Virtuozzo.Engine.Processes;
 using Virtuozzo.Engine.Store;
 
@@ -22,11 +24,20 @@ public sealed class VzEngine
         Runner = new ProcessRunner(LoggerFactory.CreateLogger<ProcessRunner>());
         Store = new VeStore(paths, LoggerFactory.CreateLogger<VeStore>());
         hostProbe = new(() => new HostProbe(paths, Runner, LoggerFactory.CreateLogger<HostProbe>()));
+        Memory = new MemoryService(Store, ActivityOf);
     }
+
+    /// <summary>Whether a VE holds memory now, asked of the area that runs it.</summary>
+    public VeActivity ActivityOf(VeRecord record) => record.Config?.Type switch
+    {
+        _ => VeActivity.Stopped,
+    };
 
     public VzPaths Paths { get; }
     public ILoggerFactory LoggerFactory { get; }
     public ProcessRunner Runner { get; }
     public VeStore Store { get; }
     public HostProbe Host => hostProbe.Value;
+    public MemoryService Memory { get; }
+    public KsmControl Ksm { get; } = new();
 }
