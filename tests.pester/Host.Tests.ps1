@@ -47,6 +47,13 @@ Describe 'Get-VzHost on this host' -Tag Integration, Host {
     }
 }
 
+Describe 'The engine bridge' -Tag Integration, Host {
+    It 'routes engine logging to the Verbose stream of the running cmdlet' {
+        $verbose = Get-VzHost -Refresh -Verbose 4>&1 | Where-Object { $_ -is [Management.Automation.VerboseRecord] }
+        $verbose.Message | Should -Contain 'HostProbe: Probing host capabilities (trial guests and containers; takes a few seconds).'
+    }
+}
+
 Describe 'Set-VzHost' -Tag Integration, Host {
     BeforeAll { $script:scope = New-VzTestScope -Name sethost }
     AfterAll { Remove-VzTestScope $script:scope }
