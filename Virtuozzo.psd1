@@ -13,6 +13,7 @@
         'formats/Virtuozzo.Container.format.ps1xml'
         'formats/Virtuozzo.Vm.format.ps1xml'
         'formats/Virtuozzo.Disk.format.ps1xml'
+        'formats/Virtuozzo.Memory.format.ps1xml'
         'formats/Virtuozzo.Configuration.format.ps1xml'
     )
     TypesToProcess       = @('formats/Virtuozzo.types.ps1xml')
@@ -20,6 +21,10 @@
         # Host
         'Get-VzHost'
         'Set-VzHost'
+        # Memory
+        'Get-VzMemoryPlan'
+        'Get-VzKsm'
+        'Set-VzKsm'
         # Containers
         # Disks
         # Virtual machines

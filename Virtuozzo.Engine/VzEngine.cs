@@ -2,6 +2,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Virtuozzo.Engine.Configuration;
 using Virtuozzo.Engine.Host;
+using Virtuozzo.Engine.Ksm;
+using Virtuozzo.Engine.Memory;
 using Virtuozzo.Engine.Processes;
 using Virtuozzo.Engine.Store;
 
@@ -23,15 +25,30 @@ public sealed class VzEngine
         Runner = new ProcessRunner(LoggerFactory.CreateLogger<ProcessRunner>());
         Store = new VeStore(paths, LoggerFactory.CreateLogger<VeStore>());
         hostProbe = new(() => new HostProbe(paths, Runner, LoggerFactory.CreateLogger<HostProbe>()));
+<<<<<<< HEAD
         configExchange = new(() => new VeConfigExchange(Store, LoggerFactory.CreateLogger<VeConfigExchange>()));
+=======
+        Memory = new MemoryService(Store, ActivityOf);
+>>>>>>> main
     }
+
+    /// <summary>Whether a VE holds memory now, asked of the area that runs it.</summary>
+    public VeActivity ActivityOf(VeRecord record) => record.Config?.Type switch
+    {
+        _ => VeActivity.Stopped,
+    };
 
     public VzPaths Paths { get; }
     public ILoggerFactory LoggerFactory { get; }
     public ProcessRunner Runner { get; }
     public VeStore Store { get; }
     public HostProbe Host => hostProbe.Value;
+<<<<<<< HEAD
 
     /// <summary>Export-VzConfig / Import-VzConfig: VE settings to and from desired-state files.</summary>
     public VeConfigExchange ConfigExchange => configExchange.Value;
+=======
+    public MemoryService Memory { get; }
+    public KsmControl Ksm { get; } = new();
+>>>>>>> main
 }

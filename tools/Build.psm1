@@ -15,14 +15,6 @@ $script:DebianPackages = @(
 )
 $script:PesterVersion = '5.7.1'
 
-# The pwsh executable of this session. (Get-Process -Id $PID).Path is 'dotnet' when pwsh runs as a .NET global tool,
-# so child processes start from $PSHOME, where the pwsh apphost sits in every install flavour.
-function Get-VzPwshPath {
-    $candidate = Join-Path $PSHOME 'pwsh'
-    if (Test-Path $candidate) { return $candidate }
-    (Get-Command pwsh -CommandType Application -ErrorAction Stop | Select-Object -First 1).Source
-}
-
 function Invoke-Native {
     param([Parameter(Mandatory)][string] $Command, [string[]] $Arguments = @())
     & $Command @Arguments
@@ -57,6 +49,12 @@ function Invoke-VzBuild {
     Invoke-Native dotnet @('build', (Join-Path $Root 'Virtuozzo.sln'), '-c', 'Release', '--nologo', '-v', 'quiet', '-clp:ErrorsOnly')
 }
 
+function Get-VzPwshPath {
+    # pwsh from the NuGet global tool runs as 'dotnet pwsh.dll', so $PID's path is dotnet: find the pwsh launcher.
+    $cmd = Get-Command pwsh -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
+    if ($cmd) { $cmd.Source } else { Join-Path $HOME '.dotnet/tools/pwsh' }
+}
+
 function Get-VzModuleOutput { param([string] $Root) Join-Path $Root 'out/Modules/Virtuozzo' }
 
 # Where Import-Module finds the module for every user and in SSH remoting sessions (pwsh's AllUsers scope on Linux).
@@ -82,7 +80,7 @@ function Invoke-VzLayout {
         Copy-Item $out $script:SystemModulePath -Recurse
         Write-Host "Module laid out in $out and installed to $script:SystemModulePath"
     }
-    else { Write-Host "Module laid out in $out (not root: not installed system-wide)" }
+    else { Write-Host "Module laid out in $out (not installed system-wide)" }
 }
 
 function Invoke-VzHelp {
