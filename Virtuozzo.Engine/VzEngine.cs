@@ -25,11 +25,8 @@ public sealed class VzEngine
         Runner = new ProcessRunner(LoggerFactory.CreateLogger<ProcessRunner>());
         Store = new VeStore(paths, LoggerFactory.CreateLogger<VeStore>());
         hostProbe = new(() => new HostProbe(paths, Runner, LoggerFactory.CreateLogger<HostProbe>()));
-<<<<<<< HEAD
-        configExchange = new(() => new VeConfigExchange(Store, LoggerFactory.CreateLogger<VeConfigExchange>()));
-=======
         Memory = new MemoryService(Store, ActivityOf);
->>>>>>> main
+        configExchange = new(() => new VeConfigExchange(Store, LoggerFactory.CreateLogger<VeConfigExchange>()));
     }
 
     /// <summary>Whether a VE holds memory now, asked of the area that runs it.</summary>
@@ -43,12 +40,9 @@ public sealed class VzEngine
     public ProcessRunner Runner { get; }
     public VeStore Store { get; }
     public HostProbe Host => hostProbe.Value;
-<<<<<<< HEAD
+    public MemoryService Memory { get; }
+    public KsmControl Ksm { get; } = new();
 
     /// <summary>Export-VzConfig / Import-VzConfig: VE settings to and from desired-state files.</summary>
     public VeConfigExchange ConfigExchange => configExchange.Value;
-=======
-    public MemoryService Memory { get; }
-    public KsmControl Ksm { get; } = new();
->>>>>>> main
 }
