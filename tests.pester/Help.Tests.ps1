@@ -52,7 +52,7 @@ Describe 'Help of <Name>' -Tag Unit -ForEach $cmdlets {
     }
 
     It 'names the type of every parameter' {
-        foreach ($p in @($help.parameters.parameter)) {
+        foreach ($p in @($help.parameters.parameter | Where-Object { $_ })) {
             $p.type.name | Should -Be $command.Parameters[$p.name].ParameterType.FullName -Because "-$($p.name)'s type comes from the compiled cmdlet"
         }
     }

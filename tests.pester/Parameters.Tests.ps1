@@ -5,15 +5,22 @@
 #>
 BeforeDiscovery {
     Import-Module Virtuozzo -Force
-    $script:cmdlets = @(Get-Command -Module Virtuozzo -CommandType Cmdlet | Sort-Object Name | ForEach-Object { @{ Name = $_.Name } })
+    $all = @(Get-Command -Module Virtuozzo -CommandType Cmdlet | Sort-Object Name)
+    $script:cmdlets = @($all | ForEach-Object { @{ Name = $_.Name } })
+    # Verbs that read or run things without changing a VE's definition; every other verb changes state.
+    $readOnlyVerbs = 'Get', 'Test', 'Enter', 'Invoke', 'Wait', 'Measure', 'Find', 'Watch', 'Compare', 'Receive'
+    $script:stateChangers = @($all | Where-Object Verb -notin $readOnlyVerbs | ForEach-Object { @{ Name = $_.Name } })
+    $script:removers = @($all | Where-Object Verb -eq 'Remove' | ForEach-Object { @{ Name = $_.Name } })
+    $script:others = @($all | Where-Object Verb -ne 'Remove' | ForEach-Object { @{ Name = $_.Name } })
 }
 
 BeforeAll {
     Import-Module Virtuozzo -Force
     $script:expected = Import-PowerShellDataFile (Join-Path $PSScriptRoot 'Parameters.psd1')
     $script:ignored = [Management.Automation.Cmdlet]::CommonParameters + [Management.Automation.Cmdlet]::OptionalCommonParameters
-    # Verbs that read or run things without changing the VE's definition; every other verb changes state.
-    $script:readOnlyVerbs = 'Get', 'Test', 'Enter', 'Invoke', 'Wait', 'Measure', 'Find', 'Watch', 'Compare', 'Receive'
+    function Get-CmdletAttribute([string] $Name) {
+        (Get-Command $Name).ImplementingType.GetCustomAttributes([Management.Automation.CmdletAttribute], $true) | Select-Object -First 1
+    }
 
     function Get-ViewKind([string] $TypeName) {
         # The control kinds (TableControl, ListControl, ...) of every view that selects this type name.
@@ -38,7 +45,6 @@ Describe 'Parameters.psd1' -Tag Unit {
 Describe '<Name>' -Tag Unit -ForEach $cmdlets {
     BeforeAll {
         $command = Get-Command $Name
-        $attribute = $command.ImplementingType.GetCustomAttributes([Management.Automation.CmdletAttribute], $true) | Select-Object -First 1
     }
 
     It 'has exactly the parameters in Parameters.psd1' {
@@ -61,19 +67,23 @@ Describe '<Name>' -Tag Unit -ForEach $cmdlets {
         }
     }
 
-    It 'supports ShouldProcess when it changes state' {
-        if ($command.Verb -in $readOnlyVerbs) { Set-ItResult -Skipped -Because "$($command.Verb) does not change state"; return }
-        $attribute.SupportsShouldProcess | Should -BeTrue
-        $command.Parameters.ContainsKey('WhatIf') | Should -BeTrue
-    }
+}
 
-    It 'asks before destroying (ConfirmImpact High on Remove-*)' {
-        if ($command.Verb -ne 'Remove') { Set-ItResult -Skipped -Because 'only Remove-* destroys'; return }
-        $attribute.ConfirmImpact | Should -Be ([Management.Automation.ConfirmImpact]::High)
+Describe 'State changer <Name>' -Tag Unit -ForEach $stateChangers {
+    It 'supports ShouldProcess (-WhatIf, -Confirm)' {
+        (Get-CmdletAttribute $Name).SupportsShouldProcess | Should -BeTrue
+        (Get-Command $Name).Parameters.ContainsKey('WhatIf') | Should -BeTrue
     }
+}
 
-    It 'keeps ConfirmImpact High for destructive commands only' {
-        if ($command.Verb -eq 'Remove') { Set-ItResult -Skipped -Because 'Remove-* is destructive'; return }
-        $attribute.ConfirmImpact | Should -Not -Be ([Management.Automation.ConfirmImpact]::High)
+Describe 'Destructive <Name>' -Tag Unit -ForEach $removers {
+    It 'asks before destroying (ConfirmImpact High)' {
+        (Get-CmdletAttribute $Name).ConfirmImpact | Should -Be ([Management.Automation.ConfirmImpact]::High)
+    }
+}
+
+Describe 'Non-destructive <Name>' -Tag Unit -ForEach $others {
+    It 'does not claim ConfirmImpact High (kept for Remove-*)' {
+        (Get-CmdletAttribute $Name).ConfirmImpact | Should -Not -Be ([Management.Automation.ConfirmImpact]::High)
     }
 }
