@@ -31,6 +31,7 @@
         # Configuration
         'Export-VzConfig'
         'Import-VzConfig'
+        'Compare-VzConfig'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -12,4 +12,5 @@
     # Configuration
     'Export-VzConfig'  = @('Id', 'Name', 'NoClobber', 'PassThru', 'Path', 'Type')
     'Import-VzConfig'  = @('Name', 'Path')
+    'Compare-VzConfig' = @('IncludeEqual', 'Name', 'Path')
 }
