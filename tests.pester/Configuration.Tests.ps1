@@ -170,6 +170,50 @@ Describe 'Import-VzConfig' -Tag Unit {
         }
     }
 
+    It 'returns a job with -AsJob whose output is the same result objects' {
+        $file = Join-Path $dir 'job.yaml'
+        Set-Content $file "schemaVersion: 1`nves:`n- name: web10`n  type: Container`n  container:`n    template: busybox`n- name: web01`n  type: Container`n  description: from a job`n"
+        $job = Import-VzConfig $file -AsJob
+        $job | Should -BeOfType [Management.Automation.Job]
+        $job.PSJobTypeName | Should -Be 'VzJob'
+        (Get-Job -Id $job.Id).Id | Should -Be $job.Id -Because 'the job is in the session''s repository'
+        $null = $job | Wait-Job -Timeout 30
+        @($job.Progress | Where-Object Activity -eq 'Importing VE settings').Count | Should -BeGreaterThan 0 -Because 'the job reports progress'
+        $results = @($job | Receive-Job -Wait -AutoRemoveJob)
+        $job.State | Should -Be 'Completed'
+        $results | ForEach-Object { $_ | Should -BeOfType [Virtuozzo.Engine.Store.VeConfigImportResult] }
+        ($results | Where-Object Name -eq web10).Action | Should -Be 'Create'
+        ($results | Where-Object Name -eq web01).Changes | Should -Contain 'description: (none) -> from a job'
+        (Get-Config web10) | Should -Not -BeNullOrEmpty
+        (Get-Config web01).Description | Should -Be 'from a job'
+    }
+
+    It 'validates and confirms before the job: a bad file fails at once, -WhatIf starts no job' {
+        $bad = Join-Path $dir 'badname.yaml'
+        { Import-VzConfig $bad -AsJob -ErrorAction Stop } | Should -Throw -ErrorId 'VzConfigCorrupt,Virtuozzo.Commands.ImportVzConfigCommand'
+        $file = Join-Path $dir 'job-whatif.yaml'
+        Set-Content $file "schemaVersion: 1`nves:`n- name: web11`n  type: Container`n  container:`n    template: busybox`n"
+        Import-VzConfig $file -AsJob -WhatIf | Should -BeNullOrEmpty
+        (Get-VzTestStore).TryFind('web11') | Should -BeNullOrEmpty
+    }
+
+    It 'carries a failure while applying into the job, with its error id, and goes on' {
+        # Two files each create web12: both plans are made (and valid) before the job applies either, so the job
+        # creates web12 from the first and fails the second with the store's VzVeNameInUse.
+        $a = Join-Path $dir 'job-a.yaml'; $b = Join-Path $dir 'job-b.yaml'
+        Set-Content $a "schemaVersion: 1`nves:`n- name: web12`n  type: Container`n  container:`n    template: busybox`n"
+        Set-Content $b "schemaVersion: 1`nves:`n- name: web12`n  type: Container`n  container:`n    template: busybox`n- name: web13`n  type: Container`n  container:`n    template: busybox`n"
+        $job = Import-VzConfig $a, $b -AsJob
+        $jobErrors = $null
+        $results = @($job | Receive-Job -Wait -AutoRemoveJob -ErrorVariable jobErrors -ErrorAction SilentlyContinue)
+        $job.State | Should -Be 'Completed' -Because 'one failed entry does not fail the whole import'
+        @($results.Name) | Should -Be @('web12', 'web13')
+        @($jobErrors).Count | Should -Be 1
+        $jobErrors[0].FullyQualifiedErrorId | Should -Match '^VzVeNameInUse'
+        $jobErrors[0].CategoryInfo.Category | Should -Be 'ResourceExists'
+        $jobErrors[0].TargetObject | Should -Be 'web12'
+    }
+
     It 'shows results in the table view, also deserialized' {
         $file = Join-Path $dir 'view.yaml'
         Set-Content $file "schemaVersion: 1`nves:`n- name: web02`n  type: Container`n  description: front end`n"

@@ -11,6 +11,6 @@
     'Set-VzKsm'        = @('MergeAcrossNodes', 'Mode', 'PagesToScan', 'PassThru', 'SleepMilliseconds')
     # Configuration
     'Export-VzConfig'  = @('Id', 'Name', 'NoClobber', 'PassThru', 'Path', 'Type')
-    'Import-VzConfig'  = @('Name', 'Path')
+    'Import-VzConfig'  = @('AsJob', 'Name', 'Path')
     'Compare-VzConfig' = @('IncludeEqual', 'Name', 'Path')
 }
