@@ -53,7 +53,9 @@ Describe 'Help of <Name>' -Tag Unit -ForEach $cmdlets {
 
     It 'names the type of every parameter' {
         foreach ($p in @($help.parameters.parameter | Where-Object { $_ })) {
-            $p.type.name | Should -Be $command.Parameters[$p.name].ParameterType.FullName -Because "-$($p.name)'s type comes from the compiled cmdlet"
+            $type = $command.Parameters[$p.name].ParameterType
+            if ([Nullable]::GetUnderlyingType($type)) { $type = [Nullable]::GetUnderlyingType($type) }
+            $p.type.name | Should -Be $type.FullName -Because "-$($p.name)'s type comes from the compiled cmdlet"
         }
     }
 

@@ -73,11 +73,25 @@ function ConvertFrom-VzHelpMarkdown {
 }
 
 function Split-VzParagraph {
-    <# Blank lines separate paragraphs; lines inside a paragraph are joined (Markdown soft wraps). #>
+    <#
+      Blank lines separate paragraphs; lines inside a paragraph are joined (Markdown soft wraps). A fenced code block
+      becomes one paragraph with its lines kept, and a list item ("- x") starts a paragraph of its own.
+    #>
     param([string[]] $Lines)
     $paras = [Collections.Generic.List[string]]::new()
     $current = [Collections.Generic.List[string]]::new()
+    $code = $null
     foreach ($l in @($Lines) + '') {
+        if ($null -ne $code) {
+            if ($l -match '^\s*```') { $paras.Add(($code -join "`n")); $code = $null } else { $code.Add($l) }
+            continue
+        }
+        if ($l -match '^\s*```') {
+            if ($current.Count) { $paras.Add(($current -join ' ')); $current.Clear() }
+            $code = [Collections.Generic.List[string]]::new()
+            continue
+        }
+        if ($l -match '^\s*[-*]\s+' -and $current.Count) { $paras.Add(($current -join ' ')); $current.Clear() }
         if ($l.Trim()) { $current.Add($l.Trim()) }
         elseif ($current.Count) { $paras.Add(($current -join ' ')); $current.Clear() }
     }
@@ -118,12 +132,15 @@ $metaScript = {
                     Remaining = $kv.Value.ValueFromRemainingArguments
                 }
             }
+            # Nullable<T> backs "not given" on Set-* cmdlets; users type a T, so help names T.
+            $type = [Nullable]::GetUnderlyingType($p.ParameterType)
+            if (-not $type) { $type = $p.ParameterType }
             [pscustomobject]@{
-                Name = $p.Name; Type = $p.ParameterType.FullName; TypeName = $p.ParameterType.Name
+                Name = $p.Name; Type = $type.FullName; TypeName = $type.Name
                 IsSwitch = $p.SwitchParameter; Aliases = @($p.Aliases)
                 Globbing = [bool]($p.Attributes | Where-Object { $_ -is [Management.Automation.SupportsWildcardsAttribute] })
                 ValidValues = @($p.Attributes | Where-Object { $_ -is [Management.Automation.ValidateSetAttribute] } | ForEach-Object ValidValues)
-                EnumValues = if ($p.ParameterType.IsEnum) { @([Enum]::GetNames($p.ParameterType)) } else { @() }
+                EnumValues = if ($type.IsEnum) { @([Enum]::GetNames($type)) } else { @() }
                 Sets = @($sets)
             }
         }
