@@ -40,6 +40,10 @@ Describe 'VE name completion' -Tag Unit {
         (Get-Completion 'Export-VzConfig -Name ').CompletionText | Should -Be @('db01', 'vmweb1', 'web01', 'web02')
     }
 
+    It 'completes VE names on Get-VzMemoryPlan' {
+        (Get-Completion 'Get-VzMemoryPlan d').CompletionText | Should -Be @('db01')
+    }
+
     It 'completes the typed prefix, case-insensitively, positionally too' {
         (Get-Completion 'Export-VzConfig WE').CompletionText | Should -Be @('web01', 'web02')
         (Get-Completion "Export-VzConfig -Name 'we").CompletionText | Should -Be @('web01', 'web02')

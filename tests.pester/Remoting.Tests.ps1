@@ -59,6 +59,23 @@ Describe 'Remoting over SSH' -Tag Integration {
         $remote.MemoryTotalGB | Should -BeGreaterThan 0 -Because 'the unit alias works on the deserialized type too'
     }
 
+    It 'returns the memory plan and KSM status with the same views' {
+        $remote = Invoke-VzSshTest $hosts[0] { Import-Module Virtuozzo; Get-VzMemoryPlan; Get-VzMemoryPlan -Summary; Get-VzKsm }
+        $entries = @($remote | Where-Object { $_.PSObject.TypeNames[0] -eq 'Deserialized.Virtuozzo.Engine.Memory.MemoryPlanEntry' })
+        @($entries.Name | Sort-Object) | Should -Be @('web01', 'web02')
+        $entries[0].MemoryMB | Should -Be 256 -Because 'the unit alias works on the deserialized entry'
+        $summary = $remote | Where-Object { $_.PSObject.TypeNames[0] -eq 'Deserialized.Virtuozzo.Engine.Memory.MemoryPlan' }
+        @($summary.Entries).Count | Should -Be 2 -Because 'SerializationDepth keeps the entries as objects'
+        @($summary.Entries)[0].PSObject.TypeNames[0] | Should -Be 'Deserialized.Virtuozzo.Engine.Memory.MemoryPlanEntry'
+        $ksm = $remote | Where-Object { $_.PSObject.TypeNames[0] -eq 'Deserialized.Virtuozzo.Engine.Ksm.KsmStatus' }
+        $ksm | Should -Not -BeNullOrEmpty
+        foreach ($pair in @(@((Get-VzMemoryPlan)[0], $entries[0]), @((Get-VzMemoryPlan -Summary), $summary), @((Get-VzKsm), $ksm))) {
+            $l = Get-VzViewText $pair[0]; $r = Get-VzViewText $pair[1]
+            $r.TableColumns | Should -Be $l.TableColumns
+            $r.ListLabels | Should -Be $l.ListLabels
+        }
+    }
+
     It 'keeps the typed error id' {
         $err = $null
         Invoke-VzSshTest $hosts[0] { Import-Module Virtuozzo; Export-VzConfig nosuch } -ErrorVariable err -ErrorAction SilentlyContinue
