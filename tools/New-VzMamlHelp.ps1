@@ -115,6 +115,13 @@ function Split-VzExample {
 }
 #endregion
 
+# Sources are parsed (and their structure checked) before the slower metadata read, so a bad file fails fast.
+$sources = @(Get-ChildItem (Join-Path $Root 'Virtuozzo.PowerShell/Commands') -Recurse -Filter '*-*.md' | Sort-Object Name)
+$parsed = foreach ($file in $sources) {
+    $doc = ConvertFrom-VzHelpMarkdown $file.FullName
+    [pscustomobject]@{ File = $file; Doc = $doc; Examples = @($doc.Sections['EXAMPLES'].Items | ForEach-Object { Split-VzExample $_ $file.FullName }) }
+}
+
 #region Metadata from the compiled cmdlets
 # A child process: loading the module here would pin its assemblies in the build process.
 $metaScript = {
@@ -223,13 +230,12 @@ $standardText = @{
     Confirm = 'Prompts you for confirmation before each change.'
 }
 
-$sources = @(Get-ChildItem (Join-Path $Root 'Virtuozzo.PowerShell/Commands') -Recurse -Filter '*-*.md' | Sort-Object Name)
 $documented = @{}
 $w.WriteStartDocument()
 $w.WriteStartElement('helpItems', 'http://msh')
 $w.WriteAttributeString('schema', 'maml')
-foreach ($file in $sources) {
-    $doc = ConvertFrom-VzHelpMarkdown $file.FullName
+foreach ($source in $parsed) {
+    $file = $source.File; $doc = $source.Doc
     $name = $doc.Name
     $cmd = $meta[$name]
     if (-not $cmd) { Write-Warning "$($file.FullName): the module exports no cmdlet '$name'; skipped."; continue }
@@ -252,7 +258,7 @@ foreach ($file in $sources) {
         $default = if ($joined -match 'Default:\s*(.+?)(?:\.\s|\.$|$)') { $Matches[1].Trim() } elseif ($p.IsSwitch) { 'False' } else { 'None' }
         [pscustomobject]@{ P = $p; Paras = $paras; Default = $default }
     }
-    $examples = @($S['EXAMPLES'].Items | ForEach-Object { Split-VzExample $_ $file.FullName })
+    $examples = $source.Examples
 
     $w.WriteStartElement('command', 'command', $ns.command)
     $w.WriteAttributeString('xmlns', 'maml', $null, $ns.maml)
