@@ -10,8 +10,13 @@ BeforeDiscovery {
     # Verbs that read or run things without changing a VE's definition; every other verb changes state.
     $readOnlyVerbs = 'Get', 'Test', 'Enter', 'Invoke', 'Wait', 'Measure', 'Find', 'Watch', 'Compare', 'Receive'
     $script:stateChangers = @($all | Where-Object Verb -notin $readOnlyVerbs | ForEach-Object { @{ Name = $_.Name } })
-    $script:removers = @($all | Where-Object Verb -eq 'Remove' | ForEach-Object { @{ Name = $_.Name } })
-    $script:others = @($all | Where-Object Verb -ne 'Remove' | ForEach-Object { @{ Name = $_.Name } })
+    # Remove-* that destroy nothing (they detach; the data stays) keep Medium. Each entry needs a reason here.
+    $notDestructive = @(
+        'Remove-VzVmDvdDrive'   # ejects an ISO from a VM; the ISO file is untouched
+    )
+    $destructive = { $_.Verb -eq 'Remove' -and $_.Name -notin $notDestructive }
+    $script:removers = @($all | Where-Object $destructive | ForEach-Object { @{ Name = $_.Name } })
+    $script:others = @($all | Where-Object { -not (& $destructive) } | ForEach-Object { @{ Name = $_.Name } })
 }
 
 BeforeAll {
