@@ -1,3 +1,9 @@
+BeforeDiscovery {
+    # Decided at discovery (where -Skip is evaluated): runbooks over cmdlets of other areas run once those exist.
+    Import-Module Virtuozzo -Force
+    $script:haveVmDiskCmdlets = @(Get-Command Get-VzVm, New-VzVm, Remove-VzVm, Optimize-VzDisk -Module Virtuozzo -ErrorAction Ignore).Count -eq 4
+}
+
 <#
   The runbooks in examples/ run for real, as an administrator would run them: each in its own pwsh process
   (pwsh -File), against this file's data root, and the test checks what they wrote.
@@ -95,6 +101,36 @@ Describe 'Runbook examples/Test-VzDesiredState.ps1' -Tag Unit {
         $again = Invoke-Runbook 'Test-VzDesiredState.ps1' @('-Path', $desired)
         $again.ExitCode | Should -Be 0
         $again.Output | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Runbook examples/Optimize-VzStoppedVmDisk.ps1' -Tag Integration {
+    # Needs the VM and disk cmdlets; until both are in the module this block reports as skipped, not passed.
+    BeforeAll {
+        $script:haveCmdlets = @(Get-Command Get-VzVm, New-VzVm, Remove-VzVm, Optimize-VzDisk -Module Virtuozzo -ErrorAction Ignore).Count -eq 4
+        if ($haveCmdlets) {
+            $scope = New-VzTestScope -Name runbook-compact
+            $vm = New-VzVm compact1 -MemorySize 128MB -DiskSize 64MB
+            $disk = @($vm.Disks)[0].Path
+            # Write 8 MiB of data, then zero it: the file keeps the clusters until it is compacted.
+            & qemu-io -f qcow2 -c 'write -P 0xab 0 8M' $disk | Out-Null
+            & qemu-io -f qcow2 -c 'write -z 0 8M' $disk | Out-Null
+        }
+    }
+    AfterAll {
+        if ($haveCmdlets) {
+            Get-VzVm compact1 -ErrorAction Ignore | Remove-VzVm -Confirm:$false -Force
+            Remove-VzTestScope $scope
+        }
+    }
+
+    It 'compacts the disks of stopped VMs and reports what it saved' -Skip:(-not $haveVmDiskCmdlets) {
+        $rows = @(& (Join-Path $examples 'Optimize-VzStoppedVmDisk.ps1'))
+        $rows.Count | Should -Be 1
+        $rows[0].Vm | Should -Be 'compact1'
+        $rows[0].AfterMB | Should -BeLessThan $rows[0].BeforeMB
+        & qemu-img check -q $disk
+        $LASTEXITCODE | Should -Be 0
     }
 }
 
