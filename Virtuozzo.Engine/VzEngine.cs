@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Virtuozzo.Engine.Configuration;
 using Virtuozzo.Engine.Host;
 using Virtuozzo.Engine.Processes;
+using Virtuozzo.Engine.Qemu;
 using Virtuozzo.Engine.Store;
 
 namespace Virtuozzo.Engine;
@@ -14,6 +15,7 @@ namespace Virtuozzo.Engine;
 public sealed class VzEngine
 {
     private readonly Lazy<HostProbe> hostProbe;
+    private readonly Lazy<VmService> vms;
 
     public VzEngine(VzPaths paths, ILoggerFactory? loggerFactory = null)
     {
@@ -22,6 +24,7 @@ public sealed class VzEngine
         Runner = new ProcessRunner(LoggerFactory.CreateLogger<ProcessRunner>());
         Store = new VeStore(paths, LoggerFactory.CreateLogger<VeStore>());
         hostProbe = new(() => new HostProbe(paths, Runner, LoggerFactory.CreateLogger<HostProbe>()));
+        vms = new(() => new VmService(paths, Store, Host, Runner, LoggerFactory.CreateLogger<VmService>()));
     }
 
     public VzPaths Paths { get; }
@@ -29,4 +32,7 @@ public sealed class VzEngine
     public ProcessRunner Runner { get; }
     public VeStore Store { get; }
     public HostProbe Host => hostProbe.Value;
+
+    /// <summary>Virtual machines on QEMU (lifecycle, disks, guest tools).</summary>
+    public VmService Vms => vms.Value;
 }
