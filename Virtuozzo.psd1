@@ -22,6 +22,27 @@
         # Containers
         # Disks
         # Virtual machines
+        'New-VzVm'
+        'Get-VzVm'
+        'Set-VzVm'
+        'Start-VzVm'
+        'Stop-VzVm'
+        'Restart-VzVm'
+        'Suspend-VzVm'
+        'Resume-VzVm'
+        'Remove-VzVm'
+        'Rename-VzVm'
+        'Copy-VzVm'
+        'Add-VzVmDisk'
+        'Remove-VzVmDisk'
+        'Resize-VzVmDisk'
+        'Add-VzVmDvdDrive'
+        'Remove-VzVmDvdDrive'
+        'Invoke-VzVmCommand'
+        'Set-VzVmUserPassword'
+        'Get-VzVmGuestInfo'
+        'Get-VzVmGuestNetwork'
+        'Enter-VzVm'
         # Configuration
     )
     FunctionsToExport    = @()
