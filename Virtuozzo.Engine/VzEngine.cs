@@ -2,6 +2,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Virtuozzo.Engine.Configuration;
 using Virtuozzo.Engine.Host;
+using Virtuozzo.Engine.Ksm;
+using Virtuozzo.Engine.Memory;
 using Virtuozzo.Engine.Processes;
 using Virtuozzo.Engine.Qemu;
 using Virtuozzo.Engine.Store;
@@ -25,13 +27,28 @@ public sealed class VzEngine
         Store = new VeStore(paths, LoggerFactory.CreateLogger<VeStore>());
         hostProbe = new(() => new HostProbe(paths, Runner, LoggerFactory.CreateLogger<HostProbe>()));
         vms = new(() => new VmService(paths, Store, Host, Runner, LoggerFactory.CreateLogger<VmService>()));
+        Memory = new MemoryService(Store, ActivityOf);
     }
+
+    /// <summary>Whether a VE holds memory now, asked of the area that runs it.</summary>
+    public VeActivity ActivityOf(VeRecord record) => record.Config?.Type switch
+    {
+        VeType.VirtualMachine => Vms.Describe(record).State switch
+        {
+            VmState.Running => VeActivity.Running,
+            VmState.Paused => VeActivity.Paused,
+            _ => VeActivity.Stopped,
+        },
+        _ => VeActivity.Stopped,
+    };
 
     public VzPaths Paths { get; }
     public ILoggerFactory LoggerFactory { get; }
     public ProcessRunner Runner { get; }
     public VeStore Store { get; }
     public HostProbe Host => hostProbe.Value;
+    public MemoryService Memory { get; }
+    public KsmControl Ksm { get; } = new();
 
     /// <summary>Virtual machines on QEMU (lifecycle, disks, guest tools).</summary>
     public VmService Vms => vms.Value;
