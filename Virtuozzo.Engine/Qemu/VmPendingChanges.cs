@@ -6,6 +6,7 @@ public sealed class VmPendingChanges
     public int? CpuCount { get; set; }
     public long? MemorySize { get; set; }
 
+    [YamlDotNet.Serialization.YamlIgnore]
     public bool IsEmpty => CpuCount is null && MemorySize is null;
 
     public override string ToString()
