@@ -394,13 +394,11 @@ public sealed class VmService
 
     // ---- remove / rename / copy ---------------------------------------------------------------------------
 
-    public void Remove(Guid id, CancellationToken cancellationToken)
+    /// <summary>Deletes a VM. <paramref name="force"/> powers a running VM off first; linked clones always block it.</summary>
+    public async Task RemoveAsync(Guid id, bool force, CancellationToken cancellationToken)
     {
         var rt = RuntimePaths(id);
         var record = store.TryGet(id) ?? throw NotFound(id);
-        if (QemuProcess.Inspect(rt).Alive)
-            throw new VzInvalidStateException("VzVmRunning", $"The VM '{record.DisplayName}' is running.", record.DisplayName)
-            { RecommendedAction = $"Stop it first: Stop-VzVm -Name '{record.DisplayName}'." };
         var dependents = store.List()
             .Where(r => r.Id != id && r.Config?.Vm is not null)
             .Where(r => r.Config!.Vm!.Disks.Any(d => d.BackingFile is { } b && b.StartsWith(record.Directory + "/", StringComparison.Ordinal)))
@@ -408,6 +406,13 @@ public sealed class VmService
         if (dependents.Count > 0)
             throw new VzInvalidStateException("VzVmHasLinkedClones", $"The VM '{record.DisplayName}' has linked clones whose disks read from its disk: {string.Join(", ", dependents)}.", record.DisplayName)
             { RecommendedAction = "Remove the linked clones first." };
+        if (QemuProcess.Inspect(rt).Alive)
+        {
+            if (!force)
+                throw new VzInvalidStateException("VzVmRunning", $"The VM '{record.DisplayName}' is running.", record.DisplayName)
+                { RecommendedAction = $"Stop it first (Stop-VzVm -Name '{record.DisplayName}'), or use Remove-VzVm -Force to power it off." };
+            await StopAsync(id, VmStopMode.Kill, TimeSpan.FromSeconds(10), null, cancellationToken);
+        }
         store.Remove(id, cancellationToken);
         QemuProcess.CleanRunDirectory(rt);
     }

@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using Virtuozzo.Engine.Qemu;
 using Virtuozzo.Engine.Store;
 
 namespace Virtuozzo.Commands;
@@ -19,7 +18,6 @@ public sealed class RemoveVzVmCommand : VzVmCmdlet
     {
         if (!ShouldProcess(record.DisplayName, "Remove virtual machine and its disks")) return;
         var engine = Engine;
-        if (Force) Run(ct => engine.Vms.StopAsync(record.Id, VmStopMode.Kill, TimeSpan.FromSeconds(10), null, ct));
-        Run(ct => { engine.Vms.Remove(record.Id, ct); return Task.FromResult(true); });
+        Run(ct => engine.Vms.RemoveAsync(record.Id, Force, ct));
     }
 }
