@@ -1,7 +1,11 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Virtuozzo.Engine.Cgroups;
 using Virtuozzo.Engine.Configuration;
+using Virtuozzo.Engine.Containers;
+using Virtuozzo.Engine.Containers.Templates;
 using Virtuozzo.Engine.Host;
+using Virtuozzo.Engine.Network;
 using Virtuozzo.Engine.Processes;
 using Virtuozzo.Engine.Store;
 
@@ -14,6 +18,7 @@ namespace Virtuozzo.Engine;
 public sealed class VzEngine
 {
     private readonly Lazy<HostProbe> hostProbe;
+    private readonly Lazy<ContainerService> containers;
 
     public VzEngine(VzPaths paths, ILoggerFactory? loggerFactory = null)
     {
@@ -21,7 +26,16 @@ public sealed class VzEngine
         LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         Runner = new ProcessRunner(LoggerFactory.CreateLogger<ProcessRunner>());
         Store = new VeStore(paths, LoggerFactory.CreateLogger<VeStore>());
-        hostProbe = new(() => new HostProbe(paths, Runner, LoggerFactory.CreateLogger<HostProbe>()));
+        hostProbe = new(() => new HostProbe(paths, Runner, LoggerFactory.CreateLogger<HostProbe>())
+        {
+            // Get-VzHost reports whether each OCI runtime can really run a container here.
+            RuntimeTrial = (info, ct) => Containers.RuntimeTrialAsync(info, ct),
+        });
+        containers = new(() => new ContainerService(paths, Store, Runner,
+            new TemplateStore(paths, Runner, LoggerFactory.CreateLogger<TemplateStore>()),
+            new NetworkSetup(Runner, LoggerFactory.CreateLogger<NetworkSetup>()),
+            () => CgroupBackends.ForHost(),
+            LoggerFactory.CreateLogger<ContainerService>()));
     }
 
     public VzPaths Paths { get; }
@@ -29,4 +43,7 @@ public sealed class VzEngine
     public ProcessRunner Runner { get; }
     public VeStore Store { get; }
     public HostProbe Host => hostProbe.Value;
+
+    /// <summary>System containers (and their templates, cgroups and network plumbing).</summary>
+    public ContainerService Containers => containers.Value;
 }
