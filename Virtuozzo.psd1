@@ -20,6 +20,22 @@
         'Get-VzHost'
         'Set-VzHost'
         # Containers
+        'Get-VzContainer'
+        'New-VzContainer'
+        'Set-VzContainer'
+        'Start-VzContainer'
+        'Stop-VzContainer'
+        'Restart-VzContainer'
+        'Suspend-VzContainer'
+        'Resume-VzContainer'
+        'Remove-VzContainer'
+        'Rename-VzContainer'
+        'Copy-VzContainer'
+        'Invoke-VzContainerCommand'
+        'Enter-VzContainer'
+        'Get-VzTemplate'
+        'New-VzTemplate'
+        'Remove-VzTemplate'
         # Disks
         # Virtual machines
         # Configuration

@@ -51,11 +51,11 @@ public static class OciBundle
         if (memory.Count > 0) resources["memory"] = memory;
         var cpu = new JsonObject();
         if (l.CpuUnits is { } units) cpu["shares"] = CgroupUnits.SharesFromUnits(units);
-        if (l.CpuQuotaMicroseconds is { } quota) cpu["quota"] = quota;
+        if (l.CpuQuotaMicroseconds is > 0) cpu["quota"] = l.CpuQuotaMicroseconds; // "no limit" is a fresh group's default; runtimes differ on how to write -1
         if (l.CpuPeriodMicroseconds is { } period) cpu["period"] = period;
         if (l.CpuSet is { } cpus) cpu["cpus"] = cpus;
         if (cpu.Count > 0) resources["cpu"] = cpu;
-        if (l.PidsLimit is { } pids) resources["pids"] = new JsonObject { ["limit"] = pids };
+        if (l.PidsLimit is > 0) resources["pids"] = new JsonObject { ["limit"] = l.PidsLimit };
 
         var namespaces = new JsonArray(
             new JsonObject { ["type"] = "pid" },
@@ -80,7 +80,6 @@ public static class OciBundle
                 {
                     ["bounding"] = Caps(), ["effective"] = Caps(), ["permitted"] = Caps(),
                 },
-                ["rlimits"] = new JsonArray(new JsonObject { ["type"] = "RLIMIT_NOFILE", ["hard"] = 65536, ["soft"] = 1024 }),
                 ["noNewPrivileges"] = false,
             },
             ["root"] = new JsonObject { ["path"] = i.RootPath, ["readonly"] = false },
