@@ -25,6 +25,22 @@
         'Get-VzKsm'
         'Set-VzKsm'
         # Containers
+        'Get-VzContainer'
+        'New-VzContainer'
+        'Set-VzContainer'
+        'Start-VzContainer'
+        'Stop-VzContainer'
+        'Restart-VzContainer'
+        'Suspend-VzContainer'
+        'Resume-VzContainer'
+        'Remove-VzContainer'
+        'Rename-VzContainer'
+        'Copy-VzContainer'
+        'Invoke-VzContainerCommand'
+        'Enter-VzContainer'
+        'Get-VzTemplate'
+        'New-VzTemplate'
+        'Remove-VzTemplate'
         # Disks
         # Virtual machines
         'New-VzVm'

@@ -194,6 +194,28 @@ Describe 'A VM running the test guest under TCG' -Tag Integration, Slow, Vms {
         (Get-VzVm vm1).CpuMask | Should -Be '1'
     }
 
+    It 'runs QEMU in a cgroup of its own that carries the CPU limit, the CPU weight and the memory guarantee' {
+        Set-VzVm vm1 -CpuLimit 50 -CpuUnits 2000
+        $lines = Get-Content "/proc/$($script:vm.ProcessId)/cgroup"
+        $cpu = ($lines | Where-Object { $_ -match '^\d+:([^:]*,)?cpu(,[^:]*)?:' } | Select-Object -First 1)
+        if ($cpu) {
+            $rel = ($cpu -split ':', 3)[2]
+            $rel | Should -Be "/$env:VZ_CGROUP_PARENT/vm-$($script:vm.Id.ToString('N'))"
+            $cpuDir = @('/sys/fs/cgroup/cpu', '/sys/fs/cgroup/cpu,cpuacct') | Where-Object { Test-Path "$_$rel" } | Select-Object -First 1
+            [long](Get-Content "$cpuDir$rel/cpu.cfs_quota_us") | Should -Be 50000
+            [long](Get-Content "$cpuDir$rel/cpu.shares") | Should -Be 2048
+            $mem = (($lines | Where-Object { $_ -match '^\d+:memory:' }) -split ':', 3)[2]
+            $mem | Should -Be $rel
+            [long](Get-Content "/sys/fs/cgroup/memory$mem/memory.soft_limit_in_bytes") | Should -BeGreaterThan (512MB * 40 / 100 - 4096)
+            [long](Get-Content "/sys/fs/cgroup/memory$mem/memory.soft_limit_in_bytes") | Should -BeLessOrEqual (512MB * 40 / 100)
+        }
+        else {
+            $rel = (($lines | Where-Object { $_ -like '0::*' }) -split ':', 3)[2]
+            $rel | Should -Be "/$env:VZ_CGROUP_PARENT/vm-$($script:vm.Id.ToString('N'))"
+            (Get-Content "/sys/fs/cgroup$rel/cpu.max") | Should -Be '50000 100000'
+        }
+    }
+
     It 'stores a CPU count change of a running VM as pending and says so' {
         $r = Set-VzVm vm1 -CpuCount 1 -PassThru -WarningVariable warn -WarningAction SilentlyContinue
         $warn | Should -Match 'CpuCount=1 is pending'
@@ -275,7 +297,10 @@ Describe 'A VM running the test guest under TCG' -Tag Integration, Slow, Vms {
             Test-Path (Join-Path $env:VZ_RUN_ROOT ($v.Id.ToString('N').Substring(0, 12))) | Should -BeFalse
             if ($v.ProcessId) { Test-LiveProcess $v.ProcessId | Should -BeFalse }
         }
-        @(Get-ChildItem /sys/fs/cgroup -Recurse -Directory -Filter '*vm*' -ErrorAction SilentlyContinue | Where-Object { $_.FullName -match ($all.Id -join '|') }) | Should -BeNullOrEmpty
+        foreach ($v in $all) {
+            @(Get-ChildItem /sys/fs/cgroup -Directory | ForEach-Object { Join-Path $_.FullName "$env:VZ_CGROUP_PARENT/vm-$($v.Id.ToString('N'))" } | Where-Object { Test-Path $_ }) |
+                Should -BeNullOrEmpty
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
+using Virtuozzo.Engine.Cgroups;
 using Virtuozzo.Engine.Configuration;
 using Virtuozzo.Engine.Errors;
 using Virtuozzo.Engine.Host;
@@ -31,9 +32,11 @@ public sealed class VmService
     private readonly QemuProcess process;
     private readonly QemuImg images;
     private readonly ProcessRunner runner;
+    private readonly Lazy<ICgroupBackend> cgroups;
 
-    public VmService(VzPaths paths, VeStore store, HostProbe host, ProcessRunner runner, ILogger logger)
+    public VmService(VzPaths paths, VeStore store, HostProbe host, ProcessRunner runner, Func<ICgroupBackend> cgroupBackend, ILogger logger)
     {
+        cgroups = new(cgroupBackend);
         this.paths = paths;
         this.store = store;
         this.host = host;
@@ -48,6 +51,31 @@ public sealed class VmService
     public VmGuestService Guest { get; }
 
     public VmRuntimePaths RuntimePaths(Guid id) => VmRuntimePaths.For(paths, id);
+
+    /// <summary>The VM's own cgroup (relative, the same in every hierarchy): CPU weight and limit, memory guarantee.</summary>
+    public string CgroupPath(Guid id) => $"{paths.CgroupParent}/vm-{id:N}";
+
+    /// <summary>
+    /// The cgroup limits of a VM. No hard memory limit: QEMU needs RAM plus its own overhead, and an OOM kill of a
+    /// VM is worse than the host reclaiming; the guarantee becomes memory.low / soft limit.
+    /// </summary>
+    internal static CgroupLimits LimitsFor(VeConfig config) => new()
+    {
+        MemoryLow = config.Memory.Size * (config.Memory.GuaranteePercent ?? DefaultMemGuaranteePercent) / 100,
+        CpuUnits = config.Cpu.Units,
+        CpuPeriodMicroseconds = CgroupUnits.DefaultCfsPeriod,
+        CpuQuotaMicroseconds = config.Cpu.LimitPercent is > 0 and var pct ? CgroupUnits.QuotaFromPercent(pct) : -1,
+    };
+
+    /// <summary>Deletes the VM's cgroup once QEMU is gone; retried briefly because a dying QEMU may linger a moment.</summary>
+    private void DeleteCgroup(Guid id)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try { if (cgroups.Value.Exists(CgroupPath(id))) cgroups.Value.Delete(CgroupPath(id), paths.CgroupParent); return; }
+            catch (Exception ex) when (ex is IOException or VzException && attempt < 20) { Thread.Sleep(100); }
+        }
+    }
 
     // ---- listing ------------------------------------------------------------------------------------------
 
@@ -265,6 +293,11 @@ public sealed class VmService
                 var pid = await process.StartAsync(rt, args, name, cancellationToken);
                 try
                 {
+                    // Its own cgroup: the VM's CPU weight and limit and memory guarantee apply to all QEMU threads.
+                    var cg = CgroupPath(id);
+                    cgroups.Value.Create(cg);
+                    cgroups.Value.Apply(cg, LimitsFor(config));
+                    cgroups.Value.AddProcess(cg, pid);
                     if (vm.NetworkMode == VmNetworkMode.Bridge && vm.Bridge is { } br)
                         await runner.RunAsync("ip", ["link", "set", "dev", QemuCommandLine.TapName(id), "master", br, "up"], new ProcessRunOptions { Target = name }, cancellationToken);
                     if (config.Cpu.Mask is { Length: > 0 } mask) await PinVcpusAsync(rt, name, mask, cancellationToken);
@@ -273,6 +306,7 @@ public sealed class VmService
                 {
                     await QemuProcess.KillAsync(pid, name, CancellationToken.None);
                     QemuProcess.CleanRunDirectory(rt);
+                    DeleteCgroup(id);
                     throw;
                 }
             }
@@ -318,6 +352,7 @@ public sealed class VmService
             if (!status.Alive)
             {
                 QemuProcess.CleanRunDirectory(rt); // a crashed VM's leftovers
+                DeleteCgroup(id);
                 return Describe(store.TryGet(id)!);
             }
             var pid = status.Pid!.Value;
@@ -363,6 +398,7 @@ public sealed class VmService
                 }
             }
             QemuProcess.CleanRunDirectory(rt);
+            DeleteCgroup(id);
             logger.LogInformation("VM '{Name}' stopped.", name);
         }
         progress?.Report(new VzProgress($"Stopping VM '{name}'", "Stopped", 100) { Completed = true });
@@ -415,6 +451,7 @@ public sealed class VmService
         }
         store.Remove(id, cancellationToken);
         QemuProcess.CleanRunDirectory(rt);
+        DeleteCgroup(id);
     }
 
     public VmInfo Rename(Guid id, string newName, CancellationToken cancellationToken)
@@ -546,10 +583,7 @@ public sealed class VmService
             pending.Add($"CpuCount={cc}");
             notes.Add("vCPU hotplug is not done live: the new CPU count applies at the next start.");
         }
-        if (running && (o.CpuLimit is not null || o.CpuUnits is not null || o.MemGuaranteePercent is not null))
-            notes.Add("CpuLimit, CpuUnits and MemGuarantee are stored; they are enforced through the VM's cgroup, which this build does not create yet.");
-
-        store.UpdateLocked(veLock, id, c =>
+        var updated = store.UpdateLocked(veLock, id, c =>
         {
             var vm = c.Vm!;
             if (o.CpuCount is { } count)
@@ -570,6 +604,8 @@ public sealed class VmService
             if (o.OnBoot is { } onBoot) c.OnBoot = onBoot;
             if (o.Description is not null) c.Description = o.Description;
         });
+        if (running && (o.CpuLimit is not null || o.CpuUnits is not null || o.MemGuaranteePercent is not null || dimmBytes is not null))
+            cgroups.Value.Apply(CgroupPath(id), LimitsFor(updated));
         if (running && o.CpuMask is not null)
             await PinVcpusAsync(rt, name, mask ?? CpuAffinity.Format(Enumerable.Range(0, Environment.ProcessorCount)), cancellationToken);
         return new VmSetResult(Describe(store.TryGet(id)!), pending, notes);
