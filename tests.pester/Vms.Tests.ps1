@@ -304,6 +304,44 @@ Describe 'A VM running the test guest under TCG' -Tag Integration, Slow, Vms {
     }
 }
 
+Describe 'Memory hotplug and suspend to disk' -Tag Integration, Slow, Vms {
+    BeforeAll {
+        $script:guest = & (Join-Path $script:Root 'tools/testguest/Get-VzTestGuest.ps1') -Root $script:Root
+        $script:scope = New-VzTestScope -Name vmmem
+        $script:vm = New-VzVm mem1 -MemorySize 1GB -MemHotplug -KernelPath $script:guest.KernelPath -InitrdPath $script:guest.InitrdPath -KernelArguments $script:guest.KernelArguments |
+            Start-VzVm -Wait -Timeout 60 -PassThru
+        function script:Get-GuestMemKb { [long](((Invoke-VzVmCommand mem1 cat /proc/meminfo).StdOut -split "`n" | Where-Object { $_ -like 'MemTotal:*' }) -replace '\D', '') }
+    }
+    AfterAll {
+        Get-VzVm | Remove-VzVm -Force -Confirm:$false -ErrorAction SilentlyContinue
+        Remove-VzTestScope $script:scope
+    }
+
+    It 'grows the memory of a running VM by hot-adding a DIMM the guest onlines' {
+        $before = Get-GuestMemKb
+        $r = Set-VzVm mem1 -MemorySize 1280MB -PassThru -WarningVariable warn
+        $warn | Should -BeNullOrEmpty
+        $r.MemorySize | Should -Be 1280MB
+        $r.PendingChanges | Should -BeNullOrEmpty
+        Wait-Until { (Get-GuestMemKb) -ge $before + 250MB / 1KB } | Should -BeTrue
+    }
+
+    It 'saves the state to disk, ends QEMU, and resumes where the guest was' {
+        $null = Invoke-VzVmCommand mem1 sh '-c' 'echo still-here > /tmp/marker'
+        $mem = Get-GuestMemKb
+        $saved = Suspend-VzVm mem1 -SaveState -PassThru
+        $saved.State | Should -Be 'Saved'
+        $saved.ProcessId | Should -BeNullOrEmpty
+        Test-LiveProcess $script:vm.ProcessId | Should -BeFalse
+        Test-Path (Join-Path $saved.Directory 'memory.sav') | Should -BeTrue
+        $back = Resume-VzVm mem1 -PassThru
+        $back.State | Should -Be 'Running'
+        (Invoke-VzVmCommand mem1 cat /tmp/marker).StdOut.Trim() | Should -Be 'still-here' -Because '/tmp is a tmpfs: only restored memory keeps it'
+        Get-GuestMemKb | Should -Be $mem
+        Test-Path (Join-Path $saved.Directory 'memory.sav') | Should -BeFalse
+    }
+}
+
 Describe 'An EFI VM' -Tag Integration, Slow, Vms {
     BeforeAll {
         $script:guest = & (Join-Path $script:Root 'tools/testguest/Get-VzTestGuest.ps1') -Root $script:Root

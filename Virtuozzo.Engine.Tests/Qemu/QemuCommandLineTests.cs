@@ -72,6 +72,16 @@ public sealed class QemuCommandLineTests
         AssertGolden("pc-bridge", Build(Vm(c => { c.Vm!.Machine = "pc"; c.Vm.NetworkMode = VmNetworkMode.Bridge; c.Vm.Bridge = "br0"; })));
 
     [Fact]
+    public void Restore_recreates_hot_added_dimms_and_loads_the_saved_state() =>
+        AssertGolden("restore-dimm", QemuCommandLine.Build(Vm(c =>
+        {
+            c.Memory.Size = 1280L * 1024 * 1024;
+            c.Vm!.MemHotplug = true;
+            c.Vm.MaxMemorySize = 4L * 1024 * 1024 * 1024;
+            c.Vm.Dimms.Add(new VmDimm { Id = "a1b2c3d4", Size = 256L * 1024 * 1024 });
+        }), VmRuntimePaths.For(Paths, Id), Accelerator.Tcg, p => $"/vz/private/{Id}/{p}", $"/vz/private/{Id}/it's memory.sav"));
+
+    [Fact]
     public void Refuses_a_host_without_an_accelerator()
     {
         var ex = Assert.Throws<VzCapabilityMissingException>(() => Build(Vm(), Accelerator.None));

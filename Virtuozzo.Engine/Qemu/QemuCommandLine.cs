@@ -20,7 +20,7 @@ public static class QemuCommandLine
     public const string OvmfVarsTemplate = "/usr/share/OVMF/OVMF_VARS_4M.fd";
 
     /// <summary>The arguments (without the program name). <paramref name="resolvePath"/> makes disk paths absolute.</summary>
-    public static IReadOnlyList<string> Build(VeConfig config, VmRuntimePaths paths, Accelerator accelerator, Func<string, string> resolvePath)
+    public static IReadOnlyList<string> Build(VeConfig config, VmRuntimePaths paths, Accelerator accelerator, Func<string, string> resolvePath, string? incomingStatePath = null)
     {
         var vm = config.Vm ?? throw new ArgumentException("Not a VM config.", nameof(config));
         if (accelerator == Accelerator.None)
@@ -28,7 +28,8 @@ public static class QemuCommandLine
             { RecommendedAction = "Install qemu-system-x86 and check Get-VzHost -Refresh." };
         var a = new List<string>();
         void Add(params string[] items) => a.AddRange(items);
-        var mib = config.Memory.Size / (1024 * 1024);
+        // Hot-added DIMMs are part of Memory.Size but sit in their own slots, as when QEMU saved them.
+        var mib = (config.Memory.Size - vm.Dimms.Sum(d => d.Size)) / (1024 * 1024);
         var cpus = config.Cpu.Count ?? 1;
 
         Add("-name", $"guest={Opt(config.Name)},debug-threads=on");
@@ -41,6 +42,11 @@ public static class QemuCommandLine
             Add("-m", $"size={mib}M,slots={MemorySlots},maxmem={vm.MaxMemorySize / (1024 * 1024)}M");
         else
             Add("-m", $"{mib}M");
+        foreach (var dimm in vm.Dimms)
+        {
+            Add("-object", $"memory-backend-ram,id=mem-{dimm.Id},size={dimm.Size / (1024 * 1024)}M");
+            Add("-device", $"pc-dimm,id=dimm-{dimm.Id},memdev=mem-{dimm.Id}");
+        }
         Add("-nodefaults", "-no-user-config", "-display", "none", "-msg", "timestamp=on");
 
         if (vm.Firmware == VmFirmware.Efi)
@@ -52,7 +58,7 @@ public static class QemuCommandLine
 
         Add("-chardev", $"socket,id=qmp,path={Opt(paths.QmpSocket)},server=on,wait=off");
         Add("-mon", "chardev=qmp,mode=control");
-        Add("-chardev", $"file,id=serial0,path={Opt(paths.SerialLog)}");
+        Add("-chardev", $"file,id=serial0,path={Opt(paths.SerialLog)},append=on");
         Add("-serial", "chardev:serial0");
         Add("-device", "virtio-serial-pci,id=vser0");
         Add("-chardev", $"socket,id=qga0,path={Opt(paths.QgaSocket)},server=on,wait=off");
@@ -99,6 +105,8 @@ public static class QemuCommandLine
             if (vm.KernelArguments is { Length: > 0 } append) Add("-append", append);
         }
 
+        // QEMU 7.2 has no file: migration URI; exec runs /bin/sh -c, so the path is single-quoted.
+        if (incomingStatePath is not null) Add("-incoming", $"exec:cat {ShellQuote(incomingStatePath)}");
         Add("-daemonize", "-pidfile", paths.PidFile);
         return a;
     }
@@ -114,6 +122,8 @@ public static class QemuCommandLine
         ["read-only"] = readOnly,
         ["file"] = new JsonObject { ["driver"] = "file", ["filename"] = path, ["read-only"] = readOnly },
     };
+
+    internal static string ShellQuote(string s) => "'" + s.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
     private static int DvdBus(VmSettings vm, VmDvdDrive dvd) => vm.DvdDrives.IndexOf(dvd);
 

@@ -43,7 +43,10 @@ public sealed class QemuProcess(ProcessRunner runner, ILogger logger)
             var err = (result.StandardError.Length > 0 ? result.StandardError : result.StandardOutput).Trim();
             throw new VzExternalToolException("qemu-system-x86_64", arguments, result.ExitCode, err, target);
         }
-        var pid = ReadPid(paths.PidFile) ?? throw new VzExternalToolException("qemu-system-x86_64", arguments, 0, "QEMU daemonized but wrote no pid file.", target);
+        // QEMU removes its pid file when it exits, so a missing one means it died during start-up (with -incoming:
+        // the saved state did not load).
+        var pid = ReadPid(paths.PidFile) ?? throw new VzExternalToolException("qemu-system-x86_64", arguments, 0,
+            "QEMU exited during start-up" + (arguments.Contains("-incoming") ? " while loading the saved state (discard it with Stop-VzVm)." : "; see the VM's console.log."), target);
         var stat = ProcStat.Read(pid);
         if (stat is not { IsAlive: true })
             throw new VzExternalToolException("qemu-system-x86_64", arguments, 0, "QEMU exited right after daemonizing; see the VM's console.log.", target);

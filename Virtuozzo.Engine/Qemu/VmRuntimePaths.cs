@@ -27,6 +27,8 @@ public sealed record VmRuntimePaths(string RunDirectory, string VeDirectory)
     public string StoppingMarker => Path.Combine(RunDirectory, "stopping");
     public string SerialLog => Path.Combine(VeDirectory, "console.log");
     public string EfiVars => Path.Combine(VeDirectory, "efivars.fd");
+    /// <summary>The guest's memory and device state written by Suspend-VzVm -SaveState; loaded and deleted by the next start.</summary>
+    public string SavedState => Path.Combine(VeDirectory, "memory.sav");
 
     public static VmRuntimePaths For(VzPaths paths, Guid id) => new(paths.VeRunDirectory(id), paths.VeDirectory(id));
 

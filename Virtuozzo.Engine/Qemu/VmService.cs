@@ -86,13 +86,14 @@ public sealed class VmService
         var vm = config.Vm ?? new VmSettings();
         var rt = RuntimePaths(record.Id);
         var status = QemuProcess.Inspect(rt);
-        var state = !status.Alive ? VmState.Stopped : File.Exists(rt.PausedMarker) ? VmState.Paused : VmState.Running;
+        var state = !status.Alive ? (File.Exists(rt.SavedState) ? VmState.Saved : VmState.Stopped)
+                    : File.Exists(rt.PausedMarker) ? VmState.Paused : VmState.Running;
         return new VmInfo
         {
             Name = config.Name,
             Id = config.Id,
             State = state,
-            StateReason = status.DeadReason,
+            StateReason = state == VmState.Saved ? null : status.DeadReason,
             ProcessId = status.Pid,
             CpuCount = config.Cpu.Count ?? 1,
             CpuMask = config.Cpu.Mask,
@@ -271,8 +272,11 @@ public sealed class VmService
             else
             {
                 progress?.Report(new VzProgress($"Starting VM '{name}'", "Launching QEMU", 5));
+                var restore = File.Exists(rt.SavedState);
                 var config = store.UpdateLocked(veLock, id, c =>
                 {
+                    // A cold start folds hot-added DIMMs into the base RAM; a restore needs the saved layout.
+                    if (!restore) c.Vm!.Dimms.Clear();
                     // Pending changes take effect now that QEMU starts afresh.
                     if (c.Vm?.Pending is { } p)
                     {
@@ -289,7 +293,8 @@ public sealed class VmService
                 if (vm.Firmware == VmFirmware.Efi) CopyEfiVars(rt);
                 rt.ValidateSocketPaths();
                 var caps = await host.GetAsync(false, cancellationToken);
-                var args = QemuCommandLine.Build(config, rt, caps.Accelerator, p => ResolvePath(id, p));
+                if (restore) progress?.Report(new VzProgress($"Starting VM '{name}'", "Loading the saved memory state", 5));
+                var args = QemuCommandLine.Build(config, rt, caps.Accelerator, p => ResolvePath(id, p), restore ? rt.SavedState : null);
                 var pid = await process.StartAsync(rt, args, name, cancellationToken);
                 try
                 {
@@ -301,6 +306,7 @@ public sealed class VmService
                     if (vm.NetworkMode == VmNetworkMode.Bridge && vm.Bridge is { } br)
                         await runner.RunAsync("ip", ["link", "set", "dev", QemuCommandLine.TapName(id), "master", br, "up"], new ProcessRunOptions { Target = name }, cancellationToken);
                     if (config.Cpu.Mask is { Length: > 0 } mask) await PinVcpusAsync(rt, name, mask, cancellationToken);
+                    if (restore) await FinishRestoreAsync(rt, name, cancellationToken);
                 }
                 catch
                 {
@@ -314,6 +320,27 @@ public sealed class VmService
         if (wait) await WaitForAgentAsync(rt, name, timeout, progress, cancellationToken);
         progress?.Report(new VzProgress($"Starting VM '{name}'", "Running", 100) { Completed = true });
         return Describe(store.TryGet(id) ?? throw NotFound(id));
+    }
+
+    /// <summary>Waits for QEMU to load the saved state, lets the vCPUs run, and deletes the state file.</summary>
+    private async Task FinishRestoreAsync(VmRuntimePaths rt, string name, CancellationToken ct)
+    {
+        await VmConnections.WithMonitorAsync(rt, name, async qmp =>
+        {
+            var end = DateTime.UtcNow + TimeSpan.FromMinutes(5);
+            while (true)
+            {
+                var status = (await qmp.ExecuteAsync("query-status", null, VmConnections.MonitorTimeout, ct))?["status"]?.GetValue<string>();
+                if (status is "paused" or "postmigrate" or "prelaunch") { await qmp.ExecuteAsync("cont", null, VmConnections.MonitorTimeout, ct); break; }
+                if (status == "running") break;
+                if (status is "inmigrate" && DateTime.UtcNow < end) { await Task.Delay(100, ct); continue; }
+                throw new VzInvalidStateException("VzVmRestoreFailed", $"QEMU could not load the saved state of '{name}' (status {status}).", name)
+                { RecommendedAction = $"Discard the saved state with Stop-VzVm -Name '{name}' and start it afresh." };
+            }
+            return true;
+        }, ct);
+        File.Delete(rt.SavedState);
+        logger.LogInformation("Restored '{Name}' from its saved state.", name);
     }
 
     /// <summary>Polls guest-sync until the agent answers: the guest booted far enough to take commands.</summary>
@@ -351,6 +378,8 @@ public sealed class VmService
             var status = QemuProcess.Inspect(rt);
             if (!status.Alive)
             {
+                // Stopping a VM suspended to disk discards its saved state: the next start boots afresh.
+                if (File.Exists(rt.SavedState)) File.Delete(rt.SavedState);
                 QemuProcess.CleanRunDirectory(rt); // a crashed VM's leftovers
                 DeleteCgroup(id);
                 return Describe(store.TryGet(id)!);
@@ -411,10 +440,58 @@ public sealed class VmService
         return await StartAsync(id, wait, timeout, progress, cancellationToken);
     }
 
-    /// <summary>Pauses the vCPUs (the VM keeps its memory and devices).</summary>
-    public async Task<VmInfo> SuspendAsync(Guid id, CancellationToken cancellationToken)
+    /// <summary>
+    /// Pauses the vCPUs (the VM keeps its memory and devices), or with <paramref name="saveState"/> writes memory and
+    /// device state to the VM folder through QEMU's migration and ends QEMU; the next start resumes from it.
+    /// </summary>
+    public async Task<VmInfo> SuspendAsync(Guid id, bool saveState, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var (rt, name) = Running(id);
+        if (saveState)
+        {
+            using (store.AcquireVeLock(id, cancellationToken))
+            {
+                var pid = QemuProcess.Inspect(rt).Pid!.Value;
+                var partial = rt.SavedState + ".partial";
+                File.Delete(partial);
+                await VmConnections.WithMonitorAsync(rt, name, async qmp =>
+                {
+                    await qmp.ExecuteAsync("stop", null, VmConnections.MonitorTimeout, cancellationToken);
+                    await qmp.ExecuteAsync("migrate", new JsonObject { ["uri"] = $"exec:cat > {QemuCommandLine.ShellQuote(partial)}" }, VmConnections.MonitorTimeout, cancellationToken);
+                    var end = DateTime.UtcNow + timeout;
+                    while (true)
+                    {
+                        var st = await qmp.ExecuteAsync("query-migrate", null, VmConnections.MonitorTimeout, cancellationToken);
+                        var status = st?["status"]?.GetValue<string>();
+                        if (status == "completed") break;
+                        if (status is "failed" or "cancelled")
+                        {
+                            await qmp.ExecuteAsync("cont", null, VmConnections.MonitorTimeout, cancellationToken);
+                            throw new VzInvalidStateException("VzVmSaveFailed", $"Saving the state of '{name}' failed: {st?["error-desc"]?.GetValue<string>() ?? status}. The VM runs on.", name);
+                        }
+                        if (DateTime.UtcNow > end)
+                        {
+                            await qmp.ExecuteAsync("migrate_cancel", null, VmConnections.MonitorTimeout, cancellationToken);
+                            await qmp.ExecuteAsync("cont", null, VmConnections.MonitorTimeout, cancellationToken);
+                            throw new VzTimeoutException("VzVmSaveTimeout", $"Saving the state of '{name}' took longer than {timeout.TotalSeconds:0} s; it was cancelled and the VM runs on.", name, timeout);
+                        }
+                        await Task.Delay(100, cancellationToken);
+                    }
+                    File.Move(partial, rt.SavedState, overwrite: true);
+                    File.SetUnixFileMode(rt.SavedState, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                    File.WriteAllText(rt.StoppingMarker, "save");
+                    try { await qmp.ExecuteAsync("quit", null, VmConnections.MonitorTimeout, cancellationToken); }
+                    catch (VzInvalidStateException) { /* QEMU closed the monitor while quitting */ }
+                    return true;
+                }, cancellationToken);
+                if (!await QemuProcess.WaitForExitAsync(pid, TimeSpan.FromSeconds(30), cancellationToken))
+                    await QemuProcess.KillAsync(pid, name, cancellationToken);
+                QemuProcess.CleanRunDirectory(rt);
+                DeleteCgroup(id);
+                logger.LogInformation("Saved the state of '{Name}' to {Path}.", name, rt.SavedState);
+            }
+            return Describe(store.TryGet(id)!);
+        }
         await VmConnections.WithMonitorAsync(rt, name, qmp => qmp.ExecuteAsync("stop", null, VmConnections.MonitorTimeout, cancellationToken), cancellationToken);
         File.WriteAllText(rt.PausedMarker, "");
         return Describe(store.TryGet(id)!);
@@ -422,6 +499,8 @@ public sealed class VmService
 
     public async Task<VmInfo> ResumeAsync(Guid id, CancellationToken cancellationToken)
     {
+        if (File.Exists(RuntimePaths(id).SavedState) && !QemuProcess.Inspect(RuntimePaths(id)).Alive)
+            return await StartAsync(id, wait: false, TimeSpan.FromSeconds(60), null, cancellationToken);
         var (rt, name) = Running(id);
         await VmConnections.WithMonitorAsync(rt, name, qmp => qmp.ExecuteAsync("cont", null, VmConnections.MonitorTimeout, cancellationToken), cancellationToken);
         File.Delete(rt.PausedMarker);
@@ -556,6 +635,7 @@ public sealed class VmService
         var current = VeConfigFile.Read(paths.VeConfigPath(id));
         var running = QemuProcess.Inspect(rt).Alive;
         long? dimmBytes = null;
+        var dimmId = Guid.NewGuid().ToString("N")[..8];
         if (o.MemorySize is { } mem && mem != current.Memory.Size && running)
         {
             var vm = current.Vm!;
@@ -573,7 +653,7 @@ public sealed class VmService
         {
             await VmConnections.WithMonitorAsync(rt, name, async qmp =>
             {
-                var n = Guid.NewGuid().ToString("N")[..8];
+                var n = dimmId;
                 await qmp.ExecuteAsync("object-add", new JsonObject { ["qom-type"] = "memory-backend-ram", ["id"] = $"mem-{n}", ["size"] = bytes }, VmConnections.MonitorTimeout, cancellationToken);
                 return await qmp.ExecuteAsync("device_add", new JsonObject { ["driver"] = "pc-dimm", ["id"] = $"dimm-{n}", ["memdev"] = $"mem-{n}" }, VmConnections.MonitorTimeout, cancellationToken);
             }, cancellationToken);
@@ -591,6 +671,7 @@ public sealed class VmService
                 if (running && count != (c.Cpu.Count ?? 1)) (vm.Pending ??= new()).CpuCount = count;
                 else { c.Cpu.Count = count; if (vm.Pending is not null) vm.Pending.CpuCount = null; }
             }
+            if (dimmBytes is { } added) vm.Dimms.Add(new VmDimm { Id = dimmId, Size = added });
             if (o.MemorySize is { } size && size != c.Memory.Size)
             {
                 if (running && dimmBytes is null) (vm.Pending ??= new()).MemorySize = size;

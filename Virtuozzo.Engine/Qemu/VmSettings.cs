@@ -14,6 +14,9 @@ public sealed class VmSettings
     /// <summary>The most RAM hotplug may grow to, in bytes; 0 when hotplug is off.</summary>
     public long MaxMemorySize { get; set; }
 
+    /// <summary>DIMMs hot-added since the last cold start (part of the Memory.Size total).</summary>
+    public List<VmDimm> Dimms { get; set; } = [];
+
     public List<VmDisk> Disks { get; set; } = [];
 
     public List<VmDvdDrive> DvdDrives { get; set; } = [];

@@ -6,4 +6,6 @@ public enum VmState
     Stopped,
     Running,
     Paused,
+    /// <summary>Suspended to disk (Suspend-VzVm -SaveState): no QEMU runs; the next start resumes where it was.</summary>
+    Saved,
 }
