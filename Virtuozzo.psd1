@@ -64,6 +64,7 @@
         'Get-VzVmGuestInfo'
         'Get-VzVmGuestNetwork'
         'Enter-VzVm'
+        'Export-VzVm'
         # Configuration
     )
     FunctionsToExport    = @()

@@ -81,3 +81,16 @@ $mo = Median $ours; $mp = Median $peer
     '| --- | ---: | ---: | ---: |'
     ('| launch until the guest agent answers: Start-VzVm -Wait vs the same QEMU command line by hand + guest-ping | {0:N2} s | {1:N2} s | {2:N2} |' -f $mo, $mp, ($mo / $mp))
 )
+
+# Listing: Get-VzVm over many stopped VMs (config files and /proc only) against reading the same ve.yaml files raw.
+$base2 = Join-Path ([IO.Path]::GetTempPath()) ("vz-bench-vmlist-" + [guid]::NewGuid().ToString('N').Substring(0, 8))
+$env:VZ_ROOT = "$base2/data"; $env:VZ_RUN_ROOT = "$base2/run"
+try {
+    1..1000 | ForEach-Object { $null = New-VzVm ("list{0:d4}" -f $_) -MemorySize 256MB }
+    $null = Get-VzVm   # warm: configs cached by file identity
+    $listOurs = 1..5 | ForEach-Object { (Measure-Command { $null = Get-VzVm }).TotalMilliseconds }
+    $listPeer = 1..5 | ForEach-Object { (Measure-Command { $null = [IO.Directory]::GetFiles("$base2/data/private", 've.yaml', [IO.SearchOption]::AllDirectories) | ForEach-Object { [IO.File]::ReadAllText($_) } }).TotalMilliseconds }
+    $lo = Median $listOurs; $lp = Median $listPeer
+    ('| Get-VzVm over 1,000 stopped VMs (warm) vs reading their 1,000 ve.yaml files raw | {0:N0} ms | {1:N0} ms | {2:N2} |' -f $lo, $lp, ($lo / $lp))
+}
+finally { Remove-Item $base2 -Recurse -Force -ErrorAction SilentlyContinue }

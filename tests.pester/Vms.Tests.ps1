@@ -118,6 +118,21 @@ Describe 'VM cmdlets without a running guest' -Tag Unit, Vms {
         Test-Path $copy.Directory | Should -BeFalse
     }
 
+    It 'exports a libvirt domain XML that validates against libvirt''s schema' {
+        $xml = [xml](Export-VzVm unit1 -Format LibvirtXml)
+        $xml.domain.name | Should -Be 'unit1'
+        $xml.domain.uuid | Should -Be (Get-VzVm unit1).Id.ToString()
+        $xml.domain.devices.disk.source.file | Should -Be (Get-VzVm unit1).Disks[0].Path
+        $xml.domain.devices.interface.mac.address | Should -Be (Get-VzVm unit1).MacAddress
+        $file = Export-VzVm unit1 -Format LibvirtXml -Path (Join-Path $TestDrive 'unit1.xml')
+        $file.Length | Should -BeGreaterThan 0
+        if (Get-Command virt-xml-validate -ErrorAction SilentlyContinue) {
+            $out = & virt-xml-validate $file.FullName domain 2>&1
+            $LASTEXITCODE | Should -Be 0 -Because ($out -join "`n")
+        }
+        else { Set-ItResult -Skipped -Because 'virt-xml-validate (libvirt-clients) is not installed' }
+    }
+
     It 'honours -WhatIf' {
         New-VzVm whatif1 -WhatIf | Should -BeNullOrEmpty
         Get-VzVm whatif1 -ErrorAction SilentlyContinue | Should -BeNullOrEmpty

@@ -31,13 +31,14 @@ public sealed class QemuCommandLineTests
         return c;
     }
 
-    private static void AssertGolden(string name, IReadOnlyList<string> args)
+    private static void AssertGolden(string name, IReadOnlyList<string> args) => AssertGoldenText(name + ".args", string.Join('\n', args) + "\n");
+
+    private static void AssertGoldenText(string name, string text)
     {
-        var text = string.Join('\n', args) + "\n";
-        var golden = Path.Combine(AppContext.BaseDirectory, "Golden", "Qemu", name + ".args");
+        var golden = Path.Combine(AppContext.BaseDirectory, "Golden", "Qemu", name);
         if (Environment.GetEnvironmentVariable("VZ_UPDATE_GOLDEN") == "1")
         {
-            var source = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../Golden/Qemu", name + ".args"));
+            var source = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../Golden/Qemu", name));
             File.WriteAllText(source, text);
             return;
         }
@@ -80,6 +81,23 @@ public sealed class QemuCommandLineTests
             c.Vm.MaxMemorySize = 4L * 1024 * 1024 * 1024;
             c.Vm.Dimms.Add(new VmDimm { Id = "a1b2c3d4", Size = 256L * 1024 * 1024 });
         }), VmRuntimePaths.For(Paths, Id), Accelerator.Tcg, p => $"/vz/private/{Id}/{p}", $"/vz/private/{Id}/it's memory.sav"));
+
+    [Fact]
+    public void Libvirt_domain_xml_of_a_full_vm() =>
+        AssertGoldenText("efi-kvm-full.xml", LibvirtDomainXml.Build(Vm(c =>
+        {
+            c.Memory.Size = 2L * 1024 * 1024 * 1024;
+            c.Cpu.Mask = "1";
+            c.Cpu.LimitPercent = 50;
+            c.Vm!.Firmware = VmFirmware.Efi;
+            c.Vm.MemHotplug = true;
+            c.Vm.MaxMemorySize = 8L * 1024 * 1024 * 1024;
+            c.Vm.Dimms.Add(new VmDimm { Id = "a1b2c3d4", Size = 256L * 1024 * 1024 });
+            c.Vm.NetworkMode = VmNetworkMode.User;
+            c.Vm.DvdDrives.Add(new VmDvdDrive { Id = "cd0", IsoPath = "/iso/debian.iso" });
+            c.Vm.KernelPath = "/boot/vmlinuz";
+            c.Vm.KernelArguments = "console=ttyS0";
+        }), VmRuntimePaths.For(Paths, Id), Accelerator.Kvm, p => Path.IsPathRooted(p) ? p : $"/vz/private/{Id}/{p}"));
 
     [Fact]
     public void Refuses_a_host_without_an_accelerator()

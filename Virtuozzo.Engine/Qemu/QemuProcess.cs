@@ -17,6 +17,8 @@ public sealed class QemuProcess(ProcessRunner runner, ILogger logger)
 
     public static Status Inspect(VmRuntimePaths paths)
     {
+        // Listing is mostly stopped VMs: one stat answers for them, without the cost of a failed open.
+        if (!File.Exists(paths.PidFile)) return new Status(false, null, null);
         var pid = ReadPid(paths.PidFile);
         if (pid is null) return new Status(false, null, null);
         var stat = ProcStat.Read(pid.Value);

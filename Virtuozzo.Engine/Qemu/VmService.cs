@@ -613,6 +613,19 @@ public sealed class VmService
         return Describe(store.TryGet(clone.Id)!);
     }
 
+    /// <summary>The VM as a libvirt domain XML (Export-VzVm -Format LibvirtXml).</summary>
+    public async Task<string> ExportAsync(Guid id, VmExportFormat format, CancellationToken cancellationToken)
+    {
+        var record = store.TryGet(id) ?? throw NotFound(id);
+        var config = record.Config ?? throw new VzConfigCorruptException(record.Directory, null, "the VM's config cannot be read.");
+        var caps = await host.GetAsync(false, cancellationToken);
+        return format switch
+        {
+            VmExportFormat.LibvirtXml => LibvirtDomainXml.Build(config, RuntimePaths(id), caps.Accelerator, p => ResolvePath(id, p)),
+            _ => throw new VzInvalidArgumentException("VzInvalidExportFormat", $"Unknown export format {format}.", record.DisplayName, "Format"),
+        };
+    }
+
     // ---- settings -----------------------------------------------------------------------------------------
 
     public async Task<VmSetResult> SetAsync(Guid id, VmSetOptions o, CancellationToken cancellationToken)
