@@ -14,9 +14,9 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
 # Virtio drivers are modules in the cloud kernel. No depmod in the image: each module's `depends=` is read from
-# its .modinfo and the list is ordered so every dependency loads first (button is for ACPI power-button shutdown).
+# its .modinfo and the list is ordered so every dependency loads first (button and evdev let busybox acpid see the ACPI power button).
 modules=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_console virtio_balloon
-         virtio_blk failover net_failover virtio_net virtio_mem button)
+         virtio_blk failover net_failover virtio_net virtio_mem button evdev)
 
 kernel_pkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9].*-cloud-amd64\)$/\1/p' | head -1)
 [ -n "$kernel_pkg" ] || { echo "cannot resolve linux-image-cloud-amd64 (run apt-get update)" >&2; exit 1; }
