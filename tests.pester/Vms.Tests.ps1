@@ -270,7 +270,7 @@ Describe 'A VM running the test guest under TCG' -Tag Integration, Slow, Vms {
         Test-LiveProcess $script:vm.ProcessId | Should -BeFalse
     }
 
-    It 'shows a VM whose QEMU was killed with -9 as stopped, with the reason, and starts it again' {
+    It 'shows a VM whose QEMU was killed with -9 as stopped, with the reason, starts it again, and stops it by ACPI' {
         $running = Start-VzVm vm1 -PassThru
         & kill -9 $running.ProcessId
         Wait-Until { (Get-VzVm vm1).State -eq 'Stopped' } -Seconds 10 | Should -BeTrue
@@ -279,7 +279,10 @@ Describe 'A VM running the test guest under TCG' -Tag Integration, Slow, Vms {
         $again.State | Should -Be 'Running'
         $again.ProcessId | Should -Not -Be $running.ProcessId
         (Invoke-VzVmCommand vm1 true).ExitCode | Should -Be 0
-        Stop-VzVm vm1 -Kill
+        # The ACPI power button, without the agent: the guest's acpid powers off.
+        $off = Stop-VzVm vm1 -Acpi -Timeout 60 -PassThru
+        $off.State | Should -Be 'Stopped'
+        $off.StateReason | Should -BeNullOrEmpty
     }
 
     It 'makes a linked clone whose disk is an overlay on the source disk, and both boot' {

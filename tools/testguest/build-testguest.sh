@@ -81,7 +81,11 @@ G
 printf 'root:*:19000:0:99999:7:::\nguest:*:19000:0:99999:7:::\n' > "$root/etc/shadow"
 chmod 0600 "$root/etc/shadow"
 echo testguest > "$root/etc/hostname"
-printf 'PWRF poweroff -f\n' > "$root/etc/acpid.conf"
+# busybox acpid maps the power button to the action PWRF/00000080, a script under /etc/acpi.
+printf 'PWRF PWRF/00000080\n' > "$root/etc/acpid.conf"
+mkdir -p "$root/etc/acpi/PWRF"
+printf '#!/bin/sh\nsync\npoweroff -f\n' > "$root/etc/acpi/PWRF/00000080"
+chmod 0755 "$root/etc/acpi/PWRF/00000080"
 cat > "$root/etc/udhcpc.script" <<'U'
 #!/bin/sh
 case "$1" in bound|renew) ifconfig "$interface" "$ip" netmask "${subnet:-255.255.255.0}" up ;; esac
