@@ -382,7 +382,7 @@ Describe 'An EFI VM' -Tag Integration, Slow, Vms {
     }
 }
 
-Describe 'A VM whose guest agent never answers' -Tag Integration, Vms {
+Describe 'VMs that boot no guest: agent timeout and bridge plumbing' -Tag Integration, Vms {
     BeforeAll { $script:scope = New-VzTestScope -Name vmnoagent }
     AfterAll {
         Get-VzVm | Remove-VzVm -Force -Confirm:$false -ErrorAction SilentlyContinue
@@ -403,5 +403,19 @@ Describe 'A VM whose guest agent never answers' -Tag Integration, Vms {
         $watch.Elapsed.TotalSeconds | Should -BeLessThan 30 -Because 'the call is bounded by -Timeout, not stuck'
         (Get-VzVm noagent -GuestTools).GuestToolsState | Should -Be 'NotResponding'
         Stop-VzVm noagent -Kill
+    }
+
+    It 'puts a bridged VM''s tap device into the bridge, and QEMU removes it at stop' {
+        $br = 'vzvmbr' + [guid]::NewGuid().ToString('N').Substring(0, 6)
+        & ip link add $br type bridge
+        try {
+            { New-VzVm nobridge -MemorySize 64MB -Network 'nosuchbr0' -ErrorAction Stop } | Should -Throw -ErrorId 'VzBridgeNotFound,Virtuozzo.Commands.NewVzVmCommand'
+            $vm = New-VzVm bridged -MemorySize 64MB -DiskSize 1MB -Network $br | Start-VzVm -PassThru
+            $tap = 'vzt' + $vm.Id.ToString('N').Substring(0, 12)
+            (Split-Path -Leaf (Get-Item "/sys/class/net/$tap/master").Target) | Should -Be $br
+            Stop-VzVm bridged -Kill
+            Test-Path "/sys/class/net/$tap" | Should -BeFalse
+        }
+        finally { & ip link delete $br 2>$null }
     }
 }
