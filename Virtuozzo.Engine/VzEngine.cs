@@ -1,10 +1,15 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Virtuozzo.Engine.Cgroups;
 using Virtuozzo.Engine.Configuration;
+using Virtuozzo.Engine.Containers;
+using Virtuozzo.Engine.Containers.Templates;
 using Virtuozzo.Engine.Host;
 using Virtuozzo.Engine.Ksm;
 using Virtuozzo.Engine.Memory;
+using Virtuozzo.Engine.Network;
 using Virtuozzo.Engine.Processes;
+using Virtuozzo.Engine.Qemu;
 using Virtuozzo.Engine.Store;
 
 namespace Virtuozzo.Engine;
@@ -17,6 +22,8 @@ public sealed class VzEngine
 {
     private readonly Lazy<HostProbe> hostProbe;
     private readonly Lazy<VeConfigExchange> configExchange;
+    private readonly Lazy<VmService> vms;
+    private readonly Lazy<ContainerService> containers;
 
     public VzEngine(VzPaths paths, ILoggerFactory? loggerFactory = null)
     {
@@ -24,14 +31,30 @@ public sealed class VzEngine
         LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         Runner = new ProcessRunner(LoggerFactory.CreateLogger<ProcessRunner>());
         Store = new VeStore(paths, LoggerFactory.CreateLogger<VeStore>());
-        hostProbe = new(() => new HostProbe(paths, Runner, LoggerFactory.CreateLogger<HostProbe>()));
+        vms = new(() => new VmService(paths, Store, Host, Runner, () => CgroupBackends.ForHost(), LoggerFactory.CreateLogger<VmService>()));
         Memory = new MemoryService(Store, ActivityOf);
         configExchange = new(() => new VeConfigExchange(Store, LoggerFactory.CreateLogger<VeConfigExchange>()));
+        hostProbe = new(() => new HostProbe(paths, Runner, LoggerFactory.CreateLogger<HostProbe>())
+        {
+            // Get-VzHost reports whether each OCI runtime can really run a container here.
+            RuntimeTrial = (info, ct) => Containers.RuntimeTrialAsync(info, ct),
+        });
+        containers = new(() => new ContainerService(paths, Store, Runner,
+            new TemplateStore(paths, Runner, LoggerFactory.CreateLogger<TemplateStore>()),
+            new NetworkSetup(Runner, LoggerFactory.CreateLogger<NetworkSetup>()),
+            () => CgroupBackends.ForHost(),
+            LoggerFactory.CreateLogger<ContainerService>()));
     }
 
     /// <summary>Whether a VE holds memory now, asked of the area that runs it.</summary>
     public VeActivity ActivityOf(VeRecord record) => record.Config?.Type switch
     {
+        VeType.VirtualMachine => Vms.Describe(record).State switch
+        {
+            VmState.Running => VeActivity.Running,
+            VmState.Paused => VeActivity.Paused,
+            _ => VeActivity.Stopped,
+        },
         _ => VeActivity.Stopped,
     };
 
@@ -45,4 +68,10 @@ public sealed class VzEngine
 
     /// <summary>Export-VzConfig / Import-VzConfig: VE settings to and from desired-state files.</summary>
     public VeConfigExchange ConfigExchange => configExchange.Value;
+
+    /// <summary>Virtual machines on QEMU (lifecycle, disks, guest tools).</summary>
+    public VmService Vms => vms.Value;
+
+    /// <summary>System containers (and their templates, cgroups and network plumbing).</summary>
+    public ContainerService Containers => containers.Value;
 }

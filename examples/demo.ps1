@@ -9,3 +9,16 @@ Import-Module Virtuozzo
 
 Write-Host "`n# What can this host do?" -ForegroundColor Cyan
 Get-VzHost | Format-List ComputerName, Kernel, CpuCount, MemoryTotal, CgroupMode, Accelerator, KvmReason, QemuVersion, ContainerRuntime, DataRoot
+
+Write-Host "`n# A virtual machine: the test guest (a Debian cloud kernel + busybox/qemu-ga initramfs) under QEMU" -ForegroundColor Cyan
+$root = (Resolve-Path (Join-Path $PSScriptRoot '..')).Path
+$guest = & (Join-Path $root 'tools/testguest/Get-VzTestGuest.ps1') -Root $root
+Get-VzVm demo-vm -ErrorAction SilentlyContinue | Remove-VzVm -Force -Confirm:$false
+$vm = New-VzVm demo-vm -MemorySize 512MB -CpuCount 2 -DiskSize 64MB -Network User `
+    -KernelPath $guest.KernelPath -InitrdPath $guest.InitrdPath -KernelArguments $guest.KernelArguments |
+    Start-VzVm -Wait -PassThru
+$vm | Format-Table
+Invoke-VzVmCommand demo-vm uname -a | Format-List ExitCode, StdOut
+Get-VzVmGuestNetwork demo-vm | Format-Table
+Remove-VzVm demo-vm -Force -Confirm:$false
+Write-Host "VM demo-vm removed." -ForegroundColor Cyan

@@ -10,6 +10,7 @@ $script:DebianPackages = @(
     'xfsprogs', 'e2fsprogs', 'fdisk', 'lvm2',          # image layouts, guest file system resize
     'iproute2', 'nftables', 'iputils-ping',            # container networking
     'cpio', 'kmod', 'zstd',                            # building the VM test guest
+    'libvirt-clients', 'libxml2-utils',                # Export-VzVm tests validate against libvirt's domain schema
     'openssh-server',                                  # SSH remoting tests
     'procps', 'util-linux', 'criu'
 )

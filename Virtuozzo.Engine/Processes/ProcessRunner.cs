@@ -88,6 +88,24 @@ public sealed class ProcessRunner(ILogger<ProcessRunner> logger)
         return result;
     }
 
+    /// <summary>
+    /// Runs a program on the caller's terminal (stdin, stdout and stderr inherited), for interactive sessions such
+    /// as a shell inside a container. Returns its exit code; cancellation kills it.
+    /// </summary>
+    public async Task<int> RunInteractiveAsync(string tool, IEnumerable<string> arguments, CancellationToken cancellationToken = default)
+    {
+        var args = arguments.ToArray();
+        var path = ToolLocator.Find(tool) ?? throw new VzCapabilityMissingException("VzToolNotInstalled",
+            $"The program '{tool}' is not installed on this host.", tool, tool);
+        logger.LogDebug("run (interactive) {Tool} {Arguments}", tool, string.Join(' ', args.Select(Quote)));
+        var psi = new ProcessStartInfo(path) { UseShellExecute = false, WorkingDirectory = "/" };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var process = Process.Start(psi)!;
+        try { await process.WaitForExitAsync(cancellationToken); }
+        catch (OperationCanceledException) { Kill(process); throw; }
+        return process.ExitCode;
+    }
+
     private static void Kill(Process process)
     {
         try { process.Kill(entireProcessTree: true); process.WaitForExit(2000); }

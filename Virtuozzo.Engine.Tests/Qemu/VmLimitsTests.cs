@@ -1,0 +1,43 @@
+using Virtuozzo.Engine.Qemu;
+using Virtuozzo.Engine.Store;
+
+namespace Virtuozzo.Engine.Tests.Qemu;
+
+public sealed class VmLimitsTests
+{
+    private static VeConfig Config(int? guarantee, int? limit, int units) => new()
+    {
+        Type = VeType.VirtualMachine,
+        Memory = new MemorySettings { Size = 1024L * 1024 * 1024, GuaranteePercent = guarantee },
+        Cpu = new CpuSettings { Count = 2, LimitPercent = limit, Units = units },
+        Vm = new VmSettings(),
+    };
+
+    [Fact]
+    public void A_vm_without_a_guarantee_gets_the_40_percent_default_and_no_cpu_limit()
+    {
+        var l = VmService.LimitsFor(Config(null, null, 1000));
+        Assert.Equal(1024L * 1024 * 1024 * 40 / 100, l.MemoryLow);
+        Assert.Equal(-1, l.CpuQuotaMicroseconds);
+        Assert.Equal(1000, l.CpuUnits);
+        Assert.Null(l.MemoryLimit); // no hard limit: QEMU needs RAM plus overhead
+    }
+
+    [Fact]
+    public void Cpu_limit_percent_becomes_a_cfs_quota_and_the_guarantee_a_low_mark()
+    {
+        var l = VmService.LimitsFor(Config(0, 150, 2000));
+        Assert.Equal(0, l.MemoryLow);
+        Assert.Equal(150000, l.CpuQuotaMicroseconds);
+        Assert.Equal(100000, l.CpuPeriodMicroseconds);
+        Assert.Equal(2000, l.CpuUnits);
+    }
+
+    [Fact]
+    public void New_mac_addresses_carry_the_virtuozzo_prefix_and_differ()
+    {
+        var a = VmService.NewMacAddress();
+        Assert.Matches("^00:1C:42(:[0-9A-F]{2}){3}$", a);
+        Assert.NotEqual(a, VmService.NewMacAddress());
+    }
+}

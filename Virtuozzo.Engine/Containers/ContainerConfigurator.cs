@@ -1,0 +1,135 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Virtuozzo.Engine.Cgroups;
+using Virtuozzo.Engine.Errors;
+using Virtuozzo.Engine.Network;
+using Virtuozzo.Engine.Store;
+
+namespace Virtuozzo.Engine.Containers;
+
+/// <summary>
+/// Checks container settings against prlctl's ranges and this host, applies them to a config, and turns a config
+/// into cgroup limits. Every check runs before anything is written, so bad input changes nothing.
+/// </summary>
+public static partial class ContainerConfigurator
+{
+    public const long DefaultMemorySize = 512L << 20;
+    public const long MinMemorySize = 16L << 20;
+
+    [GeneratedRegex(@"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")]
+    private static partial Regex HostnamePattern();
+
+    /// <summary>Validates <paramref name="c"/> and writes it into <paramref name="cfg"/> (a copy the caller owns).</summary>
+    public static void Apply(VeConfig cfg, ContainerChanges c, HostLimits host)
+    {
+        var ct = cfg.Container ??= new ContainerSettings();
+        if (c.MemorySize is { } mem)
+        {
+            if (mem < MinMemorySize || mem > host.MemoryTotal)
+                throw Invalid("VzInvalidMemorySize", "MemorySize", mem,
+                    $"A memory size of {mem} bytes is outside {MinMemorySize >> 20} MiB - {host.MemoryTotal >> 20} MiB (the host's RAM).",
+                    "Give a size such as 256MB, no larger than the host's memory.");
+            cfg.Memory.Size = mem;
+        }
+        if (c.SwapSize is { } swap)
+        {
+            if (swap < 0) throw Invalid("VzInvalidSwapSize", "SwapSize", swap, "The swap size cannot be negative.", "Give 0 or a size such as 512MB.");
+            cfg.Memory.SwapSize = swap;
+        }
+        if (c.MemGuaranteePercent is { } g)
+        {
+            if (g is < 0 or > 100) throw Invalid("VzInvalidMemoryGuarantee", "MemGuarantee", g, $"A memory guarantee of {g} % is outside 0-100.", "Give a percentage 0-100.");
+            cfg.Memory.GuaranteePercent = g;
+        }
+        if (c.CpuCount is { } count)
+        {
+            if (count < 1 || count > host.CpuCount)
+                throw Invalid("VzInvalidCpuCount", "CpuCount", count, $"{count} CPUs is outside 1-{host.CpuCount} (the host's CPUs).", $"Give 1-{host.CpuCount}.");
+            cfg.Cpu.Count = count;
+        }
+        if (c.CpuUnits is { } units)
+        {
+            if (units is < CgroupUnits.MinCpuUnits or > CgroupUnits.MaxCpuUnits)
+                throw Invalid("VzInvalidCpuUnits", "CpuUnits", units, $"{units} CPU units is outside {CgroupUnits.MinCpuUnits}-{CgroupUnits.MaxCpuUnits}.", "Give 8-500000 (1000 is the default weight).");
+            cfg.Cpu.Units = units;
+        }
+        if (c.CpuLimit is not null && c.CpuLimitMhz is not null)
+            throw Invalid("VzConflictingCpuLimit", "CpuLimitMhz", c.CpuLimitMhz, "Give the CPU limit either in percent or in MHz, not both.", "Use -CpuLimit or -CpuLimitMhz.");
+        var limit = c.CpuLimit;
+        if (c.CpuLimitMhz is { } mhz)
+        {
+            if (mhz < 0) throw Invalid("VzInvalidCpuLimit", "CpuLimitMhz", mhz, "A CPU limit cannot be negative.", "Give 0 (no limit) or a positive MHz value.");
+            if (host.CpuMhz <= 0) throw new VzCapabilityMissingException("VzCpuFrequencyUnknown", "The host's CPU frequency is unknown, so a MHz limit cannot be converted.", mhz, "CPU frequency")
+            { RecommendedAction = "Give the limit in percent with -CpuLimit." };
+            limit = mhz == 0 ? 0 : CgroupUnits.PercentFromMhz(mhz, host.CpuMhz);
+        }
+        if (limit is { } pct)
+        {
+            if (pct < 0 || pct > host.CpuCount * 100)
+                throw Invalid("VzInvalidCpuLimit", "CpuLimit", pct, $"A CPU limit of {pct} % is outside 0-{host.CpuCount * 100} (100 % is one CPU).", "Give 0 (no limit) to the host's CPU count x 100.");
+            cfg.Cpu.LimitPercent = pct == 0 ? null : pct;
+        }
+        if (c.CpuMask is { } mask)
+        {
+            var normalized = CpuList.Normalize(mask, host.CpuCount);
+            cfg.Cpu.Mask = string.Equals(mask.Trim(), "all", StringComparison.OrdinalIgnoreCase) ? null : normalized;
+        }
+        if (c.PidsLimit is { } pids)
+        {
+            if (pids < 0) throw Invalid("VzInvalidPidsLimit", "PidsLimit", pids, "The process limit cannot be negative.", "Give 0 (no limit) or a positive number.");
+            ct.PidsLimit = pids == 0 ? null : pids;
+        }
+        if (c.Hostname is { } hn)
+        {
+            if (!HostnamePattern().IsMatch(hn))
+                throw Invalid("VzInvalidHostname", "Hostname", hn, $"'{hn}' is not a valid hostname.", "Use letters, digits and '-', with dots between labels (for example web01.example.com).");
+            ct.Hostname = hn;
+        }
+        if (c.Nameserver is { } ns)
+        {
+            foreach (var s in ns)
+                if (!IPAddress.TryParse(s, out _))
+                    throw Invalid("VzInvalidNameserver", "Nameserver", s, $"'{s}' is not an IP address.", "Give DNS servers as IP addresses.");
+            ct.Nameservers = ns.Distinct().ToList();
+        }
+        if (c.IpAddress is { } ips) ct.Network.IpAddresses = ips.Select(NetworkSetup.NormalizeAddress).Distinct().ToList();
+        if (c.NetworkMode is { } mode) ct.Network.Mode = mode;
+        if (c.Bridge is { } br) { NetworkSetup.ValidateInterfaceName(br, "Bridge"); ct.Network.Bridge = br; }
+        if (c.Gateway is { } gw)
+        {
+            if (gw.Length > 0 && !IPAddress.TryParse(gw, out _))
+                throw Invalid("VzInvalidGateway", "Gateway", gw, $"'{gw}' is not an IP address.", "Give the gateway as an IP address, or '' for none.");
+            ct.Network.Gateway = gw.Length == 0 ? null : gw;
+        }
+        if (c.OnBoot is { } onBoot) cfg.OnBoot = onBoot;
+        if (c.Description is { } d) cfg.Description = d;
+        if (c.Layout is { } layout) ct.Layout = layout;
+        if (c.DiskSize is { } disk)
+        {
+            if (disk < (300L << 20)) throw Invalid("VzInvalidDiskSize", "DiskSize", disk, "An image disk must be at least 300 MiB (XFS's minimum).", "Give a size such as 1GB.");
+            ct.DiskSize = disk;
+        }
+    }
+
+    /// <summary>The cgroup limits a container's config asks for, with every value set (a start writes them all).</summary>
+    public static CgroupLimits ToLimits(VeConfig cfg, int hostCpuCount)
+    {
+        var size = cfg.Memory.Size > 0 ? cfg.Memory.Size : DefaultMemorySize;
+        var pct = cfg.Cpu.LimitPercent ?? 0;
+        if (cfg.Cpu.Count is { } count && (pct == 0 || pct > count * 100)) pct = count * 100; // CPU count caps the limit
+        return new CgroupLimits
+        {
+            MemoryLimit = size,
+            MemorySwapLimit = size + Math.Max(0, cfg.Memory.SwapSize),
+            MemoryLow = size * (cfg.Memory.GuaranteePercent ?? 0) / 100,
+            CpuUnits = cfg.Cpu.Units,
+            CpuPeriodMicroseconds = CgroupUnits.DefaultCfsPeriod,
+            CpuQuotaMicroseconds = pct > 0 ? CgroupUnits.QuotaFromPercent(pct) : -1,
+            CpuSet = cfg.Cpu.Mask ?? CpuList.Format(Enumerable.Range(0, hostCpuCount)),
+            PidsLimit = cfg.Container?.PidsLimit ?? -1,
+        };
+    }
+
+    private static VzInvalidArgumentException Invalid(string id, string parameter, object? value, string message, string action) =>
+        new(id, message, value, parameter) { RecommendedAction = action };
+}

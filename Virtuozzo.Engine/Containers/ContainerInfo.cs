@@ -1,0 +1,48 @@
+using Virtuozzo.Engine.Network;
+
+namespace Virtuozzo.Engine.Containers;
+
+/// <summary>
+/// A container as Get-VzContainer shows it: its settings (named like the parameters that set them) and, when it
+/// runs, live usage read from its cgroups. Flat, so it serializes cleanly over remoting.
+/// </summary>
+public sealed record ContainerInfo
+{
+    public string Name { get; init; } = "";
+    public Guid Id { get; init; }
+    public ContainerState State { get; init; }
+    public string? Template { get; init; }
+    public string? Hostname { get; init; }
+    public string[] IpAddress { get; init; } = [];
+    public NetworkMode NetworkMode { get; init; }
+    public string? Bridge { get; init; }
+    public string? MacAddress { get; init; }
+    public string[] Nameserver { get; init; } = [];
+    public long MemorySize { get; init; }
+    public long SwapSize { get; init; }
+    public int MemGuaranteePercent { get; init; }
+    public int? CpuCount { get; init; }
+    public int CpuUnits { get; init; }
+    /// <summary>Percent of one CPU; 0 for no limit.</summary>
+    public int CpuLimit { get; init; }
+    public string? CpuMask { get; init; }
+    public long? PidsLimit { get; init; }
+    public bool OnBoot { get; init; }
+    public ContainerLayout Layout { get; init; }
+    public string? Description { get; init; }
+    /// <summary>The OCI runtime the running container was started with.</summary>
+    public string? Runtime { get; init; }
+    /// <summary>Host pid of the container's init; 0 when stopped.</summary>
+    public int InitPid { get; init; }
+    public long MemoryCurrent { get; init; }
+    public long MemoryPeak { get; init; }
+    public long OomKills { get; init; }
+    public TimeSpan CpuTime { get; init; }
+    public int ProcessCount { get; init; }
+    /// <summary>First host uid of the container's user namespace.</summary>
+    public long UidBase { get; init; }
+    public string Path { get; init; } = "";
+    public DateTimeOffset CreatedAt { get; init; }
+    /// <summary>Why the container is Incomplete or Corrupt.</summary>
+    public string? StatusMessage { get; init; }
+}

@@ -1,0 +1,161 @@
+using Microsoft.Extensions.Logging;
+using Virtuozzo.Engine.Cgroups;
+using Virtuozzo.Engine.Configuration;
+using Virtuozzo.Engine.Containers.Runtime;
+using Virtuozzo.Engine.Containers.Templates;
+using Virtuozzo.Engine.Errors;
+using Virtuozzo.Engine.Host;
+using Virtuozzo.Engine.Network;
+using Virtuozzo.Engine.Processes;
+using Virtuozzo.Engine.Store;
+
+namespace Virtuozzo.Engine.Containers;
+
+/// <summary>
+/// System containers: create from a template, start/stop/suspend, run commands, change resources live, copy,
+/// rename, remove. Each container is an OCI bundle in its VE folder (config.json + root/), run by crun or runc,
+/// with cgroups the engine owns under <see cref="VzPaths.CgroupParent"/>. State is never stored: it is read
+/// from the init process (/proc), the runtime and the freezer each time.
+/// </summary>
+public sealed partial class ContainerService
+{
+    private const string RunRuntimeFile = "runtime", RunPidFile = "init.pid", RunStartFile = "init.start", ConsoleLog = "console.log";
+
+    private readonly VzPaths paths;
+    private readonly VeStore store;
+    private readonly ProcessRunner runner;
+    private readonly Lazy<ICgroupBackend> cgroups;
+    private readonly ILogger logger;
+
+    public ContainerService(VzPaths paths, VeStore store, ProcessRunner runner, TemplateStore templates, NetworkSetup network,
+        Func<ICgroupBackend> cgroupFactory, ILogger<ContainerService> logger)
+    {
+        this.paths = paths;
+        this.store = store;
+        this.runner = runner;
+        Templates = templates;
+        Network = network;
+        cgroups = new(cgroupFactory);
+        this.logger = logger;
+    }
+
+    public TemplateStore Templates { get; }
+    public NetworkSetup Network { get; }
+    public ICgroupBackend Cgroups => cgroups.Value;
+
+    /// <summary>The cgroup path of a container, relative to each hierarchy's root.</summary>
+    public string CgroupPath(Guid id) => $"{paths.CgroupParent}/ct-{id:N}";
+
+    /// <summary>The id the OCI runtime knows the container by.</summary>
+    public static string RuntimeId(Guid id) => $"vz-{id:N}";
+
+    private string RootPath(Guid id) => Path.Combine(paths.VeDirectory(id), "root");
+    private string RunDir(Guid id) => paths.VeRunDirectory(id);
+    private string RuntimeStateRoot(string runtime) => Path.Combine(paths.RunRoot, "oci", runtime);
+
+    /// <summary>The runtime new starts use: the one forced with Set-VzHost, else crun, else runc (whichever is installed).</summary>
+    public string SelectRuntimeName()
+    {
+        var forced = HostSettings.Load().ContainerRuntime;
+        if (forced is { Length: > 0 } && !string.Equals(forced, "Auto", StringComparison.OrdinalIgnoreCase)) return forced;
+        foreach (var name in new[] { "crun", "runc" }) if (ToolLocator.Find(name) is not null) return name;
+        throw new VzCapabilityMissingException("VzNoContainerRuntime", "Neither crun nor runc is installed.", "runtime", "crun")
+        { RecommendedAction = "Install crun or runc (./build.ps1 -Task Bootstrap)." };
+    }
+
+    public OciRuntime Runtime(string name)
+    {
+        if (name is not ("crun" or "runc"))
+            throw new VzInvalidArgumentException("VzUnknownRuntime", $"'{name}' is not a supported OCI runtime.", name, "ContainerRuntime")
+            { RecommendedAction = "Use crun or runc." };
+        var (mode, _, unified) = CgroupLayout.Read();
+        return new OciRuntime(name, runner, RuntimeStateRoot(name), mode == CgroupMode.Hybrid ? unified : null);
+    }
+
+    /// <summary>What is running for a container right now, read from its run folder and /proc (no subprocess).</summary>
+    internal (bool Running, int Pid, string? Runtime) Live(Guid id)
+    {
+        var dir = RunDir(id);
+        var runtime = ReadSmall(Path.Combine(dir, RunRuntimeFile));
+        if (runtime is null) return (false, 0, null);
+        if (!int.TryParse(ReadSmall(Path.Combine(dir, RunPidFile)), out var pid) || !ulong.TryParse(ReadSmall(Path.Combine(dir, RunStartFile)), out var start))
+            return (false, 0, runtime);
+        return (ProcStat.IsSameLiveProcess(pid, start), pid, runtime);
+    }
+
+    private static string? ReadSmall(string path)
+    {
+        try { return File.Exists(path) ? File.ReadAllText(path).Trim() : null; }
+        catch (IOException) { return null; }
+    }
+
+    /// <summary>A container's settings and live state, for Get-VzContainer. Reads files and /proc only.</summary>
+    public ContainerInfo Describe(VeRecord r)
+    {
+        var cfg = r.Config;
+        if (cfg is null || r.State != VeRegistrationState.Ready)
+            return new ContainerInfo
+            {
+                Name = r.DisplayName, Id = r.Id, Path = r.Directory, Template = cfg?.Container?.Template,
+                State = r.State switch { VeRegistrationState.Creating => ContainerState.Creating, VeRegistrationState.Corrupt => ContainerState.Corrupt, _ => ContainerState.Incomplete },
+                StatusMessage = r.Error?.Message ?? (r.State == VeRegistrationState.Creating ? "being created" : "left half-created; remove it"),
+            };
+        var ct = cfg.Container ?? new ContainerSettings();
+        var (running, pid, runtime) = Live(r.Id);
+        var stats = running ? Cgroups.ReadStats(CgroupPath(r.Id)) : CgroupStats.Empty;
+        return new ContainerInfo
+        {
+            Name = cfg.Name,
+            Id = r.Id,
+            State = !running ? ContainerState.Stopped : stats.Frozen ? ContainerState.Suspended : ContainerState.Running,
+            Template = ct.Template,
+            Hostname = ct.Hostname ?? cfg.Name,
+            IpAddress = [.. ct.Network.IpAddresses],
+            NetworkMode = ct.Network.Mode,
+            Bridge = ct.Network.Mode == NetworkMode.Bridged && ct.Network.IpAddresses.Count > 0 ? ct.Network.Bridge : null,
+            MacAddress = ct.Network.MacAddress,
+            Nameserver = [.. ct.Nameservers],
+            MemorySize = cfg.Memory.Size,
+            SwapSize = cfg.Memory.SwapSize,
+            MemGuaranteePercent = cfg.Memory.GuaranteePercent ?? 0,
+            CpuCount = cfg.Cpu.Count,
+            CpuUnits = cfg.Cpu.Units,
+            CpuLimit = cfg.Cpu.LimitPercent ?? 0,
+            CpuMask = cfg.Cpu.Mask,
+            PidsLimit = ct.PidsLimit,
+            OnBoot = cfg.OnBoot,
+            Layout = ct.Layout,
+            Description = cfg.Description,
+            Runtime = running ? runtime : null,
+            InitPid = running ? pid : 0,
+            MemoryCurrent = stats.MemoryCurrent,
+            MemoryPeak = stats.MemoryPeak,
+            OomKills = stats.OomKills,
+            CpuTime = stats.CpuTime,
+            ProcessCount = stats.ProcessCount,
+            UidBase = ct.UidBase,
+            Path = r.Directory,
+            CreatedAt = cfg.CreatedAt,
+        };
+    }
+
+    public ContainerInfo Describe(Guid id) => Describe(Require(id));
+
+    private VeRecord Require(Guid id)
+    {
+        var r = store.TryGet(id);
+        if (r is null || (r.Config is not null && r.Config.Type != VeType.Container))
+            throw new VzNotFoundException("VzContainerNotFound", $"No container with id {id} exists on this host.", id)
+            { RecommendedAction = "Run Get-VzContainer to see the containers on this host." };
+        return r;
+    }
+
+    private (VeRecord Record, VeConfig Config) RequireReady(Guid id)
+    {
+        var r = Require(id);
+        if (r.Config is null || r.State != VeRegistrationState.Ready)
+            throw new VzInvalidStateException("VzContainerIncomplete", $"The container {r.DisplayName} is {r.State.ToString().ToLowerInvariant()}; it can only be removed.", r.DisplayName)
+            { RecommendedAction = "Remove it with Remove-VzContainer." };
+        return (r, VeConfigFile.Clone(r.Config));
+    }
+}

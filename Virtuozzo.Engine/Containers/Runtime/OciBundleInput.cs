@@ -1,0 +1,22 @@
+using Virtuozzo.Engine.Cgroups;
+
+namespace Virtuozzo.Engine.Containers.Runtime;
+
+/// <summary>Everything the OCI config of one container depends on, resolved from its <c>ve.yaml</c> and the host.</summary>
+public sealed record OciBundleInput
+{
+    /// <summary>The root tree, absolute.</summary>
+    public required string RootPath { get; init; }
+    public required string Hostname { get; init; }
+    public required IReadOnlyList<string> InitArgs { get; init; }
+    public required long UidBase { get; init; }
+    public required long UidCount { get; init; }
+
+    /// <summary>Absolute cgroup path ("/vz/&lt;id&gt;"), the same in every hierarchy.</summary>
+    public required string CgroupsPath { get; init; }
+
+    public required CgroupLimits Limits { get; init; }
+
+    /// <summary>Network namespace: always a new one; the engine plumbs eth0 into it.</summary>
+    public string? NetworkNamespacePath { get; init; }
+}

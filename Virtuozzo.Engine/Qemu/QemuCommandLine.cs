@@ -1,0 +1,134 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Virtuozzo.Engine.Errors;
+using Virtuozzo.Engine.Host;
+using Virtuozzo.Engine.Store;
+
+namespace Virtuozzo.Engine.Qemu;
+
+/// <summary>
+/// Turns a VM's config into the qemu-system-x86_64 argument list. Pure (no I/O), so golden-file tests pin it.
+/// Block devices use -blockdev with JSON, which needs no escaping of commas in paths.
+/// </summary>
+public static class QemuCommandLine
+{
+    /// <summary>Spare PCIe root ports on q35, one per hot-added disk (q35's root bus itself is not hotpluggable).</summary>
+    public const int HotplugPorts = 4;
+    /// <summary>DIMM slots when memory hotplug is on.</summary>
+    public const int MemorySlots = 8;
+    public const string OvmfCode = "/usr/share/OVMF/OVMF_CODE_4M.fd";
+    public const string OvmfVarsTemplate = "/usr/share/OVMF/OVMF_VARS_4M.fd";
+
+    /// <summary>The arguments (without the program name). <paramref name="resolvePath"/> makes disk paths absolute.</summary>
+    public static IReadOnlyList<string> Build(VeConfig config, VmRuntimePaths paths, Accelerator accelerator, Func<string, string> resolvePath, string? incomingStatePath = null)
+    {
+        var vm = config.Vm ?? throw new ArgumentException("Not a VM config.", nameof(config));
+        if (accelerator == Accelerator.None)
+            throw new VzCapabilityMissingException("VzNoAccelerator", "QEMU cannot run guests on this host (neither KVM nor TCG works).", config.Name, "qemu-system-x86_64")
+            { RecommendedAction = "Install qemu-system-x86 and check Get-VzHost -Refresh." };
+        var a = new List<string>();
+        void Add(params string[] items) => a.AddRange(items);
+        // Hot-added DIMMs are part of Memory.Size but sit in their own slots, as when QEMU saved them.
+        var mib = (config.Memory.Size - vm.Dimms.Sum(d => d.Size)) / (1024 * 1024);
+        var cpus = config.Cpu.Count ?? 1;
+
+        Add("-name", $"guest={Opt(config.Name)},debug-threads=on");
+        Add("-uuid", config.Id.ToString("D"));
+        Add("-machine", vm.Machine == "pc" ? "pc" : "q35");
+        Add("-accel", accelerator == Accelerator.Kvm ? "kvm" : "tcg");
+        Add("-cpu", accelerator == Accelerator.Kvm ? "host" : "max");
+        Add("-smp", cpus.ToString(CultureInfo.InvariantCulture));
+        if (vm.MemHotplug && vm.MaxMemorySize > config.Memory.Size)
+            Add("-m", $"size={mib}M,slots={MemorySlots},maxmem={vm.MaxMemorySize / (1024 * 1024)}M");
+        else
+            Add("-m", $"{mib}M");
+        foreach (var dimm in vm.Dimms)
+        {
+            Add("-object", $"memory-backend-ram,id=mem-{dimm.Id},size={dimm.Size / (1024 * 1024)}M");
+            Add("-device", $"pc-dimm,id=dimm-{dimm.Id},memdev=mem-{dimm.Id}");
+        }
+        Add("-nodefaults", "-no-user-config", "-display", "none", "-msg", "timestamp=on");
+
+        if (vm.Firmware == VmFirmware.Efi)
+        {
+            Add("-blockdev", Json(new JsonObject { ["driver"] = "file", ["filename"] = OvmfCode, ["node-name"] = "ovmf-code", ["read-only"] = true }));
+            Add("-blockdev", Json(new JsonObject { ["driver"] = "file", ["filename"] = paths.EfiVars, ["node-name"] = "ovmf-vars" }));
+            a[a.IndexOf("-machine") + 1] += ",pflash0=ovmf-code,pflash1=ovmf-vars";
+        }
+
+        Add("-chardev", $"socket,id=qmp,path={Opt(paths.QmpSocket)},server=on,wait=off");
+        Add("-mon", "chardev=qmp,mode=control");
+        Add("-chardev", $"file,id=serial0,path={Opt(paths.SerialLog)},append=on");
+        Add("-serial", "chardev:serial0");
+        Add("-device", "virtio-serial-pci,id=vser0");
+        Add("-chardev", $"socket,id=qga0,path={Opt(paths.QgaSocket)},server=on,wait=off");
+        Add("-device", "virtserialport,bus=vser0.0,chardev=qga0,name=org.qemu.guest_agent.0");
+        Add("-device", "virtio-balloon-pci,id=balloon0,free-page-reporting=on");
+
+        if (vm.Machine != "pc")
+            for (var i = 0; i < HotplugPorts; i++)
+                Add("-device", $"pcie-root-port,id=hp{i},chassis={i + 1}");
+
+        var bootIndex = 1;
+        foreach (var disk in vm.Disks)
+        {
+            Add("-blockdev", Json(DiskNode(disk.Id, resolvePath(disk.Path), disk.Format, readOnly: false)));
+            Add("-device", $"virtio-blk-pci,drive={disk.Id},id={disk.Id},bootindex={bootIndex++}");
+        }
+        foreach (var dvd in vm.DvdDrives)
+        {
+            if (dvd.IsoPath is { Length: > 0 } iso)
+            {
+                Add("-blockdev", Json(DiskNode(dvd.Id, resolvePath(iso), "raw", readOnly: true)));
+                Add("-device", $"ide-cd,drive={dvd.Id},id={dvd.Id},bus=ide.{DvdBus(vm, dvd)},bootindex={bootIndex++}");
+            }
+            else Add("-device", $"ide-cd,id={dvd.Id},bus=ide.{DvdBus(vm, dvd)}");
+        }
+
+        switch (vm.NetworkMode)
+        {
+            case VmNetworkMode.User:
+                // restrict=on: the guest reaches only the host's slirp stack, never the outside world.
+                Add("-netdev", "user,id=net0,restrict=on,net=198.18.0.0/24,host=198.18.0.2,dhcpstart=198.18.0.15");
+                Add("-device", $"virtio-net-pci,netdev=net0,id=nic0,mac={vm.MacAddress}");
+                break;
+            case VmNetworkMode.Bridge:
+                Add("-netdev", $"tap,id=net0,ifname={TapName(config.Id)},script=no,downscript=no");
+                Add("-device", $"virtio-net-pci,netdev=net0,id=nic0,mac={vm.MacAddress}");
+                break;
+        }
+
+        if (vm.KernelPath is { Length: > 0 } kernel)
+        {
+            Add("-kernel", resolvePath(kernel));
+            if (vm.InitrdPath is { Length: > 0 } initrd) Add("-initrd", resolvePath(initrd));
+            if (vm.KernelArguments is { Length: > 0 } append) Add("-append", append);
+        }
+
+        // QEMU 7.2 has no file: migration URI; exec runs /bin/sh -c, so the path is single-quoted.
+        if (incomingStatePath is not null) Add("-incoming", $"exec:cat {ShellQuote(incomingStatePath)}");
+        Add("-daemonize", "-pidfile", paths.PidFile);
+        return a;
+    }
+
+    /// <summary>The tap device of a bridged VM: 15 bytes at most (IFNAMSIZ), stable per VM.</summary>
+    public static string TapName(Guid id) => "vzt" + id.ToString("N")[..12];
+
+    /// <summary>The -blockdev / blockdev-add description of a disk: a format node over a file node.</summary>
+    public static JsonObject DiskNode(string nodeName, string path, string format, bool readOnly) => new()
+    {
+        ["driver"] = format,
+        ["node-name"] = nodeName,
+        ["read-only"] = readOnly,
+        ["file"] = new JsonObject { ["driver"] = "file", ["filename"] = path, ["read-only"] = readOnly },
+    };
+
+    internal static string ShellQuote(string s) => "'" + s.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+
+    private static int DvdBus(VmSettings vm, VmDvdDrive dvd) => vm.DvdDrives.IndexOf(dvd);
+
+    private static string Json(JsonObject o) => o.ToJsonString();
+
+    /// <summary>QEMU's option syntax: a comma inside a value is written as two commas.</summary>
+    private static string Opt(string value) => value.Replace(",", ",,", StringComparison.Ordinal);
+}

@@ -1,0 +1,8 @@
+namespace Virtuozzo.Engine.Qemu;
+
+/// <summary>What the VM boots with: SeaBIOS or UEFI (OVMF, with a per-VM copy of the variable store).</summary>
+public enum VmFirmware
+{
+    Bios,
+    Efi,
+}

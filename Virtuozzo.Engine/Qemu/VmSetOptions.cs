@@ -1,0 +1,17 @@
+namespace Virtuozzo.Engine.Qemu;
+
+/// <summary>What Set-VzVm changes; a null field is left alone.</summary>
+public sealed record VmSetOptions
+{
+    public int? CpuCount { get; init; }
+    /// <summary>A CPU list ("0,2-3"); an empty string removes the pinning.</summary>
+    public string? CpuMask { get; init; }
+    /// <summary>Percent of one CPU; 0 removes the limit.</summary>
+    public int? CpuLimit { get; init; }
+    public int? CpuUnits { get; init; }
+    public long? MemorySize { get; init; }
+    /// <summary>0-100, or -1 for the default (Auto = 40 %).</summary>
+    public int? MemGuaranteePercent { get; init; }
+    public bool? OnBoot { get; init; }
+    public string? Description { get; init; }
+}

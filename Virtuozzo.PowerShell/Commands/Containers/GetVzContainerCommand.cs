@@ -1,0 +1,30 @@
+using System.Management.Automation;
+using Virtuozzo.Commands.Infrastructure;
+using Virtuozzo.Engine.Containers;
+using Virtuozzo.Engine.Store;
+
+namespace Virtuozzo.Commands;
+
+/// <summary>
+/// <para type="synopsis">Lists containers with their settings, state and live usage.</para>
+/// </summary>
+[Cmdlet(VerbsCommon.Get, "VzContainer", DefaultParameterSetName = "Name")]
+[OutputType(typeof(ContainerInfo))]
+public sealed class GetVzContainerCommand : VzCmdlet
+{
+    /// <summary>Container names; wildcards allowed. All containers when left out.</summary>
+    [Parameter(Position = 0, ParameterSetName = "Name", ValueFromPipelineByPropertyName = true)]
+    [SupportsWildcards]
+    public string[]? Name { get; set; }
+
+    /// <summary>Container ids.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = "Id", ValueFromPipelineByPropertyName = true)]
+    public Guid[]? Id { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var engine = Engine;
+        foreach (var r in VeSelector.Select(engine.Store, VeType.Container, Name, Id, (e, t) => WriteVzError(e, t)).ToList())
+            ForItem(r.DisplayName, () => WriteObject(engine.Containers.Describe(r)));
+    }
+}

@@ -1,0 +1,28 @@
+using System.Management.Automation;
+
+namespace Virtuozzo.Commands;
+
+/// <summary>
+/// <para type="synopsis">Deletes a cached OS template (containers made from it keep their own copy).</para>
+/// </summary>
+[Cmdlet(VerbsCommon.Remove, "VzTemplate", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[OutputType(typeof(void))]
+public sealed class RemoveVzTemplateCommand : Infrastructure.VzCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    public string[] Name { get; set; } = [];
+
+    /// <summary>Remove without asking for confirmation.</summary>
+    [Parameter] public SwitchParameter Force { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var engine = Engine;
+        foreach (var n in Name)
+            ForItem(n, () =>
+            {
+                if (!(Force && !MyInvocation.BoundParameters.ContainsKey("WhatIf")) && !ShouldProcess(n, "Remove template")) return;
+                Run(() => { engine.Containers.Templates.Remove(n); return true; });
+            });
+    }
+}

@@ -1,0 +1,45 @@
+using System.Management.Automation;
+using Virtuozzo.Engine.Store;
+
+namespace Virtuozzo.Commands;
+
+/// <summary>
+/// <para type="synopsis">Opens an interactive shell in a virtual machine, driven through the guest agent (one command per line).</para>
+/// </summary>
+[Cmdlet(VerbsCommon.Enter, "VzVm", DefaultParameterSetName = NameSet)]
+[OutputType(typeof(void))]
+public sealed class EnterVzVmCommand : VzVmCmdlet
+{
+    /// <summary>The guest's shell that runs each line.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string Shell { get; set; } = "/bin/sh";
+
+    /// <summary>Seconds each command may run.</summary>
+    [Parameter]
+    [ValidateRange(1, 86400)]
+    public int Timeout { get; set; } = 300;
+
+    protected override void ProcessVm(VeRecord record)
+    {
+        var engine = Engine;
+        Host.UI.WriteLine($"Connected to '{record.DisplayName}' through its guest agent. Each line runs in '{Shell} -c'; 'exit' leaves.");
+        var cwd = "/";
+        while (true)
+        {
+            Host.UI.Write($"[{record.DisplayName}] {cwd} # ");
+            var line = Host.UI.ReadLine();
+            if (line is null || line.Trim() is "exit" or "logout") break;
+            if (line.Trim().Length == 0) continue;
+            // Each line is its own process: keep the working directory across lines the way a shell would.
+            var script = $"cd '{cwd.Replace("'", "'\\''")}' 2>/dev/null; {line}\n__vz_rc=$?; printf '\\n\\036%s' \"$(pwd)\" >&2; exit $__vz_rc";
+            var result = Run(ct => engine.Vms.Guest.ExecAsync(record.Id, Shell, ["-c", script], null, TimeSpan.FromSeconds(Timeout), ct));
+            var err = result.StdErr;
+            var marker = err.LastIndexOf("\n\u001e", StringComparison.Ordinal);
+            if (marker >= 0) { cwd = err[(marker + 2)..]; err = err[..marker]; }
+            if (result.StdOut.Length > 0) Host.UI.Write(result.StdOut);
+            if (err.Length > 0) Host.UI.Write(ConsoleColor.Red, Host.UI.RawUI.BackgroundColor, err.EndsWith('\n') ? err : err + "\n");
+            if (result.ExitCode != 0) Host.UI.WriteLine($"(exit code {result.ExitCode})");
+        }
+    }
+}

@@ -1,0 +1,34 @@
+using System.Management.Automation;
+using Virtuozzo.Engine.Qemu;
+using Virtuozzo.Engine.Store;
+
+namespace Virtuozzo.Commands;
+
+/// <summary>
+/// <para type="synopsis">Starts virtual machines; with -Wait, returns once the guest agent answers.</para>
+/// </summary>
+[Cmdlet(VerbsLifecycle.Start, "VzVm", SupportsShouldProcess = true, DefaultParameterSetName = NameSet)]
+[OutputType(typeof(VmInfo))]
+public sealed class StartVzVmCommand : VzVmCmdlet
+{
+    /// <summary>Wait until the guest agent answers (the guest has booted).</summary>
+    [Parameter]
+    public SwitchParameter Wait { get; set; }
+
+    /// <summary>Seconds to wait with -Wait.</summary>
+    [Parameter]
+    [ValidateRange(1, 3600)]
+    public int Timeout { get; set; } = 120;
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessVm(VeRecord record)
+    {
+        if (!ShouldProcess(record.DisplayName, "Start virtual machine")) return;
+        var engine = Engine;
+        var progress = Progress;
+        var info = Run(ct => engine.Vms.StartAsync(record.Id, Wait, TimeSpan.FromSeconds(Timeout), progress, ct));
+        if (PassThru) WriteObject(info);
+    }
+}
