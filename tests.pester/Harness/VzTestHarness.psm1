@@ -60,7 +60,7 @@ function Start-VzTestRun {
     $env:VZ_CGROUP_PARENT = "vztest-$id"
     $env:VZ_HOST_CONFIG = Join-Path $base 'host.yaml'
     $env:VZ_TEST_BASE = $base
-    Write-Host "Test run $id: data root $env:VZ_ROOT, cgroup parent $env:VZ_CGROUP_PARENT"
+    Write-Host "Test run ${id}: data root $env:VZ_ROOT, cgroup parent $env:VZ_CGROUP_PARENT"
     [pscustomobject]@{ Id = $id; Base = $base; Before = Get-VzHostSnapshot -RunId $id -Base $base -CgroupParent $env:VZ_CGROUP_PARENT }
 }
 

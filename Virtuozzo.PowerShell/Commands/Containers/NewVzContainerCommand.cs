@@ -12,7 +12,9 @@ namespace Virtuozzo.Commands;
 [OutputType(typeof(ContainerInfo))]
 public sealed class NewVzContainerCommand : VzCmdlet
 {
+    /// <summary>The container's name (letters, digits, '.', '_', '-'). Checked by the engine, so an empty name is its typed error too.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [AllowEmptyString]
     public string Name { get; set; } = "";
 
     /// <summary>OS template name (busybox is built on first use).</summary>
