@@ -128,7 +128,7 @@ Describe 'A busybox container from a clean host' -Tag Containers, Integration -S
     }
 
     It 'reaches the bridge address over eth0' {
-        (Invoke-VzContainerCommand ct1 ping '-c' 1 '-W' 2 198.18.0.1).ExitCode | Should -Be 0
+        (Invoke-VzContainerCommand ct1 ping '-c' 3 '-w' 5 198.18.0.1).ExitCode | Should -Be 0
         (& ping -c 1 -W 2 198.18.0.2) | Out-Null
         $LASTEXITCODE | Should -Be 0
     }
@@ -211,13 +211,13 @@ Describe 'Two containers on one bridge' -Tag Containers, Integration -Skip:(-not
     }
 
     It 'ping each other' {
-        (Invoke-VzContainerCommand neta ping '-c' 1 '-W' 2 198.18.0.12).ExitCode | Should -Be 0
-        (Invoke-VzContainerCommand netb ping '-c' 1 '-W' 2 198.18.0.11).ExitCode | Should -Be 0
+        (Invoke-VzContainerCommand neta ping '-c' 3 '-w' 5 198.18.0.12).ExitCode | Should -Be 0
+        (Invoke-VzContainerCommand netb ping '-c' 3 '-w' 5 198.18.0.11).ExitCode | Should -Be 0
     }
 
     It 'change addresses live' {
         Set-VzContainer netb -IpAddress 198.18.0.13/24
-        (Invoke-VzContainerCommand neta ping '-c' 1 '-W' 2 198.18.0.13).ExitCode | Should -Be 0
+        (Invoke-VzContainerCommand neta ping '-c' 3 '-w' 5 198.18.0.13).ExitCode | Should -Be 0
         (Invoke-VzContainerCommand netb ip '-4' addr show eth0).StdOut | Should -Not -Match '198\.18\.0\.12/'
     }
 }
@@ -230,7 +230,7 @@ Describe 'Host-routed addresses' -Tag Containers, Integration -Skip:(-not $IsRoo
             (& ip route show 198.18.1.5) | Should -Match $veth
             (Invoke-VzContainerCommand routed1 ip '-4' addr show eth0).StdOut | Should -Match '198\.18\.1\.5/32'
             # the bridge address is reachable through the host's routing and proxy ARP
-            (Invoke-VzContainerCommand routed1 ping '-c' 1 '-W' 2 198.18.0.1).ExitCode | Should -Be 0
+            (Invoke-VzContainerCommand routed1 ping '-c' 3 '-w' 5 198.18.0.1).ExitCode | Should -Be 0
         }
         finally { Stop-VzContainer routed1 -Kill; Remove-VzContainer routed1 -Force }
         (& ip route show 198.18.1.5) | Should -BeNullOrEmpty
