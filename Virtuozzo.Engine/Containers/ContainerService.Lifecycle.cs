@@ -79,7 +79,8 @@ public sealed partial class ContainerService
         {
             var (record, cfg) = RequireReady(id);
             if (Live(id).Running) return Describe(id);
-            await CleanupAsync(id, ct); // a container that died leaves runtime state and cgroups: clear them first
+            if (Directory.Exists(RunDir(id)) || Cgroups.Exists(CgroupPath(id)))
+                await CleanupAsync(id, ct); // a container that died leaves runtime state and cgroups: clear them first
             progress?.Report(new VzProgress($"Starting container {cfg.Name}", "preparing", 10));
             var runtime = Runtime(SelectRuntimeName());
             var host = HostLimits.Read();
@@ -89,7 +90,8 @@ public sealed partial class ContainerService
             WriteIdentityFiles(root, hostname, ctSettings);
             var bundle = record.Directory;
             PrepareVeDirectory(id);
-            AtomicFile.WriteAllText(Path.Combine(bundle, "config.json"), OciBundle.ToJson(new OciBundleInput
+            // Regenerated at every start from ve.yaml, so it needs no fsync (the config is the durable truth).
+            File.WriteAllText(Path.Combine(bundle, "config.json"), OciBundle.ToJson(new OciBundleInput
             {
                 RootPath = root,
                 Hostname = hostname,
@@ -104,16 +106,29 @@ public sealed partial class ContainerService
             File.WriteAllText(Path.Combine(run, RunRuntimeFile), runtime.Name);
             try
             {
-                progress?.Report(new VzProgress($"Starting container {cfg.Name}", $"{runtime.Name} create", 30));
-                await runtime.CreateAsync(RuntimeId(id), bundle, Path.Combine(run, RunPidFile), Path.Combine(run, ConsoleLog), cfg.Name, ct);
-                var pid = int.Parse(ReadSmall(Path.Combine(run, RunPidFile)) ?? "0");
-                var stat = ProcStat.Read(pid) ?? throw new VzInvalidStateException("VzContainerDiedOnStart", $"The init of {cfg.Name} exited during start.", cfg.Name);
-                File.WriteAllText(Path.Combine(run, RunStartFile), stat.StartTimeTicks.ToString());
-                // The engine's limits are authoritative (both runtimes then agree, e.g. on cpu.shares rounding).
-                Cgroups.Apply(CgroupPath(id), ContainerConfigurator.ToLimits(cfg, host.CpuCount));
-                progress?.Report(new VzProgress($"Starting container {cfg.Name}", "network", 60));
-                await Network.AttachAsync(id, pid, ctSettings.Network, ct);
-                await runtime.StartAsync(RuntimeId(id), cfg.Name, ct);
+                var pidFile = Path.Combine(run, RunPidFile);
+                var console = Path.Combine(run, ConsoleLog);
+                var limits = ContainerConfigurator.ToLimits(cfg, host.CpuCount);
+                if (ctSettings.Network.IpAddresses.Count == 0)
+                {
+                    // Nothing to plumb before init runs: one runtime call (run -d) instead of two (create + start).
+                    progress?.Report(new VzProgress($"Starting container {cfg.Name}", $"{runtime.Name} run", 30));
+                    await runtime.RunDetachedAsync(RuntimeId(id), bundle, pidFile, console, cfg.Name, ct);
+                    RecordInit(run, cfg.Name);
+                    Cgroups.Apply(CgroupPath(id), limits);
+                }
+                else
+                {
+                    // eth0 must exist before init's boot scripts run: create, plumb the network, then start.
+                    progress?.Report(new VzProgress($"Starting container {cfg.Name}", $"{runtime.Name} create", 30));
+                    await runtime.CreateAsync(RuntimeId(id), bundle, pidFile, console, cfg.Name, ct);
+                    var pid = RecordInit(run, cfg.Name);
+                    // The engine's limits are authoritative (both runtimes then agree, e.g. on cpu.shares rounding).
+                    Cgroups.Apply(CgroupPath(id), limits);
+                    progress?.Report(new VzProgress($"Starting container {cfg.Name}", "network", 60));
+                    await Network.AttachAsync(id, pid, ctSettings.Network, ct);
+                    await runtime.StartAsync(RuntimeId(id), cfg.Name, ct);
+                }
             }
             catch
             {
@@ -124,6 +139,16 @@ public sealed partial class ContainerService
             logger.LogInformation("Started container {Name} with {Runtime}.", cfg.Name, runtime.Name);
         }
         return Describe(id);
+    }
+
+    /// <summary>Reads the init pid the runtime wrote and records its start time, so a recycled pid is never mistaken for it.</summary>
+    private static int RecordInit(string run, string name)
+    {
+        var pid = int.TryParse(ReadSmall(Path.Combine(run, RunPidFile)), out var p) ? p : 0;
+        var stat = (pid > 0 ? ProcStat.Read(pid) : null) ?? throw new VzInvalidStateException("VzContainerDiedOnStart",
+            $"The init of {name} exited during start; see {Path.Combine(run, ConsoleLog)}.", name);
+        File.WriteAllText(Path.Combine(run, RunStartFile), stat.StartTimeTicks.ToString());
+        return pid;
     }
 
     private static void WriteIdentityFiles(string root, string hostname, ContainerSettings ct)
