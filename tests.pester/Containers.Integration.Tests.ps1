@@ -286,3 +286,40 @@ Describe 'Get-VzHost runtime trial' -Tag Containers, Integration -Skip:(-not $Is
         }
     }
 }
+
+Describe 'Image layout (sparse XFS image, loop-mounted)' -Tag Containers, Integration -Skip:(-not $IsRoot) {
+    AfterAll {
+        Get-VzContainer img1, img2 -ErrorAction SilentlyContinue | Where-Object State -ne Stopped | Stop-VzContainer -Kill
+        Get-VzContainer img1, img2 -ErrorAction SilentlyContinue | Remove-VzContainer -Force
+    }
+
+    It 'has a hard disk limit that grows online' {
+        $c = New-VzContainer img1 -Layout Image -DiskSize 320MB | Start-VzContainer -PassThru
+        $c.Layout | Should -Be Image
+        $c.DiskSize | Should -Be 320MB
+        (Get-Item (Join-Path $c.Path 'root.img')).Length | Should -Be 320MB
+        $full = Invoke-VzContainerCommand img1 -Shell 'dd if=/dev/zero of=/big bs=1M count=400 2>&1; rm -f /big'
+        $full.StdOut | Should -Match 'No space left'
+        $before = [long]((Invoke-VzContainerCommand img1 -Shell "df -k / | tail -n 1 | awk '{print `$2}'").StdOut.Trim())
+        Set-VzContainer img1 -DiskSize 600MB
+        $after = [long]((Invoke-VzContainerCommand img1 -Shell "df -k / | tail -n 1 | awk '{print `$2}'").StdOut.Trim())
+        $after | Should -BeGreaterThan ($before + 200MB / 1KB)
+        (Get-Content -Raw (Join-Path $c.Path 've.yaml')) | Should -Match 'diskSize: 629145600'
+    }
+
+    It 'refuses to shrink' {
+        { Set-VzContainer img1 -DiskSize 320MB -ErrorAction Stop } | Should -Throw -ErrorId 'VzDiskShrinkUnsupported,Virtuozzo.Commands.SetVzContainerCommand'
+    }
+
+    It 'copies, and leaves no mount or loop device after stop and remove' {
+        Stop-VzContainer img1 -Kill
+        $src = Get-VzContainer img1
+        (Get-Content /proc/self/mountinfo) -match [regex]::Escape($src.Path) | Should -BeNullOrEmpty
+        $d = Copy-VzContainer img1 img2 | Start-VzContainer -PassThru
+        (Invoke-VzContainerCommand img2 hostname).StdOut.Trim() | Should -Be 'img2'
+        Stop-VzContainer img2 -Kill
+        Remove-VzContainer img1, img2 -Force
+        (Get-Content /proc/self/mountinfo) -match [regex]::Escape($env:VZ_ROOT) | Should -BeNullOrEmpty
+        (& losetup -a) -match [regex]::Escape($env:VZ_ROOT) | Should -BeNullOrEmpty
+    }
+}

@@ -29,7 +29,7 @@ Describe 'Container cmdlets' -Tag Containers, Unit {
         $params = (Get-Command Set-VzContainer).Parameters.Keys | Where-Object { $_ -notin $common } | Sort-Object
         $params | Should -Be (@('Name', 'Id', 'InputObject', 'MemorySize', 'SwapSize', 'MemGuarantee', 'CpuCount', 'CpuUnits', 'CpuLimit',
             'CpuLimitMhz', 'CpuMask', 'PidsLimit', 'Hostname', 'Nameserver', 'IpAddress', 'NetworkMode', 'Bridge', 'Gateway', 'OnBoot',
-            'Description', 'PassThru') | Sort-Object)
+            'Description', 'DiskSize', 'PassThru') | Sort-Object)
     }
 
     It 'Stop-VzContainer has -Timeout and -Kill, Remove-VzContainer is ConfirmImpact High' {

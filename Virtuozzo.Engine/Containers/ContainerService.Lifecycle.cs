@@ -28,9 +28,10 @@ public sealed partial class ContainerService
             Container = new ContainerSettings { Template = template, Network = new ContainerNetworkSettings { MacAddress = NetworkSetup.NewMacAddress() } },
         };
         ContainerConfigurator.Apply(cfg, settings, host);
-        if (cfg.Container!.Layout == ContainerLayout.Image)
-            throw new VzCapabilityMissingException("VzLayoutNotImplemented", "The Image layout is not implemented yet; containers use the Directory layout.", name, "Image layout")
-            { RecommendedAction = "Leave -Layout out (Directory)." };
+        if (cfg.Container!.Layout == ContainerLayout.Image) cfg.Container.DiskSize ??= ImageLayout.DefaultSize;
+        else if (cfg.Container.DiskSize is not null)
+            throw new VzInvalidArgumentException("VzDiskSizeNeedsImage", "A disk size needs the Image layout (the Directory layout has no size limit).", name, "DiskSize")
+            { RecommendedAction = "Add -Layout Image, or leave -DiskSize out." };
         if (store.TryFind(name) is { } existing)
             throw new VzAlreadyExistsException("VzVeNameInUse", $"A VE named '{name}' already exists (id {existing.Id}).", name)
             { RecommendedAction = "Choose another name, or remove or rename the existing VE first." };
@@ -47,8 +48,23 @@ public sealed partial class ContainerService
         try
         {
             progress?.Report(new VzProgress($"Creating container {name}", $"copying template {template}", 10));
-            await CopyTreeAsync(tpl.RootPath, RootPath(record.Id), ct);
-            OwnershipShifter.Shift(RootPath(record.Id), 0, cfg.Container.UidBase, ct: ct);
+            if (cfg.Container.Layout == ContainerLayout.Image)
+            {
+                var image = ImageLayout.ImagePath(record.Directory);
+                await Images.CreateAsync(image, cfg.Container.DiskSize!.Value, name, ct);
+                await Images.MountAsync(image, RootPath(record.Id), name, ct);
+                try
+                {
+                    await CopyTreeAsync(tpl.RootPath + "/.", RootPath(record.Id), ct);
+                    OwnershipShifter.Shift(RootPath(record.Id), 0, cfg.Container.UidBase, ct: ct);
+                }
+                finally { await Images.UnmountAsync(RootPath(record.Id), name, CancellationToken.None); }
+            }
+            else
+            {
+                await CopyTreeAsync(tpl.RootPath, RootPath(record.Id), ct);
+                OwnershipShifter.Shift(RootPath(record.Id), 0, cfg.Container.UidBase, ct: ct);
+            }
             PrepareVeDirectory(record.Id);
             store.CompleteCreation(record.Id);
             progress?.Report(new VzProgress($"Creating container {name}", "done", 100, true));
@@ -87,6 +103,7 @@ public sealed partial class ContainerService
             var ctSettings = cfg.Container!;
             var root = RootPath(id);
             var hostname = ctSettings.Hostname ?? cfg.Name;
+            if (ctSettings.Layout == ContainerLayout.Image) await Images.MountAsync(ImageLayout.ImagePath(record.Directory), root, cfg.Name, ct);
             WriteIdentityFiles(root, hostname, ctSettings);
             var bundle = record.Directory;
             PrepareVeDirectory(id);
@@ -231,6 +248,7 @@ public sealed partial class ContainerService
             catch (VzInvalidStateException) when (DateTime.UtcNow < deadline) { await Task.Delay(100, ct); }
         }
         if (Directory.Exists(RunDir(id))) Directory.Delete(RunDir(id), true);
+        if (ImageLayout.IsMounted(RootPath(id))) await Images.UnmountAsync(RootPath(id), id, ct);
     }
 
     public async Task<ContainerInfo> RestartAsync(Guid id, TimeSpan timeout, IProgress<VzProgress>? progress, CancellationToken ct)
@@ -315,8 +333,20 @@ public sealed partial class ContainerService
             try
             {
                 progress?.Report(new VzProgress($"Copying container {src.Name}", $"to {newName}", 10));
-                await CopyTreeAsync(RootPath(id), RootPath(record.Id), ct);
-                OwnershipShifter.Shift(RootPath(record.Id), src.Container!.UidBase, ctSettings.UidBase, ct: ct);
+                if (ctSettings.Layout == ContainerLayout.Image)
+                {
+                    var image = ImageLayout.ImagePath(record.Directory);
+                    await runner.RunAsync("cp", ["--sparse=always", "--reflink=auto", "--", ImageLayout.ImagePath(paths.VeDirectory(id)), image],
+                        new ProcessRunOptions { Timeout = TimeSpan.FromMinutes(30), Target = newName }, ct);
+                    await Images.MountAsync(image, RootPath(record.Id), newName, ct);
+                    try { OwnershipShifter.Shift(RootPath(record.Id), src.Container!.UidBase, ctSettings.UidBase, ct: ct); }
+                    finally { await Images.UnmountAsync(RootPath(record.Id), newName, CancellationToken.None); }
+                }
+                else
+                {
+                    await CopyTreeAsync(RootPath(id), RootPath(record.Id), ct);
+                    OwnershipShifter.Shift(RootPath(record.Id), src.Container!.UidBase, ctSettings.UidBase, ct: ct);
+                }
                 PrepareVeDirectory(record.Id);
                 store.CompleteCreation(record.Id);
                 progress?.Report(new VzProgress($"Copying container {src.Name}", "done", 100, true));
@@ -346,6 +376,12 @@ public sealed partial class ContainerService
             ContainerConfigurator.Apply(updated, changes, host);
             if (updated.Container!.Layout != current.Container!.Layout)
                 throw new VzInvalidArgumentException("VzLayoutChangeUnsupported", "The disk layout of an existing container cannot be changed.", current.Name, "Layout");
+            if (updated.Container.DiskSize != current.Container.DiskSize)
+            {
+                if (updated.Container.Layout != ContainerLayout.Image)
+                    throw new VzInvalidArgumentException("VzDiskSizeNeedsImage", $"The container {current.Name} uses the Directory layout, which has no disk size.", current.Name, "DiskSize");
+                await Images.GrowAsync(ImageLayout.ImagePath(paths.VeDirectory(id)), RootPath(id), updated.Container.DiskSize!.Value, current.Name, ct);
+            }
             var (running, pid, _) = Live(id);
             if (running)
             {

@@ -37,10 +37,12 @@ public sealed partial class ContainerService
         Network = network;
         cgroups = new(cgroupFactory);
         this.logger = logger;
+        Images = new ImageLayout(runner, logger);
     }
 
     public TemplateStore Templates { get; }
     public NetworkSetup Network { get; }
+    public ImageLayout Images { get; }
     public ICgroupBackend Cgroups => cgroups.Value;
 
     /// <summary>The cgroup path of a container, relative to each hierarchy's root.</summary>
@@ -125,6 +127,7 @@ public sealed partial class ContainerService
             PidsLimit = ct.PidsLimit,
             OnBoot = cfg.OnBoot,
             Layout = ct.Layout,
+            DiskSize = ct.Layout == ContainerLayout.Image ? ct.DiskSize : null,
             Description = cfg.Description,
             Runtime = running ? runtime : null,
             InitPid = running ? pid : 0,

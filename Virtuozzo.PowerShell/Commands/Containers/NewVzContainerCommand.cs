@@ -39,6 +39,8 @@ public sealed class NewVzContainerCommand : VzCmdlet
     [Parameter] public string? Gateway { get; set; }
     [Parameter] public SwitchParameter OnBoot { get; set; }
     [Parameter] public string? Description { get; set; }
+    [Parameter] public ContainerLayout? Layout { get; set; }
+    [Parameter] public long? DiskSize { get; set; }
 
     protected override void ProcessRecord()
     {
@@ -46,7 +48,7 @@ public sealed class NewVzContainerCommand : VzCmdlet
         {
             if (!ShouldProcess(Name, $"Create container from template '{Template}'")) return;
             var changes = ContainerSettingsParameters.From(this, MemorySize, SwapSize, MemGuarantee, CpuCount, CpuUnits, CpuLimit, CpuLimitMhz,
-                CpuMask, PidsLimit, Hostname, Nameserver, IpAddress, NetworkMode, Bridge, Gateway, OnBoot.IsPresent ? true : null, Description);
+                CpuMask, PidsLimit, Hostname, Nameserver, IpAddress, NetworkMode, Bridge, Gateway, OnBoot.IsPresent ? true : null, Description, DiskSize, Layout);
             var engine = Engine;
             var progress = Progress;
             WriteObject(Run(ct => engine.Containers.CreateAsync(Name, Template, changes, progress, ct)));
