@@ -19,6 +19,13 @@ BeforeAll {
     function Get-CgroupFile([Parameter(Mandatory)] $Container, [string] $Controller, [string] $File) {
         (Get-Content -Raw "/sys/fs/cgroup/$Controller/$env:VZ_CGROUP_PARENT/ct-$($Container.Id.ToString('N'))/$File").Trim()
     }
+    function Assert-Ping([string] $Container, [string] $Address) {
+        $r = Invoke-VzContainerCommand $Container ping '-c' 3 '-w' 5 $Address
+        if ($r.ExitCode -ne 0) {
+            $diag = (Invoke-VzContainerCommand $Container -Shell 'ip addr; ip route; ip neigh').StdOut + (& bridge fdb show 2>&1 | Out-String) + (& ip -br link | Out-String)
+            $r.ExitCode | Should -Be 0 -Because "$Container -> $Address`n$($r.StdOut)$($r.StdErr)`n$diag"
+        }
+    }
     function Test-CgroupExists([Parameter(Mandatory)] $Container) {
         @(Get-ChildItem /sys/fs/cgroup -Directory | Where-Object { Test-Path "$($_.FullName)/$env:VZ_CGROUP_PARENT/ct-$($Container.Id.ToString('N'))" }).Count -gt 0
     }
@@ -128,9 +135,21 @@ Describe 'A busybox container from a clean host' -Tag Containers, Integration -S
     }
 
     It 'reaches the bridge address over eth0' {
-        (Invoke-VzContainerCommand ct1 ping '-c' 3 '-w' 5 198.18.0.1).ExitCode | Should -Be 0
+        Assert-Ping ct1 198.18.0.1
         (& ping -c 1 -W 2 198.18.0.2) | Out-Null
         $LASTEXITCODE | Should -Be 0
+    }
+
+    It 'enters with a shell on the terminal and reports its exit code' {
+        Enter-VzContainer ct1 -Shell /bin/true -WarningAction SilentlyContinue
+        $LASTEXITCODE | Should -Be 0
+        Enter-VzContainer ct1 -Shell /bin/false -WarningAction SilentlyContinue
+        $LASTEXITCODE | Should -Be 1
+    }
+
+    It 'completes container and template names' {
+        (TabExpansion2 'Start-VzContainer ct' 20).CompletionMatches.CompletionText | Should -Contain 'ct1'
+        (TabExpansion2 'New-VzContainer x -Template bu' 30).CompletionMatches.CompletionText | Should -Contain 'busybox'
     }
 
     It 'suspends (processes frozen) and resumes (running again)' {
@@ -211,13 +230,13 @@ Describe 'Two containers on one bridge' -Tag Containers, Integration -Skip:(-not
     }
 
     It 'ping each other' {
-        (Invoke-VzContainerCommand neta ping '-c' 3 '-w' 5 198.18.0.12).ExitCode | Should -Be 0
-        (Invoke-VzContainerCommand netb ping '-c' 3 '-w' 5 198.18.0.11).ExitCode | Should -Be 0
+        Assert-Ping neta 198.18.0.12
+        Assert-Ping netb 198.18.0.11
     }
 
     It 'change addresses live' {
         Set-VzContainer netb -IpAddress 198.18.0.13/24
-        (Invoke-VzContainerCommand neta ping '-c' 3 '-w' 5 198.18.0.13).ExitCode | Should -Be 0
+        Assert-Ping neta 198.18.0.13
         (Invoke-VzContainerCommand netb ip '-4' addr show eth0).StdOut | Should -Not -Match '198\.18\.0\.12/'
     }
 }
@@ -230,7 +249,7 @@ Describe 'Host-routed addresses' -Tag Containers, Integration -Skip:(-not $IsRoo
             (& ip route show 198.18.1.5) | Should -Match $veth
             (Invoke-VzContainerCommand routed1 ip '-4' addr show eth0).StdOut | Should -Match '198\.18\.1\.5/32'
             # the bridge address is reachable through the host's routing and proxy ARP
-            (Invoke-VzContainerCommand routed1 ping '-c' 3 '-w' 5 198.18.0.1).ExitCode | Should -Be 0
+            Assert-Ping routed1 198.18.0.1
         }
         finally { Stop-VzContainer routed1 -Kill; Remove-VzContainer routed1 -Force }
         (& ip route show 198.18.1.5) | Should -BeNullOrEmpty

@@ -20,6 +20,7 @@ public sealed class NewVzContainerCommand : VzCmdlet
     /// <summary>OS template name (busybox is built on first use).</summary>
     [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(TemplateNameCompleter))]
     public string Template { get; set; } = "busybox";
 
     [Parameter] public long? MemorySize { get; set; }
