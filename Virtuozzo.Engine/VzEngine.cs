@@ -19,6 +19,7 @@ public sealed class VzEngine
 {
     private readonly Lazy<HostProbe> hostProbe;
     private readonly Lazy<ContainerService> containers;
+    private readonly Lazy<ICgroupBackend> cgroups;
 
     public VzEngine(VzPaths paths, ILoggerFactory? loggerFactory = null)
     {
@@ -31,10 +32,11 @@ public sealed class VzEngine
             // Get-VzHost reports whether each OCI runtime can really run a container here.
             RuntimeTrial = (info, ct) => Containers.RuntimeTrialAsync(info, ct),
         });
+        cgroups = new(() => CgroupBackends.ForHost());
         containers = new(() => new ContainerService(paths, Store, Runner,
             new TemplateStore(paths, Runner, LoggerFactory.CreateLogger<TemplateStore>()),
             new NetworkSetup(Runner, LoggerFactory.CreateLogger<NetworkSetup>()),
-            () => CgroupBackends.ForHost(),
+            () => Cgroups,
             LoggerFactory.CreateLogger<ContainerService>()));
     }
 
@@ -43,6 +45,12 @@ public sealed class VzEngine
     public ProcessRunner Runner { get; }
     public VeStore Store { get; }
     public HostProbe Host => hostProbe.Value;
+
+    /// <summary>
+    /// The host's cgroup backend (v1 or v2), shared by containers and VMs: groups are paths under
+    /// <see cref="VzPaths.CgroupParent"/>, e.g. <c>{CgroupParent}/ct-&lt;id&gt;</c> or <c>{CgroupParent}/vm-&lt;id&gt;</c>.
+    /// </summary>
+    public ICgroupBackend Cgroups => cgroups.Value;
 
     /// <summary>System containers (and their templates, cgroups and network plumbing).</summary>
     public ContainerService Containers => containers.Value;

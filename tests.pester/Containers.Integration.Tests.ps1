@@ -94,6 +94,13 @@ Describe 'A busybox container from a clean host' -Tag Containers, Integration -S
         (Get-Content -Raw (Join-Path $ct1.Path 've.yaml')) | Should -Match 'size: 268435456'
     }
 
+    It 'sets swap (memory+swap limit) and the guarantee (soft limit) live' {
+        Set-VzContainer ct1 -SwapSize 64MB -MemGuarantee 50
+        Get-CgroupFile $ct1 memory memory.memsw.limit_in_bytes | Should -Be ([string](256MB + 64MB))
+        Get-CgroupFile $ct1 memory memory.soft_limit_in_bytes | Should -Be ([string](128MB))
+        (Get-VzContainer ct1).MemGuaranteePercent | Should -Be 50
+    }
+
     It 'changes CPU units, limit, mask and pids live' {
         Set-VzContainer ct1 -CpuUnits 2000 -CpuLimit 25 -CpuMask 0 -PidsLimit 100
         Get-CgroupFile $ct1 cpu cpu.shares | Should -Be '2048'
