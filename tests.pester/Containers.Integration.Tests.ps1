@@ -325,7 +325,7 @@ Describe 'Image layout (sparse XFS image, loop-mounted)' -Tag Containers, Integr
         $c.DiskSize | Should -Be 320MB
         (Get-Item (Join-Path $c.Path 'root.img')).Length | Should -Be 320MB
         $full = Invoke-VzContainerCommand img1 -Shell 'dd if=/dev/zero of=/big bs=1M count=400 2>&1; rm -f /big'
-        $full.StdOut | Should -Match 'No space left'
+        $full.StdOut | Should -Match 'No space left' -Because "exit $($full.ExitCode), stderr: $($full.StdErr), state: $((Get-VzContainer img1).State)"
         $before = [long]((Invoke-VzContainerCommand img1 -Shell "df -k / | tail -n 1 | awk '{print `$2}'").StdOut.Trim())
         Set-VzContainer img1 -DiskSize 600MB
         $after = [long]((Invoke-VzContainerCommand img1 -Shell "df -k / | tail -n 1 | awk '{print `$2}'").StdOut.Trim())

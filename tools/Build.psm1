@@ -115,7 +115,9 @@ function Invoke-VzTest {
     Write-Host '-- Pester (module)'
     $pesterJson = Join-Path $results 'pester.json'
     $runner = Join-Path $Root 'tools/Invoke-VzPester.ps1'
-    $pwsh = (Get-Process -Id $PID).Path
+    # pwsh is a dotnet global tool here: this process's path is 'dotnet', so find the pwsh command itself.
+    $pwsh = (Get-Command pwsh -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1).Source
+    if (-not $pwsh) { $pwsh = (Get-Process -Id $PID).Path }
     $runnerArgs = @('-NoProfile', '-NoLogo', '-File', $runner, '-Root', $Root, '-PesterPath', (Get-VzPesterPath), '-ResultPath', $pesterJson)
     if ($Tag) { $runnerArgs += @('-Tag', ($Tag -join ',')) }
     if ($ExcludeTag) { $runnerArgs += @('-ExcludeTag', ($ExcludeTag -join ',')) }
@@ -157,7 +159,9 @@ function Invoke-VzBench {
 
 function Invoke-VzDemo {
     param([Parameter(Mandatory)][string] $Root)
-    $pwsh = (Get-Process -Id $PID).Path
+    # pwsh is a dotnet global tool here: this process's path is 'dotnet', so find the pwsh command itself.
+    $pwsh = (Get-Command pwsh -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1).Source
+    if (-not $pwsh) { $pwsh = (Get-Process -Id $PID).Path }
     & $pwsh -NoProfile -NoLogo -File (Join-Path $Root 'examples/demo.ps1') -DataRoot (Join-Path $Root '.vzdata')
     if ($LASTEXITCODE -ne 0) { throw "The demo failed (exit code $LASTEXITCODE)." }
 }
