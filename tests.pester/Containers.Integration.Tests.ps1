@@ -313,6 +313,21 @@ Describe 'Get-VzHost runtime trial' -Tag Containers, Integration -Skip:(-not $Is
     }
 }
 
+Describe 'A start that fails' -Tag Containers, Integration -Skip:(-not $IsRoot) {
+    It 'is a typed error and leaves no cgroup, runtime state or run folder' {
+        $c = New-VzContainer broken1
+        try {
+            Remove-Item (Join-Path $c.Path 'root/sbin/init') -Force
+            { Start-VzContainer broken1 -ErrorAction Stop } | Should -Throw -ErrorId 'VzExternalToolFailed,Virtuozzo.Commands.StartVzContainerCommand'
+            (Get-VzContainer broken1).State | Should -Be Stopped
+            Test-CgroupExists $c | Should -BeFalse
+            Test-Path (Join-Path $env:VZ_RUN_ROOT $c.Id.ToString('N').Substring(0, 12)) | Should -BeFalse
+            @(Get-ChildItem (Join-Path $env:VZ_RUN_ROOT 'oci') -Recurse -Directory -Filter "vz-$($c.Id.ToString('N'))" -ErrorAction SilentlyContinue).Count | Should -Be 0
+        }
+        finally { Remove-VzContainer broken1 -Force }
+    }
+}
+
 Describe 'Image layout (sparse XFS image, loop-mounted)' -Tag Containers, Integration -Skip:(-not $IsRoot) {
     AfterAll {
         Get-VzContainer img1, img2 -ErrorAction SilentlyContinue | Where-Object State -ne Stopped | Stop-VzContainer -Kill

@@ -162,8 +162,16 @@ public sealed partial class ContainerService
     private static int RecordInit(string run, string name)
     {
         var pid = int.TryParse(ReadSmall(Path.Combine(run, RunPidFile)), out var p) ? p : 0;
-        var stat = (pid > 0 ? ProcStat.Read(pid) : null) ?? throw new VzInvalidStateException("VzContainerDiedOnStart",
-            $"The init of {name} exited during start; see {Path.Combine(run, ConsoleLog)}.", name);
+        var stat = (pid > 0 ? ProcStat.Read(pid) : null);
+        if (stat is not { IsAlive: true })
+        {
+            // The run folder (and its console log) is cleaned up after this, so the log's tail goes into the error.
+            var log = ReadSmall(Path.Combine(run, ConsoleLog)) ?? "";
+            if (log.Length > 2000) log = log[^2000..];
+            throw new VzInvalidStateException("VzContainerDiedOnStart",
+                $"The init of {name} exited during start.{(log.Length > 0 ? " Its console said: " + log : "")}", name)
+            { RecommendedAction = "Check the template's init (/sbin/init) inside the container." };
+        }
         File.WriteAllText(Path.Combine(run, RunStartFile), stat.StartTimeTicks.ToString());
         return pid;
     }
