@@ -207,6 +207,15 @@ Describe 'A busybox container from a clean host' -Tag Containers, Integration -S
         Test-Path $c.Path | Should -BeFalse
     }
 
+    It 'binds objects that came back deserialized (as over remoting) through Id and Name' {
+        $file = Join-Path $env:VZ_ROOT 'ct1.clixml'
+        Get-VzContainer ct1 | Export-Clixml $file
+        $d = Import-Clixml $file
+        $d.PSObject.TypeNames[0] | Should -Be 'Deserialized.Virtuozzo.Engine.Containers.ContainerInfo'
+        ($d | Set-VzContainer -Description 'from remoting' -PassThru).Description | Should -Be 'from remoting'
+        Remove-Item $file
+    }
+
     It 'renames, and the new name works everywhere' {
         Rename-VzContainer ct1 ct1-renamed
         { Get-VzContainer ct1 -ErrorAction Stop } | Should -Throw -ErrorId 'VzContainerNotFound,Virtuozzo.Commands.GetVzContainerCommand'

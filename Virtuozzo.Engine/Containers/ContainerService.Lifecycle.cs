@@ -83,8 +83,17 @@ public sealed partial class ContainerService
     /// The VE folder is 0700 by default; container root (an unprivileged host uid) must be able to pass through it
     /// to reach its root tree, so it gets search permission (not read) for others.
     /// </summary>
-    private void PrepareVeDirectory(Guid id) =>
-        File.SetUnixFileMode(paths.VeDirectory(id), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+    private void PrepareVeDirectory(Guid id)
+    {
+        var dir = paths.VeDirectory(id);
+        File.SetUnixFileMode(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+        // Every folder above must let others pass too, or the runtime fails with a bare "Permission denied".
+        for (var parent = Path.GetDirectoryName(dir); !string.IsNullOrEmpty(parent); parent = Path.GetDirectoryName(parent))
+            if (!File.GetUnixFileMode(parent).HasFlag(UnixFileMode.OtherExecute))
+                throw new VzInvalidStateException("VzDataRootNotTraversable",
+                    $"The folder '{parent}' above the container's root is not searchable by other users, so the container's root user (an unprivileged host uid) cannot reach its files.", parent)
+                { RecommendedAction = $"Run 'chmod o+x {parent}', or move the data root to a searchable folder with Set-VzHost -DataRoot (the default /vz is)." };
+    }
 
     private Task CopyTreeAsync(string from, string to, CancellationToken ct) =>
         runner.RunAsync("cp", ["-a", "--reflink=auto", "--", from, to], new ProcessRunOptions { Timeout = TimeSpan.FromMinutes(30), Target = to }, ct);
