@@ -337,6 +337,21 @@ Describe 'A start that fails' -Tag Containers, Integration -Skip:(-not $IsRoot) 
     }
 }
 
+Describe 'A data root container root cannot reach' -Tag Containers, Integration -Skip:(-not $IsRoot) {
+    It 'is a typed error before anything is made' {
+        $closed = Join-Path $env:VZ_ROOT 'closed'
+        $null = New-Item -ItemType Directory $closed
+        & chmod 700 $closed
+        $old = $env:VZ_ROOT
+        $env:VZ_ROOT = Join-Path $closed 'data'
+        try {
+            { New-VzContainer hidden1 -ErrorAction Stop } | Should -Throw -ErrorId 'VzDataRootNotTraversable,Virtuozzo.Commands.NewVzContainerCommand'
+            Get-VzContainer | Should -BeNullOrEmpty
+        }
+        finally { $env:VZ_ROOT = $old; Remove-Item $closed -Recurse -Force }
+    }
+}
+
 Describe 'Image layout (sparse XFS image, loop-mounted)' -Tag Containers, Integration -Skip:(-not $IsRoot) {
     AfterAll {
         Get-VzContainer img1, img2 -ErrorAction SilentlyContinue | Where-Object State -ne Stopped | Stop-VzContainer -Kill
