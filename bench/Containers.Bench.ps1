@@ -57,7 +57,7 @@ try {
     Remove-VzContainer bench0 -Force
 
     # Density: N containers started one after another.
-    $names = 1..$Count | ForEach-Object { 'dense{0:d4}' -f $_ }
+    $names = if ($Count -gt 0) { 1..$Count | ForEach-Object { 'dense{0:d4}' -f $_ } } else { @() }
     foreach ($n in $names) { $null = New-VzContainer $n -MemorySize 64MB }
     [GC]::Collect()
     $before = Get-MemAvailable
@@ -80,8 +80,8 @@ try {
     '| --- | ---: | ---: | ---: |'
     "| start a container (Start-VzContainer vs ``$runtime run -d`` of the same bundle) | {0:n1} ms | {1:n1} ms | {2:n2} |" -f $me, $mp, ($me / $mp)
     ''
-    "Density: $Count containers started one after another in {0:n1} s ({1:n1} ms each); host memory {2:n2} MiB per container ({3:n0} KiB of it in their memory cgroups)." -f `
-        $densityTime, ($densityTime * 1000 / $Count), (($before - $after) / $Count / 1MB), ($inCgroups / $Count / 1KB)
+    if ($Count -gt 0) { "Density: $Count containers started one after another in {0:n1} s ({1:n1} ms each); host memory {2:n2} MiB per container ({3:n0} KiB of it in their memory cgroups)." -f `
+        $densityTime, ($densityTime * 1000 / $Count), (($before - $after) / $Count / 1MB), ($inCgroups / $Count / 1KB) }
 }
 finally {
     Get-VzContainer -ErrorAction SilentlyContinue | Where-Object State -ne Stopped | Stop-VzContainer -Kill -ErrorAction SilentlyContinue

@@ -11,7 +11,7 @@ BeforeAll {
     Import-Module Virtuozzo -Force
     Import-Module (Join-Path $PSScriptRoot 'Harness/VzTestHarness.psm1') -Force
     $script:Scope = New-VzTestScope -Name containers
-    $script:Bridge = 'vzt' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+    $script:Bridge = Get-VzTestLinkName 0
     & ip link add name $script:Bridge type bridge
     & ip addr add 198.18.0.1/24 dev $script:Bridge
     & ip link set $script:Bridge up
