@@ -250,6 +250,15 @@ Describe 'Two containers on one bridge' -Tag Containers, Integration -Skip:(-not
         Assert-Ping netb 198.18.0.11
     }
 
+    It 'switch to host-routed and back live' {
+        Set-VzContainer netb -NetworkMode Routed -IpAddress 198.18.2.7/32
+        (& ip route show 198.18.2.7) | Should -Match ('vz' + $script:b.Id.ToString('N').Substring(0, 11))
+        Assert-Ping netb 198.18.0.1
+        Set-VzContainer netb -NetworkMode Bridged -IpAddress 198.18.0.12/24
+        (& ip route show 198.18.2.7) | Should -BeNullOrEmpty
+        Assert-Ping neta 198.18.0.12
+    }
+
     It 'change addresses live' {
         Set-VzContainer netb -IpAddress 198.18.0.13/24
         Assert-Ping neta 198.18.0.13
@@ -297,6 +306,19 @@ Describe 'Both runtimes pass the same lifecycle' -Tag Containers, Integration -S
         }
         Test-CgroupExists $c | Should -BeFalse
         Test-Path "$env:VZ_RUN_ROOT/oci/$Runtime/vz-$($c.Id.ToString('N'))" | Should -BeFalse
+    }
+
+    It '<Runtime>: a stop that outlasts -Timeout kills the init and says so' {
+        $name = "slow-$Runtime"
+        $c = New-VzContainer $name | Start-VzContainer -PassThru
+        try {
+            # busybox init's own shutdown takes about 2 s (TERM, wait, KILL), longer than the 1 s allowed here.
+            $s = Stop-VzContainer $name -Timeout 1 -PassThru -WarningVariable w -WarningAction SilentlyContinue
+            $s.State | Should -Be Stopped
+            "$w" | Should -Match 'did not stop within 1 s'
+            Test-CgroupExists $c | Should -BeFalse
+        }
+        finally { Remove-VzContainer $name -Force }
     }
 
     It '<Runtime>: a container whose init was killed outside the engine shows Stopped and starts again' {
