@@ -24,6 +24,7 @@ public sealed class VzEngine
     private readonly Lazy<VeConfigExchange> configExchange;
     private readonly Lazy<VmService> vms;
     private readonly Lazy<ContainerService> containers;
+    private readonly Lazy<ICgroupBackend> cgroups;
 
     public VzEngine(VzPaths paths, ILoggerFactory? loggerFactory = null)
     {
@@ -39,10 +40,11 @@ public sealed class VzEngine
             // Get-VzHost reports whether each OCI runtime can really run a container here.
             RuntimeTrial = (info, ct) => Containers.RuntimeTrialAsync(info, ct),
         });
+        cgroups = new(() => CgroupBackends.ForHost());
         containers = new(() => new ContainerService(paths, Store, Runner,
             new TemplateStore(paths, Runner, LoggerFactory.CreateLogger<TemplateStore>()),
             new NetworkSetup(Runner, LoggerFactory.CreateLogger<NetworkSetup>()),
-            () => CgroupBackends.ForHost(),
+            () => Cgroups,
             LoggerFactory.CreateLogger<ContainerService>()));
     }
 
@@ -71,6 +73,12 @@ public sealed class VzEngine
 
     /// <summary>Virtual machines on QEMU (lifecycle, disks, guest tools).</summary>
     public VmService Vms => vms.Value;
+
+    /// <summary>
+    /// The host's cgroup backend (v1 or v2), shared by containers and VMs: groups are paths under
+    /// <see cref="VzPaths.CgroupParent"/>, e.g. <c>{CgroupParent}/ct-&lt;id&gt;</c> or <c>{CgroupParent}/vm-&lt;id&gt;</c>.
+    /// </summary>
+    public ICgroupBackend Cgroups => cgroups.Value;
 
     /// <summary>System containers (and their templates, cgroups and network plumbing).</summary>
     public ContainerService Containers => containers.Value;

@@ -10,6 +10,13 @@ Import-Module Virtuozzo
 Write-Host "`n# What can this host do?" -ForegroundColor Cyan
 Get-VzHost | Format-List ComputerName, Kernel, CpuCount, MemoryTotal, CgroupMode, Accelerator, KvmReason, QemuVersion, ContainerRuntime, DataRoot
 
+Write-Host "`n# A system container: create, start, run a command, stop, remove" -ForegroundColor Cyan
+$ct = New-VzContainer demo-ct01 -Template busybox -MemorySize 128MB -CpuLimit 50 | Start-VzContainer -PassThru
+$ct | Format-Table Name, State, MemorySize, CpuLimit, InitPid, Runtime
+Invoke-VzContainerCommand demo-ct01 -Shell 'hostname; ps' | Format-List ExitCode, StdOut
+Stop-VzContainer demo-ct01 -PassThru | Remove-VzContainer -Force
+Get-VzContainer demo-ct01 -ErrorAction SilentlyContinue   # nothing left
+
 Write-Host "`n# A virtual machine: the test guest (a Debian cloud kernel + busybox/qemu-ga initramfs) under QEMU" -ForegroundColor Cyan
 $root = (Resolve-Path (Join-Path $PSScriptRoot '..')).Path
 $guest = & (Join-Path $root 'tools/testguest/Get-VzTestGuest.ps1') -Root $root

@@ -28,6 +28,9 @@ internal static class ContainerFiles
             }
         }
         var path = Path.Combine(dir, parts[^1]);
+        var existing = new FileInfo(path);
+        if (existing.Exists && existing.LinkTarget is null && existing.Length == System.Text.Encoding.UTF8.GetByteCount(content)
+            && File.ReadAllText(path) == content) return; // unchanged: most starts
         var temp = path + ".vz-new";
         if (File.Exists(temp) || new FileInfo(temp).LinkTarget is not null) File.Delete(temp);
         // CreateNew = O_EXCL: never follows a symlink at the final component.

@@ -29,6 +29,8 @@ public sealed record ContainerInfo
     public long? PidsLimit { get; init; }
     public bool OnBoot { get; init; }
     public ContainerLayout Layout { get; init; }
+    /// <summary>Size of the root image (Image layout); null for Directory.</summary>
+    public long? DiskSize { get; init; }
     public string? Description { get; init; }
     /// <summary>The OCI runtime the running container was started with.</summary>
     public string? Runtime { get; init; }

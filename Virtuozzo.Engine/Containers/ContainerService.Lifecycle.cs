@@ -28,9 +28,10 @@ public sealed partial class ContainerService
             Container = new ContainerSettings { Template = template, Network = new ContainerNetworkSettings { MacAddress = NetworkSetup.NewMacAddress() } },
         };
         ContainerConfigurator.Apply(cfg, settings, host);
-        if (cfg.Container!.Layout == ContainerLayout.Image)
-            throw new VzCapabilityMissingException("VzLayoutNotImplemented", "The Image layout is not implemented yet; containers use the Directory layout.", name, "Image layout")
-            { RecommendedAction = "Leave -Layout out (Directory)." };
+        if (cfg.Container!.Layout == ContainerLayout.Image) cfg.Container.DiskSize ??= ImageLayout.DefaultSize;
+        else if (cfg.Container.DiskSize is not null)
+            throw new VzInvalidArgumentException("VzDiskSizeNeedsImage", "A disk size needs the Image layout (the Directory layout has no size limit).", name, "DiskSize")
+            { RecommendedAction = "Add -Layout Image, or leave -DiskSize out." };
         if (store.TryFind(name) is { } existing)
             throw new VzAlreadyExistsException("VzVeNameInUse", $"A VE named '{name}' already exists (id {existing.Id}).", name)
             { RecommendedAction = "Choose another name, or remove or rename the existing VE first." };
@@ -47,8 +48,23 @@ public sealed partial class ContainerService
         try
         {
             progress?.Report(new VzProgress($"Creating container {name}", $"copying template {template}", 10));
-            await CopyTreeAsync(tpl.RootPath, RootPath(record.Id), ct);
-            OwnershipShifter.Shift(RootPath(record.Id), 0, cfg.Container.UidBase, ct: ct);
+            if (cfg.Container.Layout == ContainerLayout.Image)
+            {
+                var image = ImageLayout.ImagePath(record.Directory);
+                await Images.CreateAsync(image, cfg.Container.DiskSize!.Value, name, ct);
+                await Images.MountAsync(image, RootPath(record.Id), name, ct);
+                try
+                {
+                    await CopyTreeAsync(tpl.RootPath + "/.", RootPath(record.Id), ct);
+                    OwnershipShifter.Shift(RootPath(record.Id), 0, cfg.Container.UidBase, ct: ct);
+                }
+                finally { await Images.UnmountAsync(RootPath(record.Id), name, CancellationToken.None); }
+            }
+            else
+            {
+                await CopyTreeAsync(tpl.RootPath, RootPath(record.Id), ct);
+                OwnershipShifter.Shift(RootPath(record.Id), 0, cfg.Container.UidBase, ct: ct);
+            }
             PrepareVeDirectory(record.Id);
             store.CompleteCreation(record.Id);
             progress?.Report(new VzProgress($"Creating container {name}", "done", 100, true));
@@ -67,8 +83,17 @@ public sealed partial class ContainerService
     /// The VE folder is 0700 by default; container root (an unprivileged host uid) must be able to pass through it
     /// to reach its root tree, so it gets search permission (not read) for others.
     /// </summary>
-    private void PrepareVeDirectory(Guid id) =>
-        File.SetUnixFileMode(paths.VeDirectory(id), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+    private void PrepareVeDirectory(Guid id)
+    {
+        var dir = paths.VeDirectory(id);
+        File.SetUnixFileMode(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+        // Every folder above must let others pass too, or the runtime fails with a bare "Permission denied".
+        for (var parent = Path.GetDirectoryName(dir); !string.IsNullOrEmpty(parent); parent = Path.GetDirectoryName(parent))
+            if (!File.GetUnixFileMode(parent).HasFlag(UnixFileMode.OtherExecute))
+                throw new VzInvalidStateException("VzDataRootNotTraversable",
+                    $"The folder '{parent}' above the container's root is not searchable by other users, so the container's root user (an unprivileged host uid) cannot reach its files.", parent)
+                { RecommendedAction = $"Run 'chmod o+x {parent}', or move the data root to a searchable folder with Set-VzHost -DataRoot (the default /vz is)." };
+    }
 
     private Task CopyTreeAsync(string from, string to, CancellationToken ct) =>
         runner.RunAsync("cp", ["-a", "--reflink=auto", "--", from, to], new ProcessRunOptions { Timeout = TimeSpan.FromMinutes(30), Target = to }, ct);
@@ -79,17 +104,20 @@ public sealed partial class ContainerService
         {
             var (record, cfg) = RequireReady(id);
             if (Live(id).Running) return Describe(id);
-            await CleanupAsync(id, ct); // a container that died leaves runtime state and cgroups: clear them first
+            if (Directory.Exists(RunDir(id)) || Cgroups.Exists(CgroupPath(id)))
+                await CleanupAsync(id, ct); // a container that died leaves runtime state and cgroups: clear them first
             progress?.Report(new VzProgress($"Starting container {cfg.Name}", "preparing", 10));
             var runtime = Runtime(SelectRuntimeName());
             var host = HostLimits.Read();
             var ctSettings = cfg.Container!;
             var root = RootPath(id);
             var hostname = ctSettings.Hostname ?? cfg.Name;
+            if (ctSettings.Layout == ContainerLayout.Image) await Images.MountAsync(ImageLayout.ImagePath(record.Directory), root, cfg.Name, ct);
             WriteIdentityFiles(root, hostname, ctSettings);
             var bundle = record.Directory;
             PrepareVeDirectory(id);
-            AtomicFile.WriteAllText(Path.Combine(bundle, "config.json"), OciBundle.ToJson(new OciBundleInput
+            // Regenerated at every start from ve.yaml, so it needs no fsync (the config is the durable truth).
+            File.WriteAllText(Path.Combine(bundle, "config.json"), OciBundle.ToJson(new OciBundleInput
             {
                 RootPath = root,
                 Hostname = hostname,
@@ -104,16 +132,29 @@ public sealed partial class ContainerService
             File.WriteAllText(Path.Combine(run, RunRuntimeFile), runtime.Name);
             try
             {
-                progress?.Report(new VzProgress($"Starting container {cfg.Name}", $"{runtime.Name} create", 30));
-                await runtime.CreateAsync(RuntimeId(id), bundle, Path.Combine(run, RunPidFile), Path.Combine(run, ConsoleLog), cfg.Name, ct);
-                var pid = int.Parse(ReadSmall(Path.Combine(run, RunPidFile)) ?? "0");
-                var stat = ProcStat.Read(pid) ?? throw new VzInvalidStateException("VzContainerDiedOnStart", $"The init of {cfg.Name} exited during start.", cfg.Name);
-                File.WriteAllText(Path.Combine(run, RunStartFile), stat.StartTimeTicks.ToString());
-                // The engine's limits are authoritative (both runtimes then agree, e.g. on cpu.shares rounding).
-                Cgroups.Apply(CgroupPath(id), ContainerConfigurator.ToLimits(cfg, host.CpuCount));
-                progress?.Report(new VzProgress($"Starting container {cfg.Name}", "network", 60));
-                await Network.AttachAsync(id, pid, ctSettings.Network, ct);
-                await runtime.StartAsync(RuntimeId(id), cfg.Name, ct);
+                var pidFile = Path.Combine(run, RunPidFile);
+                var console = Path.Combine(run, ConsoleLog);
+                var limits = ContainerConfigurator.ToLimits(cfg, host.CpuCount);
+                if (ctSettings.Network.IpAddresses.Count == 0)
+                {
+                    // Nothing to plumb before init runs: one runtime call (run -d) instead of two (create + start).
+                    progress?.Report(new VzProgress($"Starting container {cfg.Name}", $"{runtime.Name} run", 30));
+                    await runtime.RunDetachedAsync(RuntimeId(id), bundle, pidFile, console, cfg.Name, ct);
+                    RecordInit(run, cfg.Name);
+                    Cgroups.Apply(CgroupPath(id), limits);
+                }
+                else
+                {
+                    // eth0 must exist before init's boot scripts run: create, plumb the network, then start.
+                    progress?.Report(new VzProgress($"Starting container {cfg.Name}", $"{runtime.Name} create", 30));
+                    await runtime.CreateAsync(RuntimeId(id), bundle, pidFile, console, cfg.Name, ct);
+                    var pid = RecordInit(run, cfg.Name);
+                    // The engine's limits are authoritative (both runtimes then agree, e.g. on cpu.shares rounding).
+                    Cgroups.Apply(CgroupPath(id), limits);
+                    progress?.Report(new VzProgress($"Starting container {cfg.Name}", "network", 60));
+                    await Network.AttachAsync(id, pid, ctSettings.Network, ct);
+                    await runtime.StartAsync(RuntimeId(id), cfg.Name, ct);
+                }
             }
             catch
             {
@@ -124,6 +165,24 @@ public sealed partial class ContainerService
             logger.LogInformation("Started container {Name} with {Runtime}.", cfg.Name, runtime.Name);
         }
         return Describe(id);
+    }
+
+    /// <summary>Reads the init pid the runtime wrote and records its start time, so a recycled pid is never mistaken for it.</summary>
+    private static int RecordInit(string run, string name)
+    {
+        var pid = int.TryParse(ReadSmall(Path.Combine(run, RunPidFile)), out var p) ? p : 0;
+        var stat = (pid > 0 ? ProcStat.Read(pid) : null);
+        if (stat is not { IsAlive: true })
+        {
+            // The run folder (and its console log) is cleaned up after this, so the log's tail goes into the error.
+            var log = ReadSmall(Path.Combine(run, ConsoleLog)) ?? "";
+            if (log.Length > 2000) log = log[^2000..];
+            throw new VzInvalidStateException("VzContainerDiedOnStart",
+                $"The init of {name} exited during start.{(log.Length > 0 ? " Its console said: " + log : "")}", name)
+            { RecommendedAction = "Check the template's init (/sbin/init) inside the container." };
+        }
+        File.WriteAllText(Path.Combine(run, RunStartFile), stat.StartTimeTicks.ToString());
+        return pid;
     }
 
     private static void WriteIdentityFiles(string root, string hostname, ContainerSettings ct)
@@ -206,6 +265,7 @@ public sealed partial class ContainerService
             catch (VzInvalidStateException) when (DateTime.UtcNow < deadline) { await Task.Delay(100, ct); }
         }
         if (Directory.Exists(RunDir(id))) Directory.Delete(RunDir(id), true);
+        if (ImageLayout.IsMounted(RootPath(id))) await Images.UnmountAsync(RootPath(id), id, ct);
     }
 
     public async Task<ContainerInfo> RestartAsync(Guid id, TimeSpan timeout, IProgress<VzProgress>? progress, CancellationToken ct)
@@ -290,8 +350,20 @@ public sealed partial class ContainerService
             try
             {
                 progress?.Report(new VzProgress($"Copying container {src.Name}", $"to {newName}", 10));
-                await CopyTreeAsync(RootPath(id), RootPath(record.Id), ct);
-                OwnershipShifter.Shift(RootPath(record.Id), src.Container!.UidBase, ctSettings.UidBase, ct: ct);
+                if (ctSettings.Layout == ContainerLayout.Image)
+                {
+                    var image = ImageLayout.ImagePath(record.Directory);
+                    await runner.RunAsync("cp", ["--sparse=always", "--reflink=auto", "--", ImageLayout.ImagePath(paths.VeDirectory(id)), image],
+                        new ProcessRunOptions { Timeout = TimeSpan.FromMinutes(30), Target = newName }, ct);
+                    await Images.MountAsync(image, RootPath(record.Id), newName, ct);
+                    try { OwnershipShifter.Shift(RootPath(record.Id), src.Container!.UidBase, ctSettings.UidBase, ct: ct); }
+                    finally { await Images.UnmountAsync(RootPath(record.Id), newName, CancellationToken.None); }
+                }
+                else
+                {
+                    await CopyTreeAsync(RootPath(id), RootPath(record.Id), ct);
+                    OwnershipShifter.Shift(RootPath(record.Id), src.Container!.UidBase, ctSettings.UidBase, ct: ct);
+                }
                 PrepareVeDirectory(record.Id);
                 store.CompleteCreation(record.Id);
                 progress?.Report(new VzProgress($"Copying container {src.Name}", "done", 100, true));
@@ -321,6 +393,12 @@ public sealed partial class ContainerService
             ContainerConfigurator.Apply(updated, changes, host);
             if (updated.Container!.Layout != current.Container!.Layout)
                 throw new VzInvalidArgumentException("VzLayoutChangeUnsupported", "The disk layout of an existing container cannot be changed.", current.Name, "Layout");
+            if (updated.Container.DiskSize != current.Container.DiskSize)
+            {
+                if (updated.Container.Layout != ContainerLayout.Image)
+                    throw new VzInvalidArgumentException("VzDiskSizeNeedsImage", $"The container {current.Name} uses the Directory layout, which has no disk size.", current.Name, "DiskSize");
+                await Images.GrowAsync(ImageLayout.ImagePath(paths.VeDirectory(id)), RootPath(id), updated.Container.DiskSize!.Value, current.Name, ct);
+            }
             var (running, pid, _) = Live(id);
             if (running)
             {

@@ -37,10 +37,12 @@ public sealed partial class ContainerService
         Network = network;
         cgroups = new(cgroupFactory);
         this.logger = logger;
+        Images = new ImageLayout(runner, logger);
     }
 
     public TemplateStore Templates { get; }
     public NetworkSetup Network { get; }
+    public ImageLayout Images { get; }
     public ICgroupBackend Cgroups => cgroups.Value;
 
     /// <summary>The cgroup path of a container, relative to each hierarchy's root.</summary>
@@ -53,14 +55,31 @@ public sealed partial class ContainerService
     private string RunDir(Guid id) => paths.VeRunDirectory(id);
     private string RuntimeStateRoot(string runtime) => Path.Combine(paths.RunRoot, "oci", runtime);
 
-    /// <summary>The runtime new starts use: the one forced with Set-VzHost, else crun, else runc (whichever is installed).</summary>
+    /// <summary>
+    /// The runtime new starts use: the one forced with Set-VzHost; else the first the host probe saw run a trial
+    /// container (from its cache file; a start never runs the probe itself); else crun, else runc, as installed.
+    /// </summary>
     public string SelectRuntimeName()
     {
         var forced = HostSettings.Load().ContainerRuntime;
         if (forced is { Length: > 0 } && !string.Equals(forced, "Auto", StringComparison.OrdinalIgnoreCase)) return forced;
+        if (ProbedRuntime() is { } probed) return probed;
         foreach (var name in new[] { "crun", "runc" }) if (ToolLocator.Find(name) is not null) return name;
         throw new VzCapabilityMissingException("VzNoContainerRuntime", "Neither crun nor runc is installed.", "runtime", "crun")
         { RecommendedAction = "Install crun or runc (./build.ps1 -Task Bootstrap)." };
+    }
+
+    private string? ProbedRuntime()
+    {
+        var file = Path.Combine(paths.RunRoot, "host-capabilities.json");
+        try
+        {
+            if (!File.Exists(file) || new FileInfo(file).Length > 1 << 20) return null;
+            var caps = System.Text.Json.JsonSerializer.Deserialize<HostCapabilities>(File.ReadAllText(file));
+            if (caps is null || DateTimeOffset.UtcNow - caps.ProbedAt > HostProbe.CapabilityMaxAge) return null;
+            return caps.ContainerRuntimes.FirstOrDefault(r => r.CanRun == true && r.Name is "crun" or "runc")?.Name;
+        }
+        catch (Exception ex) when (ex is IOException or System.Text.Json.JsonException) { return null; }
     }
 
     public OciRuntime Runtime(string name)
@@ -125,6 +144,7 @@ public sealed partial class ContainerService
             PidsLimit = ct.PidsLimit,
             OnBoot = cfg.OnBoot,
             Layout = ct.Layout,
+            DiskSize = ct.Layout == ContainerLayout.Image ? ct.DiskSize : null,
             Description = cfg.Description,
             Runtime = running ? runtime : null,
             InitPid = running ? pid : 0,

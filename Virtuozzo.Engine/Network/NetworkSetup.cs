@@ -26,7 +26,9 @@ public sealed class NetworkSetup(ProcessRunner runner, ILogger<NetworkSetup> log
         var t = text.Trim();
         var slash = t.IndexOf('/');
         var addrText = slash < 0 ? t : t[..slash];
-        if (!IPAddress.TryParse(addrText, out var addr))
+        // IPAddress.TryParse also takes legacy IPv4 forms ("198.18.0" = 198.18.0.0); only dotted quads are meant here.
+        if (!IPAddress.TryParse(addrText, out var addr) ||
+            (addr.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && addrText.Count(c => c == '.') != 3))
             throw Invalid(text, "is not an IP address");
         var max = addr.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? 128 : 32;
         var prefix = max;

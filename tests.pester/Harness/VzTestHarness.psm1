@@ -82,7 +82,8 @@ function Stop-VzTestRun {
     [CmdletBinding()] param([Parameter(Mandatory)] $Run)
     # Give reaping a moment: a killed daemonized QEMU stays a zombie until PID 1 collects it.
     Start-Sleep -Milliseconds 500
-    $leaks = @(Compare-VzHostSnapshot -Before $Run.Before -After (Get-VzHostSnapshot -RunId $Run.Id -Base $Run.Base -CgroupParent "vztest-$($Run.Id)"))
+    $leaks = @(Compare-VzHostSnapshot -Before $Run.Before -After (Get-VzHostSnapshot -RunId $Run.Id -Base $Run.Base -CgroupParent "vztest-$($Run.Id)") |
+        Where-Object { -not ($_ -like 'Links: *' -and (Test-VzForeignLink ($_ -split ': ', 2)[1] $Run)) })
     # Leaks are reported, then cleaned up as well as we can so the next run starts from a clean host.
     foreach ($leak in $leaks) {
         $kind, $what = $leak -split ': ', 2
@@ -106,6 +107,34 @@ function Stop-VzTestRun {
         Remove-Item $Run.Base -Recurse -Force -ErrorAction SilentlyContinue
     }
     $leaks
+}
+
+function Get-VzTestLinkName {
+    <#
+      A bridge/link name this run owns (for tests that make their own bridge): 'vzt' + the run's random part + an
+      index, so a concurrent run on the same machine never reports it as its leak or deletes it.
+    #>
+    [CmdletBinding()] param([ValidateRange(0, 99)][int] $Index = 0, [string] $RunId = $env:VZ_TEST_RUN)
+    'vzt{0}{1:d2}' -f $RunId.Substring($RunId.Length - 6), $Index
+}
+
+function Test-VzForeignLink {
+    <#
+      Links are compared by name, machine-wide, so another work tree's test run (running at the same time) would
+      see this run's links as its leaks and delete them. A link is another run's when it is a test link
+      (vzt...) without this run's prefix, or an engine veth (vz + 11 hex of a VE id) of no VE under this run.
+      (A veth left up after its VE was removed needs a live peer, i.e. a leaked container, which the cgroup
+      check reports.)
+    #>
+    param([string] $Name, $Run)
+    $own = 'vzt' + $Run.Id.Substring($Run.Id.Length - 6)
+    if ($Name -like 'vzt*') { return -not $Name.StartsWith($own) }
+    if ($Name -match '^vzp?([0-9a-f]{11})$') {
+        $prefix = $Matches[1]
+        $ids = @(Get-ChildItem "$($Run.Base)/data/private", "$($Run.Base)/*/data/private" -Directory -ErrorAction SilentlyContinue).Name -replace '-', ''
+        return -not ($ids | Where-Object { $_.StartsWith($prefix) })
+    }
+    $false
 }
 
 function New-VzTestScope {
@@ -134,4 +163,4 @@ function Remove-VzTestScope {
     }
 }
 
-Export-ModuleMember -Function Get-VzPwshPath, Get-VzHostSnapshot, Start-VzTestRun, Stop-VzTestRun, Compare-VzHostSnapshot, New-VzTestScope, Remove-VzTestScope
+Export-ModuleMember -Function Get-VzPwshPath, Get-VzTestLinkName, Get-VzHostSnapshot, Start-VzTestRun, Stop-VzTestRun, Compare-VzHostSnapshot, New-VzTestScope, Remove-VzTestScope

@@ -21,10 +21,10 @@ public static class OciBundle
     ];
 
     /// <summary>Character devices a system needs (c major:minor); everything else, block devices above all, is denied.</summary>
-    private static readonly (string Path, int Major, int Minor, int Mode)[] Devices =
+    private static readonly (string Path, int Major, int Minor)[] Devices =
     [
-        ("/dev/null", 1, 3, 0x1B6), ("/dev/zero", 1, 5, 0x1B6), ("/dev/full", 1, 7, 0x1B6),
-        ("/dev/random", 1, 8, 0x1B6), ("/dev/urandom", 1, 9, 0x1B6), ("/dev/tty", 5, 0, 0x1B6),
+        ("/dev/null", 1, 3), ("/dev/zero", 1, 5), ("/dev/full", 1, 7),
+        ("/dev/random", 1, 8), ("/dev/urandom", 1, 9), ("/dev/tty", 5, 0),
     ];
 
     public static string ToJson(OciBundleInput input) =>

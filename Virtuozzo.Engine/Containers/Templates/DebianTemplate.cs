@@ -39,7 +39,9 @@ internal static partial class DebianTemplate
     {
         var files = new List<string>();
         if (File.Exists("/etc/apt/sources.list")) files.Add("/etc/apt/sources.list");
-        if (Directory.Exists("/etc/apt/sources.list.d")) files.AddRange(Directory.GetFiles("/etc/apt/sources.list.d"));
+        // Only what apt itself reads: *.list and *.sources (a "disabled" file must not pick the mirror).
+        if (Directory.Exists("/etc/apt/sources.list.d"))
+            files.AddRange(Directory.GetFiles("/etc/apt/sources.list.d").Where(f => f.EndsWith(".list", StringComparison.Ordinal) || f.EndsWith(".sources", StringComparison.Ordinal)).Order());
         foreach (var f in files)
         {
             var text = File.ReadAllText(f);

@@ -16,6 +16,7 @@ public abstract class ContainerCmdlet : VzCmdlet
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Name", ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(ContainerNameCompleter))]
     public string[] Name { get; set; } = [];
 
     /// <summary>Container ids.</summary>

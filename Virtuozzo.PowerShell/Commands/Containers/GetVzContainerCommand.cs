@@ -15,6 +15,7 @@ public sealed class GetVzContainerCommand : VzCmdlet
     /// <summary>Container names; wildcards allowed. All containers when left out.</summary>
     [Parameter(Position = 0, ParameterSetName = "Name", ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(ContainerNameCompleter))]
     public string[]? Name { get; set; }
 
     /// <summary>Container ids.</summary>

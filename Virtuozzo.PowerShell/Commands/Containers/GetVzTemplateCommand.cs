@@ -11,6 +11,7 @@ namespace Virtuozzo.Commands;
 public sealed class GetVzTemplateCommand : Infrastructure.VzCmdlet
 {
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(TemplateNameCompleter))]
     [SupportsWildcards]
     public string[]? Name { get; set; }
 

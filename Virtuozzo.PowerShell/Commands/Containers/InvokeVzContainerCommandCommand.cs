@@ -17,6 +17,7 @@ public sealed class InvokeVzContainerCommandCommand : VzCmdlet
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = "NameShell", ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(ContainerNameCompleter))]
     public string[] Name { get; set; } = [];
 
     [Parameter(Mandatory = true, ParameterSetName = "Id", ValueFromPipelineByPropertyName = true)]

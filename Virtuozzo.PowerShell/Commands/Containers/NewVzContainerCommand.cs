@@ -12,12 +12,15 @@ namespace Virtuozzo.Commands;
 [OutputType(typeof(ContainerInfo))]
 public sealed class NewVzContainerCommand : VzCmdlet
 {
+    /// <summary>The container's name (letters, digits, '.', '_', '-'). Checked by the engine, so an empty name is its typed error too.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [AllowEmptyString]
     public string Name { get; set; } = "";
 
     /// <summary>OS template name (busybox is built on first use).</summary>
     [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(TemplateNameCompleter))]
     public string Template { get; set; } = "busybox";
 
     [Parameter] public long? MemorySize { get; set; }
@@ -37,6 +40,8 @@ public sealed class NewVzContainerCommand : VzCmdlet
     [Parameter] public string? Gateway { get; set; }
     [Parameter] public SwitchParameter OnBoot { get; set; }
     [Parameter] public string? Description { get; set; }
+    [Parameter] public ContainerLayout? Layout { get; set; }
+    [Parameter] public long? DiskSize { get; set; }
 
     protected override void ProcessRecord()
     {
@@ -44,7 +49,7 @@ public sealed class NewVzContainerCommand : VzCmdlet
         {
             if (!ShouldProcess(Name, $"Create container from template '{Template}'")) return;
             var changes = ContainerSettingsParameters.From(this, MemorySize, SwapSize, MemGuarantee, CpuCount, CpuUnits, CpuLimit, CpuLimitMhz,
-                CpuMask, PidsLimit, Hostname, Nameserver, IpAddress, NetworkMode, Bridge, Gateway, OnBoot.IsPresent ? true : null, Description);
+                CpuMask, PidsLimit, Hostname, Nameserver, IpAddress, NetworkMode, Bridge, Gateway, OnBoot.IsPresent ? true : null, Description, DiskSize, Layout);
             var engine = Engine;
             var progress = Progress;
             WriteObject(Run(ct => engine.Containers.CreateAsync(Name, Template, changes, progress, ct)));

@@ -10,6 +10,7 @@ namespace Virtuozzo.Commands;
 public sealed class RemoveVzTemplateCommand : Infrastructure.VzCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(TemplateNameCompleter))]
     public string[] Name { get; set; } = [];
 
     /// <summary>Remove without asking for confirmation.</summary>

@@ -29,12 +29,13 @@ public sealed class SetVzContainerCommand : ContainerCmdlet
     [Parameter] public string? Gateway { get; set; }
     [Parameter] public bool? OnBoot { get; set; }
     [Parameter] public string? Description { get; set; }
+    [Parameter] public long? DiskSize { get; set; }
     [Parameter] public SwitchParameter PassThru { get; set; }
 
     protected override void ProcessContainer(VeRecord record)
     {
         var changes = ContainerSettingsParameters.From(this, MemorySize, SwapSize, MemGuarantee, CpuCount, CpuUnits, CpuLimit, CpuLimitMhz,
-            CpuMask, PidsLimit, Hostname, Nameserver, IpAddress, NetworkMode, Bridge, Gateway, OnBoot, Description);
+            CpuMask, PidsLimit, Hostname, Nameserver, IpAddress, NetworkMode, Bridge, Gateway, OnBoot, Description, DiskSize);
         if (changes.IsEmpty || !ShouldProcess(record.DisplayName, "Change container settings")) return;
         var engine = Engine;
         var info = Run(ct => engine.Containers.SetAsync(record.Id, changes, ct));

@@ -1,0 +1,130 @@
+using Virtuozzo.Engine.Containers;
+using Virtuozzo.Engine.Errors;
+using Virtuozzo.Engine.Network;
+using Virtuozzo.Engine.Store;
+using Xunit;
+
+namespace Virtuozzo.Engine.Tests.Containers;
+
+public sealed class ContainerConfiguratorTests
+{
+    private static readonly HostLimits Host = new(CpuCount: 4, MemoryTotal: 8L << 30, CpuMhz: 2000);
+
+    private static VeConfig New() => new() { Name = "ct", Memory = { Size = 512L << 20 }, Container = new ContainerSettings() };
+
+    [Fact]
+    public void AppliesEveryGivenValueAndLeavesTheRest()
+    {
+        var cfg = New();
+        cfg.Cpu.Units = 3000;
+        ContainerConfigurator.Apply(cfg, new ContainerChanges { MemorySize = 256L << 20, CpuLimit = 150, CpuMask = "3,1", PidsLimit = 100, Hostname = "a.b", IpAddress = ["198.18.0.2/24", "198.18.0.3"] }, Host);
+        Assert.Equal(256L << 20, cfg.Memory.Size);
+        Assert.Equal(3000, cfg.Cpu.Units);
+        Assert.Equal(150, cfg.Cpu.LimitPercent);
+        Assert.Equal("1,3", cfg.Cpu.Mask);
+        Assert.Equal(100, cfg.Container!.PidsLimit);
+        Assert.Equal("a.b", cfg.Container.Hostname);
+        Assert.Equal(["198.18.0.2/24", "198.18.0.3/32"], cfg.Container.Network.IpAddresses);
+    }
+
+    [Fact]
+    public void ZeroRemovesLimitsAndAllClearsTheMask()
+    {
+        var cfg = New();
+        ContainerConfigurator.Apply(cfg, new ContainerChanges { CpuLimit = 50, CpuMask = "0", PidsLimit = 10 }, Host);
+        ContainerConfigurator.Apply(cfg, new ContainerChanges { CpuLimit = 0, CpuMask = "all", PidsLimit = 0 }, Host);
+        Assert.Null(cfg.Cpu.LimitPercent);
+        Assert.Null(cfg.Cpu.Mask);
+        Assert.Null(cfg.Container!.PidsLimit);
+        var limits = ContainerConfigurator.ToLimits(cfg, 4);
+        Assert.Equal(-1, limits.CpuQuotaMicroseconds);
+        Assert.Equal(-1, limits.PidsLimit);
+        Assert.Equal("0-3", limits.CpuSet);
+    }
+
+    [Fact]
+    public void MhzBecomesPercentOfOneCpu()
+    {
+        var cfg = New();
+        ContainerConfigurator.Apply(cfg, new ContainerChanges { CpuLimitMhz = 1000 }, Host);
+        Assert.Equal(50, cfg.Cpu.LimitPercent);
+        Assert.Equal(50000, ContainerConfigurator.ToLimits(cfg, 4).CpuQuotaMicroseconds);
+    }
+
+    [Fact]
+    public void CpuCountCapsTheQuota()
+    {
+        var cfg = New();
+        ContainerConfigurator.Apply(cfg, new ContainerChanges { CpuCount = 2 }, Host);
+        Assert.Equal(200000, ContainerConfigurator.ToLimits(cfg, 4).CpuQuotaMicroseconds);
+        ContainerConfigurator.Apply(cfg, new ContainerChanges { CpuLimit = 50 }, Host);
+        Assert.Equal(50000, ContainerConfigurator.ToLimits(cfg, 4).CpuQuotaMicroseconds);
+    }
+
+    [Fact]
+    public void GuaranteeAndSwapBecomeLowAndMemsw()
+    {
+        var cfg = New();
+        ContainerConfigurator.Apply(cfg, new ContainerChanges { MemorySize = 1L << 30, SwapSize = 512L << 20, MemGuaranteePercent = 25 }, Host);
+        var l = ContainerConfigurator.ToLimits(cfg, 4);
+        Assert.Equal(1L << 30, l.MemoryLimit);
+        Assert.Equal((1L << 30) + (512L << 20), l.MemorySwapLimit);
+        Assert.Equal(256L << 20, l.MemoryLow);
+        Assert.Equal(1000, l.CpuUnits);
+    }
+
+    public static TheoryData<ContainerChanges, string, string> Bad => new()
+    {
+        { new ContainerChanges { MemorySize = 0 }, "VzInvalidMemorySize", "MemorySize" },
+        { new ContainerChanges { MemorySize = 9L << 30 }, "VzInvalidMemorySize", "MemorySize" },
+        { new ContainerChanges { SwapSize = -1 }, "VzInvalidSwapSize", "SwapSize" },
+        { new ContainerChanges { MemGuaranteePercent = 101 }, "VzInvalidMemoryGuarantee", "MemGuarantee" },
+        { new ContainerChanges { CpuCount = 5 }, "VzInvalidCpuCount", "CpuCount" },
+        { new ContainerChanges { CpuUnits = 7 }, "VzInvalidCpuUnits", "CpuUnits" },
+        { new ContainerChanges { CpuUnits = 500001 }, "VzInvalidCpuUnits", "CpuUnits" },
+        { new ContainerChanges { CpuLimit = 401 }, "VzInvalidCpuLimit", "CpuLimit" },
+        { new ContainerChanges { CpuLimit = 10, CpuLimitMhz = 10 }, "VzConflictingCpuLimit", "CpuLimitMhz" },
+        { new ContainerChanges { CpuMask = "4" }, "VzInvalidCpuMask", "CpuMask" },
+        { new ContainerChanges { PidsLimit = -2 }, "VzInvalidPidsLimit", "PidsLimit" },
+        { new ContainerChanges { Hostname = "bad_host" }, "VzInvalidHostname", "Hostname" },
+        { new ContainerChanges { Nameserver = ["dns.example"] }, "VzInvalidNameserver", "Nameserver" },
+        { new ContainerChanges { IpAddress = ["198.18.0.256/24"] }, "VzInvalidIpAddress", "IpAddress" },
+        { new ContainerChanges { IpAddress = ["198.18.0.2/0"] }, "VzInvalidIpAddress", "IpAddress" },
+        { new ContainerChanges { Bridge = "this-name-is-too-long" }, "VzInvalidInterfaceName", "Bridge" },
+        { new ContainerChanges { Gateway = "x" }, "VzInvalidGateway", "Gateway" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Bad))]
+    public void BadValuesAreTypedErrorsNamingTheParameter(ContainerChanges changes, string errorId, string parameter)
+    {
+        var cfg = New();
+        var before = Yaml.Serializer.Serialize(cfg);
+        var ex = Assert.Throws<VzInvalidArgumentException>(() => ContainerConfigurator.Apply(cfg, changes, Host));
+        Assert.Equal(errorId, ex.ErrorId);
+        Assert.Equal(parameter, ex.ParameterName);
+        Assert.NotNull(ex.RecommendedAction);
+        _ = before; // the config object may be half-changed; callers always apply to a copy they throw away
+    }
+
+    [Fact]
+    public void IdRangesDoNotOverlap()
+    {
+        VeRecord Rec(long b) => new(Guid.NewGuid(), "/x", new VeConfig { Container = new ContainerSettings { UidBase = b } }, VeRegistrationState.Ready, null);
+        Assert.Equal(IdRangeAllocator.FirstBase, IdRangeAllocator.Next([]));
+        Assert.Equal(IdRangeAllocator.FirstBase + 65536, IdRangeAllocator.Next([Rec(IdRangeAllocator.FirstBase)]));
+        Assert.Equal(IdRangeAllocator.FirstBase + 65536, IdRangeAllocator.Next([Rec(IdRangeAllocator.FirstBase), Rec(IdRangeAllocator.FirstBase + 2 * 65536)]));
+    }
+
+    [Theory]
+    [InlineData(0u, 0L, 1000000L, 1000000u)]
+    [InlineData(33u, 0L, 1000000L, 1000033u)]
+    [InlineData(1000033u, 1000000L, 2000000L, 2000033u)]
+    [InlineData(5u, 1000000L, 2000000L, 2000000u)] // outside the source range: becomes the new root, never a host id
+    public void OwnershipShiftKeepsOffsets(uint id, long from, long to, uint expected) =>
+        Assert.Equal(expected, OwnershipShifter.Map(id, from, to, 65536));
+
+    [Fact]
+    public void MacAddressesAreInTheVirtuozzoRange() =>
+        Assert.Matches("^00:1C:42:[0-9A-F]{2}:[0-9A-F]{2}:[0-9A-F]{2}$", NetworkSetup.NewMacAddress());
+}
