@@ -32,7 +32,10 @@ public sealed class VzEngine
         LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         Runner = new ProcessRunner(LoggerFactory.CreateLogger<ProcessRunner>());
         Store = new VeStore(paths, LoggerFactory.CreateLogger<VeStore>());
-        vms = new(() => new VmService(paths, Store, Host, Runner, () => CgroupBackends.ForHost(), LoggerFactory.CreateLogger<VmService>()));
+        vms = new(() => new VmService(paths, Store, Host, Runner, () => Cgroups, LoggerFactory.CreateLogger<VmService>())
+        {
+            Admission = Memory.Admit,
+        });
         Memory = new MemoryService(Store, ActivityOf);
         configExchange = new(() => new VeConfigExchange(Store, LoggerFactory.CreateLogger<VeConfigExchange>()));
         hostProbe = new(() => new HostProbe(paths, Runner, LoggerFactory.CreateLogger<HostProbe>())
@@ -45,7 +48,10 @@ public sealed class VzEngine
             new TemplateStore(paths, Runner, LoggerFactory.CreateLogger<TemplateStore>()),
             new NetworkSetup(Runner, LoggerFactory.CreateLogger<NetworkSetup>()),
             () => Cgroups,
-            LoggerFactory.CreateLogger<ContainerService>()));
+            LoggerFactory.CreateLogger<ContainerService>())
+        {
+            Admission = Memory.Admit,
+        });
     }
 
     /// <summary>Whether a VE holds memory now, asked of the area that runs it.</summary>
@@ -55,6 +61,12 @@ public sealed class VzEngine
         {
             VmState.Running => VeActivity.Running,
             VmState.Paused => VeActivity.Paused,
+            _ => VeActivity.Stopped,
+        },
+        VeType.Container => Containers.Describe(record).State switch
+        {
+            ContainerState.Running => VeActivity.Running,
+            ContainerState.Suspended => VeActivity.Paused,
             _ => VeActivity.Stopped,
         },
         _ => VeActivity.Stopped,

@@ -121,7 +121,7 @@ public static partial class ContainerConfigurator
         {
             MemoryLimit = size,
             MemorySwapLimit = size + Math.Max(0, cfg.Memory.SwapSize),
-            MemoryLow = size * (cfg.Memory.GuaranteePercent ?? 0) / 100,
+            MemoryLow = Memory.MemoryPlanner.Guarantee(cfg),
             CpuUnits = cfg.Cpu.Units,
             CpuPeriodMicroseconds = CgroupUnits.DefaultCfsPeriod,
             CpuQuotaMicroseconds = pct > 0 ? CgroupUnits.QuotaFromPercent(pct) : -1,

@@ -104,6 +104,7 @@ public sealed partial class ContainerService
         {
             var (record, cfg) = RequireReady(id);
             if (Live(id).Running) return Describe(id);
+            Admission?.Invoke(cfg);
             if (Directory.Exists(RunDir(id)) || Cgroups.Exists(CgroupPath(id)))
                 await CleanupAsync(id, ct); // a container that died leaves runtime state and cgroups: clear them first
             progress?.Report(new VzProgress($"Starting container {cfg.Name}", "preparing", 10));

@@ -45,6 +45,9 @@ public sealed partial class ContainerService
     public ImageLayout Images { get; }
     public ICgroupBackend Cgroups => cgroups.Value;
 
+    /// <summary>Admission control run before a start: throws when the container's guarantee does not fit.</summary>
+    public Action<VeConfig>? Admission { get; init; }
+
     /// <summary>The cgroup path of a container, relative to each hierarchy's root.</summary>
     public string CgroupPath(Guid id) => $"{paths.CgroupParent}/ct-{id:N}";
 
@@ -136,7 +139,7 @@ public sealed partial class ContainerService
             Nameserver = [.. ct.Nameservers],
             MemorySize = cfg.Memory.Size,
             SwapSize = cfg.Memory.SwapSize,
-            MemGuaranteePercent = cfg.Memory.GuaranteePercent ?? 0,
+            MemGuaranteePercent = Memory.MemoryPlanner.EffectiveGuaranteePercent(cfg),
             CpuCount = cfg.Cpu.Count,
             CpuUnits = cfg.Cpu.Units,
             CpuLimit = cfg.Cpu.LimitPercent ?? 0,

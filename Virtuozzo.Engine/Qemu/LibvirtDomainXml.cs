@@ -101,7 +101,7 @@ public static class LibvirtDomainXml
             new XElement("memory", new XAttribute("unit", "KiB"), kib),
             new XElement("currentMemory", new XAttribute("unit", "KiB"), kib),
             new XElement("memtune", new XElement("soft_limit", new XAttribute("unit", "KiB"),
-                kib * (config.Memory.GuaranteePercent ?? VmService.DefaultMemGuaranteePercent) / 100)),
+                kib * Memory.MemoryPlanner.EffectiveGuaranteePercent(config) / 100)),
             new XElement("vcpu", new XAttribute("placement", "static"), cpus),
             cputune,
             os,

@@ -18,8 +18,6 @@ namespace Virtuozzo.Engine.Qemu;
 /// </summary>
 public sealed class VmService
 {
-    /// <summary>Default share of RAM guaranteed to a VM (Virtuozzo 7: 40 %).</summary>
-    public const int DefaultMemGuaranteePercent = 40;
     public const long MinMemorySize = 32L * 1024 * 1024;
     public const long MinHotplugMemorySize = 1024L * 1024 * 1024;
     /// <summary>Linux onlines hotplugged memory in 128 MiB blocks; DIMMs come in multiples of it.</summary>
@@ -33,6 +31,9 @@ public sealed class VmService
     private readonly QemuImg images;
     private readonly ProcessRunner runner;
     private readonly Lazy<ICgroupBackend> cgroups;
+
+    /// <summary>Admission control run before a start: throws when the VM's guarantee does not fit.</summary>
+    public Action<VeConfig>? Admission { get; init; }
 
     public VmService(VzPaths paths, VeStore store, HostProbe host, ProcessRunner runner, Func<ICgroupBackend> cgroupBackend, ILogger logger)
     {
@@ -57,11 +58,12 @@ public sealed class VmService
 
     /// <summary>
     /// The cgroup limits of a VM. No hard memory limit: QEMU needs RAM plus its own overhead, and an OOM kill of a
-    /// VM is worse than the host reclaiming; the guarantee becomes memory.low / soft limit.
+    /// VM is worse than the host reclaiming. The protection (guarantee plus QEMU's overhead, vcmmd's mem_min)
+    /// becomes memory.low / soft limit.
     /// </summary>
     internal static CgroupLimits LimitsFor(VeConfig config) => new()
     {
-        MemoryLow = config.Memory.Size * (config.Memory.GuaranteePercent ?? DefaultMemGuaranteePercent) / 100,
+        MemoryLow = Memory.MemoryPlanner.Protection(config),
         CpuUnits = config.Cpu.Units,
         CpuPeriodMicroseconds = CgroupUnits.DefaultCfsPeriod,
         CpuQuotaMicroseconds = config.Cpu.LimitPercent is > 0 and var pct ? CgroupUnits.QuotaFromPercent(pct) : -1,
@@ -100,7 +102,7 @@ public sealed class VmService
             CpuLimit = config.Cpu.LimitPercent,
             CpuUnits = config.Cpu.Units,
             MemorySize = config.Memory.Size,
-            MemGuaranteePercent = config.Memory.GuaranteePercent ?? DefaultMemGuaranteePercent,
+            MemGuaranteePercent = Memory.MemoryPlanner.EffectiveGuaranteePercent(config),
             MemHotplug = vm.MemHotplug,
             OnBoot = config.OnBoot,
             Firmware = vm.Firmware,
@@ -285,6 +287,7 @@ public sealed class VmService
                         c.Vm.Pending = null;
                     }
                 });
+                Admission?.Invoke(config);
                 var vm = config.Vm!;
                 foreach (var d in vm.Disks)
                     if (!File.Exists(ResolvePath(id, d.Path)))

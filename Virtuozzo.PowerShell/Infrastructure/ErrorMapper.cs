@@ -22,6 +22,7 @@ internal static class ErrorMapper
             VzTimeoutException e => (e.ErrorId, ErrorCategory.OperationTimeout),
             VzConfigCorruptException e => (e.ErrorId, ErrorCategory.InvalidData),
             VzExternalToolException e => (e.ErrorId, ErrorCategory.InvalidResult),
+            VzInsufficientResourcesException e => (e.ErrorId, ErrorCategory.ResourceUnavailable),
             VzException e => (e.ErrorId, ErrorCategory.NotSpecified),
             OperationCanceledException => ("VzOperationCancelled", ErrorCategory.OperationStopped),
             UnauthorizedAccessException => ("VzPermissionDenied", ErrorCategory.PermissionDenied),
