@@ -32,11 +32,11 @@ public sealed class VzEngine
         LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         Runner = new ProcessRunner(LoggerFactory.CreateLogger<ProcessRunner>());
         Store = new VeStore(paths, LoggerFactory.CreateLogger<VeStore>());
+        Memory = new MemoryService(Store, ActivityOf);
         vms = new(() => new VmService(paths, Store, Host, Runner, () => Cgroups, LoggerFactory.CreateLogger<VmService>())
         {
             Admission = Memory.Admit,
         });
-        Memory = new MemoryService(Store, ActivityOf);
         configExchange = new(() => new VeConfigExchange(Store, LoggerFactory.CreateLogger<VeConfigExchange>()));
         hostProbe = new(() => new HostProbe(paths, Runner, LoggerFactory.CreateLogger<HostProbe>())
         {
