@@ -7,6 +7,9 @@ namespace Virtuozzo.Engine.Host;
 public sealed record HostCapabilities
 {
     public DateTimeOffset ProbedAt { get; init; }
+
+    /// <summary>The engine build that probed: a newer module probes again (it may probe more, or differently).</summary>
+    public string ProbeVersion { get; init; } = "";
     public string Kernel { get; init; } = "";
     public bool KvmDevicePresent { get; init; }
     public bool KvmUsable { get; init; }

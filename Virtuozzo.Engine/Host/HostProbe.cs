@@ -78,8 +78,10 @@ public sealed class HostProbe(VzPaths paths, ProcessRunner runner, ILogger<HostP
         finally { ProbeGate.Release(); }
     }
 
+    private static readonly string EngineBuild = typeof(HostProbe).Assembly.ManifestModule.ModuleVersionId.ToString("N");
+
     private static HostCapabilities? Fresh(HostCapabilities? c) =>
-        c is not null && DateTimeOffset.UtcNow - c.ProbedAt < CapabilityMaxAge && c.Kernel == Kernel() ? c : null;
+        c is not null && DateTimeOffset.UtcNow - c.ProbedAt < CapabilityMaxAge && c.Kernel == Kernel() && c.ProbeVersion == EngineBuild ? c : null;
 
     private async Task<HostCapabilities> ProbeAsync(CancellationToken ct)
     {
@@ -113,6 +115,7 @@ public sealed class HostProbe(VzPaths paths, ProcessRunner runner, ILogger<HostP
         return new HostCapabilities
         {
             ProbedAt = DateTimeOffset.UtcNow,
+            ProbeVersion = EngineBuild,
             Kernel = Kernel(),
             KvmDevicePresent = kvmPresent,
             KvmUsable = kvm is null,
