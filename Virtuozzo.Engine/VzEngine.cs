@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Virtuozzo.Engine.Configuration;
+using Virtuozzo.Engine.Disks;
 using Virtuozzo.Engine.Host;
 using Virtuozzo.Engine.Processes;
 using Virtuozzo.Engine.Store;
@@ -14,6 +15,7 @@ namespace Virtuozzo.Engine;
 public sealed class VzEngine
 {
     private readonly Lazy<HostProbe> hostProbe;
+    private readonly Lazy<DiskService> disks;
 
     public VzEngine(VzPaths paths, ILoggerFactory? loggerFactory = null)
     {
@@ -22,6 +24,7 @@ public sealed class VzEngine
         Runner = new ProcessRunner(LoggerFactory.CreateLogger<ProcessRunner>());
         Store = new VeStore(paths, LoggerFactory.CreateLogger<VeStore>());
         hostProbe = new(() => new HostProbe(paths, Runner, LoggerFactory.CreateLogger<HostProbe>()));
+        disks = new(() => new DiskService(paths, Store, new QemuImgDriver(Runner), LoggerFactory.CreateLogger<DiskService>()));
     }
 
     public VzPaths Paths { get; }
@@ -29,4 +32,5 @@ public sealed class VzEngine
     public ProcessRunner Runner { get; }
     public VeStore Store { get; }
     public HostProbe Host => hostProbe.Value;
+    public DiskService Disks => disks.Value;
 }
