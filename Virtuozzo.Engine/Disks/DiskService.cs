@@ -88,7 +88,7 @@ public sealed class DiskService(VzPaths paths, VeStore store, QemuImgDriver qemu
     }
 
     /// <summary>Resizes a disk: online through the VM that has it open, else offline in place.</summary>
-    public async Task<DiskInfo> ResizeAsync(string path, long newSize, bool allowShrink, CancellationToken cancellationToken = default)
+    public async Task<DiskInfo> ResizeAsync(string path, long newSize, bool allowShrink = false, CancellationToken cancellationToken = default)
     {
         path = Path.GetFullPath(path);
         if (!File.Exists(path)) throw NotFound(path);

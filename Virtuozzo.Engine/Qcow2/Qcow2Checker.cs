@@ -39,11 +39,12 @@ internal sealed class Qcow2Checker
     public static DiskCheckResult Check(Qcow2Image image, bool repairLeaks, CancellationToken cancellationToken)
     {
         var first = new Qcow2Checker(image).Run(cancellationToken, out var leakList);
-        if (!repairLeaks || first.Leaks == 0) return first;
+        if (!repairLeaks) return first;
         if (first.Corruptions > 0 || first.CheckErrors > 0)
             throw new Errors.VzInvalidStateException("VzDiskRepairRefused",
                 $"The disk image '{image.Path}' has {first.Corruptions} corruptions and {first.CheckErrors} check errors; only leaks are repaired natively.",
                 image.Path) { RecommendedAction = "Back the image up, then run 'qemu-img check -r all' on it." };
+        if (first.Leaks == 0 && !image.Header.IsDirty) return first;
         if (!image.Writable) throw new InvalidOperationException("repair needs a writable image");
 
         var refs = new Qcow2Refcounts(image);

@@ -21,7 +21,7 @@ public static class Qcow2Creator
         var refcountOrder = BitOperations.Log2((uint)o.RefcountBits);
         var size = (o.VirtualSize + 511) & ~511L;
         var l1Entries = Qcow2Header.L1EntriesFor(size, clusterBits, extendedL2: false);
-        var l1Clusters = Math.Max(1, (l1Entries * 8 + cs - 1) / cs);
+        var l1Clusters = (l1Entries * 8 + cs - 1) / cs; // none for an empty disk: qemu counts no L1 cluster then
         var prealloc = o.Preallocation == Qcow2Preallocation.Metadata;
         var l2Count = prealloc ? l1Entries : 0;
         var dataClusters = prealloc ? (size + cs - 1) / cs : 0;
@@ -75,7 +75,7 @@ public static class Qcow2Creator
                 var l1 = new byte[l1Clusters * cs];
                 for (var i = 0; i < l2Count; i++)
                     BinaryPrimitives.WriteUInt64BigEndian(l1.AsSpan(i * 8), (ulong)(l2Offset + i * cs) | Qcow2Image.FlagCopied);
-                RandomAccess.Write(handle, l1, l1Offset);
+                if (l1.Length > 0) RandomAccess.Write(handle, l1, l1Offset);
 
                 var l2 = new byte[cs];
                 var perL2 = cs / 8;
