@@ -185,20 +185,39 @@ public sealed class DiskService(VzPaths paths, VeStore store, QemuImgDriver qemu
     private static void EnsureNotInUse(string path)
     {
         using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
-        if (!Qcow2FileLock.TryLockExclusive(handle)) throw InUse(path);
+        if (!TryLock(handle)) throw InUse(path);
     }
 
     /// <summary>Opens for writing under QEMU's lock bytes; null with <paramref name="raw"/> set for non-qcow2 files.</summary>
     private static Qcow2Image? OpenExclusive(string path, out FileStream? raw)
     {
         raw = null;
-        var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, 1, FileOptions.None);
-        if (!Qcow2FileLock.TryLockExclusive(stream.SafeFileHandle)) { stream.Dispose(); throw InUse(path); }
-        if (!Qcow2Header.HasMagic(stream.SafeFileHandle)) { raw = stream; return null; }
-        stream.Dispose();
+        bool isQcow2;
+        using (var probe = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite)) isQcow2 = Qcow2Header.HasMagic(probe);
+        if (!isQcow2)
+        {
+            var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, 1, FileOptions.None);
+            if (!TryLock(stream.SafeFileHandle)) { stream.Dispose(); throw InUse(path); }
+            raw = stream;
+            return null;
+        }
         var image = Qcow2Image.Open(path, writable: true);
-        if (!Qcow2FileLock.TryLockExclusive(image.Handle)) { image.Dispose(); throw InUse(path); }
+        if (!TryLock(image.Handle)) { image.Dispose(); throw InUse(path); }
         return image;
+    }
+
+    /// <summary>
+    /// A lock can look taken for a moment after a handle closed when another thread forked a child that has not
+    /// exec'd yet (the child shares the open file description until then): retry briefly before calling it in use.
+    /// </summary>
+    private static bool TryLock(Microsoft.Win32.SafeHandles.SafeFileHandle handle)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            if (Qcow2FileLock.TryLockExclusive(handle)) return true;
+            if (attempt == 10) return false;
+            Thread.Sleep(50);
+        }
     }
 
     private long? BackingSize(string imagePath, string backing)

@@ -14,6 +14,9 @@ internal sealed class Qcow2Checker
     /// <summary>Above this many clusters the per-cluster counters would take more than 256 MiB: refused.</summary>
     public const long MaxClusters = 1L << 26;
     private const int MaxMessages = 200;
+    private const ulong L1Reserved = 0x7F00_0000_0000_01FFUL;
+    private const ulong L2StandardReserved = 0x3F00_0000_0000_01FEUL;
+    private const ulong RefTableReserved = 0x1FFUL;
 
     private readonly Qcow2Image image;
     private readonly Qcow2Refcounts refcounts;
@@ -32,7 +35,8 @@ internal sealed class Qcow2Checker
         clusterSize = h.ClusterSize;
         nbClusters = (image.FileLength + clusterSize - 1) / clusterSize;
         if (nbClusters > MaxClusters) throw new VzDiskUnsupportedException(image.Path, $"{nbClusters} clusters (more than {MaxClusters})", "check");
-        computed = new uint[nbClusters];
+        // qemu tolerates a reference that ends less than one cluster past the end of the file: keep a slot for it.
+        computed = new uint[nbClusters + 1];
         refcounts = new Qcow2Refcounts(image);
     }
 
@@ -79,6 +83,12 @@ internal sealed class Qcow2Checker
         for (var i = 0; i < refcounts.Table.Count; i++)
         {
             var offset = refcounts.BlockOffset(i);
+            if ((refcounts.Table[i] & RefTableReserved) != 0)
+            {
+                Corruption($"ERROR refcount table entry {i} has reserved bits set");
+                refcounts.Forget(i);
+                continue;
+            }
             if (offset == 0) continue;
             if ((offset & (clusterSize - 1)) != 0)
             {
@@ -101,7 +111,7 @@ internal sealed class Qcow2Checker
 
         // Compare computed references with the stored refcounts.
         long highest = -1;
-        for (long c = 0; c < nbClusters; c++)
+        for (long c = 0; c < computed.Length; c++)
         {
             var stored = refcounts.Get(c);
             var reference = computed[c];
@@ -117,12 +127,12 @@ internal sealed class Qcow2Checker
         }
         // Refcounts kept for clusters past the end of the file are leaks too.
         var seenBlocks = new HashSet<long>();
-        for (var i = nbClusters / refcounts.EntriesPerBlock; i < refcounts.Table.Count; i++)
+        for (var i = computed.Length / refcounts.EntriesPerBlock; i < refcounts.Table.Count; i++)
         {
             var offset = refcounts.BlockOffset(i);
             if (offset == 0 || !seenBlocks.Add(offset)) continue;
             ct.ThrowIfCancellationRequested();
-            for (var c = Math.Max(nbClusters, i * refcounts.EntriesPerBlock); c < (i + 1) * refcounts.EntriesPerBlock; c++)
+            for (var c = Math.Max(computed.Length, i * refcounts.EntriesPerBlock); c < (i + 1) * refcounts.EntriesPerBlock; c++)
             {
                 var stored = refcounts.Get(c);
                 if (stored == 0) continue;
@@ -151,6 +161,8 @@ internal sealed class Qcow2Checker
         var entrySize = h.L2EntrySize;
         for (var i = 0; i < l1.Length; i++)
         {
+            if (l1[i] == 0) continue;
+            if ((l1[i] & L1Reserved) != 0) Corruption($"ERROR found L1 entry with reserved bits set: {l1[i]:x}");
             var l2Offset = (long)(l1[i] & Qcow2Image.OffsetMask);
             if (l2Offset == 0) continue;
             ct.ThrowIfCancellationRequested();
@@ -176,24 +188,35 @@ internal sealed class Qcow2Checker
             for (var j = 0; j < h.L2Entries; j++)
             {
                 var entry = BinaryPrimitives.ReadUInt64BigEndian(l2Buffer.AsSpan(j * entrySize));
+                var bitmap = h.ExtendedL2 ? BinaryPrimitives.ReadUInt64BigEndian(l2Buffer.AsSpan(j * entrySize + 8)) : 0;
+                if ((entry & Qcow2Image.FlagCompressed) == 0 && (entry & L2StandardReserved) != 0)
+                    Corruption($"ERROR found l2 entry with reserved bits set: {entry:x}");
                 if ((entry & Qcow2Image.FlagCompressed) != 0)
                 {
+                    if (bitmap != 0)
+                    {
+                        Corruption($"ERROR compressed cluster {j} with non-zero subcluster allocation bitmap, entry=0x{entry:x}");
+                        continue;
+                    }
                     if ((entry & Qcow2Image.FlagCopied) != 0)
                     {
                         Corruption($"ERROR: coffset=0x{entry & ~(Qcow2Image.FlagCopied | Qcow2Image.FlagCompressed):x}: copied flag must never be set for compressed clusters");
                     }
                     var (offset, length) = image.CompressedExtent(entry);
                     Reference(offset, length, "a compressed cluster");
-                    if (active) { allocated++; compressed++; }
+                    if (active) { allocated++; compressed++; fragmented++; }
                     continue;
                 }
                 var host = (long)(entry & Qcow2Image.OffsetMask);
-                if (host == 0) continue;
-                if ((host & (clusterSize - 1)) != 0)
+                if (host == 0)
                 {
-                    Corruption($"ERROR offset={host:x}: Cluster is not properly aligned; L2 entry corrupted");
+                    if ((bitmap & 0xFFFF_FFFFUL) != 0) Corruption("ERROR: Unallocated cluster has non-zero subcluster allocation map");
                     continue;
                 }
+                if (((bitmap >> 32) & bitmap) != 0)
+                    Corruption($"ERROR offset={host:x}: Allocated cluster has corrupted subcluster allocation bitmap");
+                if ((host & (clusterSize - 1)) != 0)
+                    Corruption($"ERROR offset={host:x}: Data cluster is not properly aligned; L2 entry corrupted.");
                 if (active)
                 {
                     allocated++;
@@ -270,11 +293,12 @@ internal sealed class Qcow2Checker
         if (length <= 0) return;
         var firstCluster = offset / clusterSize;
         var lastCluster = (offset + length - 1) / clusterSize;
-        if (offset < 0 || lastCluster >= nbClusters)
+        if (offset < 0 || offset > image.FileLength + clusterSize || offset + length - image.FileLength >= clusterSize)
         {
-            Corruption($"ERROR: {what} at offset 0x{offset:x} ({length} bytes) lies beyond the end of the file");
-            lastCluster = Math.Min(lastCluster, nbClusters - 1);
+            Corruption($"ERROR: counting reference for region exceeding the end of the file by one cluster or more: offset 0x{offset:x} size 0x{length:x} ({what})");
+            return;
         }
+        lastCluster = Math.Min(lastCluster, computed.Length - 1);
         for (var c = Math.Max(0, firstCluster); c <= lastCluster; c++)
             if (computed[c] < uint.MaxValue) computed[c]++;
     }
