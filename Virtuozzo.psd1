@@ -13,12 +13,17 @@
         'formats/Virtuozzo.Container.format.ps1xml'
         'formats/Virtuozzo.Vm.format.ps1xml'
         'formats/Virtuozzo.Disk.format.ps1xml'
+        'formats/Virtuozzo.Memory.format.ps1xml'
     )
     TypesToProcess       = @('formats/Virtuozzo.types.ps1xml')
     CmdletsToExport      = @(
         # Host
         'Get-VzHost'
         'Set-VzHost'
+        # Memory
+        'Get-VzMemoryPlan'
+        'Get-VzKsm'
+        'Set-VzKsm'
         # Containers
         # Disks
         # Virtual machines

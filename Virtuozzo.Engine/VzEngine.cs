@@ -3,6 +3,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Virtuozzo.Engine.Configuration;
 using Virtuozzo.Engine.Disks;
 using Virtuozzo.Engine.Host;
+using Virtuozzo.Engine.Ksm;
+using Virtuozzo.Engine.Memory;
 using Virtuozzo.Engine.Processes;
 using Virtuozzo.Engine.Store;
 
@@ -25,7 +27,14 @@ public sealed class VzEngine
         Store = new VeStore(paths, LoggerFactory.CreateLogger<VeStore>());
         hostProbe = new(() => new HostProbe(paths, Runner, LoggerFactory.CreateLogger<HostProbe>()));
         disks = new(() => new DiskService(paths, Store, new QemuImgDriver(Runner), LoggerFactory.CreateLogger<DiskService>()));
+        Memory = new MemoryService(Store, ActivityOf);
     }
+
+    /// <summary>Whether a VE holds memory now, asked of the area that runs it.</summary>
+    public VeActivity ActivityOf(VeRecord record) => record.Config?.Type switch
+    {
+        _ => VeActivity.Stopped,
+    };
 
     public VzPaths Paths { get; }
     public ILoggerFactory LoggerFactory { get; }
@@ -33,4 +42,6 @@ public sealed class VzEngine
     public VeStore Store { get; }
     public HostProbe Host => hostProbe.Value;
     public DiskService Disks => disks.Value;
+    public MemoryService Memory { get; }
+    public KsmControl Ksm { get; } = new();
 }

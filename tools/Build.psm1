@@ -49,6 +49,12 @@ function Invoke-VzBuild {
     Invoke-Native dotnet @('build', (Join-Path $Root 'Virtuozzo.sln'), '-c', 'Release', '--nologo', '-v', 'quiet', '-clp:ErrorsOnly')
 }
 
+function Get-VzPwshPath {
+    # pwsh from the NuGet global tool runs as 'dotnet pwsh.dll', so $PID's path is dotnet: find the pwsh launcher.
+    $cmd = Get-Command pwsh -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
+    if ($cmd) { $cmd.Source } else { Join-Path $HOME '.dotnet/tools/pwsh' }
+}
+
 function Get-VzModuleOutput { param([string] $Root) Join-Path $Root 'out/Modules/Virtuozzo' }
 
 # Where Import-Module finds the module for every user and in SSH remoting sessions (pwsh's AllUsers scope on Linux).
@@ -74,7 +80,7 @@ function Invoke-VzLayout {
         Copy-Item $out $script:SystemModulePath -Recurse
         Write-Host "Module laid out in $out and installed to $script:SystemModulePath"
     }
-    else { Write-Host "Module laid out in $out (not root: not installed system-wide)" }
+    else { Write-Host "Module laid out in $out (not installed system-wide)" }
 }
 
 function Invoke-VzHelp {
@@ -115,7 +121,7 @@ function Invoke-VzTest {
     Write-Host '-- Pester (module)'
     $pesterJson = Join-Path $results 'pester.json'
     $runner = Join-Path $Root 'tools/Invoke-VzPester.ps1'
-    $pwsh = (Get-Process -Id $PID).Path
+    $pwsh = Get-VzPwshPath
     $runnerArgs = @('-NoProfile', '-NoLogo', '-File', $runner, '-Root', $Root, '-PesterPath', (Get-VzPesterPath), '-ResultPath', $pesterJson)
     if ($Tag) { $runnerArgs += @('-Tag', ($Tag -join ',')) }
     if ($ExcludeTag) { $runnerArgs += @('-ExcludeTag', ($ExcludeTag -join ',')) }
@@ -157,9 +163,9 @@ function Invoke-VzBench {
 
 function Invoke-VzDemo {
     param([Parameter(Mandatory)][string] $Root)
-    $pwsh = (Get-Process -Id $PID).Path
+    $pwsh = Get-VzPwshPath
     & $pwsh -NoProfile -NoLogo -File (Join-Path $Root 'examples/demo.ps1') -DataRoot (Join-Path $Root '.vzdata')
     if ($LASTEXITCODE -ne 0) { throw "The demo failed (exit code $LASTEXITCODE)." }
 }
 
-Export-ModuleMember -Function Invoke-VzBootstrap, Invoke-VzBuild, Invoke-VzLayout, Invoke-VzHelp, Invoke-VzTest, Invoke-VzBench, Invoke-VzDemo, Get-VzPesterPath
+Export-ModuleMember -Function Invoke-VzBootstrap, Invoke-VzBuild, Invoke-VzLayout, Invoke-VzHelp, Invoke-VzTest, Invoke-VzBench, Invoke-VzDemo, Get-VzPesterPath, Get-VzPwshPath

@@ -122,12 +122,12 @@ public sealed class DiskServiceTests
         using var dir = new TempDir();
         var service = QemuTools.NewService(dir.Path);
         var paths = new Configuration.VzPaths(dir.Path, Path.Combine(dir.Path, "run"), "vztest");
-        var store = new Store.VeStore(paths, Microsoft.Extensions.Logging.Abstractions.NullLogger<Store.VeStore>.Instance);
-        var record = store.BeginCreate(new Store.VeConfig { Name = "web01", Type = Store.VeType.VirtualMachine });
+        var store = new Virtuozzo.Engine.Store.VeStore(paths, Microsoft.Extensions.Logging.Abstractions.NullLogger<Virtuozzo.Engine.Store.VeStore>.Instance);
+        var record = store.BeginCreate(new Virtuozzo.Engine.Store.VeConfig { Name = "web01", Type = Virtuozzo.Engine.Store.VeType.VirtualMachine, Vm = new() });
         store.CompleteCreation(record.Id);
         var disk = Path.Combine(paths.VeDirectory(record.Id), "root.qcow2");
         var info = service.Create(new DiskCreateOptions { Path = disk, Size = 1 << 20 });
-        Assert.True(info.VeName == "web01", $"{info.Path} {paths.PrivateRoot} {store.TryGet(record.Id)?.Config?.Name} {store.TryGet(record.Id)?.State} {store.TryGet(record.Id)?.Error}");
+        Assert.Equal("web01", info.VeName);
         Assert.Equal(record.Id, info.VeId);
         var loose = service.Create(new DiskCreateOptions { Path = dir.File("loose.qcow2"), Size = 1 << 20 });
         Assert.Null(loose.VeName);

@@ -7,13 +7,16 @@ internal static partial class LibC
 {
     public const int LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8;
     public const int EINTR = 4, EWOULDBLOCK = 11, ESRCH = 3;
-    public const int O_RDONLY = 0, O_DIRECTORY = 0x10000, O_CLOEXEC = 0x80000;
+    public const int O_RDONLY = 0, O_RDWR = 2, O_CREAT = 0x40, O_DIRECTORY = 0x10000, O_CLOEXEC = 0x80000;
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int flock(int fd, int operation);
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int open(string path, int flags, int mode);
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int fsync(int fd);

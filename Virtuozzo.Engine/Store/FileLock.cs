@@ -19,9 +19,11 @@ public sealed class FileLock : IDisposable
 
     public static FileLock Acquire(string path, TimeSpan timeout, object? target, CancellationToken cancellationToken = default)
     {
-        // FileShare.ReadWrite: we want our own flock, not .NET's FileShare emulation (which is also flock based).
-        var handle = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
-        var fd = (int)handle.DangerousGetHandle();
+        // Opened with libc, not File.Open: .NET emulates FileShare with flock(LOCK_SH) on every open, which would
+        // collide with the LOCK_EX we take here.
+        var fd = LibC.open(path, LibC.O_RDWR | LibC.O_CREAT | LibC.O_CLOEXEC, 0x180 /* 0600 */);
+        if (fd < 0) throw new IOException($"Cannot open the lock file '{path}' (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}).");
+        var handle = new SafeFileHandle(fd, ownsHandle: true);
         var watch = Stopwatch.StartNew();
         var delay = 1;
         while (true)

@@ -9,9 +9,11 @@ public static class Yaml
     public static readonly ISerializer Serializer = new SerializerBuilder()
         .WithNamingConvention(CamelCaseNamingConvention.Instance)
         .ConfigureDefaultValuesHandling(DefaultValuesHandling.OmitNull)
+        .WithTypeConverter(new DateTimeOffsetYamlConverter())
         .Build();
 
     public static readonly IDeserializer Deserializer = new DeserializerBuilder()
         .WithNamingConvention(CamelCaseNamingConvention.Instance)
+        .WithTypeConverter(new DateTimeOffsetYamlConverter())
         .Build();
 }

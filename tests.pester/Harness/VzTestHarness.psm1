@@ -49,6 +49,12 @@ function Get-VzHostSnapshot {
     }
 }
 
+function Get-VzPwshPath {
+    # pwsh from the NuGet global tool runs as 'dotnet pwsh.dll', so $PID's path is dotnet: find the pwsh launcher.
+    $cmd = Get-Command pwsh -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
+    if ($cmd) { $cmd.Source } else { Join-Path $HOME '.dotnet/tools/pwsh' }
+}
+
 function Start-VzTestRun {
     [CmdletBinding()] param()
     $id = '{0:yyMMddHHmmss}-{1}' -f (Get-Date), ([guid]::NewGuid().ToString('N').Substring(0, 6))
@@ -60,7 +66,7 @@ function Start-VzTestRun {
     $env:VZ_CGROUP_PARENT = "vztest-$id"
     $env:VZ_HOST_CONFIG = Join-Path $base 'host.yaml'
     $env:VZ_TEST_BASE = $base
-    Write-Host "Test run $id: data root $env:VZ_ROOT, cgroup parent $env:VZ_CGROUP_PARENT"
+    Write-Host "Test run ${id}: data root $env:VZ_ROOT, cgroup parent $env:VZ_CGROUP_PARENT"
     [pscustomobject]@{ Id = $id; Base = $base; Before = Get-VzHostSnapshot -RunId $id -Base $base -CgroupParent $env:VZ_CGROUP_PARENT }
 }
 
@@ -126,4 +132,4 @@ function Remove-VzTestScope {
     }
 }
 
-Export-ModuleMember -Function Get-VzHostSnapshot, Start-VzTestRun, Stop-VzTestRun, Compare-VzHostSnapshot, New-VzTestScope, Remove-VzTestScope
+Export-ModuleMember -Function Get-VzPwshPath, Get-VzHostSnapshot, Start-VzTestRun, Stop-VzTestRun, Compare-VzHostSnapshot, New-VzTestScope, Remove-VzTestScope

@@ -1,0 +1,66 @@
+using Virtuozzo.Engine.Errors;
+using Virtuozzo.Engine.Host;
+using Virtuozzo.Engine.Ksm;
+
+namespace Virtuozzo.Engine.Tests.Ksm;
+
+public sealed class KsmControlTests
+{
+    private static TempDirectory Fixture()
+    {
+        var t = new TempDirectory();
+        foreach (var (name, value) in new[] { ("run", "0"), ("pages_to_scan", "100"), ("sleep_millisecs", "20"), ("merge_across_nodes", "1"),
+                     ("pages_shared", "10"), ("pages_sharing", "250"), ("pages_unshared", "5"), ("pages_volatile", "1"), ("full_scans", "7") })
+            File.WriteAllText(t.Combine(name), value + "\n");
+        return t;
+    }
+
+    [Fact]
+    public void Reads_the_sysfs_files_and_computes_the_saving()
+    {
+        using var t = Fixture();
+        var s = new KsmControl(t.Path).Read();
+        Assert.True(s.Available);
+        Assert.Equal(KsmRunMode.Stopped, s.Run);
+        Assert.Equal(100, s.PagesToScan);
+        Assert.Equal(250L * Environment.SystemPageSize, s.SavedBytes);
+        Assert.True(s.MergeAcrossNodes);
+        Assert.Null(s.GeneralProfitBytes);
+    }
+
+    [Fact]
+    public void Applies_only_what_is_given_and_refuses_bad_values_before_writing()
+    {
+        using var t = Fixture();
+        var control = new KsmControl(t.Path);
+        control.Apply(new KsmSettings { Run = KsmRunMode.Running, PagesToScan = 300 });
+        Assert.Equal("1", File.ReadAllText(t.Combine("run")));
+        Assert.Equal("300", File.ReadAllText(t.Combine("pages_to_scan")));
+        Assert.Equal("20\n", File.ReadAllText(t.Combine("sleep_millisecs")));
+        Assert.Throws<VzInvalidArgumentException>(() => control.Apply(new KsmSettings { Run = KsmRunMode.Stopped, PagesToScan = 0 }));
+        Assert.Equal("1", File.ReadAllText(t.Combine("run")));
+    }
+
+    [Fact]
+    public void A_host_without_ksm_reads_as_unavailable_and_refuses_changes()
+    {
+        using var t = new TempDirectory();
+        var control = new KsmControl(t.Path);
+        Assert.False(control.Read().Available);
+        Assert.Throws<VzCapabilityMissingException>(() => control.Apply(new KsmSettings { Run = KsmRunMode.Running }));
+    }
+
+    [Fact]
+    public void The_vcmmd_rule_stops_ksm_with_few_vms_and_speeds_it_up_under_pressure()
+    {
+        var roomy = new MemInfo(Total: 64L << 30, Available: 40L << 30, Free: 30L << 30);
+        Assert.Equal(KsmRunMode.Stopped, KsmControl.Recommend(roomy, activeVms: 20, currentPagesToScan: 100).Run);
+        var tight = new MemInfo(Total: 64L << 30, Available: 8L << 30, Free: 4L << 30);
+        Assert.Equal(KsmRunMode.Stopped, KsmControl.Recommend(tight, activeVms: 3, currentPagesToScan: 100).Run);
+        var r = KsmControl.Recommend(tight, activeVms: 20, currentPagesToScan: 100);
+        Assert.Equal(KsmRunMode.Running, r.Run);
+        Assert.Equal(400, r.PagesToScan);
+        Assert.Equal(1250, KsmControl.Recommend(tight, 20, 1200).PagesToScan);
+        Assert.Equal(64, KsmControl.Recommend(tight with { Available = 40L << 30 }, 20, 80).PagesToScan);
+    }
+}

@@ -1,0 +1,109 @@
+# Get-VzHost on this machine, and the module's manifest.
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'Harness/VzTestHarness.psm1')
+    Import-Module Virtuozzo -Force
+}
+
+Describe 'Get-VzHost on this host' -Tag Integration, Host {
+    BeforeAll { $script:h = Get-VzHost -Refresh }
+
+    It 'reports the cgroup mode the host mounts' {
+        $expected = if ((Get-Content /proc/self/mountinfo) -match ' - cgroup2 ' -and (Get-Content /proc/self/mountinfo) -match ' - cgroup ') { 'Hybrid' }
+                    elseif ((Get-Content /proc/self/mountinfo) -match ' - cgroup ') { 'V1' } else { 'V2' }
+        $script:h.CgroupMode | Should -Be $expected
+        ($script:h.CgroupControllers | Where-Object Name -eq 'memory').MountPath | Should -Not -BeNullOrEmpty
+    }
+
+    It 'finds out by a trial guest whether KVM works, and falls back to TCG' {
+        # /dev/kvm exists on this host but a KVM guest cannot run (nested, MSR 0x10a): the probe must say so.
+        if (Test-Path /dev/kvm) { $script:h.KvmReason | Should -Not -BeNullOrEmpty -Because 'a KVM guest cannot run on this host' }
+        $script:h.KvmUsable | Should -BeFalse
+        $script:h.TcgAvailable | Should -BeTrue
+        $script:h.Accelerator | Should -Be 'Tcg'
+    }
+
+    It 'reports memory, CPUs, tools and the data root' {
+        $script:h.CpuCount | Should -Be ([Environment]::ProcessorCount)
+        $script:h.MemoryTotal | Should -BeGreaterThan 1GB
+        $script:h.MemoryAvailable | Should -BeLessOrEqual $script:h.MemoryTotal
+        $script:h.QemuVersion | Should -Match '^\d+\.\d+'
+        $script:h.QemuImgVersion | Should -Match '^\d+\.\d+'
+        $script:h.ContainerRuntimes.Name | Should -Contain 'runc'
+        $script:h.KsmAvailable | Should -Be (Test-Path /sys/kernel/mm/ksm/run)
+        $script:h.DataRoot | Should -Be ([IO.Path]::GetFullPath($env:VZ_ROOT))
+        $script:h.DataRootFreeBytes | Should -BeGreaterThan 0
+    }
+
+    It 'answers from its cache after the first probe, with the age of what it found' {
+        $again = Get-VzHost
+        $again.ProbedAt | Should -Be $script:h.ProbedAt
+        $again.ProbeAge | Should -BeGreaterThan ([TimeSpan]::Zero)
+    }
+
+    It 'shares the cache with a new process through the run folder' {
+        $pwsh = Get-VzPwshPath
+        $ticks = & $pwsh -NoProfile -c 'Import-Module Virtuozzo; (Get-VzHost).ProbedAt.UtcTicks'
+        [long]$ticks | Should -Be $script:h.ProbedAt.UtcTicks
+    }
+}
+
+Describe 'The engine bridge' -Tag Integration, Host {
+    It 'routes engine logging to the Verbose stream of the running cmdlet' {
+        $verbose = Get-VzHost -Refresh -Verbose 4>&1 | Where-Object { $_ -is [Management.Automation.VerboseRecord] }
+        $verbose.Message | Should -Contain 'HostProbe: Probing host capabilities (trial guests and containers; takes a few seconds).'
+    }
+}
+
+Describe 'Set-VzHost' -Tag Integration, Host {
+    BeforeAll { $script:scope = New-VzTestScope -Name sethost }
+    AfterAll { Remove-VzTestScope $script:scope }
+
+    It 'moves the data root through the host settings file when VZ_ROOT is not set' {
+        $saved = $env:VZ_ROOT
+        try {
+            $target = Join-Path $script:scope.Base 'moved'
+            Set-VzHost -DataRoot $target
+            Remove-Item env:VZ_ROOT
+            (Get-VzHost).DataRoot | Should -Be $target
+            Get-Content $env:VZ_HOST_CONFIG -Raw | Should -Match 'dataRoot:'
+        }
+        finally { $env:VZ_ROOT = $saved }
+    }
+
+    It 'changes nothing under -WhatIf' {
+        Set-VzHost -ContainerRuntime runc -WhatIf
+        if (Test-Path $env:VZ_HOST_CONFIG) { Get-Content $env:VZ_HOST_CONFIG -Raw | Should -Not -Match 'containerRuntime' }
+    }
+
+    It 'resolves a relative data root against the current location' {
+        Push-Location $script:scope.Base
+        try { Set-VzHost -DataRoot 'relative/root' } finally { Pop-Location }
+        Get-Content $env:VZ_HOST_CONFIG -Raw | Should -Match ([regex]::Escape((Join-Path $script:scope.Base 'relative/root')))
+    }
+
+    It 'rejects an unknown runtime before changing anything' {
+        $before = Get-Content $env:VZ_HOST_CONFIG -Raw
+        { Set-VzHost -ContainerRuntime lxc -ErrorAction Stop } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Virtuozzo.Commands.SetVzHostCommand'
+        Get-Content $env:VZ_HOST_CONFIG -Raw | Should -Be $before
+    }
+}
+
+Describe 'The module manifest' -Tag Unit {
+    It 'requires PowerShell 7.6 Core and names its formats and types' {
+        $m = Test-ModuleManifest (Join-Path (Get-Module Virtuozzo).ModuleBase 'Virtuozzo.psd1')
+        $m.PowerShellVersion | Should -Be ([version]'7.6')
+        $m.CompatiblePSEditions | Should -Be @('Core')
+        (Import-PowerShellDataFile (Join-Path $env:VZ_SOURCE_ROOT 'Virtuozzo.psd1')).FormatsToProcess | ForEach-Object {
+            Join-Path $env:VZ_SOURCE_ROOT $_ | Should -Exist
+        }
+    }
+
+    It 'exports exactly the cmdlets the assembly defines' {
+        $declared = (Import-PowerShellDataFile (Join-Path $env:VZ_SOURCE_ROOT 'Virtuozzo.psd1')).CmdletsToExport | Sort-Object
+        $defined = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'Virtuozzo.PowerShell' } |
+            ForEach-Object { $_.GetExportedTypes() } |
+            ForEach-Object { $_.GetCustomAttributes([Management.Automation.CmdletAttribute], $false) } |
+            ForEach-Object { "$($_.VerbName)-$($_.NounName)" } | Sort-Object
+        $declared | Should -Be $defined
+    }
+}

@@ -1,0 +1,92 @@
+# The memory plan and KSM, against the real /sys/kernel/mm/ksm (restored afterwards) and engine-made VEs.
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'Harness/VzTestHarness.psm1')
+    Import-Module Virtuozzo -Force
+}
+
+Describe 'Get-VzKsm and Set-VzKsm' -Tag Integration, Memory {
+    BeforeAll {
+        $script:ksm = '/sys/kernel/mm/ksm'
+        $script:saved = @{}
+        foreach ($f in 'run', 'pages_to_scan', 'sleep_millisecs') { $script:saved[$f] = (Get-Content "$script:ksm/$f").Trim() }
+    }
+    AfterAll {
+        # KSM is host-wide: put back exactly what was there.
+        foreach ($f in 'pages_to_scan', 'sleep_millisecs', 'run') { Set-Content "$script:ksm/$f" $script:saved[$f] -NoNewline }
+    }
+
+    It 'reads the kernel values' {
+        $k = Get-VzKsm
+        $k.Available | Should -BeTrue
+        $k.PagesToScan | Should -Be ([int]$script:saved['pages_to_scan'])
+        $k.SleepMilliseconds | Should -Be ([int]$script:saved['sleep_millisecs'])
+        [int]$k.Run | Should -Be ([int]$script:saved['run'])
+        $k.SavedBytes | Should -Be ($k.PagesSharing * [Environment]::SystemPageSize)
+    }
+
+    It 'changes the scan rate and reports it back' {
+        $k = Set-VzKsm -PagesToScan 321 -SleepMilliseconds 77 -PassThru
+        $k.PagesToScan | Should -Be 321
+        (Get-Content "$script:ksm/pages_to_scan").Trim() | Should -Be '321'
+        (Get-Content "$script:ksm/sleep_millisecs").Trim() | Should -Be '77'
+    }
+
+    It 'changes nothing under -WhatIf' {
+        Set-VzKsm -PagesToScan 555 -WhatIf
+        (Get-Content "$script:ksm/pages_to_scan").Trim() | Should -Not -Be '555'
+    }
+
+    It 'refuses an out-of-range value with a parameter validation error' {
+        { Set-VzKsm -PagesToScan 0 -ErrorAction Stop } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Virtuozzo.Commands.SetVzKsmCommand'
+    }
+}
+
+Describe 'Get-VzMemoryPlan' -Tag Integration, Memory {
+    BeforeAll {
+        $script:scope = New-VzTestScope -Name memplan
+        $moduleDir = (Get-Module Virtuozzo).ModuleBase
+        Add-Type -Path (Join-Path $moduleDir 'Virtuozzo.Engine.dll')
+        $store = [Virtuozzo.Engine.Store.VeStore]::new([Virtuozzo.Engine.Configuration.VzPaths]::Resolve($null),
+            [Microsoft.Extensions.Logging.Abstractions.NullLogger[Virtuozzo.Engine.Store.VeStore]]::Instance)
+        foreach ($spec in @(@{ Name = 'vm-a'; Type = 'VirtualMachine'; Size = 2GB }, @{ Name = 'ct-b'; Type = 'Container'; Size = 512MB; G = 50 })) {
+            $c = [Virtuozzo.Engine.Store.VeConfig]::new()
+            $c.Name = $spec.Name; $c.Type = $spec.Type; $c.Memory.Size = $spec.Size
+            if ($spec.G) { $c.Memory.GuaranteePercent = $spec.G }
+            if ($spec.Type -eq 'Container') { $c.Container = [Virtuozzo.Engine.Containers.ContainerSettings]::new(); $c.Container.Template = 'busybox' }
+            else { $c.Vm = [Virtuozzo.Engine.Qemu.VmSettings]::new() }
+            $r = $store.BeginCreate($c, [Threading.CancellationToken]::None)
+            $store.CompleteCreation($r.Id)
+        }
+    }
+    AfterAll { Remove-VzTestScope $script:scope }
+
+    It 'lists every VE with its guarantee, defaulting VMs to 40 % and honouring an explicit one' {
+        $plan = Get-VzMemoryPlan
+        $plan.Name | Should -Be @('ct-b', 'vm-a')
+        $vm = $plan | Where-Object Name -eq 'vm-a'
+        $vm.GuaranteePercent | Should -Be 40
+        $vm.GuaranteeIsDefault | Should -BeTrue
+        $vm.Overhead | Should -Be (64MB + 8 * (2GB / 4096))
+        $vm.Protection | Should -Be ($vm.Guarantee + $vm.Overhead)
+        ($plan | Where-Object Name -eq 'ct-b').Guarantee | Should -Be (512MB * 50 / 100)
+    }
+
+    It 'filters by name with wildcards' {
+        (Get-VzMemoryPlan -Name 'vm-*').Name | Should -Be 'vm-a'
+    }
+
+    It 'gives host totals with -Summary, and exports to CSV' {
+        $s = Get-VzMemoryPlan -Summary
+        $s.HostMemory | Should -Be ((Get-VzHost).MemoryTotal)
+        $s.Entries.Count | Should -Be 2
+        $csv = Join-Path $script:scope.Base 'plan.csv'
+        Get-VzMemoryPlan | Export-Csv $csv
+        (Import-Csv $csv).Name | Should -Be @('ct-b', 'vm-a')
+    }
+
+    It 'renders with its table and list views' {
+        (Get-VzMemoryPlan | Format-Table | Out-String) | Should -Match 'ProtectionMB'
+        (Get-VzMemoryPlan -Summary | Format-List | Out-String) | Should -Match 'Free for guarantees'
+        (Get-VzKsm | Format-List | Out-String) | Should -Match 'Scan rate'
+    }
+}
