@@ -26,6 +26,12 @@
         'Set-VzKsm'
         # Containers
         # Disks
+        'New-VzDisk'
+        'Get-VzDisk'
+        'Resize-VzDisk'
+        'Test-VzDisk'
+        'Optimize-VzDisk'
+        'Convert-VzDisk'
         # Virtual machines
         # Configuration
     )
