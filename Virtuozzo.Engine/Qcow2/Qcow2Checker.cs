@@ -109,33 +109,47 @@ internal sealed class Qcow2Checker
         var activeL2 = WalkL1(l1, l2Buffer, ct, active: true);
         CheckSnapshots(l2Buffer, ct);
 
-        // Compare computed references with the stored refcounts.
+        // Compare computed references with the stored refcounts, a block at a time.
         long highest = -1;
-        for (long c = 0; c < computed.Length; c++)
+        var perBlock = refcounts.EntriesPerBlock;
+        for (long bi = 0; bi * perBlock < computed.Length; bi++)
         {
-            var stored = refcounts.Get(c);
-            var reference = computed[c];
-            if (stored > 0 || reference > 0) highest = c;
-            if (stored == reference) continue;
-            if (stored < reference) Corruption($"ERROR cluster {c} refcount={stored} reference={reference}");
-            else
+            ct.ThrowIfCancellationRequested();
+            var block = refcounts.Block(bi);
+            var start = bi * perBlock;
+            var end = Math.Min(computed.Length, start + perBlock);
+            for (var c = start; c < end; c++)
             {
-                leaks++;
-                Note($"Leaked cluster {c} refcount={stored} reference={reference}");
-                leakFixes.Add((c, reference));
+                var stored = block is null ? 0 : Qcow2Refcounts.GetEntry(block, c - start, refcounts.Order);
+                var reference = computed[c];
+                if (stored > 0 || reference > 0) highest = c;
+                if (stored == reference) continue;
+                if (stored < reference) Corruption($"ERROR cluster {c} refcount={stored} reference={reference}");
+                else
+                {
+                    leaks++;
+                    Note($"Leaked cluster {c} refcount={stored} reference={reference}");
+                    leakFixes.Add((c, reference));
+                }
             }
         }
-        // Refcounts kept for clusters past the end of the file are leaks too.
+        // Refcounts kept for clusters past the end of the file are leaks too. Most of such a block is zero bytes,
+        // which is checked in one pass before looking at single entries.
         var seenBlocks = new HashSet<long>();
-        for (var i = computed.Length / refcounts.EntriesPerBlock; i < refcounts.Table.Count; i++)
+        var bits = 1 << refcounts.Order;
+        for (var i = computed.Length / perBlock; i < refcounts.Table.Count; i++)
         {
             var offset = refcounts.BlockOffset(i);
             if (offset == 0 || !seenBlocks.Add(offset)) continue;
             ct.ThrowIfCancellationRequested();
-            for (var c = Math.Max(computed.Length, i * refcounts.EntriesPerBlock); c < (i + 1) * refcounts.EntriesPerBlock; c++)
+            var block = refcounts.Block(i)!;
+            var first = Math.Max(computed.Length, i * perBlock) - i * perBlock;
+            if (block.AsSpan((int)(first * bits / 8)).IndexOfAnyExcept((byte)0) < 0) continue;
+            for (var e = first; e < perBlock; e++)
             {
-                var stored = refcounts.Get(c);
+                var stored = Qcow2Refcounts.GetEntry(block, e, refcounts.Order);
                 if (stored == 0) continue;
+                var c = i * perBlock + e;
                 leaks++;
                 highest = Math.Max(highest, c);
                 Note($"Leaked cluster {c} refcount={stored} reference=0");

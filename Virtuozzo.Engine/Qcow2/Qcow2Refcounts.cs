@@ -42,6 +42,9 @@ internal sealed class Qcow2Refcounts
         return block is null ? 0 : GetEntry(block, cluster % EntriesPerBlock, Order);
     }
 
+    /// <summary>The block for table index <paramref name="index"/> (read on first use), or null when there is none.</summary>
+    public byte[]? Block(long index) => LoadBlock(index);
+
     /// <summary>Sets a refcount in an existing block (held in memory until <see cref="WriteDirty"/>).</summary>
     public void Set(long cluster, ulong value)
     {
