@@ -20,21 +20,25 @@ public sealed class DiskService(VzPaths paths, VeStore store, QemuImgDriver qemu
     public DiskInfo Get(string path, IDictionary<Guid, VeRecord?>? veCache = null, CancellationToken cancellationToken = default)
     {
         path = Path.GetFullPath(path);
-        if (!File.Exists(path)) throw NotFound(path);
+        Microsoft.Win32.SafeHandles.SafeFileHandle handle;
+        try { handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite); }
+        catch (FileNotFoundException) { throw NotFound(path); }
+        catch (DirectoryNotFoundException) { throw NotFound(path); }
         var (veId, veName) = OwningVe(path, veCache);
-        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        var length = RandomAccess.GetLength(handle);
         if (!Qcow2Header.HasMagic(handle))
         {
-            var actual = HostFile.AllocatedBytes(path);
-            return new DiskInfo
+            using (handle)
             {
-                Path = path, Format = "raw", VirtualSize = length, FileSize = length, ActualSize = actual,
-                AllocatedSize = Math.Min(actual, length), VeId = veId, VeName = veName,
-            };
+                var length = RandomAccess.GetLength(handle);
+                var actual = HostFile.AllocatedBytes(path);
+                return new DiskInfo
+                {
+                    Path = path, Format = "raw", VirtualSize = length, FileSize = length, ActualSize = actual,
+                    AllocatedSize = Math.Min(actual, length), VeId = veId, VeName = veName,
+                };
+            }
         }
-        handle.Dispose();
-        using var image = Qcow2Image.Open(path);
+        using var image = Qcow2Image.FromHandle(handle, path);
         var h = image.Header;
         var map = Qcow2AllocationMap.Compute(image, cancellationToken);
         return new DiskInfo

@@ -41,6 +41,13 @@ public sealed class Qcow2Image : IDisposable
         catch { handle.Dispose(); throw; }
     }
 
+    /// <summary>Reads the header of an already open file; the image owns the handle from here on (also on failure).</summary>
+    public static Qcow2Image FromHandle(SafeFileHandle handle, string path, bool writable = false)
+    {
+        try { return new Qcow2Image(path, handle, writable); }
+        catch { handle.Dispose(); throw; }
+    }
+
     public void Dispose() => Handle.Dispose();
 
     /// <summary>Reads exactly <paramref name="buffer"/>.Length bytes at <paramref name="offset"/>, which must be inside the file.</summary>
