@@ -57,11 +57,11 @@ public static class Qcow2Creator
                    }))
             {
                 var handle = stream.SafeFileHandle;
-                RandomAccess.Write(handle, BuildHeader(o, size, clusterBits, refcountOrder, l1Entries, l1Offset, reftableOffset, rt, path), 0);
+                WriteNonZero(handle, BuildHeader(o, size, clusterBits, refcountOrder, l1Entries, l1Offset, reftableOffset, rt, path), 0);
 
                 var table = new byte[rt * cs];
                 for (var i = 0; i < rb; i++) BinaryPrimitives.WriteUInt64BigEndian(table.AsSpan(i * 8), (ulong)(refblockOffset + i * cs));
-                RandomAccess.Write(handle, table, reftableOffset);
+                WriteNonZero(handle, table, reftableOffset);
                 var block = new byte[cs];
                 for (var i = 0; i < rb; i++)
                 {
@@ -69,13 +69,13 @@ public static class Qcow2Creator
                     Array.Clear(block);
                     for (var c = i * entriesPerBlock; c < Math.Min(totalClusters, (i + 1) * entriesPerBlock); c++)
                         Qcow2Refcounts.SetEntry(block, c - i * entriesPerBlock, refcountOrder, 1);
-                    RandomAccess.Write(handle, block, refblockOffset + i * cs);
+                    WriteNonZero(handle, block, refblockOffset + i * cs);
                 }
 
                 var l1 = new byte[l1Clusters * cs];
                 for (var i = 0; i < l2Count; i++)
                     BinaryPrimitives.WriteUInt64BigEndian(l1.AsSpan(i * 8), (ulong)(l2Offset + i * cs) | Qcow2Image.FlagCopied);
-                if (l1.Length > 0) RandomAccess.Write(handle, l1, l1Offset);
+                WriteNonZero(handle, l1, l1Offset);
 
                 var l2 = new byte[cs];
                 var perL2 = cs / 8;
@@ -89,7 +89,7 @@ public static class Qcow2Creator
                         if (guestCluster >= dataClusters) break;
                         BinaryPrimitives.WriteUInt64BigEndian(l2.AsSpan((int)(j * 8)), (ulong)(dataOffset + guestCluster * cs) | Qcow2Image.FlagCopied);
                     }
-                    RandomAccess.Write(handle, l2, l2Offset + i * cs);
+                    WriteNonZero(handle, l2, l2Offset + i * cs);
                 }
                 RandomAccess.SetLength(handle, Math.Max(totalClusters * cs, l1Offset + l1Clusters * cs));
                 RandomAccess.FlushToDisk(handle);
@@ -184,6 +184,16 @@ public static class Qcow2Creator
         BinaryPrimitives.WriteUInt32BigEndian(h[(offset + 4)..], (uint)data.Length);
         data.CopyTo(h[(offset + 8)..]);
         return offset + 8 + padded;
+    }
+
+    /// <summary>
+    /// Writes only up to the last non-zero byte: the rest of each cluster is a hole that reads as zeros once the
+    /// file is extended, so a new image costs a few small writes (and a cheap fsync) instead of whole clusters.
+    /// </summary>
+    private static void WriteNonZero(Microsoft.Win32.SafeHandles.SafeFileHandle handle, byte[] data, long offset)
+    {
+        var last = data.AsSpan().LastIndexOfAnyExcept((byte)0);
+        if (last >= 0) RandomAccess.Write(handle, data.AsSpan(0, last + 1), offset);
     }
 
     private static void TryDelete(string file)
