@@ -26,7 +26,8 @@ public sealed class VzEngine
         Runner = new ProcessRunner(LoggerFactory.CreateLogger<ProcessRunner>());
         Store = new VeStore(paths, LoggerFactory.CreateLogger<VeStore>());
         hostProbe = new(() => new HostProbe(paths, Runner, LoggerFactory.CreateLogger<HostProbe>()));
-        disks = new(() => new DiskService(paths, Store, new QemuImgDriver(Runner), LoggerFactory.CreateLogger<DiskService>()));
+        disks = new(() => new DiskService(paths, Store, new QemuImgDriver(Runner),
+            new GuestFileSystemResizer(paths, Runner, LoggerFactory.CreateLogger<GuestFileSystemResizer>()), LoggerFactory.CreateLogger<DiskService>()));
         Memory = new MemoryService(Store, ActivityOf);
     }
 

@@ -15,7 +15,7 @@ Describe 'Disk cmdlet parameters' -Tag Unit, Disks {
     It '<Name> has exactly the documented parameters' -ForEach @(
         @{ Name = 'New-VzDisk'; Expected = 'BackingDisk', 'ClusterSize', 'Compat', 'LazyRefcounts', 'Path', 'Preallocation', 'RelativeBackingPath', 'Size' }
         @{ Name = 'Get-VzDisk'; Expected = 'InputObject', 'Path' }
-        @{ Name = 'Resize-VzDisk'; Expected = 'InputObject', 'PassThru', 'Path', 'Shrink', 'Size' }
+        @{ Name = 'Resize-VzDisk'; Expected = 'InputObject', 'PassThru', 'Path', 'ResizeGuestFileSystem', 'Shrink', 'Size' }
         @{ Name = 'Test-VzDisk'; Expected = 'InputObject', 'Path', 'Repair' }
         @{ Name = 'Optimize-VzDisk'; Expected = 'InputObject', 'PassThru', 'Path' }
         @{ Name = 'Convert-VzDisk'; Expected = 'DestinationPath', 'Format', 'InputObject', 'PassThru', 'Path' }
@@ -224,5 +224,81 @@ Describe 'Optimize-VzDisk and Convert-VzDisk' -Tag Integration, Disks {
         qemu-img create -q -f raw $p 32M
         Get-VzDisk $p | Convert-VzDisk -Format Qcow2
         (Get-VzDisk $p).Format | Should -Be 'qcow2'
+    }
+}
+
+Describe 'Resize-VzDisk -ResizeGuestFileSystem' -Tag Integration, Disks {
+    BeforeAll {
+        # A disk image with a GPT and one partition holding a file system and a file, built through a loop device.
+        function script:New-GuestImage([string] $name, [string] $fs, [long] $size) {
+            $raw = Disk "$name.raw"
+            $null = & truncate -s $size $raw
+            "label: gpt`n,,L`n" | sfdisk -q $raw
+            $p = (sfdisk -J $raw | ConvertFrom-Json).partitiontable.partitions[0]
+            $loop = losetup --find --show --offset ($p.start * 512) --sizelimit ($p.size * 512) $raw
+            try {
+                if ($fs -eq 'ext4') {
+                    mkfs.ext4 -q $loop
+                    Set-Content (Disk "$name.txt") 'guest data'
+                    debugfs -w -R "write $(Disk "$name.txt") hello.txt" $loop 2>&1 | Out-Null
+                }
+                else { mkfs.xfs -q $loop }
+            }
+            finally { losetup -d $loop }
+            $img = Disk "$name.qcow2"
+            qemu-img convert -O qcow2 $raw $img
+            Remove-Item $raw
+            $img
+        }
+        # Reads the grown partition and file system back through a raw copy.
+        function script:Get-GuestLayout([string] $img) {
+            $raw = "$img.check.raw"
+            qemu-img convert -O raw $img $raw
+            $t = (sfdisk -J $raw | ConvertFrom-Json).partitiontable
+            $p = $t.partitions[0]
+            $loop = losetup --find --show --offset ($p.start * 512) --sizelimit ($p.size * 512) $raw
+            try {
+                $type = blkid -p -o value -s TYPE $loop
+                $fsBytes = if ($type -eq 'ext4') {
+                    $h = dumpe2fs -h $loop 2>$null
+                    [long](($h | Select-String '^Block count:\s+(\d+)').Matches[0].Groups[1].Value) * [long](($h | Select-String '^Block size:\s+(\d+)').Matches[0].Groups[1].Value)
+                }
+                else {
+                    $db = xfs_db -r -c 'sb 0' -c 'p dblocks blocksize' $loop
+                    [long](($db | Select-String 'dblocks = (\d+)').Matches[0].Groups[1].Value) * [long](($db | Select-String 'blocksize = (\d+)').Matches[0].Groups[1].Value)
+                }
+                $file = if ($type -eq 'ext4') { debugfs -R 'cat hello.txt' $loop 2>$null } else { $null }
+                [pscustomobject]@{ LastLba = $t.lastlba; PartEnd = $p.start + $p.size; PartBytes = $p.size * 512; FsBytes = $fsBytes; Type = $type; File = $file }
+            }
+            finally { losetup -d $loop; Remove-Item $raw }
+        }
+    }
+
+    It 'grows an ext4 partition and file system, keeping the data' {
+        $img = New-GuestImage 'guest-ext4' 'ext4' 200MB
+        Resize-VzDisk $img -Size 600MB -ResizeGuestFileSystem
+        QemuCheck $img | Should -Be 0
+        $g = Get-GuestLayout $img
+        $g.Type | Should -Be 'ext4'
+        $g.PartEnd | Should -BeGreaterThan (590MB / 512)
+        $g.FsBytes | Should -BeGreaterThan 550MB
+        $g.File | Should -Be 'guest data'
+    }
+
+    It 'grows an XFS partition and file system' {
+        $img = New-GuestImage 'guest-xfs' 'xfs' 400MB
+        Resize-VzDisk $img -Size 900MB -ResizeGuestFileSystem
+        QemuCheck $img | Should -Be 0
+        $g = Get-GuestLayout $img
+        $g.Type | Should -Be 'xfs'
+        $g.FsBytes | Should -BeGreaterThan 800MB
+    }
+
+    It 'refuses a disk without a partition table and leaves nothing set up' {
+        $img = Disk 'guest-empty.qcow2'
+        $null = New-VzDisk $img -Size 64MB
+        { Resize-VzDisk $img -Size 128MB -ResizeGuestFileSystem -ErrorAction Stop } | Should -Throw -ErrorId 'VzDiskNoPartition,Virtuozzo.Commands.ResizeVzDiskCommand'
+        losetup -a | Where-Object { $_ -match 'export\.raw' } | Should -BeNullOrEmpty
+        Get-Content /proc/self/mountinfo | Where-Object { $_ -match 'disk-resize' } | Should -BeNullOrEmpty
     }
 }

@@ -65,8 +65,9 @@ internal static class QemuTools
     public static DiskService NewService(string root)
     {
         var paths = new VzPaths(root, Path.Combine(root, "run"), "vztest");
-        return new DiskService(paths, new VeStore(paths, NullLogger<VeStore>.Instance),
-            new QemuImgDriver(new ProcessRunner(NullLogger<ProcessRunner>.Instance)), NullLogger<DiskService>.Instance);
+        var runner = new ProcessRunner(NullLogger<ProcessRunner>.Instance);
+        return new DiskService(paths, new VeStore(paths, NullLogger<VeStore>.Instance), new QemuImgDriver(runner),
+            new GuestFileSystemResizer(paths, runner, NullLogger<GuestFileSystemResizer>.Instance), NullLogger<DiskService>.Instance);
     }
 }
 

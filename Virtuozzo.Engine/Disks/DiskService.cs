@@ -11,7 +11,7 @@ namespace Virtuozzo.Engine.Disks;
 /// Disk images: describe, create, resize and check natively (the qcow2 code in <c>Qcow2/</c>); compact and convert
 /// through qemu-img, replacing the original atomically only when qemu-img succeeded.
 /// </summary>
-public sealed class DiskService(VzPaths paths, VeStore store, QemuImgDriver qemuImg, ILogger<DiskService> logger)
+public sealed class DiskService(VzPaths paths, VeStore store, QemuImgDriver qemuImg, GuestFileSystemResizer guestResizer, ILogger<DiskService> logger)
 {
     /// <summary>Set by the VM service: resizes disks that a running VM holds open.</summary>
     public IOnlineDiskResizer? OnlineResizer { get; set; }
@@ -92,12 +92,25 @@ public sealed class DiskService(VzPaths paths, VeStore store, QemuImgDriver qemu
     }
 
     /// <summary>Resizes a disk: online through the VM that has it open, else offline in place.</summary>
-    public async Task<DiskInfo> ResizeAsync(string path, long newSize, bool allowShrink = false, CancellationToken cancellationToken = default)
+    /// <param name="path">The image.</param>
+    /// <param name="newSize">New virtual size in bytes.</param>
+    /// <param name="allowShrink">Permit a smaller size (still refused over data).</param>
+    /// <param name="resizeGuestFileSystem">After growing, grow the last partition and its file system too.</param>
+    /// <param name="cancellationToken">Stops between steps.</param>
+    public async Task<DiskInfo> ResizeAsync(string path, long newSize, bool allowShrink = false, bool resizeGuestFileSystem = false,
+        CancellationToken cancellationToken = default)
     {
         path = Path.GetFullPath(path);
         if (!File.Exists(path)) throw NotFound(path);
+        var before = Get(path, cancellationToken: cancellationToken);
+        if (resizeGuestFileSystem && newSize < before.VirtualSize)
+            throw new VzInvalidArgumentException("VzDiskGuestShrinkNotSupported", "-ResizeGuestFileSystem only grows; shrink the file system inside the guest first.", path, "ResizeGuestFileSystem");
         if (OnlineResizer is { } online && await online.TryResizeOnlineAsync(path, newSize, cancellationToken))
+        {
+            if (resizeGuestFileSystem)
+                throw new VzInvalidStateException("VzDiskGuestResizeWhileRunning", $"The disk '{path}' was resized online; its file system must be grown inside the running guest.", path);
             return Get(path, cancellationToken: cancellationToken);
+        }
 
         using (var image = OpenExclusive(path, out var raw))
         {
@@ -116,6 +129,7 @@ public sealed class DiskService(VzPaths paths, VeStore store, QemuImgDriver qemu
             }
         }
         logger.LogInformation("resized {Path} to {Size} bytes", path, newSize);
+        if (resizeGuestFileSystem) await guestResizer.GrowLastPartitionAsync(path, before.Format, cancellationToken);
         return Get(path, cancellationToken: cancellationToken);
     }
 

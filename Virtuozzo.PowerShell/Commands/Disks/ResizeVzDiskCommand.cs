@@ -19,6 +19,10 @@ public sealed class ResizeVzDiskCommand : DiskCmdlet
     [Parameter]
     public SwitchParameter Shrink { get; set; }
 
+    /// <summary>After growing, grow the last partition and its file system (ext2/3/4, XFS, LVM PV) too, offline.</summary>
+    [Parameter]
+    public SwitchParameter ResizeGuestFileSystem { get; set; }
+
     /// <summary>Write the resized disk to the pipeline.</summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
@@ -28,10 +32,11 @@ public sealed class ResizeVzDiskCommand : DiskCmdlet
         var engine = Engine;
         foreach (var path in ResolveDisks())
         {
-            if (!ShouldProcess(path, $"Resize to {Size:n0} bytes")) continue;
+            var what = ResizeGuestFileSystem ? $"Resize to {Size:n0} bytes and grow the last partition and its file system" : $"Resize to {Size:n0} bytes";
+            if (!ShouldProcess(path, what)) continue;
             ForItem(path, () =>
             {
-                var info = Run(ct => engine.Disks.ResizeAsync(path, Size, Shrink, ct));
+                var info = Run(ct => engine.Disks.ResizeAsync(path, Size, Shrink, ResizeGuestFileSystem, ct));
                 if (PassThru) WriteObject(info);
             });
         }
