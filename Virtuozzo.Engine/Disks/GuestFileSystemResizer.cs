@@ -96,6 +96,10 @@ public sealed class GuestFileSystemResizer(VzPaths paths, ProcessRunner runner, 
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
             while (ProcStat.Read(pid) is { IsAlive: true } && DateTime.UtcNow < deadline) await Task.Delay(50, CancellationToken.None);
             if (ProcStat.Read(pid) is { IsAlive: true }) { Native.LibC.kill(pid, 9); logger.LogWarning("qemu-storage-daemon {Pid} did not stop; killed", pid); }
+            // The daemon was reparented to PID 1, which here reaps late: wait (bounded) for the zombie to go too,
+            // so nothing of this operation is visible once it returns.
+            deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+            while (ProcStat.Read(pid) is not null && DateTime.UtcNow < deadline) await Task.Delay(50, CancellationToken.None);
         }
         if (raw is not null && IsMounted(raw)) await Try("umount", ["-l", raw]);
         try { Directory.Delete(work, recursive: true); }
