@@ -132,4 +132,32 @@ public sealed class DiskServiceTests
         var loose = service.Create(new DiskCreateOptions { Path = dir.File("loose.qcow2"), Size = 1 << 20 });
         Assert.Null(loose.VeName);
     }
+
+    [Fact]
+    public async Task DriverCommitsAndRebasesWithProgress()
+    {
+        using var dir = new TempDir();
+        var driver = new QemuImgDriver(new Virtuozzo.Engine.Processes.ProcessRunner(Microsoft.Extensions.Logging.Abstractions.NullLogger<Virtuozzo.Engine.Processes.ProcessRunner>.Instance));
+        var baseImage = dir.File("base.qcow2");
+        QemuTools.Img("create", "-q", "-f", "qcow2", baseImage, "64M");
+        QemuTools.Io(baseImage, "qcow2", "write -P 1 0 8M");
+        var top = dir.File("top.qcow2");
+        QemuTools.Img("create", "-q", "-f", "qcow2", "-b", baseImage, "-F", "qcow2", top);
+        QemuTools.Io(top, "qcow2", "write -P 2 1M 1M");
+
+        // Rebase onto a copy of the base: same content, other file.
+        var copy = dir.File("copy.qcow2");
+        File.Copy(baseImage, copy);
+        var progress = new Recorder();
+        await driver.RebaseAsync(top, copy, "qcow2", progress, default);
+        Assert.Equal(copy, QemuTools.Info(top).GetProperty("backing-filename").GetString());
+        Assert.Contains(progress.Reports, r => r.Completed);
+
+        // Commit writes the overlay's data down into (the new) base.
+        var expected = dir.File("expected.raw");
+        QemuTools.Img("convert", "-O", "raw", top, expected);
+        await driver.CommitAsync(top, progress, default);
+        QemuTools.AssertSameContent(expected, copy);
+        QemuTools.AssertClean(copy);
+    }
 }
