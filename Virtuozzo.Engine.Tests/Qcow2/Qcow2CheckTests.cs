@@ -81,6 +81,8 @@ public sealed class Qcow2CheckTests
         var (_, qemu) = QemuTools.Check(image);
         Assert.Equal(qemu.GetProperty("image-end-offset").GetInt64(), result.ImageEndOffset);
         await Assert.ThrowsAsync<VzDiskUnsupportedException>(() => service.ResizeAsync(image, 64L << 20));
+        var compact = await Assert.ThrowsAsync<VzDiskUnsupportedException>(() => service.OptimizeAsync(image, null));
+        Assert.Contains("internal snapshots", compact.Message);
     }
 
     [Fact]

@@ -162,6 +162,9 @@ public sealed class DiskService(VzPaths paths, VeStore store, QemuImgDriver qemu
         path = Path.GetFullPath(path);
         var source = Get(path, cancellationToken: cancellationToken);
         if (source.Encrypted) throw new VzDiskUnsupportedException(path, "encryption", "convert");
+        // qemu-img convert copies the current state only: rewriting in place would silently drop the snapshots.
+        if (source.SnapshotCount > 0 && destination is null)
+            throw new VzDiskUnsupportedException(path, $"{source.SnapshotCount} internal snapshots (a rewrite in place would drop them)", "rewrite");
         var target = destination is null ? path : Path.GetFullPath(destination);
         if (destination is not null && File.Exists(target))
             throw new VzAlreadyExistsException("VzDiskAlreadyExists", $"The file '{target}' already exists.", target);
