@@ -14,6 +14,7 @@
         'formats/Virtuozzo.Vm.format.ps1xml'
         'formats/Virtuozzo.Disk.format.ps1xml'
         'formats/Virtuozzo.Memory.format.ps1xml'
+        'formats/Virtuozzo.Configuration.format.ps1xml'
     )
     TypesToProcess       = @('formats/Virtuozzo.types.ps1xml')
     CmdletsToExport      = @(
@@ -34,6 +35,9 @@
         'Convert-VzDisk'
         # Virtual machines
         # Configuration
+        'Export-VzConfig'
+        'Import-VzConfig'
+        'Compare-VzConfig'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -18,6 +18,7 @@ public sealed class VzEngine
 {
     private readonly Lazy<HostProbe> hostProbe;
     private readonly Lazy<DiskService> disks;
+    private readonly Lazy<VeConfigExchange> configExchange;
 
     public VzEngine(VzPaths paths, ILoggerFactory? loggerFactory = null)
     {
@@ -29,6 +30,7 @@ public sealed class VzEngine
         disks = new(() => new DiskService(paths, Store, new QemuImgDriver(Runner),
             new GuestFileSystemResizer(paths, Runner, LoggerFactory.CreateLogger<GuestFileSystemResizer>()), LoggerFactory.CreateLogger<DiskService>()));
         Memory = new MemoryService(Store, ActivityOf);
+        configExchange = new(() => new VeConfigExchange(Store, LoggerFactory.CreateLogger<VeConfigExchange>()));
     }
 
     /// <summary>Whether a VE holds memory now, asked of the area that runs it.</summary>
@@ -45,4 +47,7 @@ public sealed class VzEngine
     public DiskService Disks => disks.Value;
     public MemoryService Memory { get; }
     public KsmControl Ksm { get; } = new();
+
+    /// <summary>Export-VzConfig / Import-VzConfig: VE settings to and from desired-state files.</summary>
+    public VeConfigExchange ConfigExchange => configExchange.Value;
 }

@@ -44,6 +44,45 @@ internal static class VeSelector
         }
     }
 
+    /// <summary>
+    /// Like <see cref="Select"/> for commands that take containers and VMs alike (Export-VzConfig). A name or id
+    /// that matches no VE of either kind is a VzVeNotFound error.
+    /// </summary>
+    public static IEnumerable<VeRecord> SelectAny(VeStore store, string[]? names, Guid[]? ids, Action<Exception, object> onMissing)
+    {
+        var all = store.List();
+        var seen = new HashSet<Guid>();
+        if (ids is { Length: > 0 })
+        {
+            foreach (var id in ids)
+            {
+                var hit = all.FirstOrDefault(r => r.Id == id);
+                if (hit is null) onMissing(AnyNotFound($"No VE with id {id} exists on this host.", id), id);
+                else if (seen.Add(hit.Id)) yield return hit;
+            }
+            yield break;
+        }
+        if (names is null || names.Length == 0)
+        {
+            foreach (var r in all) yield return r;
+            yield break;
+        }
+        foreach (var name in names)
+        {
+            var pattern = WildcardPattern.Get(name, WildcardOptions.IgnoreCase);
+            var matched = false;
+            foreach (var r in all.Where(r => r.Config is not null && pattern.IsMatch(r.Config.Name)))
+            {
+                matched = true;
+                if (seen.Add(r.Id)) yield return r;
+            }
+            if (!matched && !WildcardPattern.ContainsWildcardCharacters(name)) onMissing(AnyNotFound($"No container or VM named '{name}' exists on this host.", name), name);
+        }
+    }
+
+    private static VzNotFoundException AnyNotFound(string message, object key) =>
+        new("VzVeNotFound", message, key) { RecommendedAction = "Run Get-VzContainer and Get-VzVm to see the VEs on this host." };
+
     /// <summary>The typed not-found error for a VE of <paramref name="type"/>, with a stable id per type.</summary>
     public static VzNotFoundException NotFound(VeType type, string key, bool byId)
     {

@@ -90,8 +90,10 @@ function Stop-VzTestRun {
             'Processes' { $null = & kill -9 (($what -split ' ')[0]) 2>$null }
             'Mounts'    { $null = & umount -l $what 2>$null }
             'Loops'     { $null = & losetup -d "/dev/$(($what -split ' ')[0])" 2>$null }
-            'Netns'     { $null = & ip netns delete $what 2>$null }
-            'Links'     { $null = & ip link delete $what 2>$null }
+            # Links and namespaces are known only by name, so on a shared development machine they may be another
+            # work tree's live ones: delete them only where this run is alone (CI).
+            'Netns'     { if ($env:CI -eq 'true') { $null = & ip netns delete $what 2>$null } }
+            'Links'     { if ($env:CI -eq 'true') { $null = & ip link delete $what 2>$null } }
         }
     }
     foreach ($leak in $leaks | Where-Object { $_ -like 'Cgroups: *' } | Sort-Object -Descending { $_.Length }) {

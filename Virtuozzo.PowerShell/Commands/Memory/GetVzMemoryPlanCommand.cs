@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using Virtuozzo.Commands.Completion;
 using Virtuozzo.Commands.Infrastructure;
 using Virtuozzo.Engine.Memory;
 
@@ -15,6 +16,7 @@ public sealed class GetVzMemoryPlanCommand : VzCmdlet
     /// <summary>Only VEs whose name matches (wildcards).</summary>
     [Parameter(Position = 0, ParameterSetName = "Entries")]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(VeNameCompleter))]
     [ValidateNotNullOrEmpty]
     public string[]? Name { get; set; }
 

@@ -1,0 +1,154 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Virtuozzo.Engine.Configuration;
+using Virtuozzo.Engine.Containers;
+using Virtuozzo.Engine.Errors;
+using Virtuozzo.Engine.Qemu;
+using Virtuozzo.Engine.Store;
+
+namespace Virtuozzo.Engine.Tests.Store;
+
+public sealed class VeConfigExchangeTests : IDisposable
+{
+    private readonly TempDirectory temp = new();
+    private readonly VeStore store;
+    private readonly VeConfigExchange exchange;
+
+    public VeConfigExchangeTests()
+    {
+        store = new VeStore(new VzPaths(temp.Combine("data"), temp.Combine("run"), "vz-xunit"), NullLogger<VeStore>.Instance);
+        exchange = new VeConfigExchange(store, NullLogger<VeConfigExchange>.Instance);
+    }
+
+    public void Dispose() => temp.Dispose();
+
+    private VeRecord Create(string name, VeType type = VeType.Container, long memory = 128 << 20)
+    {
+        var config = new VeConfig
+        {
+            Name = name, Type = type, Memory = new MemorySettings { Size = memory },
+            Container = type == VeType.Container ? new ContainerSettings { Template = "busybox" } : null,
+            Vm = type == VeType.VirtualMachine ? new VmSettings() : null,
+        };
+        var r = store.BeginCreate(config);
+        store.CompleteCreation(r.Id);
+        return store.TryGet(r.Id)!;
+    }
+
+    private string Write(string text)
+    {
+        var path = temp.Combine($"f{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    [Fact]
+    public void Export_then_plan_of_the_same_host_is_all_unchanged()
+    {
+        Create("web01");
+        Create("vm01", VeType.VirtualMachine, 1L << 30);
+        var path = Write(exchange.Export(store.List()));
+        var plan = exchange.Plan(path);
+        Assert.Equal(["vm01", "web01"], plan.Select(p => p.Name));
+        Assert.All(plan, p => Assert.Equal(VeConfigImportAction.Unchanged, p.Action));
+    }
+
+    [Fact]
+    public void Export_leaves_out_ids_and_creation_times()
+    {
+        var r = Create("web01");
+        var text = exchange.Export(store.List());
+        Assert.DoesNotContain(r.Id.ToString(), text);
+        Assert.DoesNotContain("createdAt", text);
+    }
+
+    [Fact]
+    public async Task Update_changes_only_the_given_sections_and_lists_each_difference()
+    {
+        var r = Create("web01");
+        var plan = exchange.Plan(Write("schemaVersion: 1\nves:\n- name: WEB01\n  type: Container\n  cpu:\n    units: 2000\n    limitPercent: 50\n"));
+        var item = Assert.Single(plan);
+        Assert.Equal(VeConfigImportAction.Update, item.Action);
+        Assert.Equal(r.Id, item.Id);
+        Assert.Equal(["cpu.limitPercent: (none) -> 50", "cpu.units: 1000 -> 2000"], item.Changes);
+        var applied = await exchange.ApplyAsync(item);
+        Assert.True(applied.Applied);
+        var config = store.TryGet(r.Id)!.Config!;
+        Assert.Equal(2000, config.Cpu.Units);
+        Assert.Equal(128L << 20, config.Memory.Size);
+        Assert.Equal("busybox", config.Container!.Template);
+    }
+
+    [Fact]
+    public async Task Create_registers_a_ready_ve_with_a_new_id()
+    {
+        var item = Assert.Single(exchange.Plan(Write("schemaVersion: 1\nves:\n- name: db01\n  type: VirtualMachine\n  memory:\n    size: 1073741824\n")));
+        Assert.Equal(VeConfigImportAction.Create, item.Action);
+        Assert.Empty(store.List());
+        var done = await exchange.ApplyAsync(item);
+        var record = store.TryGet(done.Id)!;
+        Assert.Equal(VeRegistrationState.Ready, record.State);
+        Assert.Equal(VeType.VirtualMachine, record.Config!.Type);
+        Assert.Equal(1L << 30, record.Config.Memory.Size);
+        Assert.NotNull(record.Config.Vm);
+    }
+
+    [Fact]
+    public async Task Provision_runs_between_registration_and_completion()
+    {
+        VeRegistrationState? seen = null;
+        exchange.Provision = (r, _) => { seen = store.TryGet(r.Id)!.State; return Task.CompletedTask; };
+        var item = Assert.Single(exchange.Plan(Write("schemaVersion: 1\nves:\n- name: ct1\n  type: Container\n  container: { template: busybox }\n")));
+        var done = await exchange.ApplyAsync(item);
+        Assert.Equal(VeRegistrationState.Creating, seen);
+        Assert.Equal(VeRegistrationState.Ready, store.TryGet(done.Id)!.State);
+    }
+
+    [Theory]
+    [InlineData("schemaVersion: 1\nves:\n- name: ok\n  type: Container\n  container: { template: busybox }\n- name: ../x\n  type: Container\n", 6)]
+    [InlineData("schemaVersion: 1\nves:\n- name: a\n  type: Container\n  memroy: {}\n", 5)]
+    [InlineData("schemaVersion: 1\nves:\n- name: a\n  type: Containr\n", 4)]
+    [InlineData("schemaVersion: 1\nves:\n- name: a\n  type: Container\n  container: { template: busybox }\n- name: A\n  type: Container\n", 6)]
+    [InlineData("schemaVersion: 1\nves:\n- name: a\n  type: Container\n  memory: { guaranteePercent: 101 }\n", 3)]
+    [InlineData("schemaVersion: 1\nves:\n- name: a\n  type: Container\n  cpu: { units: 7 }\n", 3)]
+    [InlineData("schemaVersion: 1\nves:\n- name: a\n  type: Container\n", 3)]
+    [InlineData("schemaVersion: 1\nves:\n- name: a\n  type: Container\n  vm: {}\n", 3)]
+    public void A_bad_entry_is_a_config_error_naming_its_line(string text, int line)
+    {
+        var path = Write(text);
+        var ex = Assert.Throws<VzConfigCorruptException>(() => exchange.Plan(path));
+        Assert.Equal(line, ex.Line);
+        Assert.Equal(path, ex.Path);
+        Assert.Empty(store.List());
+    }
+
+    [Fact]
+    public void A_type_that_differs_from_the_existing_ve_is_refused()
+    {
+        Create("web01");
+        var ex = Assert.Throws<VzConfigCorruptException>(() => exchange.Plan(Write("schemaVersion: 1\nves:\n- name: web01\n  type: VirtualMachine\n")));
+        Assert.Contains("is a VM in the file", ex.Message);
+    }
+
+    [Fact]
+    public void A_newer_schema_and_an_oversized_file_are_refused()
+    {
+        Assert.Throws<VzConfigCorruptException>(() => exchange.Plan(Write("schemaVersion: 2\nves: []\n")));
+        var big = temp.Combine("big.yaml");
+        using (var f = File.Create(big)) f.SetLength(VeConfigExchange.MaxFileBytes + 1);
+        Assert.Throws<VzConfigCorruptException>(() => exchange.Plan(big));
+    }
+
+    [Fact]
+    public void A_missing_file_is_not_found()
+    {
+        var ex = Assert.Throws<VzNotFoundException>(() => exchange.Plan(temp.Combine("nope.yaml")));
+        Assert.Equal("VzConfigFileNotFound", ex.ErrorId);
+    }
+
+    [Fact]
+    public void Include_filters_entries_but_the_whole_file_is_checked()
+    {
+        var path = Write("schemaVersion: 1\nves:\n- name: a\n  type: Container\n  container: { template: busybox }\n- name: b\n  type: Container\n  memory: { guaranteePercent: 300 }\n");
+        Assert.Throws<VzConfigCorruptException>(() => exchange.Plan(path, n => n == "a"));
+    }
+}

@@ -1,0 +1,251 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Virtuozzo.Engine.Errors;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Virtuozzo.Engine.Store;
+
+/// <summary>
+/// Desired state in files: writes the settings of VEs as a YAML <see cref="VeConfigDocument"/>, and reads such a file
+/// back into a plan (create or update by name, with the settings that differ) that is then applied through the
+/// <see cref="VeStore"/>. A file is validated completely before anything changes: one bad entry means an error naming
+/// the file and line, and no VE touched.
+/// </summary>
+public sealed class VeConfigExchange(VeStore store, ILogger<VeConfigExchange> logger)
+{
+    /// <summary>A desired-state file is a few KiB per VE; anything far larger is not one.</summary>
+    public const int MaxFileBytes = 16 * 1024 * 1024;
+
+    /// <summary>
+    /// Makes a new VE complete after it is registered (template copy for a container, disks for a VM). Areas that
+    /// provision VEs set it in <see cref="VzEngine"/>; without it an imported VE is registered with its settings only.
+    /// </summary>
+    public Func<VeRecord, CancellationToken, Task>? Provision { get; set; }
+
+    /// <summary>The YAML text of a document holding the settings of <paramref name="records"/>.</summary>
+    public string Export(IEnumerable<VeRecord> records)
+    {
+        var document = new VeConfigDocument();
+        foreach (var r in records)
+        {
+            if (r.Config is null)
+                throw new VzInvalidStateException("VzVeNotReady", $"The VE {r.Id} has no readable configuration ({r.State}); it cannot be exported.", r.Id)
+                { RecommendedAction = "Remove the half-created or corrupt VE by -Id, or restore its ve.yaml." };
+            var c = VeConfigFile.Clone(r.Config);
+            document.Ves.Add(new VeSettingsEntry
+            {
+                Name = c.Name, Type = c.Type, Description = c.Description, OnBoot = c.OnBoot,
+                Memory = c.Memory, Cpu = c.Cpu, Container = c.Container, Vm = c.Vm,
+            });
+        }
+        var header = new StringBuilder()
+            .AppendLine("# Virtuozzo VE settings (Export-VzConfig). Import-VzConfig creates the VEs named here that do not exist")
+            .AppendLine("# and updates the ones that do; a section left out is left as it is. Sizes are bytes.");
+        return header + Yaml.Serializer.Serialize(document);
+    }
+
+    /// <summary>Writes <see cref="Export"/> to a file atomically (readable by all: it holds no secrets).</summary>
+    public void ExportToFile(IEnumerable<VeRecord> records, string path)
+    {
+        var text = Export(records);
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (dir is not null && !Directory.Exists(dir))
+            throw new VzNotFoundException("VzPathNotFound", $"The folder '{dir}' does not exist.", path) { RecommendedAction = "Create the folder first, or give another -Path." };
+        AtomicFile.WriteAllText(path, text, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+    }
+
+    /// <summary>Reads and validates a file, then works out what importing it would do. Changes nothing.</summary>
+    public IReadOnlyList<VeConfigImportResult> Plan(string path, Func<string, bool>? include = null)
+    {
+        string text;
+        try
+        {
+            var info = new FileInfo(path);
+            if (!info.Exists) throw new VzNotFoundException("VzConfigFileNotFound", $"The file '{path}' does not exist.", path) { RecommendedAction = "Check the -Path, or write one with Export-VzConfig." };
+            if (info.Length > MaxFileBytes) throw new VzConfigCorruptException(path, null, $"the file is {info.Length} bytes; a VE settings file is a few KiB per VE (at most {MaxFileBytes}).");
+            text = File.ReadAllText(path);
+        }
+        catch (UnauthorizedAccessException ex) { throw new VzConfigCorruptException(path, null, "the file cannot be read: " + ex.Message, ex); }
+        return PlanText(path, text, include);
+    }
+
+    /// <summary><see cref="Plan"/> for text already in memory; <paramref name="path"/> names it in errors.</summary>
+    public IReadOnlyList<VeConfigImportResult> PlanText(string path, string text, Func<string, bool>? include = null)
+    {
+        var (document, lines) = Parse(path, text);
+        var existing = store.List();
+        var seen = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        var plan = new List<VeConfigImportResult>();
+        for (var i = 0; i < document.Ves.Count; i++)
+        {
+            var entry = document.Ves[i];
+            var line = i < lines.Count ? lines[i] : 0;
+            VzConfigCorruptException Bad(string detail) => new(path, line, detail)
+            { RecommendedAction = "Fix that entry of the file; nothing was imported." };
+
+            if (entry is null) throw Bad("the entry is empty.");
+            try { VeNames.Validate(entry.Name); }
+            catch (VzInvalidArgumentException ex) { throw Bad(ex.Message + " " + ex.RecommendedAction); }
+            if (seen.TryGetValue(entry.Name, out var first)) throw Bad($"the name '{entry.Name}' appears twice (first at line {first}).");
+            seen[entry.Name] = line;
+            if (entry.Type is not { } type) throw Bad($"'{entry.Name}' has no 'type' (Container or VirtualMachine).");
+            if (type == VeType.Container && entry.Vm is not null) throw Bad($"'{entry.Name}' is a container but has a 'vm' section.");
+            if (type == VeType.VirtualMachine && entry.Container is not null) throw Bad($"'{entry.Name}' is a VM but has a 'container' section.");
+            if (entry.Memory is { } m)
+            {
+                if (m.Size < 0 || m.SwapSize < 0) throw Bad($"'{entry.Name}': memory sizes cannot be negative.");
+                if (m.GuaranteePercent is < 0 or > 100) throw Bad($"'{entry.Name}': memory.guaranteePercent is {m.GuaranteePercent}; it must be 0-100.");
+            }
+            if (entry.Cpu is { } c)
+            {
+                if (c.Units is < 8 or > 500000) throw Bad($"'{entry.Name}': cpu.units is {c.Units}; it must be 8-500000 (default 1000).");
+                if (c.LimitPercent is < 0) throw Bad($"'{entry.Name}': cpu.limitPercent cannot be negative.");
+                if (c.Count is < 1) throw Bad($"'{entry.Name}': cpu.count must be at least 1.");
+            }
+            if (include is not null && !include(entry.Name)) continue;
+
+            var current = existing.FirstOrDefault(r => r.Config is { } rc && string.Equals(rc.Name, entry.Name, StringComparison.OrdinalIgnoreCase));
+            if (current is null)
+            {
+                if (type == VeType.Container && string.IsNullOrEmpty(entry.Container?.Template))
+                    throw Bad($"'{entry.Name}' does not exist yet, and a new container needs 'container: {{ template: <name> }}'.");
+                var desired = new VeConfig
+                {
+                    Name = entry.Name, Type = type, Description = entry.Description, OnBoot = entry.OnBoot ?? false,
+                    Memory = entry.Memory ?? new(), Cpu = entry.Cpu ?? new(),
+                    Container = type == VeType.Container ? entry.Container : null,
+                    Vm = type == VeType.VirtualMachine ? entry.Vm ?? new() : null,
+                };
+                plan.Add(new VeConfigImportResult
+                {
+                    Name = entry.Name, Type = type, Action = VeConfigImportAction.Create, Path = path, Line = line,
+                    Changes = Diff(null, desired), Desired = desired,
+                });
+                continue;
+            }
+            if (current.Config!.Type != type)
+                throw Bad($"'{entry.Name}' is a {Describe(type)} in the file, but the VE of that name on this host is a {Describe(current.Config.Type)}.");
+            var updated = VeConfigFile.Clone(current.Config);
+            if (entry.Description is not null) updated.Description = entry.Description;
+            if (entry.OnBoot is { } onBoot) updated.OnBoot = onBoot;
+            if (entry.Memory is not null) updated.Memory = entry.Memory;
+            if (entry.Cpu is not null) updated.Cpu = entry.Cpu;
+            if (entry.Container is not null) updated.Container = entry.Container;
+            if (entry.Vm is not null) updated.Vm = entry.Vm;
+            var changes = Diff(current.Config, updated);
+            plan.Add(new VeConfigImportResult
+            {
+                Name = current.Config.Name, Type = type, Id = current.Id, Path = path, Line = line,
+                Action = changes.Count == 0 ? VeConfigImportAction.Unchanged : VeConfigImportAction.Update,
+                Changes = changes, Desired = updated,
+            });
+        }
+        return plan;
+    }
+
+    /// <summary>Carries out one planned entry. Settings reach a running VE's live limits when its area applies them (next start).</summary>
+    public async Task<VeConfigImportResult> ApplyAsync(VeConfigImportResult planned, CancellationToken cancellationToken = default)
+    {
+        var desired = planned.Desired ?? throw new ArgumentException("Only entries returned by Plan can be applied.", nameof(planned));
+        switch (planned.Action)
+        {
+            case VeConfigImportAction.Create:
+            {
+                var config = VeConfigFile.Clone(desired);
+                config.Id = Guid.Empty;
+                var record = store.BeginCreate(config, cancellationToken);
+                if (Provision is { } provision) await provision(record, cancellationToken).ConfigureAwait(false);
+                else logger.LogWarning("Registered '{Name}' from {Path} with its settings only: no provisioner is set for imported VEs.", config.Name, planned.Path);
+                store.CompleteCreation(record.Id);
+                return planned with { Id = record.Id, Applied = true, Desired = null };
+            }
+            case VeConfigImportAction.Update:
+                store.Update(planned.Id, c =>
+                {
+                    c.Description = desired.Description; c.OnBoot = desired.OnBoot;
+                    c.Memory = desired.Memory; c.Cpu = desired.Cpu; c.Container = desired.Container; c.Vm = desired.Vm;
+                }, cancellationToken);
+                logger.LogInformation("Updated '{Name}' from {Path}: {Changes}.", planned.Name, planned.Path, string.Join("; ", planned.Changes));
+                return planned with { Applied = true, Desired = null };
+            default:
+                return planned with { Applied = true, Desired = null };
+        }
+    }
+
+    /// <summary>Parses the document and finds the line where each entry of 'ves' starts.</summary>
+    internal static (VeConfigDocument Document, IReadOnlyList<int> Lines) Parse(string path, string text)
+    {
+        if (text.Length > MaxFileBytes) throw new VzConfigCorruptException(path, null, "the file is too large for a VE settings file.");
+        var lines = new List<int>();
+        VeConfigDocument? document;
+        try
+        {
+            var stream = new YamlStream();
+            stream.Load(new StringReader(text));
+            if (stream.Documents.Count == 0) throw new VzConfigCorruptException(path, 1, "the file is empty.");
+            if (stream.Documents[0].RootNode is not YamlMappingNode root)
+                throw new VzConfigCorruptException(path, stream.Documents[0].RootNode.Start.Line, "the file must be a mapping with 'schemaVersion' and 'ves'.");
+            if (root.Children.TryGetValue(new YamlScalarNode("ves"), out var ves))
+            {
+                if (ves is not YamlSequenceNode seq) throw new VzConfigCorruptException(path, ves.Start.Line, "'ves' must be a list of VEs.");
+                lines.AddRange(seq.Children.Select(n => (int)n.Start.Line));
+            }
+            document = Yaml.Deserializer.Deserialize<VeConfigDocument>(text);
+        }
+        catch (YamlException ex)
+        {
+            var detail = (ex.InnerException?.Message ?? ex.Message).Split('\n')[0];
+            throw new VzConfigCorruptException(path, ex.Start.Line, detail, ex) { RecommendedAction = "Fix the file at that line; nothing was imported." };
+        }
+        if (document is null) throw new VzConfigCorruptException(path, 1, "the file is empty.");
+        if (document.SchemaVersion > VeConfigDocument.CurrentSchemaVersion)
+            throw new VzConfigCorruptException(path, null, $"schemaVersion {document.SchemaVersion} was written by a newer Virtuozzo module (this one reads up to {VeConfigDocument.CurrentSchemaVersion}).");
+        if (document.SchemaVersion < 1) throw new VzConfigCorruptException(path, null, "'schemaVersion' must be 1.");
+        return (document, lines);
+    }
+
+    /// <summary>The settings that differ, as "key: old -> new" with dotted keys (memory.size), ids and times left out.</summary>
+    internal static IReadOnlyList<string> Diff(VeConfig? before, VeConfig after)
+    {
+        var a = before is null ? new SortedDictionary<string, string>(StringComparer.Ordinal) : Flatten(before);
+        var b = Flatten(after);
+        var changes = new List<string>();
+        foreach (var key in a.Keys.Union(b.Keys).Order(StringComparer.Ordinal))
+        {
+            a.TryGetValue(key, out var x);
+            b.TryGetValue(key, out var y);
+            if (x == y) continue;
+            changes.Add(before is null ? $"{key}: {y}" : $"{key}: {x ?? "(none)"} -> {y ?? "(none)"}");
+        }
+        return changes;
+    }
+
+    private static readonly HashSet<string> Identity = new(StringComparer.Ordinal) { "schemaVersion", "id", "name", "type", "createdAt" };
+
+    private static SortedDictionary<string, string> Flatten(VeConfig config)
+    {
+        var tree = Yaml.Deserializer.Deserialize<Dictionary<object, object?>>(Yaml.Serializer.Serialize(config)) ?? [];
+        var result = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        void Walk(string prefix, object? node)
+        {
+            switch (node)
+            {
+                case Dictionary<object, object?> map:
+                    foreach (var (k, v) in map) Walk(prefix.Length == 0 ? $"{k}" : $"{prefix}.{k}", v);
+                    break;
+                case List<object?> list:
+                    result[prefix] = "[" + string.Join(", ", list.Select(o => Convert.ToString(o, CultureInfo.InvariantCulture))) + "]";
+                    break;
+                default:
+                    if (prefix.Length > 0 && !Identity.Contains(prefix)) result[prefix] = Convert.ToString(node, CultureInfo.InvariantCulture) ?? "";
+                    break;
+            }
+        }
+        Walk("", tree);
+        return result;
+    }
+
+    private static string Describe(VeType type) => type == VeType.VirtualMachine ? "VM" : "container";
+}

@@ -1,0 +1,21 @@
+namespace Virtuozzo.Engine.Store;
+
+/// <summary>
+/// One VE in a <see cref="VeConfigDocument"/>. A section left out (null) means "leave it as it is" on import, so a
+/// file can pin only what it cares about (say, memory) and leave the rest to the cmdlets.
+/// The sections are the store's own settings classes, so a setting another area adds round-trips without changes here.
+/// </summary>
+public sealed class VeSettingsEntry
+{
+    public string Name { get; set; } = "";
+
+    /// <summary>Required: the file says what kind of VE each entry is.</summary>
+    public VeType? Type { get; set; }
+
+    public string? Description { get; set; }
+    public bool? OnBoot { get; set; }
+    public MemorySettings? Memory { get; set; }
+    public CpuSettings? Cpu { get; set; }
+    public Containers.ContainerSettings? Container { get; set; }
+    public Qemu.VmSettings? Vm { get; set; }
+}

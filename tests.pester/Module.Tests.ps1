@@ -1,0 +1,41 @@
+<#
+  The module on a machine that is not a virtualization host (a laptop that only wants the views for remote objects):
+  importing it probes nothing, creates nothing, and formats deserialized objects with the module's views.
+#>
+BeforeAll {
+    Import-Module Virtuozzo -Force
+    $pwsh = if (Test-Path (Join-Path $PSHOME 'pwsh')) { Join-Path $PSHOME 'pwsh' } else { (Get-Command pwsh -CommandType Application)[0].Source }
+    $base = Join-Path ([IO.Path]::GetTempPath()) "vz-module-test-$([guid]::NewGuid().ToString('N').Substring(0, 8))"
+    $null = New-Item -ItemType Directory $base
+}
+
+AfterAll {
+    Remove-Item $base -Recurse -Force -ErrorAction SilentlyContinue
+}
+
+Describe 'Import-Module Virtuozzo on a machine without QEMU, runtimes or a data root' -Tag Unit {
+    It 'imports, changes nothing on disk, and shows remote HostInfo objects with the module views' {
+        $xml = Join-Path $base 'host.clixml'
+        Get-VzHost | Export-Clixml -Path $xml -Depth 2
+        $dataRoot = Join-Path $base 'no-such-root'
+        $script = @"
+`$env:PATH = '/nonexistent'
+`$env:VZ_ROOT = '$dataRoot'
+`$env:VZ_RUN_ROOT = '$(Join-Path $base 'no-such-run')'
+`$env:VZ_HOST_CONFIG = '$(Join-Path $base 'no-such-host.yaml')'
+Import-Module Virtuozzo -ErrorAction Stop
+`$h = Import-Clixml '$xml'
+`$h.PSObject.TypeNames[0]
+`$h | Format-List | Out-String -Width 200
+(Get-Help about_Virtuozzo_Memory | Out-String).Length
+"@
+        $out = & $pwsh -NoProfile -NonInteractive -Command $script 2>&1
+        $LASTEXITCODE | Should -Be 0 -Because ($out -join "`n")
+        $out[0] | Should -Be 'Deserialized.Virtuozzo.Engine.Host.HostInfo'
+        ($out -join "`n") | Should -Match 'Accelerator\s+:\s+(KVM|TCG|none)'
+        ($out -join "`n") | Should -Match 'Memory\s+:\s+[\d.]+ GB total'
+        [int]$out[-1] | Should -BeGreaterThan 1000
+        Test-Path $dataRoot | Should -BeFalse -Because 'importing the module creates no data root'
+        Test-Path (Join-Path $base 'no-such-run') | Should -BeFalse -Because 'importing the module probes nothing'
+    }
+}
