@@ -230,7 +230,7 @@ Describe 'Optimize-VzDisk and Convert-VzDisk' -Tag Integration, Disks {
 Describe 'Resize-VzDisk -ResizeGuestFileSystem' -Tag Integration, Disks {
     BeforeAll {
         # A disk image with a GPT and one partition holding a file system and a file, built through a loop device.
-        function script:New-GuestImage([string] $name, [string] $fs, [long] $size) {
+        function script:New-GuestImage([string] $name, [string] $fs, [long] $size, [switch] $AsRaw) {
             $raw = Disk "$name.raw"
             $null = & truncate -s $size $raw
             "label: gpt`n,,L`n" | sfdisk -q $raw
@@ -242,9 +242,11 @@ Describe 'Resize-VzDisk -ResizeGuestFileSystem' -Tag Integration, Disks {
                     Set-Content (Disk "$name.txt") 'guest data'
                     debugfs -w -R "write $(Disk "$name.txt") hello.txt" $loop 2>&1 | Out-Null
                 }
+                elseif ($fs -eq 'lvm') { $null = pvcreate -q --devices $loop $loop 2>&1 }
                 else { mkfs.xfs -q $loop }
             }
             finally { losetup -d $loop }
+            if ($AsRaw) { return $raw }
             $img = Disk "$name.qcow2"
             qemu-img convert -O qcow2 $raw $img
             Remove-Item $raw
@@ -259,7 +261,10 @@ Describe 'Resize-VzDisk -ResizeGuestFileSystem' -Tag Integration, Disks {
             $loop = losetup --find --show --offset ($p.start * 512) --sizelimit ($p.size * 512) $raw
             try {
                 $type = blkid -p -o value -s TYPE $loop
-                $fsBytes = if ($type -eq 'ext4') {
+                $fsBytes = if ($type -eq 'LVM2_member') {
+                    [long]((pvs --devices $loop --noheadings --nosuffix --units b -o pv_size $loop 2>$null) -join '').Trim()
+                }
+                elseif ($type -eq 'ext4') {
                     $h = dumpe2fs -h $loop 2>$null
                     [long](($h | Select-String '^Block count:\s+(\d+)').Matches[0].Groups[1].Value) * [long](($h | Select-String '^Block size:\s+(\d+)').Matches[0].Groups[1].Value)
                 }
@@ -292,6 +297,23 @@ Describe 'Resize-VzDisk -ResizeGuestFileSystem' -Tag Integration, Disks {
         $g = Get-GuestLayout $img
         $g.Type | Should -Be 'xfs'
         $g.FsBytes | Should -BeGreaterThan 800MB
+    }
+
+    It 'grows an LVM physical volume' {
+        $img = New-GuestImage 'guest-lvm' 'lvm' 200MB
+        Resize-VzDisk $img -Size 500MB -ResizeGuestFileSystem
+        $g = Get-GuestLayout $img
+        $g.Type | Should -Be 'LVM2_member'
+        $g.FsBytes | Should -BeGreaterThan 450MB
+    }
+
+    It 'grows ext4 in a raw image directly' {
+        $img = New-GuestImage 'guest-raw' 'ext4' 200MB -AsRaw
+        Resize-VzDisk $img -Size 400MB -ResizeGuestFileSystem
+        (Get-Item $img).Length | Should -Be 400MB
+        $g = Get-GuestLayout $img
+        $g.FsBytes | Should -BeGreaterThan 350MB
+        $g.File | Should -Be 'guest data'
     }
 
     It 'refuses a disk without a partition table and leaves nothing set up' {
