@@ -107,6 +107,9 @@ public sealed class DiskServiceTests
             await qemu.StandardOutput.ReadLineAsync(); // it has the image open once it answers
             var ex = await Assert.ThrowsAsync<VzInvalidStateException>(() => service.ResizeAsync(image, 32L << 20));
             Assert.Equal("VzDiskInUse", ex.ErrorId);
+            Assert.Equal("VzDiskInUse", Assert.Throws<VzInvalidStateException>(() => service.Test(image, false)).ErrorId);
+            Assert.Equal("VzDiskInUse", (await Assert.ThrowsAsync<VzInvalidStateException>(() => service.OptimizeAsync(image, null))).ErrorId);
+            Assert.Equal(16L << 20, service.Get(image).VirtualSize); // describing needs no lock
         }
         finally
         {

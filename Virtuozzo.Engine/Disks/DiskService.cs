@@ -146,8 +146,16 @@ public sealed class DiskService(VzPaths paths, VeStore store, QemuImgDriver qemu
         }
         using (var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
             if (!Qcow2Header.HasMagic(handle)) throw new VzDiskUnsupportedException(path, "the raw format (it has no metadata)", "check");
-        using var ro = Qcow2Image.Open(path);
-        return Qcow2Checker.Check(ro, repairLeaks: false, cancellationToken);
+        // A check of an image QEMU is writing would report its in-flight metadata as damage: refuse it, like
+        // qemu-img check does. Without write access to the file there is no lock to probe; the check still runs.
+        Qcow2Image ro;
+        try
+        {
+            ro = Qcow2Image.Open(path, writable: true);
+            if (!TryLock(ro.Handle)) { ro.Dispose(); throw InUse(path); }
+        }
+        catch (UnauthorizedAccessException) { ro = Qcow2Image.Open(path); }
+        using (ro) return Qcow2Checker.Check(ro, repairLeaks: false, cancellationToken);
     }
 
     /// <summary>Compacts a qcow2 image (drops unused clusters) by rewriting it with qemu-img, keeping its settings
