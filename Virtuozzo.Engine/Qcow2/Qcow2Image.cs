@@ -64,8 +64,16 @@ public sealed class Qcow2Image : IDisposable
         }
     }
 
+    /// <summary>Test seam for crash simulation: after this many more writes, every write fails as if the power went.</summary>
+    internal int? WritesUntilCrash { get; set; }
+
     public void Write(long offset, ReadOnlySpan<byte> data)
     {
+        if (WritesUntilCrash is { } left)
+        {
+            if (left <= 0) throw new IOException("simulated power loss");
+            WritesUntilCrash = left - 1;
+        }
         RandomAccess.Write(Handle, data, offset);
         if (offset + data.Length > FileLength) FileLength = offset + data.Length;
     }

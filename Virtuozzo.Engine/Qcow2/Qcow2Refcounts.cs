@@ -79,8 +79,8 @@ internal sealed class Qcow2Refcounts
     /// <summary>
     /// Appends <paramref name="count"/> clusters at the end of the file with refcount 1 and returns the offset of
     /// the first. The caller writes their content afterwards and only then links them into the image.
-    /// New refcount blocks and, when the table is full, a bigger table are appended after them; everything is
-    /// flushed before this returns.
+    /// New refcount blocks and a new copy of the table that links them are appended after them, and one header
+    /// write switches to that table; everything is flushed before this returns.
     /// </summary>
     public long Append(long count)
     {
@@ -99,7 +99,12 @@ internal sealed class Qcow2Refcounts
             for (var bi = first / EntriesPerBlock; bi <= last / EntriesPerBlock; bi++)
                 if (BlockOffset(bi) == 0) missing.Add(bi);
             var neededEntries = last / EntriesPerBlock + 1;
-            var neededTableClusters = neededEntries > table.Length ? (neededEntries * 8 + cs - 1) / cs + 1 : 0;
+            // New blocks are linked by writing a whole new table and switching the header to it in one write:
+            // entries written one by one into the old table could link a block before the block that counts it.
+            var grow = neededEntries > table.Length;
+            var neededTableClusters = missing.Count > 0 || grow
+                ? Math.Max(table.Length * 8L / cs, (neededEntries * 8 + cs - 1) / cs) + (grow ? 1 : 0)
+                : 0;
             if (missing.Count == newBlocks && neededTableClusters == tableClusters) break;
             newBlocks = missing.Count;
             tableClusters = neededTableClusters;
@@ -137,18 +142,7 @@ internal sealed class Qcow2Refcounts
         WriteDirty();
         image.Flush();
 
-        if (tableClusters == 0)
-        {
-            // Each new table entry is one aligned 8-byte write into the existing table.
-            Span<byte> e = stackalloc byte[8];
-            foreach (var bi in missing)
-            {
-                BinaryPrimitives.WriteUInt64BigEndian(e, newTable[bi]);
-                image.Write(image.Header.RefcountTableOffset + bi * 8, e);
-            }
-            image.Flush();
-        }
-        else
+        if (tableClusters > 0)
         {
             var tableOffset = (end - tableClusters) * cs;
             var bytes = new byte[tableClusters * cs];
