@@ -13,6 +13,7 @@ public sealed class Qcow2CrashTests(ITestOutputHelper output)
 {
     [Theory]
     [InlineData("cluster_size=512,refcount_bits=16", 8L << 20, 3L << 30)]   // L1 moves, new refcount blocks, table moves
+    [InlineData("cluster_size=512,refcount_bits=16", 8L << 20, 64L << 30)]  // the refcount table itself must grow
     [InlineData("cluster_size=512,refcount_bits=1", 8L << 20, 1L << 30)]
     [InlineData("compat=0.10,cluster_size=4096", 64L << 20, 64L << 30)]
     public void GrowInterruptedAtEveryWriteLeavesAValidImage(string options, long size, long newSize)
