@@ -43,6 +43,12 @@
         'New-VzTemplate'
         'Remove-VzTemplate'
         # Disks
+        'New-VzDisk'
+        'Get-VzDisk'
+        'Resize-VzDisk'
+        'Test-VzDisk'
+        'Optimize-VzDisk'
+        'Convert-VzDisk'
         # Virtual machines
         'New-VzVm'
         'Get-VzVm'

@@ -4,6 +4,7 @@ using Virtuozzo.Engine.Cgroups;
 using Virtuozzo.Engine.Configuration;
 using Virtuozzo.Engine.Containers;
 using Virtuozzo.Engine.Containers.Templates;
+using Virtuozzo.Engine.Disks;
 using Virtuozzo.Engine.Host;
 using Virtuozzo.Engine.Ksm;
 using Virtuozzo.Engine.Memory;
@@ -21,6 +22,7 @@ namespace Virtuozzo.Engine;
 public sealed class VzEngine
 {
     private readonly Lazy<HostProbe> hostProbe;
+    private readonly Lazy<DiskService> disks;
     private readonly Lazy<VeConfigExchange> configExchange;
     private readonly Lazy<VmService> vms;
     private readonly Lazy<ContainerService> containers;
@@ -32,6 +34,8 @@ public sealed class VzEngine
         LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         Runner = new ProcessRunner(LoggerFactory.CreateLogger<ProcessRunner>());
         Store = new VeStore(paths, LoggerFactory.CreateLogger<VeStore>());
+        disks = new(() => new DiskService(paths, Store, new QemuImgDriver(Runner),
+            new GuestFileSystemResizer(paths, Runner, LoggerFactory.CreateLogger<GuestFileSystemResizer>()), LoggerFactory.CreateLogger<DiskService>()));
         Memory = new MemoryService(Store, ActivityOf);
         vms = new(() => new VmService(paths, Store, Host, Runner, () => Cgroups, LoggerFactory.CreateLogger<VmService>())
         {
@@ -77,6 +81,7 @@ public sealed class VzEngine
     public ProcessRunner Runner { get; }
     public VeStore Store { get; }
     public HostProbe Host => hostProbe.Value;
+    public DiskService Disks => disks.Value;
     public MemoryService Memory { get; }
     public KsmControl Ksm { get; } = new();
 

@@ -9,6 +9,13 @@
     'Get-VzMemoryPlan' = @('Name', 'Summary')
     'Get-VzKsm'        = @()
     'Set-VzKsm'        = @('MergeAcrossNodes', 'Mode', 'PagesToScan', 'PassThru', 'SleepMilliseconds')
+    # Disks
+    'New-VzDisk'       = @('BackingDisk', 'ClusterSize', 'Compat', 'LazyRefcounts', 'Path', 'Preallocation', 'RelativeBackingPath', 'Size')
+    'Get-VzDisk'       = @('InputObject', 'Path')
+    'Resize-VzDisk'    = @('InputObject', 'PassThru', 'Path', 'ResizeGuestFileSystem', 'Shrink', 'Size')
+    'Test-VzDisk'      = @('InputObject', 'Path', 'Repair')
+    'Optimize-VzDisk'  = @('InputObject', 'PassThru', 'Path')
+    'Convert-VzDisk'   = @('DestinationPath', 'Format', 'InputObject', 'PassThru', 'Path')
     # Configuration
     'Export-VzConfig'  = @('Id', 'Name', 'NoClobber', 'PassThru', 'Path', 'Type')
     'Import-VzConfig'  = @('AsJob', 'Name', 'Path')

@@ -1,0 +1,131 @@
+using Microsoft.Extensions.Logging;
+using Virtuozzo.Engine.Configuration;
+using Virtuozzo.Engine.Errors;
+using Virtuozzo.Engine.Processes;
+using Virtuozzo.Engine.Qcow2;
+
+namespace Virtuozzo.Engine.Disks;
+
+/// <summary>
+/// Grows the last partition of a closed disk image and what is in it (ext2/3/4, XFS, an LVM physical volume),
+/// prl_disk_tool's <c>--resize_partition</c>. This host has no nbd: a qcow2 image is exported as a raw file through
+/// qemu-storage-daemon's FUSE export, the partition is grown with sfdisk, and the file system is reached through a
+/// loop device at the partition's offset (partition scanning creates no nodes here). Everything set up is torn
+/// down in reverse order, also on failure.
+/// </summary>
+public sealed class GuestFileSystemResizer(VzPaths paths, ProcessRunner runner, ILogger logger)
+{
+    private static readonly TimeSpan StepTimeout = TimeSpan.FromMinutes(10);
+
+    public async Task GrowLastPartitionAsync(string image, string format, CancellationToken cancellationToken)
+    {
+        var work = Path.Combine(paths.RunRoot, "disk-resize", Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(work);
+        int? daemon = null;
+        string? loop = null, mountPoint = null, raw = null;
+        try
+        {
+            if (format == "qcow2")
+            {
+                raw = Path.Combine(work, "export.raw");
+                File.WriteAllBytes(raw, []); // the FUSE export mounts over an existing regular file
+                var pidFile = Path.Combine(work, "qsd.pid");
+                await Run("qemu-storage-daemon", [
+                    "--daemonize", "--pidfile", pidFile,
+                    "--blockdev", $"driver=file,filename={QemuEscape(image)},node-name=file",
+                    "--blockdev", "driver=qcow2,file=file,node-name=disk",
+                    "--export", $"type=fuse,id=exp0,node-name=disk,mountpoint={QemuEscape(raw)},writable=on",
+                ], image, cancellationToken);
+                daemon = int.Parse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            }
+            var device = raw ?? image;
+
+            var table = await ReadTable(device, image, cancellationToken);
+            var last = table.Partitions.MaxBy(p => p.Start)
+                ?? throw new VzInvalidStateException("VzDiskNoPartition", $"The disk '{image}' has no partition to grow.", image);
+            if (table.Label == "dos" && last.Number > 4)
+                throw new VzDiskUnsupportedException(image, "a logical partition as the last partition", "grow the partition of");
+            await Run("sfdisk", ["--no-reread", "--no-tell-kernel", "-N", last.Number.ToString(System.Globalization.CultureInfo.InvariantCulture), device],
+                image, cancellationToken, stdin: ", +\n");
+            table = await ReadTable(device, image, cancellationToken);
+            last = table.Partitions.Single(p => p.Number == last.Number);
+            logger.LogInformation("partition {Number} of {Image} now spans {Size} sectors", last.Number, image, last.Size);
+
+            loop = (await Run("losetup", ["--find", "--show", "--offset", (last.Start * table.SectorSize).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "--sizelimit", (last.Size * table.SectorSize).ToString(System.Globalization.CultureInfo.InvariantCulture), device], image, cancellationToken)).StandardOutput.Trim();
+            var type = (await runner.RunAsync("blkid", ["-p", "-o", "value", "-s", "TYPE", loop],
+                new ProcessRunOptions { Timeout = StepTimeout, Target = image, SuccessExitCodes = [0, 2] }, cancellationToken)).StandardOutput.Trim();
+            switch (type)
+            {
+                case "ext2" or "ext3" or "ext4":
+                    // ext4 cannot grow online here (no CAP_SYS_RESOURCE): check, then resize offline.
+                    await runner.RunAsync("e2fsck", ["-f", "-y", loop], new ProcessRunOptions { Timeout = StepTimeout, Target = image, SuccessExitCodes = [0, 1] }, cancellationToken);
+                    await Run("resize2fs", [loop], image, cancellationToken);
+                    break;
+                case "xfs":
+                    // XFS grows only while mounted; nouuid keeps a clone of a host file system mountable.
+                    mountPoint = Path.Combine(work, "mnt");
+                    Directory.CreateDirectory(mountPoint);
+                    await Run("mount", ["-t", "xfs", "-o", "nouuid", loop, mountPoint], image, cancellationToken);
+                    await Run("xfs_growfs", [mountPoint], image, cancellationToken);
+                    await Run("umount", [mountPoint], image, CancellationToken.None);
+                    mountPoint = null;
+                    break;
+                case "LVM2_member":
+                    // Only this loop device is visible to LVM, so no host volume group is touched.
+                    await Run("pvresize", ["--devices", loop, loop], image, cancellationToken);
+                    break;
+                default:
+                    throw new VzDiskUnsupportedException(image, type.Length == 0 ? "an unknown file system in the last partition" : $"the file system '{type}' in the last partition", "grow");
+            }
+            logger.LogInformation("grew the {Type} file system in partition {Number} of {Image}", type, last.Number, image);
+        }
+        finally
+        {
+            await TearDown(mountPoint, loop, daemon, raw, work);
+        }
+    }
+
+    private async Task TearDown(string? mountPoint, string? loop, int? daemon, string? raw, string work)
+    {
+        if (mountPoint is not null) await Try("umount", [mountPoint]);
+        if (loop is not null) await Try("losetup", ["-d", loop]);
+        if (daemon is { } pid)
+        {
+            Native.LibC.kill(pid, 15);
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+            while (ProcStat.Read(pid) is { IsAlive: true } && DateTime.UtcNow < deadline) await Task.Delay(50, CancellationToken.None);
+            if (ProcStat.Read(pid) is { IsAlive: true }) { Native.LibC.kill(pid, 9); logger.LogWarning("qemu-storage-daemon {Pid} did not stop; killed", pid); }
+            // The daemon was reparented to PID 1, which here reaps late: wait (bounded) for the zombie to go too,
+            // so nothing of this operation is visible once it returns.
+            deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+            while (ProcStat.Read(pid) is not null && DateTime.UtcNow < deadline) await Task.Delay(50, CancellationToken.None);
+        }
+        if (raw is not null && IsMounted(raw)) await Try("umount", ["-l", raw]);
+        try { Directory.Delete(work, recursive: true); }
+        catch (IOException ex) { logger.LogWarning("could not remove {Work}: {Message}", work, ex.Message); }
+    }
+
+    private static bool IsMounted(string path) =>
+        File.ReadLines("/proc/self/mountinfo").Any(l => l.Split(' ') is { Length: > 4 } f && f[4] == path);
+
+    private async Task Try(string tool, string[] args)
+    {
+        try { await runner.RunAsync(tool, args, new ProcessRunOptions { Timeout = TimeSpan.FromSeconds(30) }, CancellationToken.None); }
+        catch (VzException ex) { logger.LogWarning("cleanup {Tool} failed: {Message}", tool, ex.Message); }
+    }
+
+    private async Task<PartitionTable> ReadTable(string device, string image, CancellationToken ct)
+    {
+        var result = await runner.RunAsync("sfdisk", ["-J", device], new ProcessRunOptions { Timeout = StepTimeout, Target = image, ThrowOnFailure = false }, ct);
+        if (result.ExitCode != 0)
+            throw new VzInvalidStateException("VzDiskNoPartition", $"The disk '{image}' has no partition table sfdisk can read.", image);
+        return PartitionTable.Parse(result.StandardOutput, device, image);
+    }
+
+    private Task<ProcessResult> Run(string tool, IEnumerable<string> args, string target, CancellationToken ct, string? stdin = null) =>
+        runner.RunAsync(tool, args, new ProcessRunOptions { Timeout = StepTimeout, Target = target, StandardInput = stdin }, ct);
+
+    /// <summary>QEMU option values escape a comma by doubling it.</summary>
+    private static string QemuEscape(string value) => value.Replace(",", ",,");
+}

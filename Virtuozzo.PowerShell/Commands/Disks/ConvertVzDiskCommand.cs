@@ -1,0 +1,41 @@
+using System.Management.Automation;
+using Virtuozzo.Engine.Disks;
+
+namespace Virtuozzo.Commands;
+
+/// <summary>
+/// <para type="synopsis">Converts a disk image between qcow2 and raw, in place or into a new file.</para>
+/// </summary>
+[Cmdlet(VerbsData.Convert, "VzDisk", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = PathSet)]
+[OutputType(typeof(DiskInfo))]
+public sealed class ConvertVzDiskCommand : DiskCmdlet
+{
+    /// <summary>The format to convert to.</summary>
+    [Parameter(Mandatory = true, Position = 1)]
+    public DiskFormat Format { get; set; }
+
+    /// <summary>Write the result here (must not exist) instead of replacing the original.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? DestinationPath { get; set; }
+
+    /// <summary>Write the converted disk to the pipeline.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var engine = Engine;
+        var destination = DestinationPath is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(DestinationPath);
+        foreach (var path in ResolveDisks())
+        {
+            var what = destination is null ? $"Convert to {Format} in place" : $"Convert to {Format} as '{destination}'";
+            if (!ShouldProcess(path, what)) continue;
+            ForItem(path, () =>
+            {
+                var info = Run(ct => engine.Disks.ConvertAsync(path, Format, destination, Progress, null, ct));
+                if (PassThru) WriteObject(info);
+            });
+        }
+    }
+}

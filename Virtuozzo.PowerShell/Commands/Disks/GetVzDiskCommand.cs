@@ -1,0 +1,23 @@
+using System.Management.Automation;
+using Virtuozzo.Engine.Disks;
+using Virtuozzo.Engine.Store;
+
+namespace Virtuozzo.Commands;
+
+/// <summary>
+/// <para type="synopsis">Describes disk images (qcow2 or raw): sizes, cluster size, backing file, flags, and the VE that owns them.</para>
+/// </summary>
+[Cmdlet(VerbsCommon.Get, "VzDisk", DefaultParameterSetName = PathSet)]
+[OutputType(typeof(DiskInfo))]
+public sealed class GetVzDiskCommand : DiskCmdlet
+{
+    // One read of each VE's config per invocation, however many of its disks are listed.
+    private readonly Dictionary<Guid, VeRecord?> veCache = [];
+
+    protected override void ProcessRecord()
+    {
+        var disks = Engine.Disks;
+        foreach (var path in ResolveDisks())
+            ForItem(path, () => WriteObject(disks.Get(path, veCache, CancellationToken)));
+    }
+}

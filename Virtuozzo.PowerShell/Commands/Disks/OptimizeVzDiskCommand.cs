@@ -1,0 +1,30 @@
+using System.Management.Automation;
+using Virtuozzo.Engine.Disks;
+
+namespace Virtuozzo.Commands;
+
+/// <summary>
+/// <para type="synopsis">Compacts a qcow2 image: rewrites it without unused clusters, keeping its settings and backing file.</para>
+/// </summary>
+[Cmdlet(VerbsCommon.Optimize, "VzDisk", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = PathSet)]
+[OutputType(typeof(DiskInfo))]
+public sealed class OptimizeVzDiskCommand : DiskCmdlet
+{
+    /// <summary>Write the compacted disk to the pipeline.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var engine = Engine;
+        foreach (var path in ResolveDisks())
+        {
+            if (!ShouldProcess(path, "Compact (rewrite without unused clusters)")) continue;
+            ForItem(path, () =>
+            {
+                var info = Run(ct => engine.Disks.OptimizeAsync(path, Progress, ct));
+                if (PassThru) WriteObject(info);
+            });
+        }
+    }
+}

@@ -1,0 +1,44 @@
+using System.Management.Automation;
+using Virtuozzo.Engine.Disks;
+
+namespace Virtuozzo.Commands;
+
+/// <summary>
+/// <para type="synopsis">Changes the virtual size of a disk image in place; shrinking needs -Shrink and is refused over data.</para>
+/// </summary>
+[Cmdlet(VerbsCommon.Resize, "VzDisk", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = PathSet)]
+[OutputType(typeof(DiskInfo))]
+public sealed class ResizeVzDiskCommand : DiskCmdlet
+{
+    /// <summary>The new virtual size in bytes (a multiple of 512).</summary>
+    [Parameter(Mandatory = true, Position = 1)]
+    [ValidateRange(0, long.MaxValue)]
+    public long Size { get; set; }
+
+    /// <summary>Allow a size smaller than the current one (refused anyway if data lies past the new end).</summary>
+    [Parameter]
+    public SwitchParameter Shrink { get; set; }
+
+    /// <summary>After growing, grow the last partition and its file system (ext2/3/4, XFS, LVM PV) too, offline.</summary>
+    [Parameter]
+    public SwitchParameter ResizeGuestFileSystem { get; set; }
+
+    /// <summary>Write the resized disk to the pipeline.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var engine = Engine;
+        foreach (var path in ResolveDisks())
+        {
+            var what = ResizeGuestFileSystem ? $"Resize to {Size:n0} bytes and grow the last partition and its file system" : $"Resize to {Size:n0} bytes";
+            if (!ShouldProcess(path, what)) continue;
+            ForItem(path, () =>
+            {
+                var info = Run(ct => engine.Disks.ResizeAsync(path, Size, Shrink, ResizeGuestFileSystem, ct));
+                if (PassThru) WriteObject(info);
+            });
+        }
+    }
+}
