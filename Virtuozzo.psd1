@@ -63,7 +63,6 @@
         'Copy-VzVm'
         'Add-VzVmDisk'
         'Remove-VzVmDisk'
-        'Resize-VzVmDisk'
         'Add-VzVmDvdDrive'
         'Remove-VzVmDvdDrive'
         'Invoke-VzVmCommand'

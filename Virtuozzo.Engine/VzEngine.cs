@@ -35,7 +35,11 @@ public sealed class VzEngine
         Runner = new ProcessRunner(LoggerFactory.CreateLogger<ProcessRunner>());
         Store = new VeStore(paths, LoggerFactory.CreateLogger<VeStore>());
         disks = new(() => new DiskService(paths, Store, new QemuImgDriver(Runner),
-            new GuestFileSystemResizer(paths, Runner, LoggerFactory.CreateLogger<GuestFileSystemResizer>()), LoggerFactory.CreateLogger<DiskService>()));
+            new GuestFileSystemResizer(paths, Runner, LoggerFactory.CreateLogger<GuestFileSystemResizer>()), LoggerFactory.CreateLogger<DiskService>())
+        {
+            // A disk a running VM has open is resized through QEMU (block_resize), not under it.
+            OnlineResizer = Vms,
+        });
         Memory = new MemoryService(Store, ActivityOf);
         vms = new(() => new VmService(paths, Store, Host, Runner, () => Cgroups, LoggerFactory.CreateLogger<VmService>())
         {

@@ -110,7 +110,7 @@ Describe 'about_Virtuozzo_Migration_From_Prlctl' -Tag Unit {
             'New-VzDisk', 'Get-VzDisk', 'Resize-VzDisk', 'Test-VzDisk', 'Optimize-VzDisk', 'Convert-VzDisk',
             'Add-VzVmDisk', 'Remove-VzVmDisk', 'Add-VzVmDvdDrive', 'Remove-VzVmDvdDrive', 'Invoke-VzVmCommand',
             'Set-VzVmUserPassword', 'Get-VzVmGuestInfo', 'Get-VzVmGuestNetwork', 'Enter-VzVm'
-        $extra = 'Resize-VzVmDisk', 'Export-VzVm'   # in the table too, not required by it
+        $extra = 'Export-VzVm'   # in the table too, not required by it
         $known = @($planned) + $extra + @(Get-Command -Module Virtuozzo | ForEach-Object Name)
         $text = Get-Help about_Virtuozzo_Migration_From_Prlctl | Out-String
         $used = [regex]::Matches($text, '\b[A-Z][a-z]+-Vz[A-Za-z]+\b') | ForEach-Object Value | Sort-Object -Unique

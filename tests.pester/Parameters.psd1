@@ -54,7 +54,6 @@
     'Invoke-VzVmCommand'         = @('Command', 'CommandArgument', 'Id', 'InputObject', 'Name', 'StandardInput', 'Timeout')
     'Add-VzVmDisk'               = @('Id', 'InputObject', 'Name', 'Path', 'Size')
     'Remove-VzVmDisk'            = @('DiskId', 'Id', 'InputObject', 'KeepFile', 'Name')
-    'Resize-VzVmDisk'            = @('DiskId', 'Id', 'InputObject', 'Name', 'Size')
     'Add-VzVmDvdDrive'           = @('Id', 'InputObject', 'Name', 'PassThru', 'Path')
     'Remove-VzVmDvdDrive'        = @('DriveId', 'Id', 'InputObject', 'Name', 'PassThru')
     'Get-VzVmGuestInfo'          = @('Id', 'InputObject', 'Name', 'Timeout')

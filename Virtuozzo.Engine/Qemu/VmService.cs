@@ -16,7 +16,7 @@ namespace Virtuozzo.Engine.Qemu;
 /// The VM area: create, list, start/stop, pause, change, clone, rename, remove, and disks. Each VM is one
 /// daemonized qemu-system-x86_64; its state is derived from the process and its run folder on every call.
 /// </summary>
-public sealed class VmService
+public sealed class VmService : Disks.IOnlineDiskResizer
 {
     public const long MinMemorySize = 32L * 1024 * 1024;
     public const long MinHotplugMemorySize = 1024L * 1024 * 1024;
@@ -774,24 +774,31 @@ public sealed class VmService
         if (!keepFile && full.StartsWith(record.Directory + "/", StringComparison.Ordinal)) File.Delete(full);
     }
 
-    /// <summary>Grows a disk: block_resize while the VM runs (the guest sees it at once), qemu-img resize otherwise.</summary>
-    public async Task<VmDiskInfo> ResizeDiskAsync(Guid id, string diskId, long size, CancellationToken cancellationToken)
+    /// <summary>
+    /// Resize-VzDisk on an image that a running VM has open: QMP block_resize, so the guest sees the new size at once.
+    /// Online shrink is refused, as in Virtuozzo ("online shrink of a VM image is prohibited"). Returns false when no
+    /// running VM has the image, and the disk service resizes it offline.
+    /// </summary>
+    public async Task<bool> TryResizeOnlineAsync(string path, long newSize, CancellationToken cancellationToken)
     {
-        var record = store.TryGet(id) ?? throw NotFound(id);
-        var name = record.DisplayName;
-        var config = record.Config!;
-        var disk = config.Vm!.Disks.FirstOrDefault(d => string.Equals(d.Id, diskId, StringComparison.OrdinalIgnoreCase))
-                   ?? throw new VzNotFoundException("VzVmDiskNotFound", $"The VM '{name}' has no disk '{diskId}'.", diskId);
-        var full = ResolvePath(id, disk.Path);
-        var (_, current, _) = await images.InfoAsync(full, cancellationToken);
-        if (size < current)
-            throw new VzInvalidArgumentException("VzDiskShrinkRefused", $"The disk '{disk.Id}' is {current} bytes; shrinking it to {size} would cut off data.", disk.Id, "Size");
-        var rt = RuntimePaths(id);
-        if (QemuProcess.Inspect(rt).Alive)
-            await VmConnections.WithMonitorAsync(rt, name, qmp => qmp.ExecuteAsync("block_resize", new JsonObject { ["node-name"] = disk.Id, ["size"] = size }, VmConnections.MonitorTimeout, cancellationToken), cancellationToken);
-        else
-            await images.ResizeAsync(full, size, cancellationToken);
-        return DescribeDisk(config, disk);
+        foreach (var record in store.List())
+        {
+            if (record.Config?.Vm is not { } vm) continue;
+            var disk = vm.Disks.FirstOrDefault(d => string.Equals(ResolvePath(record.Id, d.Path), path, StringComparison.Ordinal));
+            if (disk is null) continue;
+            var rt = RuntimePaths(record.Id);
+            if (!QemuProcess.Inspect(rt).Alive) return false;
+            var (_, current, _) = await images.InfoAsync(path, cancellationToken);
+            if (newSize < current)
+                throw new VzInvalidStateException("VzDiskOnlineShrinkRefused",
+                    $"The disk '{disk.Id}' of the running VM '{record.DisplayName}' cannot shrink while the VM runs.", path)
+                { RecommendedAction = "Stop the VM, then shrink the disk with Resize-VzDisk -Shrink." };
+            await VmConnections.WithMonitorAsync(rt, record.DisplayName, qmp => qmp.ExecuteAsync("block_resize",
+                new JsonObject { ["node-name"] = disk.Id, ["size"] = newSize }, VmConnections.MonitorTimeout, cancellationToken), cancellationToken);
+            logger.LogInformation("Resized disk '{Disk}' of running VM '{Name}' online to {Size} bytes.", disk.Id, record.DisplayName, newSize);
+            return true;
+        }
+        return false;
     }
 
     public VmInfo AddDvdDrive(Guid id, string? isoPath, CancellationToken cancellationToken)
