@@ -83,6 +83,17 @@ Describe 'VM cmdlets without a running guest' -Tag Unit, Vms {
         (Get-VzVm unit1).CpuCount | Should -Be 3
     }
 
+    It 'lets Get-VzDisk name the VM that uses a disk, inside its folder or attached from elsewhere' {
+        $outside = Join-Path $script:scope.Base 'shared-data.qcow2'
+        $null = New-VzDisk $outside -Size 8MB
+        $d = Add-VzVmDisk unit1 -Path $outside
+        (Get-VzDisk $outside).VeName | Should -Be 'unit1'
+        ((Get-VzVm unit1).Disks | Where-Object DiskId -eq 'disk0').Path | Get-VzDisk | Select-Object -ExpandProperty VeName | Should -Be 'unit1'
+        Remove-VzVmDisk unit1 $d.DiskId -KeepFile -Confirm:$false
+        (Get-VzDisk $outside).VeName | Should -BeNullOrEmpty
+        Test-Path $outside | Should -BeTrue
+    }
+
     It 'adds and removes disks and DVD drives of a stopped VM' {
         $d = Add-VzVmDisk unit1 -Size 16MB
         $d.DiskId | Should -Be 'disk1'

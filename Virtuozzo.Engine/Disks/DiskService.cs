@@ -256,10 +256,27 @@ public sealed class DiskService(VzPaths paths, VeStore store, QemuImgDriver qemu
         catch (IOException) { return null; }
     }
 
+    /// <summary>One index of VM disks kept outside their VE folder (-DiskPath), built once per listing.</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, Dictionary<string, (Guid, string)>> externalIndexes = new();
+
+    private (Guid?, string?) ExternalOwner(string path, IDictionary<Guid, VeRecord?>? cache)
+    {
+        Dictionary<string, (Guid, string)> Build()
+        {
+            var index = new Dictionary<string, (Guid, string)>(StringComparer.Ordinal);
+            foreach (var r in store.List())
+                foreach (var d in r.Config?.Vm?.Disks ?? [])
+                    if (Path.IsPathRooted(d.Path)) index.TryAdd(Path.GetFullPath(d.Path), (r.Id, r.Config!.Name));
+            return index;
+        }
+        var map = cache is null ? Build() : externalIndexes.GetValue(cache, _ => Build());
+        return map.TryGetValue(path, out var owner) ? (owner.Item1, owner.Item2) : (null, null);
+    }
+
     private (Guid?, string?) OwningVe(string path, IDictionary<Guid, VeRecord?>? cache)
     {
         var root = paths.PrivateRoot + Path.DirectorySeparatorChar;
-        if (!path.StartsWith(root, StringComparison.Ordinal)) return (null, null);
+        if (!path.StartsWith(root, StringComparison.Ordinal)) return ExternalOwner(path, cache);
         var rest = path.AsSpan(root.Length);
         var slash = rest.IndexOf(Path.DirectorySeparatorChar);
         if (slash <= 0 || !Guid.TryParseExact(rest[..slash], "D", out var id)) return (null, null);
