@@ -19,7 +19,7 @@ public sealed class SnapshotNameCompleter : IArgumentCompleter
         var pattern = CompletionHelpers.PrefixPattern(wordToComplete);
         return CompletionHelpers.DiskFiles(ve)
             .Where(p => p.EndsWith(".qcow2", StringComparison.OrdinalIgnoreCase))
-            .SelectMany(p => QcowSnapshotNames.Read(p).Select(n => (Name: n, Disk: Path.GetFileName(p))))
+            .SelectMany(p => Virtuozzo.Engine.Qcow2.Qcow2SnapshotNames.Read(p).Select(n => (Name: n, Disk: Path.GetFileName(p))))
             .Where(s => s.Name.Length > 0 && pattern.IsMatch(s.Name))
             .GroupBy(s => s.Name, StringComparer.Ordinal)
             .OrderBy(g => g.Key, StringComparer.OrdinalIgnoreCase)

@@ -1,3 +1,4 @@
+using Virtuozzo.Commands.Completion;
 using System.Management.Automation;
 using Virtuozzo.Commands.Infrastructure;
 using Virtuozzo.Engine.Containers;

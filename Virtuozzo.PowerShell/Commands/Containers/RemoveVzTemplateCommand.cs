@@ -1,3 +1,4 @@
+using Virtuozzo.Commands.Completion;
 using System.Management.Automation;
 
 namespace Virtuozzo.Commands;

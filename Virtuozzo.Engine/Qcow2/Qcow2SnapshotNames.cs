@@ -1,14 +1,14 @@
 using System.Buffers.Binary;
 using System.Text;
 
-namespace Virtuozzo.Commands.Completion;
+namespace Virtuozzo.Engine.Qcow2;
 
 /// <summary>
 /// Reads the internal snapshot names of a QCOW2 image (header fields nb_snapshots and snapshots_offset, then the
 /// snapshot table) for tab completion only. Every count, offset and length is bounded before use; anything odd
-/// yields no names. When the engine's Qcow2 reader lands (disk area), this should call it instead.
+/// yields no names.
 /// </summary>
-internal static class QcowSnapshotNames
+public static class Qcow2SnapshotNames
 {
     private const uint Magic = 0x514649FB; // "QFI\xfb"
     private const int MaxSnapshots = 65536; // QEMU's QCOW_MAX_SNAPSHOTS
