@@ -131,3 +131,47 @@ Describe 'Remoting over SSH' -Tag Integration {
         finally { Remove-PSSession $s }
     }
 }
+
+Describe 'Remoting the container, VM and disk cmdlets' -Tag Integration {
+    BeforeAll {
+        $null = New-VzContainer rct1 -Template busybox -MemorySize 64MB | Start-VzContainer
+        $null = New-VzVm rvm1 -MemorySize 128MB -DiskSize 16MB -Network User   # made, not started: nothing to boot
+    }
+    AfterAll {
+        Get-VzContainer rct1 -ErrorAction SilentlyContinue | Remove-VzContainer -Force -Confirm:$false
+        Get-VzVm rvm1 -ErrorAction SilentlyContinue | Remove-VzVm -Force -Confirm:$false
+    }
+
+    It 'returns a running container in the same views, and stops it through its Id in a second call' {
+        $remote = Invoke-VzSshTest $hosts[0] { Import-Module Virtuozzo; Get-VzContainer rct1 }
+        $remote.PSObject.TypeNames[0] | Should -Be 'Deserialized.Virtuozzo.Engine.Containers.ContainerInfo'
+        $remote.State | Should -Be 'Running'
+        $l = Get-VzViewText (Get-VzContainer rct1); $r = Get-VzViewText $remote
+        $r.TableColumns | Should -Be $l.TableColumns
+        $r.ListLabels | Should -Be $l.ListLabels
+        # The pattern of issue 6: objects from one remote call drive the next one by Id.
+        $stopped = $remote | ForEach-Object {
+            Invoke-VzSshTest $hosts[0] -ArgumentList $_.Id { param($id) Import-Module Virtuozzo; Stop-VzContainer -Id $id -PassThru }
+        }
+        $stopped.State | Should -Be 'Stopped'
+        (Get-VzContainer rct1).State | Should -Be 'Stopped'
+    }
+
+    It 'returns a VM with its disks as objects, and the disk through Get-VzDisk' {
+        $remote = Invoke-VzSshTest $hosts[0] { Import-Module Virtuozzo; Get-VzVm rvm1 }
+        $remote.PSObject.TypeNames[0] | Should -Be 'Deserialized.Virtuozzo.Engine.Qemu.VmInfo'
+        $remoteDisk = @($remote.Disks)[0]
+        $remoteDisk.PSObject.TypeNames[0] | Should -Be 'Deserialized.Virtuozzo.Engine.Qemu.VmDiskInfo'
+        $l = Get-VzViewText (Get-VzVm rvm1); $r = Get-VzViewText $remote
+        $r.TableColumns | Should -Be $l.TableColumns
+        $r.ListLabels | Should -Be $l.ListLabels
+
+        $disk = Invoke-VzSshTest $hosts[1] -ArgumentList $remoteDisk.Path { param($p) Import-Module Virtuozzo; Get-VzDisk $p }
+        $disk.PSObject.TypeNames[0] | Should -Be 'Deserialized.Virtuozzo.Engine.Disks.DiskInfo'
+        $disk.VeName | Should -Be 'rvm1'
+        $disk.VirtualSize | Should -Be 16MB
+        $l = Get-VzViewText (Get-VzDisk $remoteDisk.Path); $r = Get-VzViewText $disk
+        $r.TableColumns | Should -Be $l.TableColumns
+        $r.ListLabels | Should -Be $l.ListLabels
+    }
+}
