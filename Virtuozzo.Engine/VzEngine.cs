@@ -45,7 +45,10 @@ public sealed class VzEngine
         {
             Admission = Memory.Admit,
         });
-        configExchange = new(() => new VeConfigExchange(Store, LoggerFactory.CreateLogger<VeConfigExchange>()));
+        configExchange = new(() => new VeConfigExchange(Store, LoggerFactory.CreateLogger<VeConfigExchange>())
+        {
+            Create = CreateFromSettingsAsync,
+        });
         hostProbe = new(() => new HostProbe(paths, Runner, LoggerFactory.CreateLogger<HostProbe>())
         {
             // Get-VzHost reports whether each OCI runtime can really run a container here.
@@ -61,6 +64,22 @@ public sealed class VzEngine
             Admission = Memory.Admit,
         });
     }
+
+    /// <summary>Makes a VE named in a settings file through its area; the file's settings are applied afterwards.</summary>
+    private async Task<Guid> CreateFromSettingsAsync(VeConfig desired, CancellationToken ct) => desired.Type switch
+    {
+        VeType.Container => (await Containers.CreateAsync(desired.Name, desired.Container!.Template,
+            new ContainerChanges { Layout = desired.Container.Layout, DiskSize = desired.Container.DiskSize }, null, ct)).Id,
+        _ => (await Vms.CreateAsync(new VmCreateOptions
+        {
+            Name = desired.Name,
+            MemorySize = desired.Memory.Size > 0 ? desired.Memory.Size : 1L << 30,
+            CpuCount = desired.Cpu.Count ?? 1,
+            Machine = desired.Vm?.Machine ?? "q35",
+            Firmware = desired.Vm?.Firmware ?? VmFirmware.Bios,
+            MemHotplug = desired.Vm?.MemHotplug ?? false,
+        }, ct)).Id,
+    };
 
     /// <summary>Whether a VE holds memory now, asked of the area that runs it.</summary>
     public VeActivity ActivityOf(VeRecord record) => record.Config?.Type switch

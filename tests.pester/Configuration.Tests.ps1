@@ -63,7 +63,8 @@ Describe 'Export-VzConfig' -Tag Unit {
     }
 }
 
-Describe 'Import-VzConfig' -Tag Unit {
+# Creating a VE copies a template and shifts its owners into a uid range: that needs root, hence Integration.
+Describe 'Import-VzConfig' -Tag Integration {
     It 'round-trips: importing an export changes nothing' {
         $file = Join-Path $dir 'roundtrip.yaml'
         Export-VzConfig -Path $file
@@ -95,6 +96,11 @@ Describe 'Import-VzConfig' -Tag Unit {
         $r.Id | Should -Not -Be ([guid]::Empty)
         (Get-Config web03).Cpu.Units | Should -Be 2000
         ((Get-VzTestStore).TryFind('web03')).State | Should -Be 'Ready'
+        # Made by the container area, not just registered: a private area from the template and a uid range of its own.
+        $ct = Get-VzContainer web03
+        $ct.Template | Should -Be 'busybox'
+        (Get-Config web03).Container.UidBase | Should -BeGreaterThan 0
+        Test-Path (Join-Path ((Get-VzTestStore).TryFind('web03')).Directory 'root/bin/busybox') | Should -BeTrue
     }
 
     It 'changes nothing under -WhatIf' {

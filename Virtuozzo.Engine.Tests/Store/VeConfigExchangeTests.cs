@@ -16,7 +16,11 @@ public sealed class VeConfigExchangeTests : IDisposable
     public VeConfigExchangeTests()
     {
         store = new VeStore(new VzPaths(temp.Combine("data"), temp.Combine("run"), "vz-xunit"), NullLogger<VeStore>.Instance);
-        exchange = new VeConfigExchange(store, NullLogger<VeConfigExchange>.Instance);
+        exchange = new VeConfigExchange(store, NullLogger<VeConfigExchange>.Instance)
+        {
+            // Stands in for the areas' create paths: registers a VE of the requested type and name.
+            Create = (desired, _) => Task.FromResult(Create(desired.Name, desired.Type, 512 << 20).Id),
+        };
     }
 
     public void Dispose() => temp.Dispose();
@@ -87,20 +91,52 @@ public sealed class VeConfigExchangeTests : IDisposable
         var done = await exchange.ApplyAsync(item);
         var record = store.TryGet(done.Id)!;
         Assert.Equal(VeRegistrationState.Ready, record.State);
+        Assert.Equal("db01", record.Config!.Name);
         Assert.Equal(VeType.VirtualMachine, record.Config!.Type);
         Assert.Equal(1L << 30, record.Config.Memory.Size);
         Assert.NotNull(record.Config.Vm);
     }
 
     [Fact]
-    public async Task Provision_runs_between_registration_and_completion()
+    public async Task A_new_ve_is_made_by_its_area_and_keeps_the_identity_the_area_gave_it()
     {
-        VeRegistrationState? seen = null;
-        exchange.Provision = (r, _) => { seen = store.TryGet(r.Id)!.State; return Task.CompletedTask; };
-        var item = Assert.Single(exchange.Plan(Write("schemaVersion: 1\nves:\n- name: ct1\n  type: Container\n  container: { template: busybox }\n")));
-        var done = await exchange.ApplyAsync(item);
-        Assert.Equal(VeRegistrationState.Creating, seen);
-        Assert.Equal(VeRegistrationState.Ready, store.TryGet(done.Id)!.State);
+        exchange.Create = (desired, _) =>
+        {
+            // Stands in for the container area: it allocates the uid range and MAC itself.
+            var c = VeConfigFile.Clone(desired);
+            c.Container!.UidBase = 7_000_000; c.Container.Network.MacAddress = "02:00:00:00:00:01";
+            var r = store.BeginCreate(c);
+            store.CompleteCreation(r.Id);
+            return Task.FromResult(r.Id);
+        };
+        var text = "schemaVersion: 1\nves:\n- name: ct1\n  type: Container\n  container: { template: busybox, uidBase: 100000, hostname: web }\n  cpu: { units: 2000 }\n";
+        var done = await exchange.ApplyAsync(Assert.Single(exchange.Plan(Write(text))));
+        var config = store.TryGet(done.Id)!.Config!;
+        Assert.Equal(7_000_000, config.Container!.UidBase);
+        Assert.Equal("02:00:00:00:00:01", config.Container.Network.MacAddress);
+        Assert.Equal("web", config.Container.Hostname);
+        Assert.Equal(2000, config.Cpu.Units);
+    }
+
+    [Fact]
+    public async Task Without_a_way_to_create_a_new_ve_the_import_refuses_and_makes_nothing()
+    {
+        exchange.Create = null;
+        var item = Assert.Single(exchange.Plan(Write("schemaVersion: 1\nves:\n- name: ct9\n  type: Container\n  container: { template: busybox }\n")));
+        var ex = await Assert.ThrowsAsync<VzCapabilityMissingException>(() => exchange.ApplyAsync(item));
+        Assert.Equal("VzImportCannotCreate", ex.ErrorId);
+        Assert.Empty(store.List());
+    }
+
+    [Fact]
+    public void An_update_never_changes_identity_fields()
+    {
+        var r = Create("web01");
+        var text = "schemaVersion: 1\nves:\n- name: web01\n  type: Container\n  container: { template: other, uidBase: 42, hostname: h2 }\n";
+        var item = Assert.Single(exchange.Plan(Write(text)));
+        Assert.Equal("busybox", item.Desired!.Container!.Template);
+        Assert.Equal(r.Config!.Container!.UidBase, item.Desired.Container.UidBase);
+        Assert.Equal("h2", item.Desired.Container.Hostname);
     }
 
     [Theory]

@@ -19,10 +19,10 @@ public sealed class VeConfigExchange(VeStore store, ILogger<VeConfigExchange> lo
     public const int MaxFileBytes = 16 * 1024 * 1024;
 
     /// <summary>
-    /// Makes a new VE complete after it is registered (template copy for a container, disks for a VM). Areas that
-    /// provision VEs set it in <see cref="VzEngine"/>; without it an imported VE is registered with its settings only.
+    /// Creates a VE named in a file through its area (template copy, uid range and MAC for a container; a VM's
+    /// folder and identity), returning its id; the file's settings are then applied to it. Set in <see cref="VzEngine"/>.
     /// </summary>
-    public Func<VeRecord, CancellationToken, Task>? Provision { get; set; }
+    public Func<VeConfig, CancellationToken, Task<Guid>>? Create { get; set; }
 
     /// <summary>The YAML text of a document holding the settings of <paramref name="records"/>.</summary>
     public string Export(IEnumerable<VeRecord> records)
@@ -134,6 +134,7 @@ public sealed class VeConfigExchange(VeStore store, ILogger<VeConfigExchange> lo
             if (entry.Cpu is not null) updated.Cpu = entry.Cpu;
             if (entry.Container is not null) updated.Container = entry.Container;
             if (entry.Vm is not null) updated.Vm = entry.Vm;
+            VeIdentity.Keep(current.Config, updated);
             var changes = Diff(current.Config, updated);
             plan.Add(new VeConfigImportResult
             {
@@ -153,13 +154,20 @@ public sealed class VeConfigExchange(VeStore store, ILogger<VeConfigExchange> lo
         {
             case VeConfigImportAction.Create:
             {
-                var config = VeConfigFile.Clone(desired);
-                config.Id = Guid.Empty;
-                var record = store.BeginCreate(config, cancellationToken);
-                if (Provision is { } provision) await provision(record, cancellationToken).ConfigureAwait(false);
-                else logger.LogWarning("Registered '{Name}' from {Path} with its settings only: no provisioner is set for imported VEs.", config.Name, planned.Path);
-                store.CompleteCreation(record.Id);
-                return planned with { Id = record.Id, Applied = true, Desired = null };
+                var create = Create ?? throw new VzCapabilityMissingException("VzImportCannotCreate",
+                    $"'{desired.Name}' does not exist and this engine has no way to create it.", desired.Name, "VE provisioning");
+                var id = await create(desired, cancellationToken).ConfigureAwait(false);
+                store.Update(id, c =>
+                {
+                    var created = VeConfigFile.Clone(c);
+                    c.Description = desired.Description; c.OnBoot = desired.OnBoot;
+                    if (desired.Memory.Size > 0) c.Memory = desired.Memory;
+                    c.Cpu = desired.Cpu;
+                    c.Container = desired.Container ?? c.Container; c.Vm = desired.Vm ?? c.Vm;
+                    VeIdentity.Keep(created, c);
+                }, cancellationToken);
+                logger.LogInformation("Created '{Name}' from {Path}.", desired.Name, planned.Path);
+                return planned with { Id = id, Applied = true, Desired = null };
             }
             case VeConfigImportAction.Update:
                 store.Update(planned.Id, c =>
