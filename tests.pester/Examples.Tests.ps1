@@ -1,9 +1,3 @@
-BeforeDiscovery {
-    # Decided at discovery (where -Skip is evaluated): runbooks over cmdlets of other areas run once those exist.
-    Import-Module Virtuozzo -Force
-    $script:haveVmDiskCmdlets = @(Get-Command Get-VzVm, New-VzVm, Remove-VzVm, Optimize-VzDisk -Module Virtuozzo -ErrorAction Ignore).Count -eq 4
-}
-
 <#
   The runbooks in examples/ run for real, as an administrator would run them: each in its own pwsh process
   (pwsh -File), against this file's data root, and the test checks what they wrote.
@@ -124,7 +118,7 @@ Describe 'Runbook examples/Optimize-VzStoppedVmDisk.ps1' -Tag Integration {
         }
     }
 
-    It 'compacts the disks of stopped VMs and reports what it saved' -Skip:(-not $haveVmDiskCmdlets) {
+    It 'compacts the disks of stopped VMs and reports what it saved' {
         $rows = @(& (Join-Path $examples 'Optimize-VzStoppedVmDisk.ps1'))
         $rows.Count | Should -Be 1
         $rows[0].Vm | Should -Be 'compact1'
@@ -160,5 +154,71 @@ Describe 'Runbook examples/Get-VzHostInventory.ps1' -Tag Integration {
         ($csvRows | Where-Object Host -eq '127.0.0.2').Cpus | Should -Be ([string](Get-VzHost).CpuCount)
         ($csvRows | Where-Object Host -eq '127.0.0.9').Error | Should -Not -BeNullOrEmpty
         @($rows).Count | Should -Be 3
+    }
+}
+
+Describe 'Runbook examples/New-VzContainersFromList.ps1' -Tag Integration {
+    BeforeAll { $script:scope = New-VzTestScope -Name provision }
+    AfterAll {
+        Get-VzContainer | Remove-VzContainer -Force -Confirm:$false -ErrorAction SilentlyContinue
+        Remove-VzTestScope $script:scope
+    }
+
+    It 'creates and starts ten containers from a YAML list, and changes nothing on a second run' {
+        $list = Join-Path $script:scope.Base 'ten.yaml'
+        $entries = 1..10 | ForEach-Object {
+            "- name: ten{0:d2}`n  type: Container`n  memory: {{ size: {1} }}`n  container: {{ template: busybox }}" -f $_, (64MB + $_ * 1MB)
+        }
+        Set-Content $list ("schemaVersion: 1`nves:`n" + ($entries -join "`n") + "`n")
+        $r = Invoke-Runbook 'New-VzContainersFromList.ps1' @('-Path', $list)
+        $r.ExitCode | Should -Be 0 -Because ($r.Output -join "`n")
+        $cts = @(Get-VzContainer -Name 'ten*')
+        $cts.Count | Should -Be 10
+        $cts.State | Sort-Object -Unique | Should -Be 'Running'
+        (Get-VzContainer ten07).MemorySize | Should -Be (64MB + 7MB)
+        $again = Invoke-Runbook 'New-VzContainersFromList.ps1' @('-Path', $list, '-Verbose')
+        $again.ExitCode | Should -Be 0
+        ($again.Output -join "`n") | Should -Match 'Unchanged: 10 VE'
+    }
+}
+
+Describe 'Runbook examples/Invoke-VzHostDrain.ps1' -Tag Integration {
+    BeforeAll {
+        $script:scope = New-VzTestScope -Name drain
+        $null = New-VzContainer drain-a -Template busybox -MemorySize 64MB | Start-VzContainer
+        $null = New-VzContainer drain-b -Template busybox -MemorySize 64MB | Start-VzContainer
+        $null = New-VzContainer drain-off -Template busybox -MemorySize 64MB
+        # A VM that boots nothing still has memory to save and restore.
+        $null = New-VzVm drain-vm -MemorySize 64MB -DiskSize 1MB | Start-VzVm
+        $script:state = Join-Path $script:scope.Base 'drain.json'
+    }
+    AfterAll {
+        Get-VzContainer | Remove-VzContainer -Force -Confirm:$false -ErrorAction SilentlyContinue
+        Get-VzVm | Remove-VzVm -Force -Confirm:$false -ErrorAction SilentlyContinue
+        Remove-VzTestScope $script:scope
+    }
+
+    It 'stops the running containers, saves the running VM, and records them' {
+        $r = Invoke-Runbook 'Invoke-VzHostDrain.ps1' @('-Drain', '-StateFile', $script:state, '-Timeout', '10')
+        $r.ExitCode | Should -Be 0 -Because ($r.Output -join "`n")
+        (Get-VzContainer -Name 'drain-*').State | Sort-Object -Unique | Should -Be 'Stopped'
+        (Get-VzVm drain-vm).State | Should -Not -Be 'Running'
+        $saved = Get-Content -Raw $script:state | ConvertFrom-Json
+        @($saved.Containers).Count | Should -Be 2
+        @($saved.Vms).Count | Should -Be 1
+    }
+
+    It 'refuses a second drain while one is recorded' {
+        (Invoke-Runbook 'Invoke-VzHostDrain.ps1' @('-Drain', '-StateFile', $script:state)).ExitCode | Should -Not -Be 0
+    }
+
+    It 'brings back exactly what ran, and leaves the stopped one stopped' {
+        $r = Invoke-Runbook 'Invoke-VzHostDrain.ps1' @('-Restore', '-StateFile', $script:state)
+        $r.ExitCode | Should -Be 0 -Because ($r.Output -join "`n")
+        (Get-VzContainer drain-a).State | Should -Be 'Running'
+        (Get-VzContainer drain-b).State | Should -Be 'Running'
+        (Get-VzContainer drain-off).State | Should -Be 'Stopped'
+        (Get-VzVm drain-vm).State | Should -Be 'Running'
+        Test-Path $script:state | Should -BeFalse
     }
 }

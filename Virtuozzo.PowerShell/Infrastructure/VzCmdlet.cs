@@ -52,6 +52,14 @@ public abstract class VzCmdlet : PSCmdlet
     /// <summary>Runs a synchronous engine call with logging routed, for store reads and writes.</summary>
     protected T Run<T>(Func<T> operation) => Run(_ => Task.FromResult(operation()));
 
+    /// <summary>
+    /// ShouldProcess for cmdlets with -Force. Across the module -Force means one thing: do it without asking, and take
+    /// the step that would otherwise refuse it (stop a running VE before removing it, rebuild an existing template).
+    /// It never overrides -WhatIf.
+    /// </summary>
+    protected bool ShouldProcessUnlessForced(bool force, string target, string action) =>
+        (force && !MyInvocation.BoundParameters.ContainsKey("WhatIf")) || ShouldProcess(target, action);
+
     /// <summary>Reports a failure of one item and goes on with the next.</summary>
     protected void WriteVzError(Exception exception, object? target) => WriteError(ErrorMapper.ToErrorRecord(exception, target));
 

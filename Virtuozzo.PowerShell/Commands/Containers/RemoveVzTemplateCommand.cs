@@ -23,7 +23,7 @@ public sealed class RemoveVzTemplateCommand : Infrastructure.VzCmdlet
         foreach (var n in Name)
             ForItem(n, () =>
             {
-                if (!(Force && !MyInvocation.BoundParameters.ContainsKey("WhatIf")) && !ShouldProcess(n, "Remove template")) return;
+                if (!ShouldProcessUnlessForced(Force, n, "Remove template")) return;
                 Run(() => { engine.Containers.Templates.Remove(n); return true; });
             });
     }
