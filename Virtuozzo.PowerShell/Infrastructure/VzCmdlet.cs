@@ -49,6 +49,27 @@ public abstract class VzCmdlet : PSCmdlet
     protected void Run(Func<CancellationToken, Task> operation) =>
         Run<bool>(async ct => { await operation(ct); return true; });
 
+    /// <summary>
+    /// Runs a long engine operation here, or with -AsJob as a <see cref="VzJob"/> whose output is the same object.
+    /// Call it after ShouldProcess: a job cannot prompt. <paramref name="write"/> false keeps the result out of the
+    /// output (for cmdlets whose -PassThru is off).
+    /// </summary>
+    protected void RunOrStartJob<T>(bool asJob, string jobCommand, Func<IProgress<VzProgress>, CancellationToken, Task<T>> operation, bool write = true)
+    {
+        if (asJob)
+        {
+            WriteObject(VzJob.Start(this, jobCommand, async (job, ct) =>
+            {
+                var result = await operation(job.EngineProgress, ct);
+                if (write) job.WriteObject(result);
+            }));
+            return;
+        }
+        var progress = Progress;
+        var value = Run(ct => operation(progress, ct));
+        if (write) WriteObject(value);
+    }
+
     /// <summary>Runs a synchronous engine call with logging routed, for store reads and writes.</summary>
     protected T Run<T>(Func<T> operation) => Run(_ => Task.FromResult(operation()));
 

@@ -14,11 +14,15 @@ public sealed class CopyVzContainerCommand : ContainerCmdlet
     /// <summary>Name of the copy.</summary>
     [Parameter(Mandatory = true, Position = 1)] public string NewName { get; set; } = "";
 
+    /// <summary>Run in the background: returns a job whose output is what the cmdlet would write.</summary>
+    [Parameter]
+    public SwitchParameter AsJob { get; set; }
+
     protected override void ProcessContainer(VeRecord record)
     {
         if (!ShouldProcess(record.DisplayName, $"Copy container to {NewName}")) return;
         var engine = Engine;
-        var progress = Progress;
-        WriteObject(Run(ct => engine.Containers.CopyAsync(record.Id, NewName, progress, ct)));
+        var (id, newName) = (record.Id, NewName);
+        RunOrStartJob(AsJob, $"Copy-VzContainer {record.DisplayName} {newName}", (progress, ct) => engine.Containers.CopyAsync(id, newName, progress, ct));
     }
 }

@@ -19,6 +19,10 @@ public sealed class NewVzTemplateCommand : Infrastructure.VzCmdlet
     /// <summary>Rebuild a template that already exists.</summary>
     [Parameter] public SwitchParameter Force { get; set; }
 
+    /// <summary>Run in the background: returns a job whose output is what the cmdlet would write.</summary>
+    [Parameter]
+    public SwitchParameter AsJob { get; set; }
+
     protected override void ProcessRecord()
     {
         try
@@ -28,8 +32,8 @@ public sealed class NewVzTemplateCommand : Infrastructure.VzCmdlet
                 { RecommendedAction = "Add -Kind Busybox or -Kind Debian." });
             if (!ShouldProcess(Name, $"Build {kind} template")) return;
             var engine = Engine;
-            var progress = Progress;
-            WriteObject(Run(ct => engine.Containers.Templates.NewAsync(Name, kind, Force.IsPresent, progress, ct)));
+            var (name, force) = (Name, Force.IsPresent);
+            RunOrStartJob(AsJob, $"New-VzTemplate {name}", (progress, ct) => engine.Containers.Templates.NewAsync(name, kind, force, progress, ct));
         }
         catch (Exception ex) when (ex is not PipelineStoppedException) { ThrowVzError(ex, Name); }
     }

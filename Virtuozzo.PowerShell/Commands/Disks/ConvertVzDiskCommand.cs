@@ -23,6 +23,10 @@ public sealed class ConvertVzDiskCommand : DiskCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    /// <summary>Run in the background: returns a job whose output is what the cmdlet would write.</summary>
+    [Parameter]
+    public SwitchParameter AsJob { get; set; }
+
     protected override void ProcessRecord()
     {
         var engine = Engine;
@@ -31,11 +35,9 @@ public sealed class ConvertVzDiskCommand : DiskCmdlet
         {
             var what = destination is null ? $"Convert to {Format} in place" : $"Convert to {Format} as '{destination}'";
             if (!ShouldProcess(path, what)) continue;
-            ForItem(path, () =>
-            {
-                var info = Run(ct => engine.Disks.ConvertAsync(path, Format, destination, Progress, null, ct));
-                if (PassThru) WriteObject(info);
-            });
+            var format = Format;
+            ForItem(path, () => RunOrStartJob(AsJob, $"Convert-VzDisk {path} {format}",
+                (progress, ct) => engine.Disks.ConvertAsync(path, format, destination, progress, null, ct), write: PassThru));
         }
     }
 }

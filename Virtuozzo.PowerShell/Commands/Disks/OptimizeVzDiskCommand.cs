@@ -14,17 +14,17 @@ public sealed class OptimizeVzDiskCommand : DiskCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    /// <summary>Run in the background: returns a job whose output is what the cmdlet would write.</summary>
+    [Parameter]
+    public SwitchParameter AsJob { get; set; }
+
     protected override void ProcessRecord()
     {
         var engine = Engine;
         foreach (var path in ResolveDisks())
         {
             if (!ShouldProcess(path, "Compact (rewrite without unused clusters)")) continue;
-            ForItem(path, () =>
-            {
-                var info = Run(ct => engine.Disks.OptimizeAsync(path, Progress, ct));
-                if (PassThru) WriteObject(info);
-            });
+            ForItem(path, () => RunOrStartJob(AsJob, $"Optimize-VzDisk {path}", (progress, ct) => engine.Disks.OptimizeAsync(path, progress, ct), write: PassThru));
         }
     }
 }

@@ -19,11 +19,15 @@ public sealed class CopyVzVmCommand : VzVmCmdlet
     [Parameter]
     public SwitchParameter Linked { get; set; }
 
+    /// <summary>Run in the background: returns a job whose output is what the cmdlet would write.</summary>
+    [Parameter]
+    public SwitchParameter AsJob { get; set; }
+
     protected override void ProcessVm(VeRecord record)
     {
         if (!ShouldProcess(record.DisplayName, $"{(Linked ? "Linked-clone" : "Copy")} virtual machine to '{NewName}'")) return;
         var engine = Engine;
-        var progress = Progress;
-        WriteObject(Run(ct => engine.Vms.CopyAsync(record.Id, NewName, Linked, progress, ct)));
+        var (id, newName, linked) = (record.Id, NewName, Linked.IsPresent);
+        RunOrStartJob(AsJob, $"Copy-VzVm {record.DisplayName} {newName}", (progress, ct) => engine.Vms.CopyAsync(id, newName, linked, progress, ct));
     }
 }

@@ -23,12 +23,15 @@ public sealed class StartVzVmCommand : VzVmCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    /// <summary>Run in the background: returns a job whose output is what the cmdlet would write.</summary>
+    [Parameter]
+    public SwitchParameter AsJob { get; set; }
+
     protected override void ProcessVm(VeRecord record)
     {
         if (!ShouldProcess(record.DisplayName, "Start virtual machine")) return;
         var engine = Engine;
-        var progress = Progress;
-        var info = Run(ct => engine.Vms.StartAsync(record.Id, Wait, TimeSpan.FromSeconds(Timeout), progress, ct));
-        if (PassThru) WriteObject(info);
+        var (id, wait, timeout) = (record.Id, Wait.IsPresent, TimeSpan.FromSeconds(Timeout));
+        RunOrStartJob(AsJob, $"Start-VzVm {record.DisplayName}", (progress, ct) => engine.Vms.StartAsync(id, wait, timeout, progress, ct), write: PassThru);
     }
 }
