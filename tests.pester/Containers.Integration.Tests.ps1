@@ -223,10 +223,10 @@ Describe 'A busybox container from a clean host' -Tag Containers, Integration -S
         Rename-VzContainer ct1-renamed ct1
     }
 
-    It 'refuses to remove a running container, then removes a stopped one leaving nothing' {
+    It 'refuses to remove a running container without -Force; -Force kills it first and leaves nothing' {
         Start-VzContainer ct1
-        { Remove-VzContainer ct1 -Force -ErrorAction Stop } | Should -Throw -ErrorId 'VzContainerRunning,Virtuozzo.Commands.RemoveVzContainerCommand'
-        Stop-VzContainer ct1 -Kill
+        { Remove-VzContainer ct1 -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'VzContainerRunning,Virtuozzo.Commands.RemoveVzContainerCommand'
+        (Get-VzContainer ct1).State | Should -Be 'Running'
         Remove-VzContainer ct1 -Force
         Test-Path $ct1.Path | Should -BeFalse
         Test-CgroupExists $ct1 | Should -BeFalse

@@ -24,13 +24,7 @@ Describe 'Container cmdlets' -Tag Containers, Unit {
         $cmd.OutputType | Should -Not -BeNullOrEmpty
     }
 
-    It 'Set-VzContainer has exactly the documented parameters' {
-        $common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
-        $params = (Get-Command Set-VzContainer).Parameters.Keys | Where-Object { $_ -notin $common } | Sort-Object
-        $params | Should -Be (@('Name', 'Id', 'InputObject', 'MemorySize', 'SwapSize', 'MemGuarantee', 'CpuCount', 'CpuUnits', 'CpuLimit',
-            'CpuLimitMhz', 'CpuMask', 'PidsLimit', 'Hostname', 'Nameserver', 'IpAddress', 'NetworkMode', 'Bridge', 'Gateway', 'OnBoot',
-            'Description', 'DiskSize', 'PassThru') | Sort-Object)
-    }
+    # Exact parameter lists of every cmdlet are asserted in one place: Parameters.Tests.ps1 with Parameters.psd1.
 
     It 'Stop-VzContainer has -Timeout and -Kill, Remove-VzContainer is ConfirmImpact High' {
         (Get-Command Stop-VzContainer).Parameters.Keys | Should -Contain 'Timeout'

@@ -11,32 +11,7 @@ BeforeAll {
 }
 AfterAll { Remove-VzTestScope $script:scope }
 
-Describe 'Disk cmdlet parameters' -Tag Unit, Disks {
-    It '<Name> has exactly the documented parameters' -ForEach @(
-        @{ Name = 'New-VzDisk'; Expected = 'BackingDisk', 'ClusterSize', 'Compat', 'LazyRefcounts', 'Path', 'Preallocation', 'RelativeBackingPath', 'Size' }
-        @{ Name = 'Get-VzDisk'; Expected = 'InputObject', 'Path' }
-        @{ Name = 'Resize-VzDisk'; Expected = 'InputObject', 'PassThru', 'Path', 'ResizeGuestFileSystem', 'Shrink', 'Size' }
-        @{ Name = 'Test-VzDisk'; Expected = 'InputObject', 'Path', 'Repair' }
-        @{ Name = 'Optimize-VzDisk'; Expected = 'InputObject', 'PassThru', 'Path' }
-        @{ Name = 'Convert-VzDisk'; Expected = 'DestinationPath', 'Format', 'InputObject', 'PassThru', 'Path' }
-    ) {
-        $common = [System.Management.Automation.Cmdlet]::CommonParameters + [System.Management.Automation.Cmdlet]::OptionalCommonParameters
-        $actual = (Get-Command $Name).Parameters.Keys | Where-Object { $_ -notin $common } | Sort-Object
-        $actual | Should -Be ($Expected | Sort-Object)
-    }
-
-    It 'state-changing disk cmdlets support -WhatIf' -ForEach @('New-VzDisk', 'Resize-VzDisk', 'Test-VzDisk', 'Optimize-VzDisk', 'Convert-VzDisk') {
-        (Get-Command $_).Parameters.ContainsKey('WhatIf') | Should -BeTrue
-    }
-
-    It 'every disk cmdlet has a help source with an entry per parameter and two examples' -ForEach @('New-VzDisk', 'Get-VzDisk', 'Resize-VzDisk', 'Test-VzDisk', 'Optimize-VzDisk', 'Convert-VzDisk') {
-        $source = Join-Path $env:VZ_SOURCE_ROOT "Virtuozzo.PowerShell/Commands/Disks/$_.md"
-        $text = Get-Content $source -Raw
-        $common = [System.Management.Automation.Cmdlet]::CommonParameters + [System.Management.Automation.Cmdlet]::OptionalCommonParameters
-        foreach ($p in (Get-Command $_).Parameters.Keys | Where-Object { $_ -notin $common }) { $text | Should -Match "### -$p\b" }
-        ([regex]::Matches($text, '### Example \d')).Count | Should -BeGreaterOrEqual 2
-    }
-}
+# Exact parameter lists of every cmdlet are asserted in one place: Parameters.Tests.ps1 with Parameters.psd1.
 
 Describe 'New-VzDisk' -Tag Unit, Disks {
     It 'creates an image qemu-img checks clean, with the size and cluster size asked for' {
