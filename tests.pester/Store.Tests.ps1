@@ -60,3 +60,53 @@ Describe 'VE store across processes' -Tag Integration, Store {
         $c.Cpu.Mask | Should -Be '50'
     }
 }
+
+Describe 'The store through the cmdlets' -Tag Integration, Store {
+    BeforeAll {
+        Import-Module Virtuozzo -Force
+        Import-Module (Join-Path $PSScriptRoot 'Harness/VzTestRecords.psm1') -Force
+        $script:cmdScope = New-VzTestScope -Name storecmd
+    }
+    AfterAll {
+        Get-VzContainer -ErrorAction SilentlyContinue | Remove-VzContainer -Force -Confirm:$false -ErrorAction SilentlyContinue
+        Remove-VzTestScope $script:cmdScope
+    }
+
+    It 'lets one of two New-VzContainer processes win a name; the other gets ResourceExists and nothing is left of it' {
+        $start = Join-Path $script:cmdScope.Base 'start-cmd'
+        $script = {
+            param($module, $start)
+            Import-Module $module
+            while (-not (Test-Path $start)) { Start-Sleep -Milliseconds 5 }
+            try { $null = New-VzContainer samename -Template busybox -MemorySize 64MB -ErrorAction Stop; 'OK' }
+            catch { "$($_.CategoryInfo.Category) $($_.FullyQualifiedErrorId)" }
+        }
+        $module = (Get-Module Virtuozzo).Path
+        $jobs = 1..2 | ForEach-Object { Start-Job -ScriptBlock $script -ArgumentList $module, $start }   # separate processes
+        Start-Sleep -Milliseconds 2500
+        $null = New-Item -ItemType File $start
+        $results = $jobs | Wait-Job -Timeout 120 | Receive-Job
+        $jobs | Remove-Job -Force
+        ($results | Sort-Object) | Should -Be @('OK', 'ResourceExists VzVeNameInUse,Virtuozzo.Commands.NewVzContainerCommand')
+        @(Get-VzContainer samename).Count | Should -Be 1
+        @(Get-ChildItem (Join-Path $env:VZ_ROOT 'private') -Directory).Count | Should -Be 1 -Because 'the loser made no folder'
+    }
+
+    It 'reports a hand-broken ve.yaml as an error naming the file and line, and still lists the others' {
+        $good, $bad = New-VzTestVeRecord fine01, broken01
+        $path = Join-Path $bad.Directory 've.yaml'
+        Set-Content $path "schemaVersion: 1`nid: $($bad.Id)`nname: broken01`ntype: Container`nmemory: [unclosed`n"
+        $err = $null
+        $listed = @(Get-VzContainer -ErrorVariable err -ErrorAction SilentlyContinue)
+        $listed.Name | Should -Contain 'fine01'
+        $listed.Name | Should -Not -Contain 'broken01'
+        $e = @($err | Where-Object { $_.FullyQualifiedErrorId -like 'VzConfigCorrupt,*' })[0]
+        $e.FullyQualifiedErrorId | Should -Be 'VzConfigCorrupt,Virtuozzo.Commands.GetVzContainerCommand'
+        $e.CategoryInfo.Category | Should -Be 'InvalidData'
+        $e.TargetObject | Should -Be $path
+        $e.Exception.Message | Should -Match ([regex]::Escape($path) + '.* at line \d+')
+        # It can still be removed by id.
+        Remove-VzContainer -Id $bad.Id -Force
+        Test-Path $bad.Directory | Should -BeFalse
+    }
+}

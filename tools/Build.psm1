@@ -144,7 +144,7 @@ function Invoke-VzBench {
     $sections = foreach ($script in Get-ChildItem (Join-Path $Root 'bench') -Filter '*.Bench.ps1' | Sort-Object Name) {
         Write-Host "-- $($script.BaseName)"
         $text = & $script.FullName -Root $Root
-        ($text | Out-String).TrimEnd()
+        ($text | Out-String).TrimEnd() + "`n"
     }
     $mem = [math]::Round((Get-Content /proc/meminfo | Select-String '^MemTotal:\s+(\d+)').Matches[0].Groups[1].Value / 1MB, 1)
     $cpu = ((Get-Content /proc/cpuinfo | Select-String '^model name') | Select-Object -First 1).ToString().Split(':')[1].Trim()

@@ -36,6 +36,8 @@ public sealed class GetVzVmCommand : VzCmdlet
             ParameterSetName == IdSet ? Id : null, (ex, target) => WriteVzError(ex, target)).ToList();
         foreach (var record in records)
         {
+            // An unreadable ve.yaml is an error naming the file and line; the other VMs still list.
+            if (record.Error is { } corrupt) { WriteVzError(corrupt, corrupt.Path); continue; }
             ForItem(record.DisplayName, () =>
             {
                 var info = GuestTools
