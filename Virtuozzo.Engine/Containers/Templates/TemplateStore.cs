@@ -47,7 +47,7 @@ public sealed partial class TemplateStore(VzPaths paths, ProcessRunner runner, I
         Validate(name);
         if (TryGet(name) is { } t) return t;
         if (!WellKnown.TryGetValue(name, out var kind) || kind != TemplateKind.Busybox) throw NotFound(name);
-        return await NewAsync(name, kind, force: false, progress, ct);
+        return await BuildAsync(name, kind, force: false, reuseExisting: true, progress, ct);
     }
 
     public static void Validate(string name)
@@ -58,15 +58,25 @@ public sealed partial class TemplateStore(VzPaths paths, ProcessRunner runner, I
     }
 
     /// <summary>Builds a template. An existing one is kept unless <paramref name="force"/>.</summary>
-    public async Task<TemplateInfo> NewAsync(string name, TemplateKind kind, bool force, IProgress<VzProgress>? progress, CancellationToken ct)
+    public Task<TemplateInfo> NewAsync(string name, TemplateKind kind, bool force, IProgress<VzProgress>? progress, CancellationToken ct) =>
+        BuildAsync(name, kind, force, reuseExisting: false, progress, ct);
+
+    /// <summary>
+    /// Builds under the template lock. <paramref name="reuseExisting"/>: a template that another process finished while
+    /// this one waited for the lock is returned, not an error (two first uses of busybox at once).
+    /// </summary>
+    private async Task<TemplateInfo> BuildAsync(string name, TemplateKind kind, bool force, bool reuseExisting, IProgress<VzProgress>? progress, CancellationToken ct)
     {
         Validate(name);
         Directory.CreateDirectory(paths.TemplateRoot);
         using var _ = FileLock.Acquire(Path.Combine(paths.TemplateRoot, ".lock"), TimeSpan.FromMinutes(10), name, ct);
         var final = Path.Combine(paths.TemplateRoot, name);
         if (TryRead(final) is { } existing && !force)
+        {
+            if (reuseExisting) return existing;
             throw new VzAlreadyExistsException("VzTemplateExists", $"The template '{name}' already exists.", name)
             { RecommendedAction = "Use it as it is, or rebuild it with -Force." };
+        }
         var build = Path.Combine(paths.TemplateRoot, $".build-{name}-{Environment.ProcessId}");
         if (Directory.Exists(build)) Directory.Delete(build, true);
         Directory.CreateDirectory(Path.Combine(build, "root"));
