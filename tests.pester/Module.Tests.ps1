@@ -39,3 +39,29 @@ Import-Module Virtuozzo -ErrorAction Stop
         Test-Path (Join-Path $base 'no-such-run') | Should -BeFalse -Because 'importing the module probes nothing'
     }
 }
+
+Describe 'State colours' -Tag Unit {
+    BeforeAll { Import-Module Virtuozzo -Force }
+
+    It 'colours a VE state only where the host renders colour' {
+        $vm = [pscustomobject]@{ PSTypeName = 'Deserialized.Virtuozzo.Engine.Qemu.VmInfo'; Name = 'v1'; State = 'Running'; CpuCount = 1; MemorySize = 64MB }
+        $ct = [pscustomobject]@{ PSTypeName = 'Deserialized.Virtuozzo.Engine.Containers.ContainerInfo'; Name = 'c1'; State = 'Corrupt'; MemorySize = 64MB }
+        $saved = $PSStyle.OutputRendering
+        try {
+            $PSStyle.OutputRendering = 'PlainText'
+            ($vm | Format-Table | Out-String) | Should -Not -Match "`e\["
+            ($vm | Format-Table | Out-String) | Should -Match 'v1\s+Running'
+            $PSStyle.OutputRendering = 'Ansi'
+            $vmText = $vm | Format-Table | Out-String
+            $ctText = $ct | Format-Table | Out-String
+            if ($Host.UI.SupportsVirtualTerminal) {
+                $vmText | Should -Match ([regex]::Escape($PSStyle.Foreground.Green + 'Running'))
+                $ctText | Should -Match ([regex]::Escape($PSStyle.Foreground.Red + 'Corrupt'))
+            }
+            else {
+                $vmText | Should -Not -Match ([regex]::Escape($PSStyle.Foreground.Green))
+            }
+        }
+        finally { $PSStyle.OutputRendering = $saved }
+    }
+}
