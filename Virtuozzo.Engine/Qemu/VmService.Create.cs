@@ -1,0 +1,132 @@
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using Virtuozzo.Engine.Cgroups;
+using Virtuozzo.Engine.Configuration;
+using Virtuozzo.Engine.Errors;
+using Virtuozzo.Engine.Host;
+using Virtuozzo.Engine.Processes;
+using Virtuozzo.Engine.Progress;
+using Virtuozzo.Engine.Qemu.Hotplug;
+using Virtuozzo.Engine.Store;
+
+namespace Virtuozzo.Engine.Qemu;
+
+/// <summary>Creating a VM: validation, its folder, disk, firmware files and identity.</summary>
+public sealed partial class VmService
+{
+    public async Task<VmInfo> CreateAsync(VmCreateOptions o, CancellationToken cancellationToken)
+    {
+        Validate(o);
+        var config = new VeConfig
+        {
+            Name = o.Name,
+            Type = VeType.VirtualMachine,
+            Description = o.Description,
+            Memory = new MemorySettings { Size = o.MemorySize, GuaranteePercent = o.MemGuaranteePercent },
+            Cpu = new CpuSettings { Count = o.CpuCount },
+            Vm = new VmSettings
+            {
+                Machine = o.Machine,
+                Firmware = o.Firmware,
+                MemHotplug = o.MemHotplug,
+                MaxMemorySize = o.MemHotplug ? MaxHotplugMemory(o.MemorySize) : 0,
+                NetworkMode = o.NetworkMode,
+                Bridge = o.Bridge,
+                MacAddress = NewMacAddress(),
+                KernelPath = o.KernelPath is null ? null : Path.GetFullPath(o.KernelPath),
+                InitrdPath = o.InitrdPath is null ? null : Path.GetFullPath(o.InitrdPath),
+                KernelArguments = o.KernelArguments,
+            },
+        };
+        if (o.DiskPath is { } existing)
+            config.Vm.Disks.Add(new VmDisk { Id = "disk0", Path = Path.GetFullPath(existing), Format = await FormatOfAsync(existing, cancellationToken) });
+        else if (o.DiskSize > 0)
+            config.Vm.Disks.Add(new VmDisk { Id = "disk0", Path = "disk0.qcow2", Format = "qcow2" });
+        if (o.IsoPath is { } iso) config.Vm.DvdDrives.Add(new VmDvdDrive { Id = "cd0", IsoPath = Path.GetFullPath(iso) });
+
+        var record = store.BeginCreate(config, cancellationToken);
+        try
+        {
+            if (o.DiskPath is null && o.DiskSize > 0)
+                await images.CreateAsync(Path.Combine(record.Directory, "disk0.qcow2"), o.DiskSize, cancellationToken);
+            if (o.Firmware == VmFirmware.Efi) CopyEfiVars(RuntimePaths(config.Id));
+            store.CompleteCreation(config.Id);
+        }
+        catch
+        {
+            // Bad input or a failed disk: nothing half-made stays behind.
+            try { store.Remove(config.Id, CancellationToken.None); } catch (Exception ex) { logger.LogWarning("Could not remove the half-created VM {Id}: {Error}", config.Id, ex.Message); }
+            throw;
+        }
+        logger.LogInformation("Created VM '{Name}' ({Id}).", config.Name, config.Id);
+        return Describe(store.TryGet(config.Id)!);
+    }
+
+    private void Validate(VmCreateOptions o)
+    {
+        VeNames.Validate(o.Name);
+        if (o.MemorySize < MinMemorySize)
+            throw new VzInvalidArgumentException("VzInvalidMemorySize", $"A VM needs at least {MinMemorySize / (1024 * 1024)} MB of RAM; {o.MemorySize} bytes was given.", o.Name, "MemorySize");
+        if (o.MemorySize % (1024 * 1024) != 0)
+            throw new VzInvalidArgumentException("VzInvalidMemorySize", "The VM's RAM must be a whole number of MiB (for example 512MB).", o.Name, "MemorySize");
+        if (o.CpuCount is < 1 or > 255)
+            throw new VzInvalidArgumentException("VzInvalidCpuCount", $"CpuCount must be 1-255; {o.CpuCount} was given.", o.Name, "CpuCount");
+        if (o.MemGuaranteePercent is < 0 or > 100)
+            throw new VzInvalidArgumentException("VzInvalidMemGuarantee", "MemGuarantee must be 0-100 or Auto.", o.Name, "MemGuarantee");
+        if (o.MemHotplug && o.MemorySize < MinHotplugMemorySize)
+            throw new VzInvalidArgumentException("VzMemHotplugTooSmall", "Memory hotplug needs at least 1 GB of RAM (as in Virtuozzo 7).", o.Name, "MemHotplug")
+            { RecommendedAction = "Give -MemorySize 1GB or more, or leave out -MemHotplug." };
+        if (o.DiskPath is not null && o.DiskSize > 0)
+            throw new VzInvalidArgumentException("VzConflictingDiskOptions", "Give -DiskSize for a new disk or -DiskPath for an existing one, not both.", o.Name, "DiskPath");
+        if (o.DiskSize < 0) throw new VzInvalidArgumentException("VzInvalidDiskSize", "DiskSize must be positive.", o.Name, "DiskSize");
+        RequireFile(o.DiskPath, "DiskPath", o.Name);
+        RequireFile(o.IsoPath, "IsoPath", o.Name);
+        RequireFile(o.KernelPath, "KernelPath", o.Name);
+        RequireFile(o.InitrdPath, "InitrdPath", o.Name);
+        if (o.InitrdPath is not null && o.KernelPath is null)
+            throw new VzInvalidArgumentException("VzInitrdWithoutKernel", "-InitrdPath needs -KernelPath.", o.Name, "InitrdPath");
+        if (o.NetworkMode == VmNetworkMode.Bridge && (o.Bridge is null || !Directory.Exists($"/sys/class/net/{o.Bridge}/bridge")))
+            throw new VzInvalidArgumentException("VzBridgeNotFound", $"There is no bridge '{o.Bridge}' on this host.", o.Name, "Network")
+            { RecommendedAction = "Create the bridge first (ip link add NAME type bridge), or use -Network User or None." };
+        if (o.Machine is not ("q35" or "pc"))
+            throw new VzInvalidArgumentException("VzInvalidMachine", "Machine must be q35 or pc.", o.Name, "Machine");
+        if (o.Firmware == VmFirmware.Efi && (!File.Exists(QemuCommandLine.OvmfCode) || !File.Exists(QemuCommandLine.OvmfVarsTemplate)))
+            throw new VzCapabilityMissingException("VzOvmfMissing", "UEFI firmware (OVMF) is not installed.", o.Name, "ovmf")
+            { RecommendedAction = "apt-get install ovmf" };
+        if (o.Firmware == VmFirmware.Efi && o.Machine != "q35")
+            throw new VzInvalidArgumentException("VzEfiNeedsQ35", "EFI VMs use the q35 machine.", o.Name, "Firmware");
+    }
+
+    private static void RequireFile(string? path, string parameter, string name)
+    {
+        if (path is not null && !File.Exists(path))
+            throw new VzInvalidArgumentException("VzFileNotFound", $"The file '{path}' given with -{parameter} does not exist.", path, parameter);
+    }
+
+    private async Task<string> FormatOfAsync(string path, CancellationToken ct) => (await images.InfoAsync(path, ct)).Format;
+
+    /// <summary>Up to 4x the RAM, at most the host's RAM, rounded to DIMM granularity.</summary>
+    private static long MaxHotplugMemory(long size)
+    {
+        var hostTotal = MemInfo.Read().Total;
+        var max = Math.Max(size, Math.Min(size * 4, hostTotal));
+        return max / DimmGranularity * DimmGranularity < size ? size : max / DimmGranularity * DimmGranularity;
+    }
+
+    /// <summary>A locally administered unicast address would do, but Virtuozzo VMs carry the Parallels OUI 00:1C:42.</summary>
+    public static string NewMacAddress()
+    {
+        Span<byte> b = stackalloc byte[3];
+        RandomNumberGenerator.Fill(b);
+        return $"00:1C:42:{b[0]:X2}:{b[1]:X2}:{b[2]:X2}";
+    }
+
+    private static void CopyEfiVars(VmRuntimePaths rt)
+    {
+        if (!File.Exists(rt.EfiVars)) File.Copy(QemuCommandLine.OvmfVarsTemplate, rt.EfiVars);
+        File.SetUnixFileMode(rt.EfiVars, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+    }
+
+    public string ResolvePath(Guid id, string path) => Path.IsPathRooted(path) ? path : Path.Combine(paths.VeDirectory(id), path);
+}

@@ -1,0 +1,140 @@
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using Virtuozzo.Engine.Cgroups;
+using Virtuozzo.Engine.Configuration;
+using Virtuozzo.Engine.Errors;
+using Virtuozzo.Engine.Host;
+using Virtuozzo.Engine.Processes;
+using Virtuozzo.Engine.Progress;
+using Virtuozzo.Engine.Qemu.Hotplug;
+using Virtuozzo.Engine.Store;
+
+namespace Virtuozzo.Engine.Qemu;
+
+/// <summary>A VM's disks and DVD drives, hot or cold, and online resize for Resize-VzDisk.</summary>
+public sealed partial class VmService
+{
+    public async Task<VmDiskInfo> AddDiskAsync(Guid id, long size, string? existingPath, CancellationToken cancellationToken)
+    {
+        var record = store.TryGet(id) ?? throw NotFound(id);
+        var name = record.DisplayName;
+        if (existingPath is null && size <= 0)
+            throw new VzInvalidArgumentException("VzInvalidDiskSize", "Give -Size for a new disk or -Path for an existing image.", name, "Size");
+        RequireFile(existingPath, "Path", name);
+        var rt = RuntimePaths(id);
+        using var veLock = store.AcquireVeLock(id, cancellationToken);
+        var config = VeConfigFile.Read(paths.VeConfigPath(id));
+        var diskId = Enumerable.Range(0, 1000).Select(n => $"disk{n}").First(n => config.Vm!.Disks.All(d => d.Id != n));
+        var disk = existingPath is null
+            ? new VmDisk { Id = diskId, Path = $"{diskId}.qcow2", Format = "qcow2" }
+            : new VmDisk { Id = diskId, Path = Path.GetFullPath(existingPath), Format = await FormatOfAsync(existingPath, cancellationToken) };
+        var full = ResolvePath(id, disk.Path);
+        if (existingPath is null)
+        {
+            if (File.Exists(full)) File.Delete(full); // a leftover from an interrupted add, not referenced by the config
+            await images.CreateAsync(full, size, cancellationToken);
+        }
+        try
+        {
+            if (QemuProcess.Inspect(rt).Alive)
+                await VmConnections.WithMonitorAsync(rt, name, qmp => VmHotplug.AddDiskAsync(qmp, disk.Id, full, disk.Format, config.Vm!.Machine, cancellationToken), cancellationToken);
+            store.UpdateLocked(veLock, id, c => c.Vm!.Disks.Add(disk));
+        }
+        catch
+        {
+            if (existingPath is null) File.Delete(full);
+            throw;
+        }
+        return DescribeDisk(config, disk);
+    }
+
+    public async Task RemoveDiskAsync(Guid id, string diskId, bool keepFile, CancellationToken cancellationToken)
+    {
+        var record = store.TryGet(id) ?? throw NotFound(id);
+        var name = record.DisplayName;
+        var rt = RuntimePaths(id);
+        using var veLock = store.AcquireVeLock(id, cancellationToken);
+        var config = VeConfigFile.Read(paths.VeConfigPath(id));
+        var disk = config.Vm!.Disks.FirstOrDefault(d => string.Equals(d.Id, diskId, StringComparison.OrdinalIgnoreCase))
+                   ?? throw new VzNotFoundException("VzVmDiskNotFound", $"The VM '{name}' has no disk '{diskId}'.", diskId)
+                   { RecommendedAction = $"See its disks with (Get-VzVm '{name}').Disks." };
+        if (QemuProcess.Inspect(rt).Alive)
+            await VmConnections.WithMonitorAsync(rt, name, qmp => VmHotplug.RemoveDiskAsync(qmp, disk.Id, cancellationToken), cancellationToken);
+        store.UpdateLocked(veLock, id, c => c.Vm!.Disks.RemoveAll(d => d.Id == disk.Id));
+        var full = ResolvePath(id, disk.Path);
+        if (!keepFile && full.StartsWith(record.Directory + "/", StringComparison.Ordinal)) File.Delete(full);
+    }
+
+    /// <summary>
+    /// Resize-VzDisk on an image that a running VM has open: QMP block_resize, so the guest sees the new size at once.
+    /// Online shrink is refused, as in Virtuozzo ("online shrink of a VM image is prohibited"). Returns false when no
+    /// running VM has the image, and the disk service resizes it offline.
+    /// </summary>
+    public async Task<bool> TryResizeOnlineAsync(string path, long newSize, CancellationToken cancellationToken)
+    {
+        foreach (var record in store.List())
+        {
+            if (record.Config?.Vm is not { } vm) continue;
+            var disk = vm.Disks.FirstOrDefault(d => string.Equals(ResolvePath(record.Id, d.Path), path, StringComparison.Ordinal));
+            if (disk is null) continue;
+            var rt = RuntimePaths(record.Id);
+            if (!QemuProcess.Inspect(rt).Alive) return false;
+            var (_, current, _) = await images.InfoAsync(path, cancellationToken);
+            if (newSize < current)
+                throw new VzInvalidStateException("VzDiskOnlineShrinkRefused",
+                    $"The disk '{disk.Id}' of the running VM '{record.DisplayName}' cannot shrink while the VM runs.", path)
+                { RecommendedAction = "Stop the VM, then shrink the disk with Resize-VzDisk -Shrink." };
+            await VmConnections.WithMonitorAsync(rt, record.DisplayName, qmp => qmp.ExecuteAsync("block_resize",
+                new JsonObject { ["node-name"] = disk.Id, ["size"] = newSize }, VmConnections.MonitorTimeout, cancellationToken), cancellationToken);
+            logger.LogInformation("Resized disk '{Disk}' of running VM '{Name}' online to {Size} bytes.", disk.Id, record.DisplayName, newSize);
+            return true;
+        }
+        return false;
+    }
+
+    public VmInfo AddDvdDrive(Guid id, string? isoPath, CancellationToken cancellationToken)
+    {
+        var (name, veLock) = StoppedForHardwareChange(id, cancellationToken);
+        using (veLock)
+        {
+            RequireFile(isoPath, "Path", name);
+            store.UpdateLocked(veLock, id, c =>
+            {
+                var drives = c.Vm!.DvdDrives;
+                if (drives.Count >= (c.Vm.Machine == "pc" ? 2 : 6))
+                    throw new VzInvalidArgumentException("VzTooManyDvdDrives", $"The VM '{name}' has no free IDE/SATA port for another DVD drive.", name, "Path");
+                var dvdId = Enumerable.Range(0, 10).Select(n => $"cd{n}").First(n => drives.All(d => d.Id != n));
+                drives.Add(new VmDvdDrive { Id = dvdId, IsoPath = isoPath is null ? null : Path.GetFullPath(isoPath) });
+            });
+        }
+        return Describe(store.TryGet(id)!);
+    }
+
+    public VmInfo RemoveDvdDrive(Guid id, string dvdId, CancellationToken cancellationToken)
+    {
+        var (name, veLock) = StoppedForHardwareChange(id, cancellationToken);
+        using (veLock)
+        {
+            store.UpdateLocked(veLock, id, c =>
+            {
+                if (c.Vm!.DvdDrives.RemoveAll(d => string.Equals(d.Id, dvdId, StringComparison.OrdinalIgnoreCase)) == 0)
+                    throw new VzNotFoundException("VzVmDvdDriveNotFound", $"The VM '{name}' has no DVD drive '{dvdId}'.", dvdId);
+            });
+        }
+        return Describe(store.TryGet(id)!);
+    }
+
+    private (string Name, FileLock Lock) StoppedForHardwareChange(Guid id, CancellationToken ct)
+    {
+        var record = store.TryGet(id) ?? throw NotFound(id);
+        var veLock = store.AcquireVeLock(id, ct);
+        if (QemuProcess.Inspect(RuntimePaths(id)).Alive)
+        {
+            veLock.Dispose();
+            throw new VzInvalidStateException("VzVmRunning", $"DVD drives are IDE/SATA devices, which QEMU cannot hot-add or hot-remove; the VM '{record.DisplayName}' is running.", record.DisplayName)
+            { RecommendedAction = "Stop the VM, change its drives, and start it again." };
+        }
+        return (record.DisplayName, veLock);
+    }
+}

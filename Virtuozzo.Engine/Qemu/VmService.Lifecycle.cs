@@ -1,0 +1,268 @@
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using Virtuozzo.Engine.Cgroups;
+using Virtuozzo.Engine.Configuration;
+using Virtuozzo.Engine.Errors;
+using Virtuozzo.Engine.Host;
+using Virtuozzo.Engine.Processes;
+using Virtuozzo.Engine.Progress;
+using Virtuozzo.Engine.Qemu.Hotplug;
+using Virtuozzo.Engine.Store;
+
+namespace Virtuozzo.Engine.Qemu;
+
+/// <summary>Starting, stopping, restarting, pausing and saving VMs.</summary>
+public sealed partial class VmService
+{
+    public async Task<VmInfo> StartAsync(Guid id, bool wait, TimeSpan timeout, IProgress<VzProgress>? progress, CancellationToken cancellationToken)
+    {
+        var rt = RuntimePaths(id);
+        string name;
+        using (var veLock = store.AcquireVeLock(id, cancellationToken))
+        {
+            var record = store.TryGet(id) ?? throw NotFound(id);
+            name = record.DisplayName;
+            if (QemuProcess.Inspect(rt).Alive)
+            {
+                logger.LogInformation("VM '{Name}' is already running.", name);
+            }
+            else
+            {
+                progress?.Report(new VzProgress($"Starting VM '{name}'", "Launching QEMU", 5));
+                var restore = File.Exists(rt.SavedState);
+                var config = store.UpdateLocked(veLock, id, c =>
+                {
+                    // A cold start folds hot-added DIMMs into the base RAM; a restore needs the saved layout.
+                    if (!restore) c.Vm!.Dimms.Clear();
+                    // Pending changes take effect now that QEMU starts afresh.
+                    if (c.Vm?.Pending is { } p)
+                    {
+                        if (p.CpuCount is { } n) c.Cpu.Count = n;
+                        if (p.MemorySize is { } m) c.Memory.Size = m;
+                        c.Vm.Pending = null;
+                    }
+                });
+                Admission?.Invoke(config);
+                var vm = config.Vm!;
+                foreach (var d in vm.Disks)
+                    if (!File.Exists(ResolvePath(id, d.Path)))
+                        throw new VzInvalidStateException("VzVmDiskMissing", $"The disk '{d.Id}' of VM '{name}' ({ResolvePath(id, d.Path)}) does not exist.", name)
+                        { RecommendedAction = "Remove it with Remove-VzVmDisk or put the file back." };
+                if (vm.Firmware == VmFirmware.Efi) CopyEfiVars(rt);
+                rt.ValidateSocketPaths();
+                var caps = await host.GetAsync(false, cancellationToken);
+                if (restore) progress?.Report(new VzProgress($"Starting VM '{name}'", "Loading the saved memory state", 5));
+                var args = QemuCommandLine.Build(config, rt, caps.Accelerator, p => ResolvePath(id, p), restore ? rt.SavedState : null);
+                var pid = await process.StartAsync(rt, args, name, cancellationToken);
+                try
+                {
+                    // Its own cgroup: the VM's CPU weight and limit and memory guarantee apply to all QEMU threads.
+                    var cg = CgroupPath(id);
+                    cgroups.Value.Create(cg);
+                    cgroups.Value.Apply(cg, LimitsFor(config));
+                    cgroups.Value.AddProcess(cg, pid);
+                    if (vm.NetworkMode == VmNetworkMode.Bridge && vm.Bridge is { } br)
+                        await runner.RunAsync("ip", ["link", "set", "dev", QemuCommandLine.TapName(id), "master", br, "up"], new ProcessRunOptions { Target = name }, cancellationToken);
+                    if (config.Cpu.Mask is { Length: > 0 } mask) await PinVcpusAsync(rt, name, mask, cancellationToken);
+                    if (restore) await FinishRestoreAsync(rt, name, cancellationToken);
+                }
+                catch
+                {
+                    await QemuProcess.KillAsync(pid, name, CancellationToken.None);
+                    QemuProcess.CleanRunDirectory(rt);
+                    DeleteCgroup(id);
+                    throw;
+                }
+            }
+        }
+        if (wait) await WaitForAgentAsync(rt, name, timeout, progress, cancellationToken);
+        progress?.Report(new VzProgress($"Starting VM '{name}'", "Running", 100) { Completed = true });
+        return Describe(store.TryGet(id) ?? throw NotFound(id));
+    }
+
+    /// <summary>Waits for QEMU to load the saved state, lets the vCPUs run, and deletes the state file.</summary>
+    private async Task FinishRestoreAsync(VmRuntimePaths rt, string name, CancellationToken ct)
+    {
+        await VmConnections.WithMonitorAsync(rt, name, async qmp =>
+        {
+            var end = DateTime.UtcNow + TimeSpan.FromMinutes(5);
+            while (true)
+            {
+                var status = (await qmp.ExecuteAsync("query-status", null, VmConnections.MonitorTimeout, ct))?["status"]?.GetValue<string>();
+                if (status is "paused" or "postmigrate" or "prelaunch") { await qmp.ExecuteAsync("cont", null, VmConnections.MonitorTimeout, ct); break; }
+                if (status == "running") break;
+                if (status is "inmigrate" && DateTime.UtcNow < end) { await Task.Delay(100, ct); continue; }
+                throw new VzInvalidStateException("VzVmRestoreFailed", $"QEMU could not load the saved state of '{name}' (status {status}).", name)
+                { RecommendedAction = $"Discard the saved state with Stop-VzVm -Name '{name}' and start it afresh." };
+            }
+            return true;
+        }, ct);
+        File.Delete(rt.SavedState);
+        logger.LogInformation("Restored '{Name}' from its saved state.", name);
+    }
+
+    /// <summary>Polls guest-sync until the agent answers: the guest booted far enough to take commands.</summary>
+    private static async Task WaitForAgentAsync(VmRuntimePaths rt, string name, TimeSpan timeout, IProgress<VzProgress>? progress, CancellationToken ct)
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var left = timeout - watch.Elapsed;
+            if (left <= TimeSpan.Zero)
+                throw new VzTimeoutException("VzGuestAgentNotResponding", $"The guest agent of '{name}' did not answer within {timeout.TotalSeconds:0} s of the start.", name, timeout)
+                { RecommendedAction = "The VM keeps running: check its console.log, install qemu-guest-agent in the guest, or start without -Wait." };
+            var status = QemuProcess.Inspect(rt);
+            if (!status.Alive)
+                throw new VzInvalidStateException("VzVmExited", $"The VM '{name}' stopped while booting: {status.DeadReason}", name)
+                { RecommendedAction = "Look at console.log in the VM's folder." };
+            progress?.Report(new VzProgress($"Starting VM '{name}'", $"Waiting for the guest agent ({watch.Elapsed.TotalSeconds:0} s)", (int)Math.Min(95, 10 + 85 * watch.Elapsed / timeout)));
+            try
+            {
+                await VmConnections.WithAgentAsync(rt, name, TimeSpan.FromSeconds(Math.Min(3, left.TotalSeconds)), _ => Task.FromResult(true), ct);
+                return;
+            }
+            catch (VzTimeoutException) { }
+            catch (VzInvalidStateException) when (QemuProcess.Inspect(rt).Alive) { await Task.Delay(250, ct); }
+        }
+    }
+
+    public async Task<VmInfo> StopAsync(Guid id, VmStopMode mode, TimeSpan timeout, IProgress<VzProgress>? progress, CancellationToken cancellationToken)
+    {
+        var rt = RuntimePaths(id);
+        var record = store.TryGet(id) ?? throw NotFound(id);
+        var name = record.DisplayName;
+        using (store.AcquireVeLock(id, cancellationToken))
+        {
+            var status = QemuProcess.Inspect(rt);
+            if (!status.Alive)
+            {
+                // Stopping a VM suspended to disk discards its saved state: the next start boots afresh.
+                if (File.Exists(rt.SavedState)) File.Delete(rt.SavedState);
+                QemuProcess.CleanRunDirectory(rt); // a crashed VM's leftovers
+                DeleteCgroup(id);
+                return Describe(store.TryGet(id)!);
+            }
+            var pid = status.Pid!.Value;
+            File.WriteAllText(rt.StoppingMarker, mode.ToString());
+            progress?.Report(new VzProgress($"Stopping VM '{name}'", mode == VmStopMode.Kill ? "Terminating QEMU" : "Asking the guest to shut down", 10));
+            if (mode == VmStopMode.Kill)
+            {
+                Native.LibC.kill(pid, 15); // QEMU exits at once on SIGTERM, closing its images cleanly
+                if (!await QemuProcess.WaitForExitAsync(pid, TimeSpan.FromSeconds(5), cancellationToken))
+                    await QemuProcess.KillAsync(pid, name, cancellationToken);
+            }
+            else
+            {
+                var asked = false;
+                if (mode == VmStopMode.Graceful && !File.Exists(rt.PausedMarker))
+                {
+                    try
+                    {
+                        await VmConnections.WithAgentAsync(rt, name, TimeSpan.FromSeconds(3), async qga =>
+                        {
+                            await qga.ExecuteAsync("guest-shutdown", new JsonObject { ["mode"] = "powerdown" }, TimeSpan.FromSeconds(3), cancellationToken, expectReply: false);
+                            return true;
+                        }, cancellationToken);
+                        asked = true;
+                        logger.LogInformation("Asked the guest agent of '{Name}' to power off.", name);
+                    }
+                    catch (VzException ex) { logger.LogInformation("The guest agent of '{Name}' did not take the shutdown ({Error}); pressing the ACPI power button.", name, ex.Message); }
+                }
+                if (!asked)
+                {
+                    await VmConnections.WithMonitorAsync(rt, name, async qmp =>
+                    {
+                        if (File.Exists(rt.PausedMarker)) await qmp.ExecuteAsync("cont", null, VmConnections.MonitorTimeout, cancellationToken);
+                        return await qmp.ExecuteAsync("system_powerdown", null, VmConnections.MonitorTimeout, cancellationToken);
+                    }, cancellationToken);
+                }
+                progress?.Report(new VzProgress($"Stopping VM '{name}'", "Waiting for the guest to power off", 50));
+                if (!await QemuProcess.WaitForExitAsync(pid, timeout, cancellationToken))
+                {
+                    File.Delete(rt.StoppingMarker);
+                    throw new VzTimeoutException("VzVmStopTimeout", $"The VM '{name}' did not power off within {timeout.TotalSeconds:0} s.", name, timeout)
+                    { RecommendedAction = $"The guest may not handle shutdown requests: Stop-VzVm -Name '{name}' -Kill powers it off at once." };
+                }
+            }
+            QemuProcess.CleanRunDirectory(rt);
+            DeleteCgroup(id);
+            logger.LogInformation("VM '{Name}' stopped.", name);
+        }
+        progress?.Report(new VzProgress($"Stopping VM '{name}'", "Stopped", 100) { Completed = true });
+        return Describe(store.TryGet(id)!);
+    }
+
+    public async Task<VmInfo> RestartAsync(Guid id, bool wait, TimeSpan timeout, IProgress<VzProgress>? progress, CancellationToken cancellationToken)
+    {
+        await StopAsync(id, VmStopMode.Graceful, timeout, progress, cancellationToken);
+        return await StartAsync(id, wait, timeout, progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Pauses the vCPUs (the VM keeps its memory and devices), or with <paramref name="saveState"/> writes memory and
+    /// device state to the VM folder through QEMU's migration and ends QEMU; the next start resumes from it.
+    /// </summary>
+    public async Task<VmInfo> SuspendAsync(Guid id, bool saveState, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var (rt, name) = Running(id);
+        if (saveState)
+        {
+            using (store.AcquireVeLock(id, cancellationToken))
+            {
+                var pid = QemuProcess.Inspect(rt).Pid!.Value;
+                var partial = rt.SavedState + ".partial";
+                File.Delete(partial);
+                await VmConnections.WithMonitorAsync(rt, name, async qmp =>
+                {
+                    await qmp.ExecuteAsync("stop", null, VmConnections.MonitorTimeout, cancellationToken);
+                    await qmp.ExecuteAsync("migrate", new JsonObject { ["uri"] = $"exec:cat > {QemuCommandLine.ShellQuote(partial)}" }, VmConnections.MonitorTimeout, cancellationToken);
+                    var end = DateTime.UtcNow + timeout;
+                    while (true)
+                    {
+                        var st = await qmp.ExecuteAsync("query-migrate", null, VmConnections.MonitorTimeout, cancellationToken);
+                        var status = st?["status"]?.GetValue<string>();
+                        if (status == "completed") break;
+                        if (status is "failed" or "cancelled")
+                        {
+                            await qmp.ExecuteAsync("cont", null, VmConnections.MonitorTimeout, cancellationToken);
+                            throw new VzInvalidStateException("VzVmSaveFailed", $"Saving the state of '{name}' failed: {st?["error-desc"]?.GetValue<string>() ?? status}. The VM runs on.", name);
+                        }
+                        if (DateTime.UtcNow > end)
+                        {
+                            await qmp.ExecuteAsync("migrate_cancel", null, VmConnections.MonitorTimeout, cancellationToken);
+                            await qmp.ExecuteAsync("cont", null, VmConnections.MonitorTimeout, cancellationToken);
+                            throw new VzTimeoutException("VzVmSaveTimeout", $"Saving the state of '{name}' took longer than {timeout.TotalSeconds:0} s; it was cancelled and the VM runs on.", name, timeout);
+                        }
+                        await Task.Delay(100, cancellationToken);
+                    }
+                    File.Move(partial, rt.SavedState, overwrite: true);
+                    File.SetUnixFileMode(rt.SavedState, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                    File.WriteAllText(rt.StoppingMarker, "save");
+                    try { await qmp.ExecuteAsync("quit", null, VmConnections.MonitorTimeout, cancellationToken); }
+                    catch (VzInvalidStateException) { /* QEMU closed the monitor while quitting */ }
+                    return true;
+                }, cancellationToken);
+                if (!await QemuProcess.WaitForExitAsync(pid, TimeSpan.FromSeconds(30), cancellationToken))
+                    await QemuProcess.KillAsync(pid, name, cancellationToken);
+                QemuProcess.CleanRunDirectory(rt);
+                DeleteCgroup(id);
+                logger.LogInformation("Saved the state of '{Name}' to {Path}.", name, rt.SavedState);
+            }
+            return Describe(store.TryGet(id)!);
+        }
+        await VmConnections.WithMonitorAsync(rt, name, qmp => qmp.ExecuteAsync("stop", null, VmConnections.MonitorTimeout, cancellationToken), cancellationToken);
+        File.WriteAllText(rt.PausedMarker, "");
+        return Describe(store.TryGet(id)!);
+    }
+
+    public async Task<VmInfo> ResumeAsync(Guid id, CancellationToken cancellationToken)
+    {
+        if (File.Exists(RuntimePaths(id).SavedState) && !QemuProcess.Inspect(RuntimePaths(id)).Alive)
+            return await StartAsync(id, wait: false, TimeSpan.FromSeconds(60), null, cancellationToken);
+        var (rt, name) = Running(id);
+        await VmConnections.WithMonitorAsync(rt, name, qmp => qmp.ExecuteAsync("cont", null, VmConnections.MonitorTimeout, cancellationToken), cancellationToken);
+        File.Delete(rt.PausedMarker);
+        return Describe(store.TryGet(id)!);
+    }
+}

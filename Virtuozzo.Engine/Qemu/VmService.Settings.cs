@@ -1,0 +1,107 @@
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using Virtuozzo.Engine.Cgroups;
+using Virtuozzo.Engine.Configuration;
+using Virtuozzo.Engine.Errors;
+using Virtuozzo.Engine.Host;
+using Virtuozzo.Engine.Processes;
+using Virtuozzo.Engine.Progress;
+using Virtuozzo.Engine.Qemu.Hotplug;
+using Virtuozzo.Engine.Store;
+
+namespace Virtuozzo.Engine.Qemu;
+
+/// <summary>Changing a VM's settings: live where QEMU allows, otherwise stored as pending.</summary>
+public sealed partial class VmService
+{
+    public async Task<VmSetResult> SetAsync(Guid id, VmSetOptions o, CancellationToken cancellationToken)
+    {
+        var record = store.TryGet(id) ?? throw NotFound(id);
+        var name = record.DisplayName;
+        var rt = RuntimePaths(id);
+        var pending = new List<string>();
+        var notes = new List<string>();
+        if (o.CpuCount is < 1 or > 255) throw new VzInvalidArgumentException("VzInvalidCpuCount", $"CpuCount must be 1-255; {o.CpuCount} was given.", name, "CpuCount");
+        if (o.CpuUnits is < 8 or > 500000) throw new VzInvalidArgumentException("VzInvalidCpuUnits", "CpuUnits must be 8-500000.", name, "CpuUnits");
+        if (o.CpuLimit is < 0) throw new VzInvalidArgumentException("VzInvalidCpuLimit", "CpuLimit must be 0 (no limit) or a positive percentage of one CPU.", name, "CpuLimit");
+        if (o.MemGuaranteePercent is < -1 or > 100) throw new VzInvalidArgumentException("VzInvalidMemGuarantee", "MemGuarantee must be 0-100 or Auto.", name, "MemGuarantee");
+        if (o.MemorySize is { } ms && (ms < MinMemorySize || ms % (1024 * 1024) != 0))
+            throw new VzInvalidArgumentException("VzInvalidMemorySize", $"MemorySize must be a whole number of MiB, at least {MinMemorySize / (1024 * 1024)} MB.", name, "MemorySize");
+        string? mask = null;
+        if (o.CpuMask is { Length: > 0 } m) mask = CpuAffinity.Format(CpuAffinity.Parse(m, Environment.ProcessorCount, name));
+
+        using var veLock = store.AcquireVeLock(id, cancellationToken);
+        var current = VeConfigFile.Read(paths.VeConfigPath(id));
+        var running = QemuProcess.Inspect(rt).Alive;
+        long? dimmBytes = null;
+        var dimmId = Guid.NewGuid().ToString("N")[..8];
+        if (o.MemorySize is { } mem && mem != current.Memory.Size && running)
+        {
+            var vm = current.Vm!;
+            var delta = mem - current.Memory.Size;
+            if (vm.MemHotplug && delta > 0 && delta % DimmGranularity == 0 && mem <= vm.MaxMemorySize) dimmBytes = delta;
+            else
+            {
+                pending.Add($"MemorySize={mem / (1024 * 1024)}MB");
+                notes.Add(vm.MemHotplug
+                    ? $"Memory grows live in steps of {DimmGranularity / (1024 * 1024)} MB up to {vm.MaxMemorySize / (1024 * 1024)} MB and shrinks only at the next start."
+                    : "The VM has no memory hotplug (New-VzVm -MemHotplug): the new size applies at the next start.");
+            }
+        }
+        if (dimmBytes is { } bytes)
+        {
+            await VmConnections.WithMonitorAsync(rt, name, async qmp =>
+            {
+                var n = dimmId;
+                await qmp.ExecuteAsync("object-add", new JsonObject { ["qom-type"] = "memory-backend-ram", ["id"] = $"mem-{n}", ["size"] = bytes }, VmConnections.MonitorTimeout, cancellationToken);
+                return await qmp.ExecuteAsync("device_add", new JsonObject { ["driver"] = "pc-dimm", ["id"] = $"dimm-{n}", ["memdev"] = $"mem-{n}" }, VmConnections.MonitorTimeout, cancellationToken);
+            }, cancellationToken);
+        }
+        if (o.CpuCount is { } cc && cc != (current.Cpu.Count ?? 1) && running)
+        {
+            pending.Add($"CpuCount={cc}");
+            notes.Add("vCPU hotplug is not done live: the new CPU count applies at the next start.");
+        }
+        var updated = store.UpdateLocked(veLock, id, c =>
+        {
+            var vm = c.Vm!;
+            if (o.CpuCount is { } count)
+            {
+                if (running && count != (c.Cpu.Count ?? 1)) (vm.Pending ??= new()).CpuCount = count;
+                else { c.Cpu.Count = count; if (vm.Pending is not null) vm.Pending.CpuCount = null; }
+            }
+            if (dimmBytes is { } added) vm.Dimms.Add(new VmDimm { Id = dimmId, Size = added });
+            if (o.MemorySize is { } size && size != c.Memory.Size)
+            {
+                if (running && dimmBytes is null) (vm.Pending ??= new()).MemorySize = size;
+                else { c.Memory.Size = size; if (vm.Pending is not null) vm.Pending.MemorySize = null; }
+            }
+            if (vm.Pending?.IsEmpty == true) vm.Pending = null;
+            if (o.CpuMask is not null) c.Cpu.Mask = mask;
+            if (o.CpuLimit is { } limit) c.Cpu.LimitPercent = limit == 0 ? null : limit;
+            if (o.CpuUnits is { } units) c.Cpu.Units = units;
+            if (o.MemGuaranteePercent is { } g) c.Memory.GuaranteePercent = g < 0 ? null : g;
+            if (o.OnBoot is { } onBoot) c.OnBoot = onBoot;
+            if (o.Description is not null) c.Description = o.Description;
+        });
+        if (running && (o.CpuLimit is not null || o.CpuUnits is not null || o.MemGuaranteePercent is not null || dimmBytes is not null))
+            cgroups.Value.Apply(CgroupPath(id), LimitsFor(updated));
+        if (running && o.CpuMask is not null)
+            await PinVcpusAsync(rt, name, mask ?? CpuAffinity.Format(Enumerable.Range(0, Environment.ProcessorCount)), cancellationToken);
+        return new VmSetResult(Describe(store.TryGet(id)!), pending, notes);
+    }
+
+    /// <summary>Pins every vCPU thread (thread ids from query-cpus-fast) to the host CPUs in <paramref name="mask"/>.</summary>
+    private async Task PinVcpusAsync(VmRuntimePaths rt, string name, string mask, CancellationToken ct)
+    {
+        var cpus = CpuAffinity.Parse(mask, Environment.ProcessorCount, name);
+        var threads = await VmConnections.WithMonitorAsync(rt, name, async qmp =>
+        {
+            var list = await qmp.ExecuteAsync("query-cpus-fast", null, VmConnections.MonitorTimeout, ct) as JsonArray ?? [];
+            return list.Select(c => c?["thread-id"]?.GetValue<int>() ?? 0).Where(t => t > 0).ToList();
+        }, ct);
+        foreach (var tid in threads) CpuAffinity.SetThreadAffinity(tid, cpus);
+        logger.LogInformation("Pinned {Count} vCPU threads of '{Name}' to CPUs {Mask}.", threads.Count, name, mask);
+    }
+}
