@@ -90,3 +90,35 @@ Describe 'Get-VzMemoryPlan' -Tag Integration, Memory {
         (Get-VzKsm | Format-List | Out-String) | Should -Match 'Scan rate'
     }
 }
+
+Describe 'Admission control' -Tag Integration, Memory {
+    BeforeAll {
+        $script:scope = New-VzTestScope -Name admission
+        # Two containers whose full guarantees cannot both fit in this host's RAM (a bit less than 24 GiB here).
+        $script:size = [long]([math]::Floor((Get-VzHost).MemoryTotal * 0.7 / 1MB)) * 1MB
+        $null = New-VzContainer big-a -Template busybox -MemorySize $script:size -MemGuarantee 100 | Start-VzContainer
+        $null = New-VzContainer big-b -Template busybox -MemorySize $script:size -MemGuarantee 100
+    }
+    AfterAll {
+        Get-VzContainer | Remove-VzContainer -Force -Confirm:$false -ErrorAction SilentlyContinue
+        Remove-VzTestScope $script:scope
+    }
+
+    It 'refuses to start a VE whose guarantee does not fit beside the running ones' {
+        $err = $null
+        try { Start-VzContainer big-b -ErrorAction Stop } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -Be 'VzGuaranteeUnavailable,Virtuozzo.Commands.StartVzContainerCommand'
+        $err.CategoryInfo.Category | Should -Be 'ResourceUnavailable'
+        $err.Exception.Message | Should -Match 'big-b'
+        (Get-VzContainer big-b).State | Should -Be 'Stopped'
+        (Get-VzMemoryPlan -Summary).GuaranteedMemory | Should -Be $script:size
+    }
+
+    It 'starts it without a guarantee, and refuses to raise its guarantee while it runs' {
+        Set-VzContainer big-b -MemGuarantee 0
+        Start-VzContainer big-b
+        (Get-VzContainer big-b).State | Should -Be 'Running'
+        { Set-VzContainer big-b -MemGuarantee 100 -ErrorAction Stop } | Should -Throw -ErrorId 'VzGuaranteeUnavailable,Virtuozzo.Commands.SetVzContainerCommand'
+        (Get-VzContainer big-b).MemGuaranteePercent | Should -Be 0 -Because 'a refused change changes nothing'
+    }
+}

@@ -392,6 +392,9 @@ public sealed partial class ContainerService
             var host = HostLimits.Read();
             var updated = VeConfigFile.Clone(current);
             ContainerConfigurator.Apply(updated, changes, host);
+            // A larger guarantee on a running container must still fit beside the others; otherwise it is not set.
+            if (Memory.MemoryPlanner.Protection(updated) > Memory.MemoryPlanner.Protection(current) && Live(id).Running)
+                Admission?.Invoke(updated);
             if (updated.Container!.Layout != current.Container!.Layout)
                 throw new VzInvalidArgumentException("VzLayoutChangeUnsupported", "The disk layout of an existing container cannot be changed.", current.Name, "Layout");
             if (updated.Container.DiskSize != current.Container.DiskSize)

@@ -34,6 +34,13 @@ public sealed partial class VmService
         using var veLock = store.AcquireVeLock(id, cancellationToken);
         var current = VeConfigFile.Read(paths.VeConfigPath(id));
         var running = QemuProcess.Inspect(rt).Alive;
+        if (running && o.MemGuaranteePercent is { } guarantee)
+        {
+            // A larger guarantee on a running VM must still fit beside the others; otherwise it is not set.
+            var projected = VeConfigFile.Clone(current);
+            projected.Memory.GuaranteePercent = guarantee < 0 ? null : guarantee;
+            if (Memory.MemoryPlanner.Protection(projected) > Memory.MemoryPlanner.Protection(current)) Admission?.Invoke(projected);
+        }
         long? dimmBytes = null;
         var dimmId = Guid.NewGuid().ToString("N")[..8];
         if (o.MemorySize is { } mem && mem != current.Memory.Size && running)
