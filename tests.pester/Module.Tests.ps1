@@ -65,3 +65,16 @@ Describe 'State colours' -Tag Unit {
         finally { $PSStyle.OutputRendering = $saved }
     }
 }
+
+Describe 'Unit aliases' -Tag Unit {
+    BeforeAll { Import-Module Virtuozzo -Force }
+
+    It 'offers MemoryMB and SizeGB on containers, VMs and disks, also as they come back over remoting' {
+        ([pscustomobject]@{ PSTypeName = 'Deserialized.Virtuozzo.Engine.Containers.ContainerInfo'; Name = 'c'; MemorySize = 256MB }).MemoryMB | Should -Be 256
+        ([pscustomobject]@{ PSTypeName = 'Deserialized.Virtuozzo.Engine.Qemu.VmInfo'; Name = 'v'; MemorySize = 2GB }).MemoryMB | Should -Be 2048
+        $disk = [pscustomobject]@{ PSTypeName = 'Deserialized.Virtuozzo.Engine.Disks.DiskInfo'; Path = '/x.qcow2'; VirtualSize = 20GB; FileSize = 512MB; AllocatedSize = 1GB }
+        $disk.SizeGB | Should -Be 20
+        $disk.FileSizeGB | Should -Be 0.5
+        $disk.AllocatedGB | Should -Be 1
+    }
+}
