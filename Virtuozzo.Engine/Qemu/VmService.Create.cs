@@ -1,13 +1,7 @@
 using System.Security.Cryptography;
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
-using Virtuozzo.Engine.Cgroups;
-using Virtuozzo.Engine.Configuration;
 using Virtuozzo.Engine.Errors;
 using Virtuozzo.Engine.Host;
-using Virtuozzo.Engine.Processes;
-using Virtuozzo.Engine.Progress;
-using Virtuozzo.Engine.Qemu.Hotplug;
 using Virtuozzo.Engine.Store;
 
 namespace Virtuozzo.Engine.Qemu;

@@ -11,23 +11,10 @@ namespace Virtuozzo.Commands;
 [Cmdlet(VerbsData.Import, "VzConfig", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(VeConfigImportResult))]
 [OutputType(typeof(Job))]
-public sealed class ImportVzConfigCommand : VzCmdlet
+public sealed class ImportVzConfigCommand : ConfigFileCmdlet
 {
     private const string Activity = "Importing VE settings";
     private readonly List<VeConfigImportResult> forJob = [];
-
-    /// <summary>Files to import (wildcards); FileInfo objects bind by FullName.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [Alias("FullName")]
-    [SupportsWildcards]
-    [ValidateNotNullOrEmpty]
-    public string[] Path { get; set; } = [];
-
-    /// <summary>Import only the entries with these names (wildcards); the whole file is still validated.</summary>
-    [Parameter]
-    [SupportsWildcards]
-    [ValidateNotNullOrEmpty]
-    public string[]? Name { get; set; }
 
     /// <summary>Apply the approved changes in a background job; the job's output is the result objects.</summary>
     [Parameter]
@@ -35,8 +22,7 @@ public sealed class ImportVzConfigCommand : VzCmdlet
 
     protected override void ProcessRecord()
     {
-        var patterns = Name?.Select(n => WildcardPattern.Get(n, WildcardOptions.IgnoreCase)).ToArray();
-        Func<string, bool>? include = patterns is null ? null : n => patterns.Any(p => p.IsMatch(n));
+        var include = EntryFilter();
         foreach (var file in ResolveFiles())
         {
             ForItem(file, () =>
@@ -102,21 +88,5 @@ public sealed class ImportVzConfigCommand : VzCmdlet
         }
         if (changing > 0) progress.Report(new VzProgress(Activity, "Done", 100, Completed: true));
         return true;
-    }
-
-    private IEnumerable<string> ResolveFiles()
-    {
-        foreach (var p in Path)
-        {
-            List<string> resolved;
-            try
-            {
-                resolved = WildcardPattern.ContainsWildcardCharacters(p)
-                    ? [.. GetResolvedProviderPathFromPSPath(p, out _)]
-                    : [SessionState.Path.GetUnresolvedProviderPathFromPSPath(p)];
-            }
-            catch (ItemNotFoundException ex) { WriteError(new ErrorRecord(ex, "VzConfigFileNotFound", ErrorCategory.ObjectNotFound, p)); continue; }
-            foreach (var r in resolved) yield return r;
-        }
     }
 }
