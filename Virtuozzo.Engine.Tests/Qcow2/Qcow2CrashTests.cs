@@ -22,30 +22,14 @@ public sealed class Qcow2CrashTests(ITestOutputHelper output)
         var original = dir.File("original.qcow2");
         QemuTools.Img("create", "-q", "-f", "qcow2", "-o", options, original, size.ToString());
         QemuTools.Io(original, "qcow2", "write -P 1 0 1M", $"write -P 2 {size - (1 << 20)} 1M", "write -P 3 3M 512k");
-        var reference = dir.File("reference.raw");
-        QemuTools.Img("convert", "-O", "raw", original, reference);
-
-        var completed = false;
-        for (var crashAfter = 0; !completed; crashAfter++)
+        var writes = CrashAtEveryWrite(dir, original, newSize, allowShrink: false, (copy, reference, completed) =>
         {
-            Assert.True(crashAfter < 10_000, "the resize never completed");
-            var copy = dir.File($"crash{crashAfter}.qcow2");
-            File.Copy(original, copy);
-            using (var image = Qcow2Image.Open(copy, writable: true))
-            {
-                image.WritesUntilCrash = crashAfter;
-                try { Qcow2Resizer.Resize(image, newSize, false, _ => null); completed = true; }
-                catch (IOException ex) when (ex.Message == "simulated power loss") { }
-            }
-            var (code, result) = QemuTools.Check(copy);
-            Assert.True(code is 0 or 3, $"after {crashAfter} writes: qemu-img check exit {code}: {QemuTools.Run("qemu-img", "check", copy).Stderr}");
             var virtualSize = QemuTools.Info(copy).GetProperty("virtual-size").GetInt64();
-            Assert.True(virtualSize == size || virtualSize == newSize, $"after {crashAfter} writes: size {virtualSize}");
-            QemuTools.AssertSameContent(reference, copy);
+            Assert.True(virtualSize == size || virtualSize == newSize, $"size {virtualSize}");
             if (completed) Assert.Equal(newSize, virtualSize);
-            File.Delete(copy);
-            if (completed) output.WriteLine($"{options}: grow takes {crashAfter} writes; every prefix checked");
-        }
+            QemuTools.AssertSameContent(reference, copy);
+        });
+        output.WriteLine($"{options}: grow takes {writes} writes; every prefix checked");
     }
 
     [Fact]
@@ -55,25 +39,36 @@ public sealed class Qcow2CrashTests(ITestOutputHelper output)
         var original = dir.File("original.qcow2");
         QemuTools.Img("create", "-q", "-f", "qcow2", "-o", "cluster_size=4096", original, "4G");
         QemuTools.Io(original, "qcow2", "write -P 1 0 1M", "write -P 2 3G 1M", "discard 3G 1M");
+        // The smaller image matches the reference's start; the rest of the reference is zero.
+        CrashAtEveryWrite(dir, original, 64L << 20, allowShrink: true, (copy, reference, _) => QemuTools.AssertSameContent(copy, reference));
+    }
+
+    /// <summary>
+    /// Resizes a fresh copy of <paramref name="original"/> once per possible crash point (a power cut after 0, 1, 2...
+    /// writes) until a resize completes. After each, qemu-img check must find no corruption (leaks are allowed) and
+    /// <paramref name="verify"/> compares the image with the original's data. Returns the writes a full resize takes.
+    /// </summary>
+    private static int CrashAtEveryWrite(TempDir dir, string original, long newSize, bool allowShrink, Action<string, string, bool> verify)
+    {
         var reference = dir.File("reference.raw");
         QemuTools.Img("convert", "-O", "raw", original, reference);
-        const long newSize = 64L << 20;
-        var completed = false;
-        for (var crashAfter = 0; !completed; crashAfter++)
+        for (var crashAfter = 0; ; crashAfter++)
         {
             Assert.True(crashAfter < 10_000, "the resize never completed");
             var copy = dir.File($"crash{crashAfter}.qcow2");
             File.Copy(original, copy);
+            var completed = false;
             using (var image = Qcow2Image.Open(copy, writable: true))
             {
                 image.WritesUntilCrash = crashAfter;
-                try { Qcow2Resizer.Resize(image, newSize, true, _ => null); completed = true; }
+                try { Qcow2Resizer.Resize(image, newSize, allowShrink, _ => null); completed = true; }
                 catch (IOException ex) when (ex.Message == "simulated power loss") { }
             }
             var (code, result) = QemuTools.Check(copy);
             Assert.True(code is 0 or 3, $"after {crashAfter} writes: qemu-img check exit {code}: {result}");
-            QemuTools.AssertSameContent(copy, reference); // the smaller image matches the reference's start, the rest of the reference is zero
+            verify(copy, reference, completed);
             File.Delete(copy);
+            if (completed) return crashAfter;
         }
     }
 }

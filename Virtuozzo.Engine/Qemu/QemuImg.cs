@@ -1,38 +1,41 @@
-using System.Globalization;
-using System.Text.Json.Nodes;
 using Virtuozzo.Engine.Processes;
+using Virtuozzo.Engine.Qcow2;
 
 namespace Virtuozzo.Engine.Qemu;
 
 /// <summary>
-/// Disk image operations VMs need, done with qemu-img. Kept to this one small class so the native QCOW2 code
-/// (Qcow2/) can replace it without touching the VM code.
+/// The disk image operations VMs need. Creating and describing images is the engine's native QCOW2 code (Qcow2/);
+/// only the full copy, a data rewrite, goes through qemu-img, as every data rewrite in the engine does.
 /// </summary>
 public sealed class QemuImg(ProcessRunner runner)
 {
-    public async Task CreateAsync(string path, long sizeBytes, CancellationToken cancellationToken) =>
-        await runner.RunAsync("qemu-img", ["create", "-q", "-f", "qcow2", path, sizeBytes.ToString(CultureInfo.InvariantCulture)],
-            new ProcessRunOptions { Target = path }, cancellationToken);
+    public Task CreateAsync(string path, long sizeBytes, CancellationToken cancellationToken)
+    {
+        Qcow2Creator.Create(path, new Qcow2CreateOptions { VirtualSize = sizeBytes }, cancellationToken);
+        return Task.CompletedTask;
+    }
 
-    /// <summary>A qcow2 overlay whose reads fall through to <paramref name="backingPath"/>.</summary>
-    public async Task CreateOverlayAsync(string path, string backingPath, string backingFormat, CancellationToken cancellationToken) =>
-        await runner.RunAsync("qemu-img", ["create", "-q", "-f", "qcow2", "-b", backingPath, "-F", backingFormat, path],
-            new ProcessRunOptions { Target = path }, cancellationToken);
+    /// <summary>A qcow2 overlay, as large as its backing image, whose reads fall through to <paramref name="backingPath"/>.</summary>
+    public async Task CreateOverlayAsync(string path, string backingPath, string backingFormat, CancellationToken cancellationToken)
+    {
+        var (_, size, _) = await InfoAsync(backingPath, cancellationToken);
+        Qcow2Creator.Create(path, new Qcow2CreateOptions { VirtualSize = size, BackingFile = backingPath, BackingFormat = backingFormat }, cancellationToken);
+    }
 
     /// <summary>A full, standalone copy (a linked chain is flattened).</summary>
     public async Task ConvertAsync(string source, string destination, CancellationToken cancellationToken) =>
         await runner.RunAsync("qemu-img", ["convert", "-q", "-O", "qcow2", source, destination],
             new ProcessRunOptions { Target = source, Timeout = TimeSpan.FromHours(2) }, cancellationToken);
 
-    public async Task ResizeAsync(string path, long sizeBytes, CancellationToken cancellationToken) =>
-        await runner.RunAsync("qemu-img", ["resize", "-q", path, sizeBytes.ToString(CultureInfo.InvariantCulture)],
-            new ProcessRunOptions { Target = path }, cancellationToken);
-
-    /// <summary>Format and virtual size of an image (the backing file is opened shared: the VM may be running).</summary>
-    public async Task<(string Format, long VirtualSize, string? BackingFile)> InfoAsync(string path, CancellationToken cancellationToken)
+    /// <summary>Format and virtual size of an image, read from its header (shared: the VM may be running).</summary>
+    public Task<(string Format, long VirtualSize, string? BackingFile)> InfoAsync(string path, CancellationToken cancellationToken)
     {
-        var r = await runner.RunAsync("qemu-img", ["info", "-U", "--output=json", path], new ProcessRunOptions { Target = path }, cancellationToken);
-        var json = JsonNode.Parse(r.StandardOutput) as JsonObject ?? throw new InvalidDataException("qemu-img info printed no JSON object.");
-        return (json["format"]?.GetValue<string>() ?? "raw", json["virtual-size"]?.GetValue<long>() ?? 0, json["backing-filename"]?.GetValue<string>());
+        var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        if (!Qcow2Header.HasMagic(handle))
+        {
+            using (handle) return Task.FromResult<(string, long, string?)>(("raw", RandomAccess.GetLength(handle), null));
+        }
+        using var image = Qcow2Image.FromHandle(handle, path);
+        return Task.FromResult<(string, long, string?)>(("qcow2", image.Header.Size, image.Header.BackingFile));
     }
 }
