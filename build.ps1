@@ -27,6 +27,9 @@ param(
     # Pester tags to leave out.
     [string[]] $ExcludeTag,
 
+    # Pester test files to run (default: all), relative to the checkout; a quick loop over one area.
+    [string[]] $Path,
+
 
     # Skip the xunit engine tests (for a quick Pester-only loop).
     [switch] $SkipEngineTests
@@ -47,7 +50,7 @@ foreach ($t in $Task) {
         'Build'     { Invoke-VzBuild -Root $root }
         'Layout'    { Invoke-VzLayout -Root $root }
         'Help'      { Invoke-VzHelp -Root $root }
-        'Test'      { Invoke-VzTest -Root $root -Tag $Tag -ExcludeTag $ExcludeTag -SkipEngineTests:$SkipEngineTests }
+        'Test'      { Invoke-VzTest -Root $root -Tag $Tag -ExcludeTag $ExcludeTag -Path $Path -SkipEngineTests:$SkipEngineTests }
         'Bench'     { Invoke-VzBench -Root $root }
         'Demo'      { Invoke-VzDemo -Root $root }
     }

@@ -99,7 +99,7 @@ function Read-TrxCounts {
 }
 
 function Invoke-VzTest {
-    param([Parameter(Mandatory)][string] $Root, [string[]] $Tag, [string[]] $ExcludeTag, [switch] $SkipEngineTests)
+    param([Parameter(Mandatory)][string] $Root, [string[]] $Tag, [string[]] $ExcludeTag, [string[]] $Path, [switch] $SkipEngineTests)
     $results = Join-Path $Root 'out/test-results'
     if (Test-Path $results) { Remove-Item $results -Recurse -Force }
     $null = New-Item -ItemType Directory $results
@@ -126,6 +126,7 @@ function Invoke-VzTest {
     $runnerArgs = @('-NoProfile', '-NoLogo', '-File', $runner, '-Root', $Root, '-PesterPath', (Get-VzPesterPath), '-ResultPath', $pesterJson)
     if ($Tag) { $runnerArgs += @('-Tag', ($Tag -join ',')) }
     if ($ExcludeTag) { $runnerArgs += @('-ExcludeTag', ($ExcludeTag -join ',')) }
+    if ($Path) { $runnerArgs += @('-Path', ($Path -join ',')) }
     & $pwsh @runnerArgs
     if (Test-Path $pesterJson) {
         $p = Get-Content -Raw $pesterJson | ConvertFrom-Json

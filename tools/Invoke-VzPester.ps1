@@ -8,7 +8,9 @@ param(
     [Parameter(Mandatory)][string] $PesterPath,
     [Parameter(Mandatory)][string] $ResultPath,
     [string] $Tag,
-    [string] $ExcludeTag
+    [string] $ExcludeTag,
+    # Test files or folders to run (default: all of tests.pester), comma-separated or an array.
+    [string[]] $Path
 )
 $ErrorActionPreference = 'Stop'
 Import-Module $PesterPath -Force
@@ -20,7 +22,7 @@ $env:VZ_SOURCE_ROOT = $Root
 
 $run = Start-VzTestRun
 $config = New-PesterConfiguration
-$config.Run.Path = Join-Path $Root 'tests.pester'
+$config.Run.Path = if ($Path) { @($Path | ForEach-Object { $_ -split ',' } | ForEach-Object { if ([IO.Path]::IsPathRooted($_)) { $_ } else { Join-Path $Root $_ } }) } else { Join-Path $Root 'tests.pester' }
 $config.Run.PassThru = $true
 $config.Output.Verbosity = 'Detailed'
 $config.TestResult.Enabled = $true
