@@ -17,6 +17,9 @@ public sealed class HostSettings
     /// <summary>Force an OCI runtime by name (crun or runc); null lets the probe pick one that works.</summary>
     public string? ContainerRuntime { get; set; }
 
+    /// <summary>The memory manager's autoballoon policy (Set-VzHost -AutoBalloon, -BalloonBufferPercent...); null is the defaults.</summary>
+    public Memory.Balloon.BalloonPolicySettings? Balloon { get; set; }
+
     public static string FilePath => Environment.GetEnvironmentVariable("VZ_HOST_CONFIG") is { Length: > 0 } p ? p : DefaultPath;
 
     public static HostSettings Load()

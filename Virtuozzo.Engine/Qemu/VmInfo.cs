@@ -24,6 +24,12 @@ public sealed record VmInfo
     public IReadOnlyList<VmDiskInfo> Disks { get; init; } = [];
     public IReadOnlyList<VmDvdDrive> DvdDrives { get; init; } = [];
     public GuestToolsState GuestToolsState { get; init; }
+    /// <summary>Memory the guest has now (balloon actual), from the host service's cache; null when no fresh value.</summary>
+    public long? MemoryActual { get; init; }
+    /// <summary>How old the guest tools facts are (the host service refreshes them); null when none are cached.</summary>
+    public TimeSpan? GuestInfoAge { get; init; }
+    public string? OsName { get; init; }
+    public IReadOnlyList<string> IpAddresses { get; init; } = [];
     /// <summary>Changes stored for the next start ("CpuCount=4"); empty when none.</summary>
     public string PendingChanges { get; init; } = "";
     public string? Description { get; init; }

@@ -91,6 +91,9 @@ public sealed partial class VmService : Disks.IOnlineDiskResizer
         var status = QemuProcess.Inspect(rt);
         var state = !status.Alive ? (File.Exists(rt.SavedState) ? VmState.Saved : VmState.Stopped)
                     : File.Exists(rt.PausedMarker) ? VmState.Paused : VmState.Running;
+        // The host service's cache: live memory and guest tools facts without a round trip (PSBM-44235).
+        var live = status.Alive ? VmLiveState.Read(rt, status.Pid) : null;
+        var now = DateTimeOffset.UtcNow;
         return new VmInfo
         {
             Name = config.Name,
@@ -112,7 +115,12 @@ public sealed partial class VmService : Disks.IOnlineDiskResizer
             MacAddress = vm.MacAddress,
             Disks = vm.Disks.Select(d => DescribeDisk(config, d)).ToList(),
             DvdDrives = vm.DvdDrives.ToList(),
-            GuestToolsState = status.Alive ? GuestToolsState.NotQueried : GuestToolsState.NotRunning,
+            GuestToolsState = !status.Alive ? GuestToolsState.NotRunning
+                : live?.GuestToolsUpdatedAt is { } gt && now - gt < VmLiveState.FreshFor ? live.GuestToolsState : GuestToolsState.NotQueried,
+            MemoryActual = live is { BalloonActual: { } actual } && now - live.MemoryUpdatedAt < VmLiveState.FreshFor ? actual : null,
+            GuestInfoAge = live?.GuestToolsUpdatedAt is { } at ? now - at : null,
+            OsName = live?.OsName,
+            IpAddresses = live?.IpAddresses ?? [],
             PendingChanges = vm.Pending?.ToString() ?? "",
             Description = config.Description,
             Directory = record.Directory,

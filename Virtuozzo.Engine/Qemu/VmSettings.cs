@@ -14,6 +14,12 @@ public sealed class VmSettings
     /// <summary>The most RAM hotplug may grow to, in bytes; 0 when hotplug is off.</summary>
     public long MaxMemorySize { get; set; }
 
+    /// <summary>Whether the host service's memory manager balloons this VM; null is on (Set-VzVm -AutoBalloon).</summary>
+    public bool? AutoBalloon { get; set; }
+
+    /// <summary>Whether QEMU marks guest RAM mergeable for KSM (<c>-machine mem-merge</c>); null is on, QEMU's default.</summary>
+    public bool? MemMerge { get; set; }
+
     /// <summary>DIMMs hot-added since the last cold start (part of the Memory.Size total).</summary>
     public List<VmDimm> Dimms { get; set; } = [];
 

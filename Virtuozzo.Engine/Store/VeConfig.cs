@@ -18,6 +18,15 @@ public sealed class VeConfig
     public DateTimeOffset CreatedAt { get; set; }
     public bool OnBoot { get; set; }
 
+    /// <summary>OnBoot VEs start in ascending order (prlctl --autostart order); null counts as 0, ties go by name.</summary>
+    public int? BootOrder { get; set; }
+
+    /// <summary>Seconds the host service waits before starting this OnBoot VE (prlctl --autostart-delay).</summary>
+    public int? BootDelay { get; set; }
+
+    /// <summary>What the host service does with this VE when it stops (prlctl --autostop); null is None.</summary>
+    public VeAutoStop? AutoStop { get; set; }
+
     public MemorySettings Memory { get; set; } = new();
     public CpuSettings Cpu { get; set; } = new();
 

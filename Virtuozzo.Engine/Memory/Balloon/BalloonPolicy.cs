@@ -1,0 +1,109 @@
+namespace Virtuozzo.Engine.Memory.Balloon;
+
+/// <summary>
+/// The autoballoon policy for one VM: no I/O, fed one <see cref="BalloonSample"/> per loop, answering with a
+/// <see cref="BalloonDecision"/>. The caller sends the target with QMP <c>balloon</c> and reports it with
+/// <see cref="Sent"/>.
+/// <list type="bullet">
+/// <item>Never below the guarantee: every target is clamped to [guarantee, size], and a balloon found below the
+/// guarantee is restored at once.</item>
+/// <item>Idle VMs give memory back without host pressure (Proxmox and MoM only do it under pressure): target =
+/// max(working set × (1 + buffer), guarantee), the working set being the largest use over a short window.</item>
+/// <item>A guest short of available memory is deflated at once, exempt from the rate limit.</item>
+/// <item>The decision compares with what the guest has (actual), not with the last target, and a target the guest
+/// missed is re-sent (vcmmd PSBM-48383 cached its target and stalled).</item>
+/// <item>Steady state: one command per VM per <see cref="BalloonPolicySettings.MinIntervalSeconds"/> at most, and
+/// none for a change inside the deadband max(64 MiB, 2 % of RAM).</item>
+/// </list>
+/// </summary>
+public sealed class BalloonPolicy(BalloonPolicySettings settings)
+{
+    public const long MiB = 1L << 20;
+    /// <summary>Changes smaller than this are noise (MoM skips under 0.25 %, vcmmd under 16-32 MiB).</summary>
+    public const long MinDeadband = 64 * MiB;
+    /// <summary>Host pressure (PSI some avg10 %, or MemAvailable under 10 %) halves the buffer.</summary>
+    public const double PressurePsi = 10.0;
+    /// <summary>Guest stats older than this are the stats of a driver that went away.</summary>
+    public static readonly TimeSpan StaleStats = TimeSpan.FromSeconds(30);
+
+    private readonly Queue<(DateTimeOffset Time, long Used)> window = new();
+
+    public BalloonPolicySettings Settings { get; } = settings;
+
+    /// <summary>The last target sent and when; null until the first command (or after a service restart).</summary>
+    public long? LastTarget { get; private set; }
+    public DateTimeOffset? LastSentAt { get; private set; }
+
+    /// <summary>Records a command that went out (also one sent by hotplug or a person, so the policy does not undo it at once).</summary>
+    public void Sent(long target, DateTimeOffset at)
+    {
+        LastTarget = target;
+        LastSentAt = at;
+    }
+
+    public BalloonDecision Decide(BalloonSample s)
+    {
+        var floor = Math.Min(s.Guarantee, s.MemorySize);
+        var ceiling = s.MemorySize;
+        var deadband = Math.Max(MinDeadband, s.MemorySize / 50);
+        long Clamp(long v) => Math.Clamp(v, floor, ceiling);
+
+        // The guarantee comes first, whatever else holds: a balloon below it is a broken promise.
+        if (s.Actual < floor - MiB && !s.Paused)
+            return new BalloonDecision { Target = Math.Max(floor, LastTarget ?? floor), Urgent = true, Reason = BalloonReason.BelowGuarantee, DesiredTarget = floor,
+                Detail = $"balloon actual {s.Actual / MiB} MiB is below the guarantee {floor / MiB} MiB" };
+        if (s.Paused)
+            return new BalloonDecision { Reason = BalloonReason.Paused, DesiredTarget = s.Actual, Detail = "a migration or snapshot is in progress" };
+        if (s.OptedOut || !Settings.Enabled)
+        {
+            // Give everything back once, then leave the VM alone.
+            var back = s.Actual < ceiling - deadband && RateAllows(s.Time);
+            return new BalloonDecision { Target = back ? ceiling : null, Reason = BalloonReason.OptedOut, DesiredTarget = ceiling,
+                Detail = back ? "autoballooning is off: returning all memory" : "autoballooning is off" };
+        }
+        if (s.Guest is not { } g || g.Total <= 0 || s.Time - g.UpdatedAt > StaleStats)
+            return new BalloonDecision { Reason = BalloonReason.NoGuestStats, DesiredTarget = s.Actual, Detail = "the guest reports no balloon stats" };
+
+        window.Enqueue((s.Time, g.Used));
+        while (window.Count > 0 && s.Time - window.Peek().Time > TimeSpan.FromSeconds(Settings.WorkingSetWindowSeconds)) window.Dequeue();
+        var workingSet = window.Max(w => w.Used);
+
+        var hostPressure = s.Host.PressureSomeAvg10 >= PressurePsi || (s.Host.Total > 0 && s.Host.Available < s.Host.Total / 10);
+        var bufferPercent = hostPressure ? Settings.BufferPercent / 2 : Settings.BufferPercent;
+        var desired = Clamp(Align(workingSet + workingSet * bufferPercent / 100));
+
+        // Urgent: the guest runs short now. Give it what the window says plus its buffer, and never less than a
+        // quarter of its RAM more than it has: an allocation burst keeps going while the command travels.
+        var low = (long)(s.Actual * (Settings.LowAvailablePercent / 100.0));
+        if (g.Available < Math.Max(low, 32 * MiB) && s.Actual < ceiling)
+        {
+            var target = Clamp(Math.Max(desired, Align(s.Actual + Math.Max(ceiling / 4, 256 * MiB))));
+            return new BalloonDecision { Target = target, Urgent = true, Reason = BalloonReason.UrgentDeflate, WorkingSet = workingSet, DesiredTarget = target,
+                Detail = $"guest available {g.Available / MiB} MiB is under {Settings.LowAvailablePercent} % of {s.Actual / MiB} MiB" };
+        }
+
+        // Compare with what the guest has, not with what we asked for: a missed target is seen and re-sent.
+        if (Math.Abs(desired - s.Actual) < deadband)
+            return new BalloonDecision { Reason = BalloonReason.Steady, WorkingSet = workingSet, DesiredTarget = desired,
+                Detail = $"working set {workingSet / MiB} MiB, actual {s.Actual / MiB} MiB within {deadband / MiB} MiB of the goal" };
+
+        var reason = LastTarget is { } last && Math.Abs(last - desired) < deadband && Math.Abs(s.Actual - last) >= deadband
+            ? BalloonReason.Resend
+            : desired > s.Actual ? BalloonReason.Grow : BalloonReason.Reclaim;
+        if (!RateAllows(s.Time))
+            return new BalloonDecision { Reason = BalloonReason.RateLimited, WorkingSet = workingSet, DesiredTarget = desired,
+                Detail = $"{reason} to {desired / MiB} MiB waits for the {Settings.MinIntervalSeconds} s rate limit" };
+        var detail = reason switch
+        {
+            BalloonReason.Resend => $"the guest holds {s.Actual / MiB} MiB, not the {LastTarget / MiB} MiB asked; asking again",
+            BalloonReason.Grow => $"working set {workingSet / MiB} MiB grew: {desired / MiB} MiB (+{bufferPercent} %)",
+            _ => $"working set {workingSet / MiB} MiB: {desired / MiB} MiB (+{bufferPercent} %{(hostPressure ? ", host under pressure" : "")}), floor {floor / MiB} MiB",
+        };
+        return new BalloonDecision { Target = desired, Reason = reason, WorkingSet = workingSet, DesiredTarget = desired, Detail = detail };
+    }
+
+    private bool RateAllows(DateTimeOffset now) => LastSentAt is not { } at || now - at >= TimeSpan.FromSeconds(Settings.MinIntervalSeconds);
+
+    /// <summary>Targets in whole MiB (QEMU takes bytes; the guest frees 4 KiB pages, so finer buys nothing).</summary>
+    private static long Align(long bytes) => bytes / MiB * MiB;
+}

@@ -1,0 +1,237 @@
+using Microsoft.Extensions.Logging;
+using Virtuozzo.Engine.Configuration;
+using Virtuozzo.Engine.Errors;
+using Virtuozzo.Engine.Memory.Balloon;
+using Virtuozzo.Engine.Qemu;
+using Virtuozzo.Engine.Store;
+
+namespace Virtuozzo.Engine.Service;
+
+/// <summary>
+/// What the host service does, apart from hosting: at start, the OnBoot VEs (once per boot); then a loop that
+/// notices VEs that died, runs the memory manager and refreshes guest tools facts, and writes the status file;
+/// at stop, AutoStop. Nothing here keeps state that matters across a restart: a killed service restarts from the
+/// store, the run folders and QEMU itself.
+/// </summary>
+public sealed class HostSupervisor
+{
+    private readonly VzEngine engine;
+    private readonly HostSupervisorOptions options;
+    private readonly ILogger logger;
+    private readonly TimeProvider time;
+    private readonly VmMemoryManager memory;
+    private readonly GuestToolsRefresher guestTools;
+    private readonly Dictionary<Guid, VmLiveState> live = [];
+    private readonly Dictionary<Guid, bool> wasRunning = [];
+    private readonly HashSet<Guid> corruptReported = [];
+    private BalloonPolicySettings balloonSettings = new();
+    private DateTimeOffset settingsReadAt = DateTimeOffset.MinValue;
+    private long loops;
+    private string phase = "Starting";
+
+    public HostSupervisor(VzEngine engine, HostSupervisorOptions? options = null, TimeProvider? clock = null)
+    {
+        this.engine = engine;
+        this.options = options ?? new HostSupervisorOptions();
+        time = clock ?? TimeProvider.System;
+        logger = engine.LoggerFactory.CreateLogger<HostSupervisor>();
+        Paths = HostServicePaths.For(engine.Paths);
+        Journal = new HostServiceJournal(Paths, logger, time);
+        memory = new VmMemoryManager(Journal, this.options, logger, time);
+        guestTools = new GuestToolsRefresher(engine.Vms.Guest, this.options, time);
+        StartedAt = time.GetUtcNow();
+    }
+
+    public HostServicePaths Paths { get; }
+    public HostServiceJournal Journal { get; }
+    public DateTimeOffset StartedAt { get; }
+
+    /// <summary>Present in the run folder once OnBoot ran this boot: a restarted service does not start VEs a person stopped.</summary>
+    private string OnBootDoneMarker => Path.Combine(Paths.Directory, "onboot-done");
+
+    /// <summary>The OnBoot VEs, in order, each after its delay. Failures are recorded and the next VE goes on.</summary>
+    public async Task StartOnBootAsync(CancellationToken cancellationToken)
+    {
+        phase = "Starting";
+        WriteStatus();
+        if (File.Exists(OnBootDoneMarker))
+        {
+            Journal.Record("OnBootSkipped", "host", "OnBoot already ran since the host booted (the service restarted).");
+            return;
+        }
+        var configs = engine.Store.List().Where(r => r.State == VeRegistrationState.Ready && r.Config is not null).Select(r => r.Config!);
+        foreach (var config in OnBootPlan.Order(configs))
+        {
+            if (config.BootDelay is > 0 and var delay)
+            {
+                logger.LogInformation("Waiting {Delay} s before starting '{Name}' (BootDelay).", delay, config.Name);
+                await Task.Delay(TimeSpan.FromSeconds(delay), time, cancellationToken);
+            }
+            try
+            {
+                if (IsRunning(config)) continue;
+                if (config.Type == VeType.VirtualMachine) await engine.Vms.StartAsync(config.Id, wait: false, TimeSpan.FromMinutes(5), null, cancellationToken);
+                else await engine.Containers.StartAsync(config.Id, null, cancellationToken);
+                Journal.Record("VeStarted", config.Name, $"OnBoot (BootOrder {config.BootOrder ?? 0}, BootDelay {config.BootDelay ?? 0} s)");
+                wasRunning[config.Id] = true;
+            }
+            catch (Exception ex) when (ex is VzException or IOException)
+            {
+                Journal.Record("VeStartFailed", config.Name, $"OnBoot start failed: {ex.Message}", LogLevel.Error);
+            }
+            WriteStatus();
+        }
+        File.WriteAllText(OnBootDoneMarker, time.GetUtcNow().ToString("O"));
+    }
+
+    /// <summary>Loops until cancelled; every pass is bounded, and one failing pass never ends the loop.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        phase = "Running";
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var passStart = time.GetUtcNow();
+            try { await TickAsync(cancellationToken); }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested) { break; }
+            catch (Exception ex) when (ex is VzException or IOException or UnauthorizedAccessException or InvalidOperationException)
+            {
+                Journal.Record("LoopError", "host", ex.Message, LogLevel.Error);
+            }
+            var left = options.LoopInterval - (time.GetUtcNow() - passStart);
+            if (left > TimeSpan.Zero)
+            {
+                try { await Task.Delay(left, time, cancellationToken); }
+                catch (OperationCanceledException) { break; }
+            }
+        }
+    }
+
+    /// <summary>One pass: watch, memory manager, guest tools, status.</summary>
+    public async Task TickAsync(CancellationToken cancellationToken)
+    {
+        var records = engine.Store.List();
+        var runningVms = new List<(VeConfig Config, VmRuntimePaths Paths, int Pid)>();
+        foreach (var record in records)
+        {
+            if (record.Config is not { } config)
+            {
+                // A corrupt ve.yaml: nothing is decided for that VE (its QEMU, if any, keeps running untouched).
+                if (record.State == VeRegistrationState.Corrupt && corruptReported.Add(record.Id))
+                    Journal.Record("VeConfigCorrupt", record.DisplayName, record.Error?.Message ?? "its ve.yaml cannot be read; the service leaves it alone", LogLevel.Warning);
+                continue;
+            }
+            corruptReported.Remove(record.Id);
+            if (record.State != VeRegistrationState.Ready) continue;
+            var (running, died) = Watch(config);
+            if (running && config.Type == VeType.VirtualMachine)
+            {
+                var rt = engine.Vms.RuntimePaths(config.Id);
+                if (QemuProcess.Inspect(rt).Pid is { } pid) runningVms.Add((config, rt, pid));
+            }
+            if (died is not null) Journal.Record("VeDied", config.Name, died, LogLevel.Warning);
+        }
+        foreach (var gone in live.Keys.Except(runningVms.Select(v => v.Config.Id)).ToList()) live.Remove(gone);
+
+        var settings = BalloonSettings();
+        foreach (var (id, state) in await memory.TickAsync(runningVms, settings, live, cancellationToken)) live[id] = state;
+        var guestInput = runningVms.Select(v => (v.Config.Id, v.Pid, File.Exists(v.Paths.PausedMarker))).ToList();
+        foreach (var (id, state) in await guestTools.TickAsync(guestInput, live, cancellationToken)) live[id] = state;
+        foreach (var (config, rt, pid) in runningVms)
+            if (live.TryGetValue(config.Id, out var state) && state.ProcessId == pid && Directory.Exists(rt.RunDirectory))
+            {
+                try { state.Write(rt); }
+                catch (IOException) { /* the VM stopped while we wrote: its run folder went */ }
+            }
+        loops++;
+        WriteStatus();
+    }
+
+    /// <summary>Compares with the last pass: a VE that ran and now does not, without being asked to stop, died.</summary>
+    private (bool Running, string? Died) Watch(VeConfig config)
+    {
+        bool running;
+        string? reason = null;
+        if (config.Type == VeType.VirtualMachine)
+        {
+            var status = QemuProcess.Inspect(engine.Vms.RuntimePaths(config.Id));
+            running = status.Alive;
+            reason = status.DeadReason;
+        }
+        else
+        {
+            var (alive, _, runtime) = engine.Containers.Live(config.Id);
+            running = alive;
+            if (!alive && runtime is not null) reason = "its init exited without Stop-VzContainer (crashed or was killed).";
+        }
+        var before = wasRunning.TryGetValue(config.Id, out var r) && r;
+        wasRunning[config.Id] = running;
+        return (running, before && !running && reason is not null ? reason : null);
+    }
+
+    private bool IsRunning(VeConfig config) => config.Type == VeType.VirtualMachine
+        ? QemuProcess.Inspect(engine.Vms.RuntimePaths(config.Id)).Alive
+        : engine.Containers.Live(config.Id).Running;
+
+    private BalloonPolicySettings BalloonSettings()
+    {
+        var now = time.GetUtcNow();
+        if (now - settingsReadAt < TimeSpan.FromSeconds(5)) return balloonSettings;
+        settingsReadAt = now;
+        try { balloonSettings = HostSettings.Load().Balloon ?? new BalloonPolicySettings(); }
+        catch (VzConfigCorruptException ex) { Journal.Record("HostConfigCorrupt", "host", $"{ex.Message}; keeping the last good balloon settings.", LogLevel.Warning); }
+        return balloonSettings;
+    }
+
+    /// <summary>AutoStop: each running VE whose setting says so is shut down or suspended, one after another, each bounded.</summary>
+    public async Task StopVesAsync(CancellationToken cancellationToken)
+    {
+        phase = "Stopping";
+        WriteStatus();
+        foreach (var record in engine.Store.List())
+        {
+            if (record.Config is not { AutoStop: { } mode and not VeAutoStop.None } config || !IsRunning(config)) continue;
+            try
+            {
+                if (config.Type == VeType.VirtualMachine)
+                {
+                    if (mode == VeAutoStop.Suspend) await engine.Vms.SuspendAsync(config.Id, saveState: true, options.StopTimeout, cancellationToken);
+                    else
+                    {
+                        try { await engine.Vms.StopAsync(config.Id, VmStopMode.Graceful, options.StopTimeout, null, cancellationToken); }
+                        catch (VzTimeoutException) { await engine.Vms.StopAsync(config.Id, VmStopMode.Kill, options.StopTimeout, null, cancellationToken); }
+                    }
+                }
+                else if (mode == VeAutoStop.Suspend) await engine.Containers.SuspendAsync(config.Id, cancellationToken);
+                else await engine.Containers.StopAsync(config.Id, kill: false, options.StopTimeout, cancellationToken);
+                wasRunning[config.Id] = false;
+                Journal.Record(mode == VeAutoStop.Suspend ? "VeSuspended" : "VeStopped", config.Name, $"AutoStop {mode}");
+            }
+            catch (Exception ex) when (ex is VzException or IOException)
+            {
+                Journal.Record("VeStopFailed", config.Name, $"AutoStop {mode} failed: {ex.Message}", LogLevel.Error);
+            }
+        }
+        // A clean stop ends this boot's OnBoot duty: the next start (by a person or systemd) starts OnBoot VEs again.
+        File.Delete(OnBootDoneMarker);
+        phase = "Stopped";
+        WriteStatus();
+    }
+
+    public void WriteStatus()
+    {
+        try
+        {
+            HostServiceJson.Write(Paths.StatusFile, new HostServiceStatus
+            {
+                ProcessId = Environment.ProcessId,
+                StartedAt = StartedAt,
+                LastLoopAt = loops > 0 ? time.GetUtcNow() : null,
+                LoopCount = loops,
+                Phase = phase,
+                DataRoot = engine.Paths.DataRoot,
+                LastDecisions = Journal.Recent,
+            });
+        }
+        catch (IOException ex) { logger.LogWarning("Cannot write {Path}: {Error}", Paths.StatusFile, ex.Message); }
+    }
+}
