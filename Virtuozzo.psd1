@@ -10,6 +10,7 @@
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @(
         'formats/Virtuozzo.Host.format.ps1xml'
+        'formats/Virtuozzo.HostService.format.ps1xml'
         'formats/Virtuozzo.Container.format.ps1xml'
         'formats/Virtuozzo.Vm.format.ps1xml'
         'formats/Virtuozzo.Disk.format.ps1xml'
@@ -21,6 +22,10 @@
         # Host
         'Get-VzHost'
         'Set-VzHost'
+        'Get-VzHostService'
+        'Start-VzHostService'
+        'Stop-VzHostService'
+        'Install-VzHostService'
         # Memory
         'Get-VzMemoryPlan'
         'Get-VzKsm'

@@ -108,6 +108,9 @@ public sealed class VzEngine
     public MemoryService Memory { get; }
     public KsmControl Ksm { get; } = new();
 
+    /// <summary>The host service of this data root: whether it runs, start, stop, install (Service/).</summary>
+    public Service.HostServiceControl HostService => new(Paths, Runner, LoggerFactory.CreateLogger<Service.HostServiceControl>());
+
     /// <summary>Export-VzConfig / Import-VzConfig: VE settings to and from desired-state files.</summary>
     public VeConfigExchange ConfigExchange => configExchange.Value;
 

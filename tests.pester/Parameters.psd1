@@ -4,10 +4,15 @@
 @{
     # Host
     'Get-VzHost'       = @('Refresh')
-    'Set-VzHost'       = @('ContainerRuntime', 'DataRoot', 'PassThru')
+    'Set-VzHost'       = @('AutoBalloon', 'BalloonBufferPercent', 'BalloonIntervalSeconds', 'BalloonLowAvailablePercent', 'ContainerRuntime', 'DataRoot', 'PassThru')
     # Memory
     'Get-VzMemoryPlan' = @('Name', 'Summary')
     'Get-VzKsm'        = @()
+    # Host service
+    'Get-VzHostService'     = @()
+    'Start-VzHostService'   = @('Background', 'Timeout')
+    'Stop-VzHostService'    = @('PassThru', 'Timeout')
+    'Install-VzHostService' = @('Path')
     'Set-VzKsm'        = @('MergeAcrossNodes', 'Mode', 'PagesToScan', 'PassThru', 'SleepMilliseconds')
     # Disks
     'New-VzDisk'       = @('BackingDisk', 'ClusterSize', 'Compat', 'LazyRefcounts', 'Path', 'Preallocation', 'RelativeBackingPath', 'Size')
@@ -29,7 +34,7 @@
     'Rename-VzContainer'         = @('Id', 'InputObject', 'Name', 'NewName', 'PassThru')
     'Restart-VzContainer'        = @('Id', 'InputObject', 'Name', 'PassThru', 'Timeout')
     'Resume-VzContainer'         = @('Id', 'InputObject', 'Name', 'PassThru')
-    'Set-VzContainer'            = @('Bridge', 'CpuCount', 'CpuLimit', 'CpuLimitMhz', 'CpuMask', 'CpuUnits', 'Description', 'DiskSize', 'Gateway', 'Hostname', 'Id', 'InputObject', 'IpAddress', 'MemGuarantee', 'MemorySize', 'Name', 'Nameserver', 'NetworkMode', 'OnBoot', 'PassThru', 'PidsLimit', 'SwapSize')
+    'Set-VzContainer'            = @('AutoStop', 'BootDelay', 'BootOrder', 'Bridge', 'CpuCount', 'CpuLimit', 'CpuLimitMhz', 'CpuMask', 'CpuUnits', 'Description', 'DiskSize', 'Gateway', 'Hostname', 'Id', 'InputObject', 'IpAddress', 'MemGuarantee', 'MemorySize', 'Name', 'Nameserver', 'NetworkMode', 'OnBoot', 'PassThru', 'PidsLimit', 'SwapSize')
     'Start-VzContainer'          = @('Id', 'InputObject', 'Name', 'PassThru')
     'Stop-VzContainer'           = @('Id', 'InputObject', 'Kill', 'Name', 'PassThru', 'Timeout')
     'Suspend-VzContainer'        = @('Id', 'InputObject', 'Name', 'PassThru')
@@ -47,7 +52,7 @@
     'Rename-VzVm'                = @('Id', 'InputObject', 'Name', 'NewName', 'PassThru')
     'Restart-VzVm'               = @('Id', 'InputObject', 'Name', 'PassThru', 'Timeout', 'Wait')
     'Resume-VzVm'                = @('Id', 'InputObject', 'Name', 'PassThru')
-    'Set-VzVm'                   = @('CpuCount', 'CpuLimit', 'CpuMask', 'CpuUnits', 'Description', 'Id', 'InputObject', 'MemGuarantee', 'MemorySize', 'Name', 'OnBoot', 'PassThru')
+    'Set-VzVm'                   = @('AutoBalloon', 'AutoStop', 'BootDelay', 'BootOrder', 'CpuCount', 'CpuLimit', 'CpuMask', 'CpuUnits', 'Description', 'Id', 'InputObject', 'MemGuarantee', 'MemHotplug', 'MemMerge', 'MemorySize', 'Name', 'OnBoot', 'PassThru')
     'Start-VzVm'                 = @('AsJob', 'Id', 'InputObject', 'Name', 'PassThru', 'Timeout', 'Wait')
     'Stop-VzVm'                  = @('Acpi', 'Id', 'InputObject', 'Kill', 'Name', 'PassThru', 'Timeout')
     'Suspend-VzVm'               = @('Id', 'InputObject', 'Name', 'PassThru', 'SaveState', 'Timeout')

@@ -70,6 +70,12 @@ function Invoke-VzLayout {
     $null = New-Item -ItemType Directory -Path $out, (Join-Path $out 'formats'), (Join-Path $out 'en-US')
     # The module's own assemblies and their dependencies; PowerShell's own assemblies are never shipped.
     Get-ChildItem $bin -Filter *.dll | Where-Object Name -NotMatch '^System\.Management\.Automation' | Copy-Item -Destination $out
+    # The host service runs as its own process (dotnet Virtuozzo.HostService.dll), with its own dependencies, from
+    # a folder of its own so its assemblies never mix with those pwsh loads for the module.
+    $svc = Join-Path $Root 'Virtuozzo.HostService/bin/Release/net10.0'
+    if (-not (Test-Path (Join-Path $svc 'Virtuozzo.HostService.dll'))) { throw "Build first: $svc has no Virtuozzo.HostService.dll." }
+    $null = New-Item -ItemType Directory -Path (Join-Path $out 'hostservice')
+    Copy-Item (Join-Path $svc '*') (Join-Path $out 'hostservice') -Recurse
     Copy-Item (Join-Path $Root 'Virtuozzo.psd1') $out
     Copy-Item (Join-Path $Root 'formats/*.ps1xml') (Join-Path $out 'formats')
     if (Test-Path (Join-Path $Root 'en-US')) { Copy-Item (Join-Path $Root 'en-US/*') (Join-Path $out 'en-US') -Recurse -ErrorAction SilentlyContinue }

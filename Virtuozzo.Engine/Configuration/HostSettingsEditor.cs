@@ -21,4 +21,18 @@ public static class HostSettingsEditor
         settings.Save();
         return settings;
     }
+
+    /// <summary>Changes the autoballoon policy; the result is validated as a whole before it is saved.</summary>
+    public static HostSettings ApplyBalloon(Func<Memory.Balloon.BalloonPolicySettings, Memory.Balloon.BalloonPolicySettings> change)
+    {
+        var path = HostSettings.FilePath;
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        using var _ = FileLock.Acquire(path + ".lock", VeStore.LockTimeout, path);
+        var settings = HostSettings.Load();
+        var balloon = change(settings.Balloon ?? new Memory.Balloon.BalloonPolicySettings());
+        balloon.Validate();
+        settings.Balloon = balloon;
+        settings.Save();
+        return settings;
+    }
 }

@@ -28,6 +28,10 @@ public sealed record ContainerInfo
     public string? CpuMask { get; init; }
     public long? PidsLimit { get; init; }
     public bool OnBoot { get; init; }
+    public int BootOrder { get; init; }
+    /// <summary>Seconds the host service waits before starting this container at boot.</summary>
+    public int BootDelay { get; init; }
+    public Store.VeAutoStop AutoStop { get; init; }
     public ContainerLayout Layout { get; init; }
     /// <summary>Size of the root image (Image layout); null for Directory.</summary>
     public long? DiskSize { get; init; }

@@ -34,7 +34,8 @@ public static class QemuCommandLine
 
         Add("-name", $"guest={Opt(config.Name)},debug-threads=on");
         Add("-uuid", config.Id.ToString("D"));
-        Add("-machine", vm.Machine == "pc" ? "pc" : "q35");
+        // mem-merge=on is QEMU's default (RAM offered to KSM); only an opt-out is spelled.
+        Add("-machine", (vm.Machine == "pc" ? "pc" : "q35") + (vm.MemMerge == false ? ",mem-merge=off" : ""));
         Add("-accel", accelerator == Accelerator.Kvm ? "kvm" : "tcg");
         Add("-cpu", accelerator == Accelerator.Kvm ? "host" : "max");
         Add("-smp", cpus.ToString(CultureInfo.InvariantCulture));
@@ -63,7 +64,9 @@ public static class QemuCommandLine
         Add("-device", "virtio-serial-pci,id=vser0");
         Add("-chardev", $"socket,id=qga0,path={Opt(paths.QgaSocket)},server=on,wait=off");
         Add("-device", "virtserialport,bus=vser0.0,chardev=qga0,name=org.qemu.guest_agent.0");
-        Add("-device", "virtio-balloon-pci,id=balloon0,free-page-reporting=on");
+        // free-page-reporting: the guest hands freed pages back to the host by itself; deflate-on-oom: a guest about to
+        // OOM takes memory back from the balloon before the memory manager's next pass can.
+        Add("-device", "virtio-balloon-pci,id=balloon0,free-page-reporting=on,deflate-on-oom=on");
 
         if (vm.Machine != "pc")
             for (var i = 0; i < HotplugPorts; i++)

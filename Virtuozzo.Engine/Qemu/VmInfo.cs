@@ -17,6 +17,14 @@ public sealed record VmInfo
     public int MemGuaranteePercent { get; init; }
     public bool MemHotplug { get; init; }
     public bool OnBoot { get; init; }
+    public int BootOrder { get; init; }
+    /// <summary>Seconds the host service waits before starting this VM at boot.</summary>
+    public int BootDelay { get; init; }
+    public Store.VeAutoStop AutoStop { get; init; }
+    /// <summary>Whether the host service's memory manager balloons this VM.</summary>
+    public bool AutoBalloon { get; init; } = true;
+    /// <summary>Whether QEMU offers the guest's RAM to KSM (-machine mem-merge).</summary>
+    public bool MemMerge { get; init; } = true;
     public VmFirmware Firmware { get; init; }
     public string Machine { get; init; } = "";
     public VmNetworkMode NetworkMode { get; init; }

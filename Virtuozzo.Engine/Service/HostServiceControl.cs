@@ -78,6 +78,51 @@ public sealed class HostServiceControl(VzPaths vzPaths, ProcessRunner runner, IL
         }
     }
 
+    /// <summary>
+    /// Runs the service in this terminal (its log on our console) until it ends or <paramref name="cancellationToken"/>
+    /// fires (Ctrl+C), which sends it SIGTERM and waits for AutoStop to finish. Returns its exit code.
+    /// </summary>
+    public async Task<int> RunForegroundAsync(HostServiceLauncher launcher, TimeSpan stopTimeout, CancellationToken cancellationToken)
+    {
+        RequireNotRunning();
+        var start = new ProcessStartInfo(launcher.Program) { UseShellExecute = false };
+        foreach (var a in launcher.Arguments) start.ArgumentList.Add(a);
+        using var process = Process.Start(start) ?? throw new VzExternalToolException(launcher.Program, launcher.Arguments, -1, "could not start", "hostservice");
+        try { await process.WaitForExitAsync(cancellationToken); }
+        catch (OperationCanceledException)
+        {
+            Native.LibC.kill(process.Id, 15);
+            using var cts = new CancellationTokenSource(stopTimeout);
+            try { await process.WaitForExitAsync(cts.Token); }
+            catch (OperationCanceledException)
+            {
+                process.Kill();
+                throw new VzTimeoutException("VzHostServiceStopTimeout", $"The host service (pid {process.Id}) did not stop within {stopTimeout.TotalSeconds:0} s of Ctrl+C; it was killed (VEs keep running).", "hostservice", stopTimeout);
+            }
+        }
+        return process.ExitCode;
+    }
+
+    /// <summary>
+    /// The launcher for the service laid out beside the module (<c>hostservice/Virtuozzo.HostService.dll</c>), run by
+    /// the dotnet host that runs this process, or the first one found.
+    /// </summary>
+    public static HostServiceLauncher FindLauncher(string moduleDirectory)
+    {
+        var dll = Path.Combine(moduleDirectory, "hostservice", "Virtuozzo.HostService.dll");
+        if (!File.Exists(dll))
+            throw new VzCapabilityMissingException("VzHostServiceMissing", $"The host service is not laid out with the module ({dll} is missing).", "hostservice", dll)
+            { RecommendedAction = "Rebuild and lay out the module: ./build.sh Build,Layout." };
+        var candidates = new List<string?> { Environment.ProcessPath };
+        candidates.AddRange((Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).Select(d => Path.Combine(d, "dotnet")));
+        if (Environment.GetEnvironmentVariable("DOTNET_ROOT") is { Length: > 0 } root) candidates.Add(Path.Combine(root, "dotnet"));
+        candidates.AddRange(["/usr/share/dotnet/dotnet", "/usr/lib/dotnet/dotnet", Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".dotnet", "dotnet")]);
+        var dotnet = candidates.FirstOrDefault(c => c is not null && Path.GetFileName(c) == "dotnet" && File.Exists(c))
+            ?? throw new VzCapabilityMissingException("VzDotnetMissing", "No 'dotnet' host was found to run the host service.", "hostservice", "dotnet")
+            { RecommendedAction = "Install the .NET 10 runtime, or put 'dotnet' on PATH." };
+        return new HostServiceLauncher(Path.GetFullPath(dotnet), [dll]);
+    }
+
     /// <summary>Throws <c>VzHostServiceRunning</c>, naming the pid, when the service of this data root runs.</summary>
     public void RequireNotRunning()
     {

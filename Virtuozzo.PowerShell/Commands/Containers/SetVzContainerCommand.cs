@@ -30,15 +30,23 @@ public sealed class SetVzContainerCommand : ContainerCmdlet
     [Parameter] public bool? OnBoot { get; set; }
     [Parameter] public string? Description { get; set; }
     [Parameter] public long? DiskSize { get; set; }
+    /// <summary>OnBoot containers start in ascending BootOrder when the host service starts.</summary>
+    [Parameter][ValidateRange(0, VeAutomationChanges.MaxBootOrder)] public int? BootOrder { get; set; }
+    /// <summary>Seconds the host service waits before starting this container at boot.</summary>
+    [Parameter][ValidateRange(0, VeAutomationChanges.MaxBootDelay)] public int? BootDelay { get; set; }
+    /// <summary>What the host service does with the running container when it stops: None, Stop or Suspend (freeze).</summary>
+    [Parameter] public VeAutoStop? AutoStop { get; set; }
     [Parameter] public SwitchParameter PassThru { get; set; }
 
     protected override void ProcessContainer(VeRecord record)
     {
         var changes = ContainerSettingsParameters.From(this, MemorySize, SwapSize, MemGuarantee, CpuCount, CpuUnits, CpuLimit, CpuLimitMhz,
             CpuMask, PidsLimit, Hostname, Nameserver, IpAddress, NetworkMode, Bridge, Gateway, OnBoot, Description, DiskSize);
-        if (changes.IsEmpty || !ShouldProcess(record.DisplayName, "Change container settings")) return;
+        var automation = new VeAutomationChanges { BootOrder = BootOrder, BootDelay = BootDelay, AutoStop = AutoStop };
+        if ((changes.IsEmpty && automation.IsEmpty) || !ShouldProcess(record.DisplayName, "Change container settings")) return;
         var engine = Engine;
-        var info = Run(ct => engine.Containers.SetAsync(record.Id, changes, ct));
+        if (!automation.IsEmpty) Run(() => automation.ApplyTo(engine.Store, record.Id, record.DisplayName));
+        var info = changes.IsEmpty ? Run(() => engine.Containers.Describe(record.Id)) : Run(ct => engine.Containers.SetAsync(record.Id, changes, ct));
         if (PassThru) WriteObject(info);
     }
 }

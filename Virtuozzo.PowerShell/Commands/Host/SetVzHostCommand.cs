@@ -22,6 +22,22 @@ public sealed class SetVzHostCommand : VzCmdlet
     [ValidateSet("Auto", "crun", "runc")]
     public string? ContainerRuntime { get; set; }
 
+    /// <summary>Whether the host service balloons VMs at all (per VM: Set-VzVm -AutoBalloon).</summary>
+    [Parameter]
+    public bool? AutoBalloon { get; set; }
+
+    /// <summary>Memory left to a VM over its working set, in percent (5-200, default 20). Not range-checked here: the engine's error names the limit.</summary>
+    [Parameter]
+    public int? BalloonBufferPercent { get; set; }
+
+    /// <summary>At most one balloon command per VM in this many seconds in steady state (5-600, default 30).</summary>
+    [Parameter]
+    public int? BalloonIntervalSeconds { get; set; }
+
+    /// <summary>A guest with less available memory than this share of its memory is deflated at once (2-50, default 10).</summary>
+    [Parameter]
+    public int? BalloonLowAvailablePercent { get; set; }
+
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
@@ -29,10 +45,23 @@ public sealed class SetVzHostCommand : VzCmdlet
     {
         try
         {
-            var change = string.Join(", ", new[] { DataRoot is null ? null : $"data root '{DataRoot}'", ContainerRuntime is null ? null : $"container runtime {ContainerRuntime}" }.Where(s => s is not null));
+            var balloon = AutoBalloon is not null || BalloonBufferPercent is not null || BalloonIntervalSeconds is not null || BalloonLowAvailablePercent is not null;
+            var change = string.Join(", ", new[]
+            {
+                DataRoot is null ? null : $"data root '{DataRoot}'", ContainerRuntime is null ? null : $"container runtime {ContainerRuntime}",
+                balloon ? "the autoballoon policy" : null,
+            }.Where(s => s is not null));
             if (change.Length == 0 || !ShouldProcess("localhost", $"Set {change}")) return;
             var dataRoot = DataRoot is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(DataRoot);
-            Run(() => { HostSettingsEditor.Apply(dataRoot, ContainerRuntime); return true; });
+            if (balloon)
+                Run(() => HostSettingsEditor.ApplyBalloon(b => b with
+                {
+                    Enabled = AutoBalloon ?? b.Enabled,
+                    BufferPercent = BalloonBufferPercent ?? b.BufferPercent,
+                    MinIntervalSeconds = BalloonIntervalSeconds ?? b.MinIntervalSeconds,
+                    LowAvailablePercent = BalloonLowAvailablePercent ?? b.LowAvailablePercent,
+                }));
+            if (dataRoot is not null || ContainerRuntime is not null) Run(() => { HostSettingsEditor.Apply(dataRoot, ContainerRuntime); return true; });
             if (PassThru) { var engine = Engine; WriteObject(Run(ct => engine.Host.GetAsync(false, ct))); }
         }
         catch (Exception ex) when (ex is not PipelineStoppedException) { ThrowVzError(ex, "localhost"); }

@@ -49,6 +49,32 @@ public sealed class SetVzVmCommand : VzVmCmdlet
     [Parameter]
     public string? Description { get; set; }
 
+    /// <summary>OnBoot VMs start in ascending BootOrder when the host service starts (prlctl --autostart order).</summary>
+    [Parameter]
+    [ValidateRange(0, VeAutomationChanges.MaxBootOrder)]
+    public int? BootOrder { get; set; }
+
+    /// <summary>Seconds the host service waits before starting this VM at boot (prlctl --autostart-delay).</summary>
+    [Parameter]
+    [ValidateRange(0, VeAutomationChanges.MaxBootDelay)]
+    public int? BootDelay { get; set; }
+
+    /// <summary>What the host service does with the running VM when it stops: None, Stop or Suspend (to disk).</summary>
+    [Parameter]
+    public VeAutoStop? AutoStop { get; set; }
+
+    /// <summary>Whether the host service's memory manager balloons this VM (it never goes below the guarantee).</summary>
+    [Parameter]
+    public bool? AutoBalloon { get; set; }
+
+    /// <summary>Whether QEMU offers the guest's RAM to KSM (applies at the next start).</summary>
+    [Parameter]
+    public bool? MemMerge { get; set; }
+
+    /// <summary>Memory hotplug (DIMM slots); switchable on a stopped VM of at least 1 GB.</summary>
+    [Parameter]
+    public bool? MemHotplug { get; set; }
+
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
@@ -71,8 +97,15 @@ public sealed class SetVzVmCommand : VzVmCmdlet
             OnBoot = onBoot,
             Description = Description,
         };
+        var automation = new VeAutomationChanges
+        {
+            BootOrder = BootOrder, BootDelay = BootDelay, AutoStop = AutoStop, AutoBalloon = AutoBalloon, MemMerge = MemMerge, MemHotplug = MemHotplug,
+        };
         if (!ShouldProcess(record.DisplayName, "Change virtual machine settings")) return;
         var engine = Engine;
+        if (!automation.IsEmpty) Run(() => engine.Vms.SetAutomation(record.Id, automation, CancellationToken));
+        if (MemMerge is not null && Run(() => engine.Vms.Describe(engine.Store.TryGet(record.Id)!)).State != VmState.Stopped)
+            WriteWarning($"{record.DisplayName}: MemMerge applies at the next start of the VM.");
         var result = Run(ct => engine.Vms.SetAsync(record.Id, options, ct));
         foreach (var p in result.Pending) WriteWarning($"{record.DisplayName}: {p} is pending; it applies at the next start of the VM.");
         foreach (var n in result.Notes) WriteVerbose($"{record.DisplayName}: {n}");

@@ -1,0 +1,146 @@
+using Virtuozzo.Engine.Errors;
+using Virtuozzo.Engine.Memory.Balloon;
+
+namespace Virtuozzo.Engine.Tests.Memory.Balloon;
+
+/// <summary>The autoballoon policy on recorded guest workloads, with the balloon simulated around it.</summary>
+public sealed class BalloonPolicyTests
+{
+    private const long MiB = 1L << 20, GiB = 1L << 30;
+    private static readonly long Guarantee = GiB * 40 / 100;
+
+    private static GuestSimulator Simulate(string trace, Func<GuestSimulator>? make = null, BalloonPolicySettings? settings = null)
+    {
+        var sim = make?.Invoke() ?? new GuestSimulator(GiB, Guarantee, new BalloonPolicy(settings ?? new()));
+        sim.Run(GuestTrace.Load(trace));
+        return sim;
+    }
+
+    [Fact]
+    public void An_idle_vm_gives_memory_back_within_30_s_of_going_idle_without_host_pressure()
+    {
+        var sim = Simulate("idle-reclaim.csv");
+        // The job freed its memory at t=30-32; the working-set window is 10 s, so by t=62 the goal must hold.
+        var late = sim.Samples.Where(s => s.T >= 62).ToList();
+        Assert.NotEmpty(late);
+        foreach (var s in late)
+        {
+            var ws = sim.Samples.Where(x => x.T > s.T - 10 && x.T <= s.T).Max(x => x.Used);
+            Assert.True(s.Actual <= Math.Max(ws * 120 / 100, Guarantee) + MiB, $"t={s.T}: actual {s.Actual / MiB} MiB above max(ws+20 %, guarantee)");
+        }
+        Assert.Contains(sim.Commands, c => c.Reason == BalloonReason.Reclaim && c.T >= 32);
+    }
+
+    [Fact]
+    public void The_balloon_never_goes_below_the_guarantee_on_any_trace()
+    {
+        foreach (var trace in new[] { "idle-reclaim.csv", "burst.csv", "noisy.csv" })
+        {
+            var sim = Simulate(trace);
+            Assert.All(sim.Commands, c => Assert.True(c.Target >= Guarantee, $"{trace} t={c.T}: target {c.Target / MiB} MiB"));
+            Assert.All(sim.Samples, s => Assert.True(s.Actual >= Guarantee, $"{trace} t={s.T}: actual {s.Actual / MiB} MiB"));
+        }
+    }
+
+    [Fact]
+    public void A_burst_in_a_ballooned_vm_is_deflated_at_once_and_the_guest_never_reaches_oom()
+    {
+        // Start at the guarantee, as after an idle reclaim, with the last command long ago.
+        var sim = Simulate("burst.csv", () => new GuestSimulator(GiB, Guarantee, new BalloonPolicy(new())) { StartActual = Guarantee });
+        var urgent = sim.Commands.Where(c => c.Urgent).ToList();
+        Assert.NotEmpty(urgent);
+        // The allocation starts at t=20 at ~200 MiB/s; the guest has 410-80 = 330 MiB to spare, so it runs low at ~t=21.3.
+        Assert.True(urgent[0].T < 22.0, $"first urgent deflate at t={urgent[0].T}");
+        Assert.Equal(0, sim.OomDeflates);
+        // Urgent deflates are exempt from the rate limit: two may be under 30 s apart.
+        Assert.True(urgent.Count == 1 || urgent[1].T - urgent[0].T < 30);
+    }
+
+    [Fact]
+    public void In_steady_state_at_most_one_command_per_vm_per_30_s()
+    {
+        var sim = Simulate("noisy.csv", () => new GuestSimulator(2 * GiB, 2 * GiB * 40 / 100, new BalloonPolicy(new())));
+        var routine = sim.Commands.Where(c => !c.Urgent).ToList();
+        Assert.NotEmpty(routine);
+        for (var i = 1; i < routine.Count; i++)
+            Assert.True(routine[i].T - routine[i - 1].T >= 30, $"commands at t={routine[i - 1].T} and t={routine[i].T}");
+        Assert.Contains(sim.Samples, s => s.Decision.Reason == BalloonReason.RateLimited || s.Decision.Reason == BalloonReason.Steady);
+    }
+
+    [Fact]
+    public void A_target_the_guest_missed_is_sent_again()
+    {
+        // The guest ignores what it is asked between t=32 and t=50 (vcmmd's PSBM-48383: the manager cached its target
+        // and never re-sent it, so such a guest stayed unballooned for good).
+        var sim = Simulate("idle-reclaim.csv", () => new GuestSimulator(GiB, Guarantee, new BalloonPolicy(new())) { Stuck = t => t is >= 32 and < 50 });
+        var reclaimCommands = sim.Commands.Where(c => c.T >= 32).ToList();
+        Assert.True(reclaimCommands.Count >= 2, "the missed target must be re-sent");
+        Assert.Equal(BalloonReason.Resend, reclaimCommands[1].Reason);
+        Assert.Equal(reclaimCommands[0].Target, reclaimCommands[1].Target);
+        Assert.True(reclaimCommands[1].T - reclaimCommands[0].T >= 30, "the re-send still honours the rate limit");
+        Assert.True(sim.Samples[^1].Actual < 600 * MiB, "the guest ends up ballooned");
+    }
+
+    [Fact]
+    public void Nothing_moves_while_a_migration_or_snapshot_runs()
+    {
+        var sim = Simulate("idle-reclaim.csv", () => new GuestSimulator(GiB, Guarantee, new BalloonPolicy(new())) { Paused = t => t >= 25 });
+        Assert.DoesNotContain(sim.Commands, c => c.T >= 25);
+        Assert.All(sim.Samples.Where(s => s.T >= 25), s => Assert.Equal(BalloonReason.Paused, s.Decision.Reason));
+    }
+
+    [Fact]
+    public void A_vm_that_opted_out_gets_all_its_memory_back_once_and_is_left_alone()
+    {
+        var sim = Simulate("idle-reclaim.csv", () => new GuestSimulator(GiB, Guarantee, new BalloonPolicy(new())) { OptedOut = true, StartActual = 600 * MiB });
+        Assert.Single(sim.Commands);
+        Assert.Equal(GiB, sim.Commands[0].Target);
+        Assert.Equal(BalloonReason.OptedOut, sim.Commands[0].Reason);
+    }
+
+    [Fact]
+    public void A_balloon_found_below_the_guarantee_after_a_restart_is_restored_at_once()
+    {
+        var policy = new BalloonPolicy(new());
+        var now = DateTimeOffset.UtcNow;
+        // Stats missing (the guest's driver is not up yet) does not delay it, and neither does a recent command.
+        policy.Sent(300 * MiB, now);
+        var d = policy.Decide(new BalloonSample { Time = now.AddSeconds(1), MemorySize = GiB, Guarantee = Guarantee, Actual = 300 * MiB });
+        Assert.Equal(BalloonReason.BelowGuarantee, d.Reason);
+        Assert.True(d.Urgent);
+        Assert.True(d.Target >= Guarantee);
+    }
+
+    [Fact]
+    public void Without_guest_stats_only_the_guarantee_is_enforced()
+    {
+        var d = new BalloonPolicy(new()).Decide(new BalloonSample { Time = DateTimeOffset.UtcNow, MemorySize = GiB, Guarantee = Guarantee, Actual = GiB });
+        Assert.Equal(BalloonReason.NoGuestStats, d.Reason);
+        Assert.Null(d.Target);
+    }
+
+    [Fact]
+    public void Host_pressure_halves_the_buffer()
+    {
+        var now = DateTimeOffset.UtcNow;
+        BalloonDecision Decide(double psi) => new BalloonPolicy(new()).Decide(new BalloonSample
+        {
+            Time = now, MemorySize = 4 * GiB, Guarantee = 0, Actual = 4 * GiB,
+            Guest = new GuestMemoryStats { Total = 4 * GiB, Available = 3 * GiB, UpdatedAt = now },
+            Host = new HostMemoryState { Total = 24 * GiB, Available = 12 * GiB, PressureSomeAvg10 = psi },
+        });
+        Assert.Equal(GiB + GiB * 20 / 100, Decide(0).Target!.Value, MiB);
+        Assert.Equal(GiB + GiB * 10 / 100, Decide(25).Target!.Value, MiB);
+    }
+
+    [Theory]
+    [InlineData(4, 30, 10, "BufferPercent must be 5-200")]
+    [InlineData(20, 2, 10, "MinIntervalSeconds must be 5-600")]
+    [InlineData(20, 30, 60, "LowAvailablePercent must be 2-50")]
+    public void Policy_values_out_of_range_are_refused_naming_the_limit(int buffer, int interval, int low, string message)
+    {
+        var ex = Assert.Throws<VzInvalidArgumentException>(() => new BalloonPolicySettings { BufferPercent = buffer, MinIntervalSeconds = interval, LowAvailablePercent = low }.Validate());
+        Assert.Equal("VzInvalidBalloonSetting", ex.ErrorId);
+        Assert.StartsWith(message, ex.Message);
+    }
+}
