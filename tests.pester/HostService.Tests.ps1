@@ -1,0 +1,185 @@
+# The host service: one instance per data root, its cmdlets, OnBoot order and delay, the watch (a VE that died is
+# noticed with its reason), AutoStop, the guest tools cache and the memory manager on a real TCG guest.
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'Harness/VzTestHarness.psm1')
+    Import-Module Virtuozzo -Force
+    $script:Root = if ($env:VZ_SOURCE_ROOT) { $env:VZ_SOURCE_ROOT } else { (Resolve-Path (Join-Path $PSScriptRoot '..')).Path }
+    $script:ServiceDll = Join-Path (Split-Path (Get-Module Virtuozzo).Path) 'hostservice/Virtuozzo.HostService.dll'
+
+    function script:Wait-Until([scriptblock] $Condition, [int] $Seconds = 30) {
+        $end = (Get-Date).AddSeconds($Seconds)
+        while ((Get-Date) -lt $end) { if (& $Condition) { return $true }; Start-Sleep -Milliseconds 100 }
+        return [bool](& $Condition)
+    }
+    function script:Get-ServiceEvents {
+        $file = Join-Path $env:VZ_RUN_ROOT 'hostservice/events.jsonl'
+        if (Test-Path $file) { Get-Content $file | ForEach-Object { $_ | ConvertFrom-Json } }
+    }
+    # The service outlives a failed test otherwise: stop it, and kill it if it does not stop.
+    function script:Stop-TestService {
+        $s = Get-VzHostService
+        if ($s.Running) {
+            try { Stop-VzHostService -Timeout 120 -Confirm:$false } catch { if ($s.ProcessId) { kill -9 $s.ProcessId 2>$null } }
+        }
+    }
+}
+
+Describe 'Host service lifecycle' -Tag Integration, HostService {
+    BeforeAll { $script:scope = New-VzTestScope -Name hostsvc }
+    AfterAll {
+        Stop-TestService
+        Remove-VzTestScope $script:scope
+    }
+
+    It 'is not running before it is started' {
+        $s = Get-VzHostService
+        $s.Running | Should -BeFalse
+        $s.Phase | Should -Be 'Stopped'
+        $s.DataRoot | Should -Be $env:VZ_ROOT
+    }
+
+    It 'starts in the background, writes its pid and loops about once a second' {
+        $s = Start-VzHostService -Background -Confirm:$false
+        $s.Running | Should -BeTrue
+        $s.ProcessId | Should -BeGreaterThan 0
+        (Get-Content "/proc/$($s.ProcessId)/cmdline" -Raw) -replace "`0", ' ' | Should -Match 'Virtuozzo.HostService.dll'
+        Wait-Until { (Get-VzHostService).LoopCount -ge 3 } -Seconds 20 | Should -BeTrue
+        $a = Get-VzHostService
+        Start-Sleep -Seconds 2
+        $b = Get-VzHostService
+        $b.LastLoopAt | Should -BeGreaterThan $a.LastLoopAt
+        $b.Phase | Should -Be 'Running'
+        $b.Uptime | Should -BeGreaterThan ([TimeSpan]::Zero)
+    }
+
+    It 'refuses a second instance for the same data root, naming the pid of the first' {
+        $first = (Get-VzHostService).ProcessId
+        { Start-VzHostService -Background -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'VzHostServiceRunning,Virtuozzo.Commands.StartVzHostServiceCommand'
+        $err = $null
+        try { Start-VzHostService -Background -Confirm:$false -ErrorAction Stop } catch { $err = $_ }
+        $err.CategoryInfo.Category | Should -Be 'InvalidOperation'
+        $err.Exception.Message | Should -Match "pid $first"
+        # The executable itself, started by hand, refuses too (exit code 3) and changes nothing.
+        $out = & dotnet $script:ServiceDll 2>&1
+        $LASTEXITCODE | Should -Be 3
+        "$out" | Should -Match "pid $first"
+        (Get-VzHostService).ProcessId | Should -Be $first
+    }
+
+    It 'shows as not running at once when killed with -9, and starts again cleanly' {
+        $pid1 = (Get-VzHostService).ProcessId
+        kill -9 $pid1
+        Wait-Until { -not (Get-VzHostService).Running } -Seconds 5 | Should -BeTrue
+        $s = Start-VzHostService -Background -Confirm:$false
+        $s.Running | Should -BeTrue
+        $s.ProcessId | Should -Not -Be $pid1
+    }
+
+    It 'keeps looping past a corrupt ve.yaml and records it once' {
+        $dir = Join-Path $env:VZ_ROOT "private/$([guid]::NewGuid())"
+        $null = New-Item -ItemType Directory -Path $dir
+        Set-Content (Join-Path $dir 've.yaml') "name: [broken`n  : :"
+        $loops = (Get-VzHostService).LoopCount
+        Wait-Until { @(Get-ServiceEvents | Where-Object kind -eq 'VeConfigCorrupt').Count -ge 1 } -Seconds 10 | Should -BeTrue
+        Wait-Until { (Get-VzHostService).LoopCount -ge $loops + 3 } -Seconds 10 | Should -BeTrue
+        @(Get-ServiceEvents | Where-Object kind -eq 'VeConfigCorrupt').Count | Should -Be 1
+        Remove-Item $dir -Recurse -Force
+    }
+
+    It 'stops on Stop-VzHostService and says so' {
+        $pid2 = (Get-VzHostService).ProcessId
+        $s = Stop-VzHostService -PassThru -Confirm:$false
+        $s.Running | Should -BeFalse
+        # Gone or a zombie: PID 1 on this host reaps the detached service late.
+        $stat = Get-Content "/proc/$pid2/stat" -ErrorAction SilentlyContinue
+        ([bool]$stat -and ($stat -replace '^.*\) (\S).*$', '$1') -notin 'Z', 'X') | Should -BeFalse
+        # Stopping again is no error.
+        { Stop-VzHostService -Confirm:$false -ErrorAction Stop } | Should -Not -Throw
+    }
+
+    It 'writes a systemd unit for this data root and, without systemd, says how to start the service' {
+        $path = Join-Path $script:scope.Base 'vz-hostservice.service'
+        $unit = Install-VzHostService -Path $path -Confirm:$false -WarningVariable warn -WarningAction SilentlyContinue
+        $unit.Path | Should -Be $path
+        $unit.Enabled | Should -BeFalse
+        $unit.SystemdRunning | Should -Be (Test-Path /run/systemd/system)
+        "$warn" | Should -Match 'Start-VzHostService -Background|systemctl enable'
+        $text = Get-Content $path -Raw
+        $text | Should -Be $unit.Content
+        $text | Should -Match '(?m)^Type=notify$'
+        $text | Should -Match ("(?m)^ExecStart=\S*dotnet " + [regex]::Escape($script:ServiceDll) + '$')
+        $text | Should -Match ("(?m)^Environment=VZ_ROOT=" + [regex]::Escape($env:VZ_ROOT) + '$')
+        $text | Should -Match ("(?m)^Environment=VZ_RUN_ROOT=" + [regex]::Escape($env:VZ_RUN_ROOT) + '$')
+        $text | Should -Match ("(?m)^Environment=VZ_CGROUP_PARENT=" + [regex]::Escape($env:VZ_CGROUP_PARENT) + '$')
+        $text | Should -Match '(?m)^KillMode=process$'
+        $text | Should -Match '(?m)^WantedBy=multi-user.target$'
+    }
+
+    It 'refuses a unit file name that is not a .service' {
+        { Install-VzHostService -Path (Join-Path $script:scope.Base 'x.conf') -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'VzInvalidUnitPath,Virtuozzo.Commands.InstallVzHostServiceCommand'
+    }
+
+    It 'refuses a balloon policy value out of range, naming the limit, and changes nothing' {
+        Set-VzHost -BalloonBufferPercent 25 -Confirm:$false
+        $err = $null
+        try { Set-VzHost -BalloonBufferPercent 500 -Confirm:$false -ErrorAction Stop } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -Be 'VzInvalidBalloonSetting,Virtuozzo.Commands.SetVzHostCommand'
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $err.Exception.Message | Should -Match '5-200'
+        Get-Content $env:VZ_HOST_CONFIG -Raw | Should -Match 'bufferPercent: 25'
+    }
+}
+
+Describe 'OnBoot, the watch and AutoStop with containers' -Tag Integration, Slow, HostService {
+    BeforeAll {
+        $script:scope = New-VzTestScope -Name hostsvcct
+        $script:a = New-VzContainer bootA -MemorySize 64MB | Set-VzContainer -OnBoot $true -BootOrder 2 -BootDelay 3 -AutoStop Stop -PassThru
+        $script:b = New-VzContainer bootB -MemorySize 64MB | Set-VzContainer -OnBoot $true -BootOrder 1 -PassThru
+        $null = New-VzContainer notOnBoot -MemorySize 64MB
+    }
+    AfterAll {
+        Stop-TestService
+        Get-VzContainer | Stop-VzContainer -Kill -ErrorAction SilentlyContinue
+        Get-VzContainer | Remove-VzContainer -Force -Confirm:$false -ErrorAction SilentlyContinue
+        Remove-VzTestScope $script:scope
+    }
+
+    It 'stores the boot settings and shows them' {
+        $script:a.BootOrder | Should -Be 2
+        $script:a.BootDelay | Should -Be 3
+        $script:a.AutoStop | Should -Be 'Stop'
+        $script:b.BootOrder | Should -Be 1
+        $script:b.AutoStop | Should -Be 'None'
+    }
+
+    It 'starts the OnBoot containers when the service starts, in BootOrder, after each BootDelay' {
+        $null = Start-VzHostService -Background -Timeout 120 -Confirm:$false
+        Wait-Until { (Get-VzContainer bootA).State -eq 'Running' -and (Get-VzContainer bootB).State -eq 'Running' } -Seconds 60 | Should -BeTrue
+        (Get-VzContainer notOnBoot).State | Should -Be 'Stopped'
+        $started = @(Get-ServiceEvents | Where-Object kind -eq 'VeStarted')
+        $started.target | Should -Be @('bootB', 'bootA')
+        ([datetimeoffset]$started[1].time - [datetimeoffset]$started[0].time).TotalSeconds | Should -BeGreaterOrEqual 3
+    }
+
+    It 'notices a container whose init was killed, within 2 s, with the reason' {
+        $init = (Get-VzContainer bootB).InitPid
+        $init | Should -BeGreaterThan 0
+        $killedAt = Get-Date
+        kill -9 $init
+        Wait-Until { @(Get-ServiceEvents | Where-Object { $_.kind -eq 'VeDied' -and $_.target -eq 'bootB' }).Count -ge 1 } -Seconds 10 | Should -BeTrue
+        $died = Get-ServiceEvents | Where-Object { $_.kind -eq 'VeDied' -and $_.target -eq 'bootB' } | Select-Object -First 1
+        ([datetimeoffset]$died.time - [datetimeoffset]$killedAt).TotalSeconds | Should -BeLessThan 2.5
+        $died.message | Should -Match 'crashed or was killed'
+        (Get-VzContainer bootB).State | Should -Be 'Stopped'
+    }
+
+    It 'stops the containers whose AutoStop says so when it stops, and leaves the others' {
+        Start-VzContainer notOnBoot
+        Stop-VzHostService -Timeout 120 -Confirm:$false
+        (Get-VzContainer bootA).State | Should -Be 'Stopped'
+        (Get-VzContainer notOnBoot).State | Should -Be 'Running'
+        @(Get-ServiceEvents | Where-Object { $_.kind -eq 'VeStopped' -and $_.target -eq 'bootA' }).Count | Should -Be 1
+    }
+}
