@@ -40,7 +40,15 @@ public sealed class VzEngine
             // A disk a running VM has open is resized through QEMU (block_resize), not under it.
             OnlineResizer = Vms,
         });
-        Memory = new MemoryService(Store, ActivityOf);
+        Memory = new MemoryService(Store, ActivityOf)
+        {
+            LiveStateOf = id =>
+            {
+                var rt = Vms.RuntimePaths(id);
+                var state = VmLiveState.Read(rt, QemuProcess.Inspect(rt).Pid);
+                return state is not null && DateTimeOffset.UtcNow - state.MemoryUpdatedAt < VmLiveState.FreshFor ? state : null;
+            },
+        };
         vms = new(() => new VmService(paths, Store, Host, Runner, () => Cgroups, LoggerFactory.CreateLogger<VmService>())
         {
             Admission = Memory.Admit,

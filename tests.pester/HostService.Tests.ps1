@@ -183,3 +183,76 @@ Describe 'OnBoot, the watch and AutoStop with containers' -Tag Integration, Slow
         @(Get-ServiceEvents | Where-Object { $_.kind -eq 'VeStopped' -and $_.target -eq 'bootA' }).Count | Should -Be 1
     }
 }
+
+Describe 'A VM under the host service (TCG test guest)' -Tag Integration, Slow, HostService, Vms {
+    BeforeAll {
+        $script:guest = & (Join-Path $script:Root 'tools/testguest/Get-VzTestGuest.ps1') -Root $script:Root
+        $script:scope = New-VzTestScope -Name hostsvcvm
+        $script:vm = New-VzVm svc1 -MemorySize 512MB -CpuCount 1 -Network User `
+            -KernelPath $script:guest.KernelPath -InitrdPath $script:guest.InitrdPath -KernelArguments $script:guest.KernelArguments |
+            Start-VzVm -Wait -Timeout 120 -PassThru
+        $script:guarantee = 512MB * 40 / 100
+        $null = Start-VzHostService -Background -Confirm:$false
+        # A 1 s sampler in this test's process: the balloon must never be seen below the guarantee.
+        $script:samples = [Collections.Generic.List[long]]::new()
+        function script:Sample { $a = (Get-VzVm svc1).MemoryActual; if ($null -ne $a) { $script:samples.Add($a) }; $a }
+    }
+    AfterAll {
+        Stop-TestService
+        Get-VzVm | Stop-VzVm -Kill -ErrorAction SilentlyContinue
+        Get-VzVm | Remove-VzVm -Force -Confirm:$false -ErrorAction SilentlyContinue
+        Remove-VzTestScope $script:scope
+    }
+
+    It 'shows guest tools state, addresses and live memory at once, from the service cache' {
+        Wait-Until { (Get-VzVm svc1).GuestToolsState -eq 'Responding' } -Seconds 60 | Should -BeTrue
+        $v = Get-VzVm svc1
+        $v.IpAddresses | Should -Contain '198.18.0.15/24'
+        $v.GuestInfoAge | Should -BeLessThan ([TimeSpan]::FromSeconds(30))
+        $v.MemoryActual | Should -BeGreaterThan 0
+        $v.MemoryActual | Should -BeLessOrEqual 512MB
+    }
+
+    It 'gives an idle VM''s memory back down to its guarantee, never below it' {
+        Wait-Until { $a = Sample; $null -ne $a -and $a -le $script:guarantee + 1MB } -Seconds 120 | Should -BeTrue
+        $plan = Get-VzMemoryPlan svc1
+        $plan.BalloonActual | Should -BeLessOrEqual ($script:guarantee + 1MB)
+        $plan.GivenBack | Should -BeGreaterThan 200MB
+        $plan.WorkingSet | Should -BeGreaterThan 0
+        $plan.LastDecisionReason | Should -Not -BeNullOrEmpty
+        (Get-ServiceEvents | Where-Object kind -eq 'BalloonTarget').message | Should -Match 'Reclaim'
+        foreach ($i in 1..5) { $null = Sample; Start-Sleep -Seconds 1 }
+        $script:samples | Where-Object { $_ -lt $script:guarantee - 1MB } | Should -BeNullOrEmpty
+    }
+
+    It 'deflates a guest that runs short, and the guest OOM-kills nothing' {
+        $oom = { [long](((Invoke-VzVmCommand svc1 sh '-c' 'grep oom_kill /proc/vmstat').StdOut -split ' ')[1]) }
+        $before = & $oom
+        $r = Invoke-VzVmCommand svc1 sh '-c' 'mkdir -p /mnt/hog && mount -t tmpfs -o size=400m none /mnt/hog && dd if=/dev/zero of=/mnt/hog/x bs=1M count=250 2>&1 | tail -1' -Timeout 120
+        $r.ExitCode | Should -Be 0
+        Wait-Until { $a = Sample; $a -ge $script:guarantee + 128MB } -Seconds 30 | Should -BeTrue
+        & $oom | Should -Be $before
+        $null = Invoke-VzVmCommand svc1 sh '-c' 'rm -f /mnt/hog/x; umount /mnt/hog'
+        $script:samples | Where-Object { $_ -lt $script:guarantee - 1MB } | Should -BeNullOrEmpty
+    }
+
+    It 'returns all memory to a VM that opts out with Set-VzVm -AutoBalloon $false' {
+        Set-VzVm svc1 -AutoBalloon $false -Confirm:$false
+        (Get-VzVm svc1).AutoBalloon | Should -BeFalse
+        # Within the 30 s rate limit of the last command, plus a pass.
+        Wait-Until { (Sample) -ge 512MB - 1MB } -Seconds 90 | Should -BeTrue
+        (Get-VzMemoryPlan svc1).LastDecisionReason | Should -Be 'OptedOut'
+    }
+
+    It 'records a VM whose QEMU was killed as Stopped with the reason, within 2 s' {
+        $qemu = (Get-VzVm svc1).ProcessId
+        $killedAt = [datetimeoffset]::UtcNow
+        kill -9 $qemu
+        Wait-Until { (Get-VzVm svc1).State -eq 'Stopped' } -Seconds 5 | Should -BeTrue
+        (Get-VzVm svc1).StateReason | Should -Match 'exited unexpectedly'
+        Wait-Until { @(Get-ServiceEvents | Where-Object { $_.kind -eq 'VeDied' -and $_.target -eq 'svc1' }).Count -ge 1 } -Seconds 10 | Should -BeTrue
+        $died = Get-ServiceEvents | Where-Object { $_.kind -eq 'VeDied' -and $_.target -eq 'svc1' } | Select-Object -First 1
+        ([datetimeoffset]$died.time - $killedAt).TotalSeconds | Should -BeLessThan 2.5
+        (Get-VzHostService).Running | Should -BeTrue
+    }
+}

@@ -22,4 +22,19 @@ public sealed record MemoryPlanEntry
     public long Overhead { get; init; }
     public long Protection { get; init; }
     public long Target { get; init; }
+
+    // Live, from the host service's memory manager (null when it does not run or the VE is not a running VM).
+    /// <summary>Memory the guest has now (balloon actual).</summary>
+    public long? BalloonActual { get; init; }
+    /// <summary>The last balloon target the memory manager sent.</summary>
+    public long? BalloonTarget { get; init; }
+    /// <summary>The guest's working set as the manager estimates it (largest use over its window).</summary>
+    public long? WorkingSet { get; init; }
+    /// <summary>Memory the balloon holds back from the guest: size less balloon actual.</summary>
+    public long? GivenBack { get; init; }
+    /// <summary>QEMU's resident memory on the host.</summary>
+    public long? HostResident { get; init; }
+    public string? LastDecision { get; init; }
+    public string? LastDecisionReason { get; init; }
+    public DateTimeOffset? LastDecisionAt { get; init; }
 }

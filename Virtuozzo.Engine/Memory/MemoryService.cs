@@ -9,10 +9,30 @@ namespace Virtuozzo.Engine.Memory;
 /// </summary>
 public sealed class MemoryService(VeStore store, Func<VeRecord, VeActivity> activityOf)
 {
+    /// <summary>The memory manager's live view of a running VM (the host service's cache), null when there is none.</summary>
+    public Func<Guid, Qemu.VmLiveState?>? LiveStateOf { get; init; }
+
     public MemoryPlan GetPlan()
     {
         var mem = MemInfo.Read();
-        return MemoryPlanner.Plan(Ves(), mem.Total, mem.Available);
+        var plan = MemoryPlanner.Plan(Ves(), mem.Total, mem.Available);
+        if (LiveStateOf is null) return plan;
+        return plan with
+        {
+            Entries = plan.Entries.Select(e => e.Type == VeType.VirtualMachine && e.State != VeActivity.Stopped && LiveStateOf(e.Id) is { } live
+                ? e with
+                {
+                    BalloonActual = live.BalloonActual,
+                    BalloonTarget = live.BalloonTarget,
+                    WorkingSet = live.WorkingSet,
+                    GivenBack = live.BalloonActual is { } a ? Math.Max(0, e.MemorySize - a) : null,
+                    HostResident = live.HostResident,
+                    LastDecision = live.LastDecision,
+                    LastDecisionReason = live.LastDecisionReason,
+                    LastDecisionAt = live.LastDecisionAt,
+                }
+                : e).ToList(),
+        };
     }
 
     /// <summary>Throws <see cref="Errors.VzInsufficientResourcesException"/> when <paramref name="candidate"/>'s guarantee does not fit.</summary>

@@ -92,7 +92,8 @@ public sealed class BalloonPolicyTests
     [Fact]
     public void A_vm_that_opted_out_gets_all_its_memory_back_once_and_is_left_alone()
     {
-        var sim = Simulate("idle-reclaim.csv", () => new GuestSimulator(GiB, Guarantee, new BalloonPolicy(new())) { OptedOut = true, StartActual = 600 * MiB });
+        var sim = Simulate("idle-reclaim.csv", () => new GuestSimulator(GiB, Guarantee, new BalloonPolicy(new())) { OptedOut = true, StartActual = 990 * MiB });
+        // 990 MiB is inside the deadband of a 1 GiB VM: opting out still returns every last MiB.
         Assert.Single(sim.Commands);
         Assert.Equal(GiB, sim.Commands[0].Target);
         Assert.Equal(BalloonReason.OptedOut, sim.Commands[0].Reason);
@@ -131,6 +132,17 @@ public sealed class BalloonPolicyTests
         });
         Assert.Equal(GiB + GiB * 20 / 100, Decide(0).Target!.Value, MiB);
         Assert.Equal(GiB + GiB * 10 / 100, Decide(25).Target!.Value, MiB);
+    }
+
+    [Fact]
+    public void The_working_set_leaves_out_the_balloon_whether_or_not_the_guest_counts_it()
+    {
+        // Recorded on the test guest (1 GiB, deflate-on-oom): balloon at 409 MiB, stat-total-memory still 1024 MiB.
+        var withDeflateOnOom = new GuestMemoryStats { Total = 1024 * MiB, Available = 296 * MiB };
+        Assert.Equal(113 * MiB, withDeflateOnOom.UsedExcludingBalloon(409 * MiB));
+        // Without deflate-on-oom the guest's total shrinks with the balloon.
+        var plain = new GuestMemoryStats { Total = 409 * MiB, Available = 296 * MiB };
+        Assert.Equal(113 * MiB, plain.UsedExcludingBalloon(409 * MiB));
     }
 
     [Theory]

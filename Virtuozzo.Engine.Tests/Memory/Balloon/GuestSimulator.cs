@@ -47,7 +47,8 @@ internal sealed class GuestSimulator
             var sample = new BalloonSample
             {
                 Time = now, MemorySize = memorySize, Guarantee = guarantee, Actual = Actual,
-                Guest = new GuestMemoryStats { Total = Actual, Available = Math.Max(0, Actual - row.Used), Free = Math.Max(0, Actual - row.Used - row.Cache), DiskCaches = row.Cache, MajorFaults = row.MajorFaults, UpdatedAt = now },
+                // deflate-on-oom: the guest keeps ballooned pages in its total, as used memory.
+                Guest = new GuestMemoryStats { Total = memorySize, Available = Math.Max(0, Actual - row.Used), Free = Math.Max(0, Actual - row.Used - row.Cache), DiskCaches = row.Cache, MajorFaults = row.MajorFaults, UpdatedAt = now },
                 Host = Host, Paused = Paused(row.Seconds), OptedOut = OptedOut,
             };
             var d = policy.Decide(sample);

@@ -56,15 +56,15 @@ public sealed class BalloonPolicy(BalloonPolicySettings settings)
             return new BalloonDecision { Reason = BalloonReason.Paused, DesiredTarget = s.Actual, Detail = "a migration or snapshot is in progress" };
         if (s.OptedOut || !Settings.Enabled)
         {
-            // Give everything back once, then leave the VM alone.
-            var back = s.Actual < ceiling - deadband && RateAllows(s.Time);
+            // Give everything back (not only what exceeds the deadband), then leave the VM alone.
+            var back = s.Actual < ceiling - MiB && RateAllows(s.Time);
             return new BalloonDecision { Target = back ? ceiling : null, Reason = BalloonReason.OptedOut, DesiredTarget = ceiling,
                 Detail = back ? "autoballooning is off: returning all memory" : "autoballooning is off" };
         }
         if (s.Guest is not { } g || g.Total <= 0 || s.Time - g.UpdatedAt > StaleStats)
             return new BalloonDecision { Reason = BalloonReason.NoGuestStats, DesiredTarget = s.Actual, Detail = "the guest reports no balloon stats" };
 
-        window.Enqueue((s.Time, g.Used));
+        window.Enqueue((s.Time, g.UsedExcludingBalloon(s.Actual)));
         while (window.Count > 0 && s.Time - window.Peek().Time > TimeSpan.FromSeconds(Settings.WorkingSetWindowSeconds)) window.Dequeue();
         var workingSet = window.Max(w => w.Used);
 

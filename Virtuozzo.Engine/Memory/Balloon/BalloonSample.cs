@@ -35,8 +35,12 @@ public sealed record GuestMemoryStats
     /// <summary>When the guest last refreshed its stats; stale stats (driver gone) are not acted on.</summary>
     public DateTimeOffset UpdatedAt { get; init; }
 
-    /// <summary>Memory the guest uses and cannot drop at once: total less available.</summary>
-    public long Used => Math.Max(0, Total - Available);
+    /// <summary>
+    /// Memory the guest's own work uses: total less available, less the balloon when the guest counts it in its
+    /// total. With deflate-on-oom Linux keeps ballooned pages in MemTotal (as used memory, so it can take them back);
+    /// without it, MemTotal shrinks by the balloon and the correction is zero.
+    /// </summary>
+    public long UsedExcludingBalloon(long actual) => Math.Max(0, Total - Available - Math.Max(0, Total - actual));
 }
 
 /// <summary>The host's memory: MemTotal, MemAvailable, and /proc/pressure/memory "some avg10" (percent, null without PSI).</summary>
