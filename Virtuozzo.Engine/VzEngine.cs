@@ -45,7 +45,7 @@ public sealed class VzEngine
             LiveStateOf = id =>
             {
                 var rt = Vms.RuntimePaths(id);
-                var state = VmLiveState.Read(rt, QemuProcess.Inspect(rt).Pid);
+                var state = VmLiveState.Read(rt, Qemu.Process.QemuProcess.Inspect(rt).Pid);
                 return state is not null && DateTimeOffset.UtcNow - state.MemoryUpdatedAt < VmLiveState.FreshFor ? state : null;
             },
         };

@@ -1,3 +1,4 @@
+using Virtuozzo.Engine.Qemu.Process;
 using Virtuozzo.Engine.Service;
 
 namespace Virtuozzo.Engine.Qemu;

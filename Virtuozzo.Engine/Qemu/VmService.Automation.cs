@@ -1,4 +1,5 @@
 using Virtuozzo.Engine.Errors;
+using Virtuozzo.Engine.Qemu.Process;
 using Virtuozzo.Engine.Store;
 
 namespace Virtuozzo.Engine.Qemu;

@@ -3,6 +3,7 @@ using Virtuozzo.Engine.Configuration;
 using Virtuozzo.Engine.Errors;
 using Virtuozzo.Engine.Memory.Balloon;
 using Virtuozzo.Engine.Qemu;
+using Virtuozzo.Engine.Qemu.Process;
 using Virtuozzo.Engine.Store;
 
 namespace Virtuozzo.Engine.Service;

@@ -1,5 +1,6 @@
 using Virtuozzo.Engine.Errors;
 using Virtuozzo.Engine.Qemu;
+using Virtuozzo.Engine.Qemu.Process;
 using Virtuozzo.Engine.Qemu.Monitor;
 using Virtuozzo.Engine.Store;
 

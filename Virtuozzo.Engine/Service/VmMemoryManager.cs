@@ -4,6 +4,7 @@ using Virtuozzo.Engine.Memory;
 using Virtuozzo.Engine.Memory.Balloon;
 using Virtuozzo.Engine.Processes;
 using Virtuozzo.Engine.Qemu;
+using Virtuozzo.Engine.Qemu.Process;
 using Virtuozzo.Engine.Qemu.Monitor;
 using Virtuozzo.Engine.Store;
 
