@@ -359,6 +359,40 @@ Describe 'Memory hotplug and suspend to disk' -Tag Integration, Slow, Vms {
         Wait-Until { (Get-GuestMemKb) -ge $before + 250MB / 1KB } | Should -BeTrue
     }
 
+    It 'grows balloon first: the balloon deflates to all plugged RAM before a DIMM goes in, and the guest sees it' {
+        $events = Join-Path $env:VZ_RUN_ROOT 'hostservice/events.jsonl'
+        $before = Get-GuestMemKb
+        $r = Set-VzVm mem1 -MemorySize 1792MB -PassThru
+        $r.MemorySize | Should -Be 1792MB
+        Wait-Until { (Get-GuestMemKb) -ge $before + 500MB / 1KB } -Seconds 10 | Should -BeTrue
+        $steps = @(Get-Content $events | ForEach-Object { $_ | ConvertFrom-Json } | Where-Object target -eq 'mem1' | Select-Object -Last 3)
+        $steps.kind | Should -Be @('ResizeBalloonFirst', 'ResizeDimmAdded', 'ResizeBalloon')
+        $steps[0].message | Should -Match 'of 1280 MiB plugged'
+        $steps[1].message | Should -Match 'of 512 MiB added'
+    }
+
+    It 'shrinks a running VM through its balloon, unplugging nothing, and grows back without a new DIMM' {
+        $dimms = @((Get-Content (Join-Path $script:vm.Directory 've.yaml')) -match '^\s+- id:').Count
+        $r = Set-VzVm mem1 -MemorySize 1280MB -PassThru -WarningVariable warn
+        $warn | Should -BeNullOrEmpty
+        $r.MemorySize | Should -Be 1280MB
+        $r.PendingChanges | Should -BeNullOrEmpty
+        $kinds = @(Get-Content (Join-Path $env:VZ_RUN_ROOT 'hostservice/events.jsonl') | ForEach-Object { $_ | ConvertFrom-Json } | Select-Object -Last 1).kind
+        $kinds | Should -Be 'ResizeBalloon'
+        $null = Set-VzVm mem1 -MemorySize 1536MB -PassThru
+        @((Get-Content (Join-Path $script:vm.Directory 've.yaml')) -match '^\s+- id:').Count | Should -Be $dimms
+    }
+
+    It 'refuses a size above the hotplug maximum, naming it, and changes nothing' {
+        $max = [long]((Get-Content (Join-Path $script:vm.Directory 've.yaml') | Where-Object { $_ -match '^\s+maxMemorySize:' }) -replace '\D', '')
+        $err = $null
+        try { Set-VzVm mem1 -MemorySize ($max + 1GB) -ErrorAction Stop } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -Be 'VzMemoryAboveHotplugMax,Virtuozzo.Commands.SetVzVmCommand'
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $err.Exception.Message | Should -Match "at most $($max / 1MB) MB"
+        (Get-VzVm mem1).MemorySize | Should -Be 1536MB
+    }
+
     It 'saves the state to disk, ends QEMU, and resumes where the guest was' {
         $null = Invoke-VzVmCommand mem1 sh '-c' 'echo still-here > /tmp/marker'
         $mem = Get-GuestMemKb

@@ -31,7 +31,7 @@ public sealed partial class VmService
                 var config = store.UpdateLocked(veLock, id, c =>
                 {
                     // A cold start folds hot-added DIMMs into the base RAM; a restore needs the saved layout.
-                    if (!restore) c.Vm!.Dimms.Clear();
+                    if (!restore) { c.Vm!.Dimms.Clear(); c.Vm.BootMemorySize = null; }
                     // Pending changes take effect now that QEMU starts afresh.
                     if (c.Vm?.Pending is { } p)
                     {

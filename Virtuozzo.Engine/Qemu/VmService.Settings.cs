@@ -35,22 +35,21 @@ public sealed partial class VmService
             projected.Memory.GuaranteePercent = guarantee < 0 ? null : guarantee;
             if (Memory.MemoryPlanner.Protection(projected) > Memory.MemoryPlanner.Protection(current)) Admission?.Invoke(projected);
         }
-        long? dimmBytes = null;
-        var dimmId = Guid.NewGuid().ToString("N")[..8];
+        // A running VM changes size through its balloon first, DIMMs only for the rest (VmService.MemoryResize).
+        var resized = false;
+        VmDimm? newDimm = null;
         if (o.MemorySize is { } mem && mem != current.Memory.Size && running)
         {
-            dimmBytes = MemoryHotplug.LiveGrowth(current, mem);
-            if (dimmBytes is null)
+            var plan = MemoryResizePlan.For(current, mem);
+            notes.Add(plan.Note);
+            if (plan.Deferred) pending.Add($"MemorySize={mem / (1024 * 1024)}MB");
+            else
             {
-                pending.Add($"MemorySize={mem / (1024 * 1024)}MB");
-                notes.Add(MemoryHotplug.DeferredReason(current.Vm!));
+                newDimm = await ResizeRunningAsync(rt, name, plan, cancellationToken);
+                resized = true;
             }
         }
-        if (dimmBytes is { } bytes)
-        {
-            await using var monitor = await OpenMonitorAsync(rt, name, cancellationToken);
-            await MemoryHotplug.AddDimmAsync(monitor, dimmId, bytes, cancellationToken);
-        }
+        var bootRam = MemoryResizePlan.PluggedRam(current) - current.Vm!.Dimms.Sum(d => d.Size);
         if (o.CpuCount is { } cc && cc != (current.Cpu.Count ?? 1) && running)
         {
             pending.Add($"CpuCount={cc}");
@@ -64,12 +63,14 @@ public sealed partial class VmService
                 if (running && count != (c.Cpu.Count ?? 1)) (vm.Pending ??= new()).CpuCount = count;
                 else { c.Cpu.Count = count; if (vm.Pending is not null) vm.Pending.CpuCount = null; }
             }
-            if (dimmBytes is { } added) vm.Dimms.Add(new VmDimm { Id = dimmId, Size = added });
+            if (newDimm is not null) vm.Dimms.Add(newDimm);
             if (o.MemorySize is { } size && size != c.Memory.Size)
             {
-                if (running && dimmBytes is null) (vm.Pending ??= new()).MemorySize = size;
+                if (running && !resized) (vm.Pending ??= new()).MemorySize = size;
                 else { c.Memory.Size = size; if (vm.Pending is not null) vm.Pending.MemorySize = null; }
             }
+            // QEMU keeps the RAM it booted with; remember it while the size says otherwise (a restore needs it).
+            if (resized) vm.BootMemorySize = c.Memory.Size - vm.Dimms.Sum(d => d.Size) == bootRam ? null : bootRam;
             if (vm.Pending?.IsEmpty == true) vm.Pending = null;
             if (o.CpuMask is not null) c.Cpu.Mask = mask;
             if (o.CpuLimit is { } limit) c.Cpu.LimitPercent = limit == 0 ? null : limit;
@@ -78,7 +79,7 @@ public sealed partial class VmService
             if (o.OnBoot is { } onBoot) c.OnBoot = onBoot;
             if (o.Description is not null) c.Description = o.Description;
         });
-        if (running && (o.CpuLimit is not null || o.CpuUnits is not null || o.MemGuaranteePercent is not null || dimmBytes is not null))
+        if (running && (o.CpuLimit is not null || o.CpuUnits is not null || o.MemGuaranteePercent is not null || resized))
             CgroupPlacement.Apply(id, updated);
         if (running && o.CpuMask is not null)
             await PinVcpusAsync(rt, name, mask ?? CpuAffinity.Format(Enumerable.Range(0, Environment.ProcessorCount)), cancellationToken);

@@ -15,6 +15,8 @@ public sealed class HostServiceJournal(HostServicePaths paths, ILogger logger, T
     private readonly Queue<HostServiceEvent> recent = new();
     private readonly object gate = new();
 
+    public HostServicePaths Paths => paths;
+
     public IReadOnlyList<HostServiceEvent> Recent { get { lock (gate) return recent.ToList(); } }
 
     public void Record(string kind, string target, string message, LogLevel level = LogLevel.Information)

@@ -20,6 +20,12 @@ public sealed class VmSettings
     /// <summary>Whether QEMU marks guest RAM mergeable for KSM (<c>-machine mem-merge</c>); null is on, QEMU's default.</summary>
     public bool? MemMerge { get; set; }
 
+    /// <summary>
+    /// The RAM QEMU booted with, while it differs from Memory.Size less the DIMMs (a running VM shrunk or grown by its
+    /// balloon); null otherwise. A restore needs QEMU's exact layout; a cold start boots Memory.Size and clears it.
+    /// </summary>
+    public long? BootMemorySize { get; set; }
+
     /// <summary>DIMMs hot-added since the last cold start (part of the Memory.Size total).</summary>
     public List<VmDimm> Dimms { get; set; } = [];
 

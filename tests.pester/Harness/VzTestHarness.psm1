@@ -131,7 +131,8 @@ function Test-VzForeignLink {
     if ($Name -like 'vzt*') { return -not $Name.StartsWith($own) }
     if ($Name -match '^vzp?([0-9a-f]{11})$') {
         $prefix = $Matches[1]
-        $ids = @(Get-ChildItem "$($Run.Base)/data/private", "$($Run.Base)/*/data/private" -Directory -ErrorAction SilentlyContinue).Name -replace '-', ''
+        # ForEach-Object, not .Name: under StrictMode an empty result has no Name (every scope already removed).
+        $ids = @(Get-ChildItem "$($Run.Base)/data/private", "$($Run.Base)/*/data/private" -Directory -ErrorAction SilentlyContinue | ForEach-Object Name) -replace '-', ''
         return -not ($ids | Where-Object { $_.StartsWith($prefix) })
     }
     $false

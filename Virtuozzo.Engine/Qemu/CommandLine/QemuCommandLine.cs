@@ -30,7 +30,7 @@ public static class QemuCommandLine
         var a = new List<string>();
         void Add(params string[] items) => a.AddRange(items);
         // Hot-added DIMMs are part of Memory.Size but sit in their own slots, as when QEMU saved them.
-        var mib = (config.Memory.Size - vm.Dimms.Sum(d => d.Size)) / (1024 * 1024);
+        var mib = (vm.BootMemorySize ?? config.Memory.Size - vm.Dimms.Sum(d => d.Size)) / (1024 * 1024);
         var cpus = config.Cpu.Count ?? 1;
 
         Add("-name", $"guest={Opt(config.Name)},debug-threads=on");
