@@ -57,7 +57,7 @@ try {
             $rss = ($vms | ForEach-Object { Get-Rss $_.ProcessId } | Measure-Object -Sum).Sum
             $actual = @($vms | ForEach-Object { $_.MemoryActual })
             [pscustomobject]@{
-                Second = $s; Rss = $rss; Reclaimed = [math]::Max(0, $peak - $rss)
+                Second = $s; Rss = $rss; Reclaimed = [math]::Max([long]0, [long]($peak - $rss))
                 MinActual = if ($WithService -and @($actual | Where-Object { $null -ne $_ }).Count) { ($actual | Measure-Object -Minimum).Minimum } else { $null }
                 SumActual = if ($WithService) { ($actual | Measure-Object -Sum).Sum } else { $null }
             }

@@ -256,3 +256,36 @@ Describe 'A VM under the host service (TCG test guest)' -Tag Integration, Slow, 
         (Get-VzHostService).Running | Should -BeTrue
     }
 }
+
+Describe 'KSM under -Policy Auto' -Tag Integration, HostService {
+    BeforeAll {
+        $script:scope = New-VzTestScope -Name hostsvcksm
+        $script:ksm = '/sys/kernel/mm/ksm'
+        # Host-wide settings: saved here and put back in AfterAll, whatever the test did.
+        $script:saved = @{}
+        foreach ($f in 'run', 'pages_to_scan', 'sleep_millisecs') { $script:saved[$f] = (Get-Content "$script:ksm/$f").Trim() }
+        $script:advisor = if (Test-Path "$script:ksm/advisor_mode") { (Get-Content "$script:ksm/advisor_mode") -replace '^.*\[(.+)\].*$', '$1' }
+    }
+    AfterAll {
+        Stop-TestService
+        foreach ($f in 'pages_to_scan', 'sleep_millisecs', 'run') { Set-Content "$script:ksm/$f" $script:saved[$f] -ErrorAction SilentlyContinue }
+        if ($script:advisor) { Set-Content "$script:ksm/advisor_mode" $script:advisor -ErrorAction SilentlyContinue }
+        Remove-VzTestScope $script:scope
+    }
+
+    It 'stores the policy in the host settings and shows it' {
+        Set-VzKsm -Policy Auto -Confirm:$false
+        (Get-VzKsm).Policy | Should -Be 'Auto'
+        Get-Content $env:VZ_HOST_CONFIG -Raw | Should -Match 'ksmPolicy: Auto'
+    }
+
+    It 'stops ksmd when the VMs hold little of the host''s memory, and says so' {
+        $mem = Get-VzHost
+        if ($mem.MemoryTotal - $mem.MemoryAvailable -gt $mem.MemoryTotal * 0.6) { Set-ItResult -Skipped -Because 'this host is committed: ksmtuned would run ksmd' }
+        Set-Content "$script:ksm/run" 1
+        $null = Start-VzHostService -Background -Confirm:$false
+        Wait-Until { (Get-Content "$script:ksm/run").Trim() -eq '0' } -Seconds 20 | Should -BeTrue
+        (Get-ServiceEvents | Where-Object kind -eq 'KsmPolicy').message | Should -Match 'run=0'
+        if ($script:advisor) { (Get-VzKsm).AdvisorMode | Should -Be 'scan-time' }
+    }
+}

@@ -13,7 +13,7 @@
     'Start-VzHostService'   = @('Background', 'Timeout')
     'Stop-VzHostService'    = @('PassThru', 'Timeout')
     'Install-VzHostService' = @('Path')
-    'Set-VzKsm'        = @('MergeAcrossNodes', 'Mode', 'PagesToScan', 'PassThru', 'SleepMilliseconds')
+    'Set-VzKsm'        = @('MergeAcrossNodes', 'Mode', 'PagesToScan', 'PassThru', 'Policy', 'SleepMilliseconds')
     # Disks
     'New-VzDisk'       = @('BackingDisk', 'ClusterSize', 'Compat', 'LazyRefcounts', 'Path', 'Preallocation', 'RelativeBackingPath', 'Size')
     'Get-VzDisk'       = @('InputObject', 'Path')

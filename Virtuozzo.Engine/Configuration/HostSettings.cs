@@ -20,6 +20,9 @@ public sealed class HostSettings
     /// <summary>The memory manager's autoballoon policy (Set-VzHost -AutoBalloon, -BalloonBufferPercent...); null is the defaults.</summary>
     public Memory.Balloon.BalloonPolicySettings? Balloon { get; set; }
 
+    /// <summary>Set-VzKsm -Policy: Auto lets the host service run KSM by ksmtuned's rules (or the kernel's advisor).</summary>
+    public Ksm.KsmPolicyMode? KsmPolicy { get; set; }
+
     public static string FilePath => Environment.GetEnvironmentVariable("VZ_HOST_CONFIG") is { Length: > 0 } p ? p : DefaultPath;
 
     public static HostSettings Load()
@@ -34,6 +37,13 @@ public sealed class HostSettings
         {
             throw new VzConfigCorruptException(path, ex.Start.Line, ex.InnerException?.Message ?? ex.Message, ex);
         }
+    }
+
+    /// <summary><see cref="Load"/>, or null when the file is corrupt (for readers that only show a value).</summary>
+    public static HostSettings? TryLoad()
+    {
+        try { return Load(); }
+        catch (VzConfigCorruptException) { return null; }
     }
 
     public void Save()

@@ -22,6 +22,18 @@ public static class HostSettingsEditor
         return settings;
     }
 
+    /// <summary>Stores who decides KSM's settings (Set-VzKsm -Policy).</summary>
+    public static HostSettings ApplyKsmPolicy(Ksm.KsmPolicyMode mode)
+    {
+        var path = HostSettings.FilePath;
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        using var _ = FileLock.Acquire(path + ".lock", VeStore.LockTimeout, path);
+        var settings = HostSettings.Load();
+        settings.KsmPolicy = mode == Ksm.KsmPolicyMode.Manual ? null : mode;
+        settings.Save();
+        return settings;
+    }
+
     /// <summary>Changes the autoballoon policy; the result is validated as a whole before it is saved.</summary>
     public static HostSettings ApplyBalloon(Func<Memory.Balloon.BalloonPolicySettings, Memory.Balloon.BalloonPolicySettings> change)
     {

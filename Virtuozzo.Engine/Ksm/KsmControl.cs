@@ -35,6 +35,10 @@ public sealed class KsmControl(string directory = KsmControl.SysfsDirectory)
             FullScans = Long("full_scans"),
             SavedBytes = sharing * pageSize,
             GeneralProfitBytes = File.Exists(Path.Combine(directory, "general_profit")) ? Long("general_profit") : null,
+            // "none [scan-time]": the bracketed word is the mode in force.
+            AdvisorMode = HasAdvisor && File.ReadAllText(Path.Combine(directory, "advisor_mode")) is var m && m.IndexOf('[') is >= 0 and var i && m.IndexOf(']', i) is > 0 and var j
+                ? m[(i + 1)..j] : null,
+            Policy = Configuration.HostSettings.TryLoad()?.KsmPolicy ?? KsmPolicyMode.Manual,
         };
     }
 
@@ -69,6 +73,20 @@ public sealed class KsmControl(string directory = KsmControl.SysfsDirectory)
             SleepMilliseconds = sleep,
             PagesToScan = Math.Clamp(currentPagesToScan + delta, 64, 1250),
         };
+    }
+
+    /// <summary>The kernel's KSM advisor (6.7+) is present: it tunes the scan rate itself.</summary>
+    public bool HasAdvisor => File.Exists(Path.Combine(directory, "advisor_mode"));
+
+    /// <summary>Turns the advisor to scan-time (it sizes pages_to_scan for a full scan every 200 s within 70 % of a CPU).</summary>
+    public void EnableAdvisor()
+    {
+        if (!HasAdvisor) return;
+        try { File.WriteAllText(Path.Combine(directory, "advisor_mode"), "scan-time"); }
+        catch (IOException ex)
+        {
+            throw new VzInvalidStateException("VzKsmBusy", $"The kernel refused advisor_mode=scan-time: {ex.Message}", "advisor_mode");
+        }
     }
 
     private long Long(string name) =>

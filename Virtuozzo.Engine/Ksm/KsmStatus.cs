@@ -4,6 +4,10 @@ namespace Virtuozzo.Engine.Ksm;
 public sealed record KsmStatus
 {
     public bool Available { get; init; }
+    /// <summary>Who decides the settings: Manual (Set-VzKsm values) or Auto (the host service, ksmtuned's rules or the kernel advisor).</summary>
+    public KsmPolicyMode Policy { get; init; }
+    /// <summary>The kernel's KSM advisor mode (none, scan-time), where the kernel has one (6.7+).</summary>
+    public string? AdvisorMode { get; init; }
     public KsmRunMode Run { get; init; }
     public bool Enabled => Run == KsmRunMode.Running;
     public int PagesToScan { get; init; }

@@ -22,10 +22,12 @@ public sealed class HostSupervisor
     private readonly TimeProvider time;
     private readonly VmMemoryManager memory;
     private readonly GuestToolsRefresher guestTools;
+    private readonly KsmAutoRunner ksm;
     private readonly Dictionary<Guid, VmLiveState> live = [];
     private readonly Dictionary<Guid, bool> wasRunning = [];
     private readonly HashSet<Guid> corruptReported = [];
     private BalloonPolicySettings balloonSettings = new();
+    private Ksm.KsmPolicyMode ksmPolicy = Ksm.KsmPolicyMode.Manual;
     private DateTimeOffset settingsReadAt = DateTimeOffset.MinValue;
     private long loops;
     private string phase = "Starting";
@@ -40,6 +42,7 @@ public sealed class HostSupervisor
         Journal = new HostServiceJournal(Paths, logger, time);
         memory = new VmMemoryManager(Journal, this.options, logger, time);
         guestTools = new GuestToolsRefresher(engine.Vms.Guest, this.options, time);
+        ksm = new KsmAutoRunner(engine.Ksm, Journal, time);
         StartedAt = time.GetUtcNow();
     }
 
@@ -137,6 +140,7 @@ public sealed class HostSupervisor
         foreach (var (id, state) in await memory.TickAsync(runningVms, settings, live, cancellationToken)) live[id] = state;
         var guestInput = runningVms.Select(v => (v.Config.Id, v.Pid, File.Exists(v.Paths.PausedMarker))).ToList();
         foreach (var (id, state) in await guestTools.TickAsync(guestInput, live, cancellationToken)) live[id] = state;
+        ksm.Tick(ksmPolicy, runningVms.Select(v => v.Pid));
         foreach (var (config, rt, pid) in runningVms)
             if (live.TryGetValue(config.Id, out var state) && state.ProcessId == pid && Directory.Exists(rt.RunDirectory))
             {
@@ -178,7 +182,12 @@ public sealed class HostSupervisor
         var now = time.GetUtcNow();
         if (now - settingsReadAt < TimeSpan.FromSeconds(5)) return balloonSettings;
         settingsReadAt = now;
-        try { balloonSettings = HostSettings.Load().Balloon ?? new BalloonPolicySettings(); }
+        try
+        {
+            var host = HostSettings.Load();
+            balloonSettings = host.Balloon ?? new BalloonPolicySettings();
+            ksmPolicy = host.KsmPolicy ?? Ksm.KsmPolicyMode.Manual;
+        }
         catch (VzConfigCorruptException ex) { Journal.Record("HostConfigCorrupt", "host", $"{ex.Message}; keeping the last good balloon settings.", LogLevel.Warning); }
         return balloonSettings;
     }

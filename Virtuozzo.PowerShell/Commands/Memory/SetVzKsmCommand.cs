@@ -29,6 +29,10 @@ public sealed class SetVzKsmCommand : VzCmdlet
     [Parameter]
     public bool? MergeAcrossNodes { get; set; }
 
+    /// <summary>Auto: the host service runs KSM by ksmtuned's rules (the kernel's advisor where present); Manual: the values set here stay.</summary>
+    [Parameter]
+    public KsmPolicyMode? Policy { get; set; }
+
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
@@ -43,12 +47,18 @@ public sealed class SetVzKsmCommand : VzCmdlet
                 SleepMilliseconds is null ? null : $"sleep_millisecs={SleepMilliseconds}", MergeAcrossNodes is null ? null : $"merge_across_nodes={MergeAcrossNodes}",
             }.Where(s => s is not null));
             var engine = Engine;
+            if (Policy is { } policy && ShouldProcess("KSM", $"Set the KSM policy to {policy}"))
+            {
+                Run(() => global::Virtuozzo.Engine.Configuration.HostSettingsEditor.ApplyKsmPolicy(policy));
+                if (policy == KsmPolicyMode.Auto && changes.Length > 0)
+                    WriteWarning("With -Policy Auto the host service decides KSM's settings and will replace the values given here.");
+            }
             if (changes.Length > 0 && ShouldProcess("KSM", $"Set {changes}"))
             {
                 var status = Run(() => engine.Ksm.Apply(settings));
                 if (PassThru) WriteObject(status);
             }
-            else if (changes.Length == 0 && PassThru) WriteObject(Run(() => engine.Ksm.Read()));
+            else if ((changes.Length == 0 || Policy is not null) && PassThru) WriteObject(Run(() => engine.Ksm.Read()));
         }
         catch (Exception ex) when (ex is not PipelineStoppedException) { ThrowVzError(ex, "ksm"); }
         finally { base.EndProcessing(); }
