@@ -383,6 +383,20 @@ Describe 'Memory hotplug and suspend to disk' -Tag Integration, Slow, Vms {
         @((Get-Content (Join-Path $script:vm.Directory 've.yaml')) -match '^\s+- id:').Count | Should -Be $dimms
     }
 
+    It 'survives 20 grow/shrink cycles through the balloon with no new DIMM and no change in the guest''s RAM' {
+        $yaml = Join-Path $script:vm.Directory 've.yaml'
+        $dimms = @((Get-Content $yaml) -match '^\s+- id:').Count
+        $memKb = Get-GuestMemKb
+        foreach ($i in 1..20) {
+            (Set-VzVm mem1 -MemorySize 1280MB -PassThru).MemorySize | Should -Be 1280MB
+            (Set-VzVm mem1 -MemorySize 1792MB -PassThru).MemorySize | Should -Be 1792MB
+        }
+        @((Get-Content $yaml) -match '^\s+- id:').Count | Should -Be $dimms
+        Get-GuestMemKb | Should -Be $memKb
+        (Get-VzVm mem1).PendingChanges | Should -BeNullOrEmpty
+        $null = Set-VzVm mem1 -MemorySize 1536MB
+    }
+
     It 'refuses a size above the hotplug maximum, naming it, and changes nothing' {
         $max = [long]((Get-Content (Join-Path $script:vm.Directory 've.yaml') | Where-Object { $_ -match '^\s+maxMemorySize:' }) -replace '\D', '')
         $err = $null
