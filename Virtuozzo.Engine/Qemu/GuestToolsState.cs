@@ -1,9 +1,9 @@
 namespace Virtuozzo.Engine.Qemu;
 
-/// <summary>Whether the guest agent answers. Only asked when requested (Get-VzVm -GuestTools): asking costs a round trip.</summary>
+/// <summary>Whether the guest agent answers: from the host service's cache when it runs, else asked only on request (Get-VzVm -GuestTools), which costs a round trip.</summary>
 public enum GuestToolsState
 {
-    /// <summary>Not asked in this call (use Get-VzVm -GuestTools).</summary>
+    /// <summary>Not asked in this call and no fresh cache (use Get-VzVm -GuestTools, or run the host service).</summary>
     NotQueried,
     /// <summary>The VM is not running.</summary>
     NotRunning,
