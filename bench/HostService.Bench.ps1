@@ -124,9 +124,13 @@ finally {
     Remove-Item $base -Recurse -Force -ErrorAction SilentlyContinue
 }
 
+# The raw numbers first, so a formatting slip never loses a long run.
+[pscustomobject]@{ Without = $without; With = $with; Burst = @($burst); OomBefore = $oomBefore; OomAfter = $oomAfter; CpuPercent = $cpuPct; ServiceRss = $svcRss; NoticeSeconds = $notice } |
+    ConvertTo-Json -Depth 6 | Set-Content (Join-Path ([IO.Path]::GetTempPath()) 'vz-hostservice-bench.json')
+
 # The chart: reclaimed MiB over seconds after the guests freed their memory, with and without the service.
 $w = 640; $h = 320; $pad = 48
-$maxY = [math]::Max(1, [math]::Max(($with.Rows.Reclaimed | Measure-Object -Maximum).Maximum, ($without.Rows.Reclaimed | Measure-Object -Maximum).Maximum)) / $MiB
+$maxY = [double][math]::Max([double]1, [double][math]::Max([double]($with.Rows.Reclaimed | Measure-Object -Maximum).Maximum, [double]($without.Rows.Reclaimed | Measure-Object -Maximum).Maximum)) / $MiB
 $maxX = $with.Rows.Count - 1
 function Get-Points($rows) { ($rows | ForEach-Object { '{0:0.#},{1:0.#}' -f ($pad + ($w - 2 * $pad) * $_.Second / $maxX), ($h - $pad - ($h - 2 * $pad) * ($_.Reclaimed / $MiB) / $maxY) }) -join ' ' }
 $svg = @"
@@ -148,7 +152,7 @@ $svg = @"
 Set-Content -Path (Join-Path $Root 'docs/hostservice-reclaim.svg') -Value $svg
 
 $sorted = @($burst | Sort-Object)
-$p95 = if ($sorted.Count) { $sorted[[math]::Min($sorted.Count - 1, [math]::Ceiling(0.95 * $sorted.Count) - 1)] } else { $null }
+$p95 = if ($sorted.Count) { $sorted[[int][math]::Min([double]($sorted.Count - 1), [math]::Ceiling(0.95 * $sorted.Count) - 1)] } else { $null }
 $reclaimable = $VmCount * 700 * $MiB
 $at30 = $with.Rows | Where-Object Second -eq 30
 $minActual = ($with.Rows | Where-Object { $null -ne $_.MinActual } | Measure-Object MinActual -Minimum).Minimum

@@ -6,7 +6,7 @@ public sealed record HostSupervisorOptions
     /// <summary>The watch loop: a VE's death is noticed within this (plus the time of one pass).</summary>
     public TimeSpan LoopInterval { get; init; } = TimeSpan.FromSeconds(1);
     /// <summary>Balloon stats are read and the policy asked this often per VM.</summary>
-    public TimeSpan BalloonInterval { get; init; } = TimeSpan.FromSeconds(2);
+    public TimeSpan BalloonInterval { get; init; } = TimeSpan.FromSeconds(1);
     /// <summary>Guest tools facts (agent state, OS, addresses) are refreshed this often per VM.</summary>
     public TimeSpan GuestRefreshInterval { get; init; } = TimeSpan.FromSeconds(15);
     /// <summary>The balloon driver refreshes its stats this often (QOM guest-stats-polling-interval).</summary>
