@@ -58,6 +58,16 @@ Describe '<Name>' -Tag Unit -ForEach $cmdlets {
         ($actual -join ', ') | Should -BeExactly ((@($expected[$Name]) | Sort-Object) -join ', ')
     }
 
+    It 'takes no remaining arguments (a misspelt parameter is a binding error, never a value)' {
+        $remaining = @($command.Parameters.Values | Where-Object { $_.ParameterSets.Values.ValueFromRemainingArguments -contains $true } | ForEach-Object Name)
+        $remaining | Should -BeNullOrEmpty
+    }
+
+    It 'has -PassThru when its verb changes a VE and returns nothing by default (Hyper-V''s convention)' {
+        if ($command.Verb -notin 'Add', 'Set', 'Start', 'Stop', 'Restart', 'Suspend', 'Resume', 'Rename', 'Remove') { return }
+        $command.Parameters.ContainsKey('PassThru') | Should -BeTrue
+    }
+
     It 'declares an output type' {
         @($command.OutputType).Count | Should -BeGreaterThan 0 -Because 'every cmdlet says what it returns ([OutputType])'
     }
