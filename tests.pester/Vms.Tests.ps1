@@ -70,17 +70,23 @@ Describe 'VM cmdlets without a running guest' -Tag Unit, Vms {
     }
 
     It 'applies settings to a stopped VM at once, and validates them' {
-        $vm = Set-VzVm unit1 -CpuCount 3 -MemorySize 384MB -MemGuarantee 60 -CpuMask '0-1' -CpuUnits 2000 -OnBoot $true -PassThru -WarningVariable warn
+        $vm = Set-VzVm unit1 -CpuCount 1 -MemorySize 384MB -MemGuarantee 60 -CpuMask '0-1' -CpuUnits 2000 -OnBoot $true -PassThru -WarningVariable warn
         $warn | Should -BeNullOrEmpty
-        $vm.CpuCount | Should -Be 3
+        $vm.CpuCount | Should -Be 1
         $vm.MemorySize | Should -Be 384MB
         $vm.MemGuaranteePercent | Should -Be 60
         $vm.CpuMask | Should -Be '0-1'
         $vm.CpuUnits | Should -Be 2000
         $vm.OnBoot | Should -BeTrue
-        (Set-VzVm unit1 -MemGuarantee Auto -PassThru).MemGuaranteePercent | Should -Be 40
+        $vm.MemGuarantee.Percent | Should -Be 60
+        $auto = Set-VzVm unit1 -MemGuarantee Auto -PassThru
+        $auto.MemGuaranteePercent | Should -Be 40
+        $auto.MemGuarantee.IsAuto | Should -BeTrue
         { Set-VzVm unit1 -CpuMask '0,999' -ErrorAction Stop } | Should -Throw -ErrorId 'VzInvalidCpuMask,Virtuozzo.Commands.SetVzVmCommand'
-        (Get-VzVm unit1).CpuCount | Should -Be 3
+        # One rule for CPU counts on both kinds of VE: 1 to the host's CPUs, the same error id as for containers.
+        { Set-VzVm unit1 -CpuCount ([Environment]::ProcessorCount + 1) -ErrorAction Stop } | Should -Throw -ErrorId 'VzInvalidCpuCount,Virtuozzo.Commands.SetVzVmCommand'
+        { Set-VzVm unit1 -MemGuarantee 101 -ErrorAction Stop } | Should -Throw -ErrorId 'VzInvalidMemGuarantee,Virtuozzo.Commands.SetVzVmCommand'
+        (Get-VzVm unit1).CpuCount | Should -Be 1
     }
 
     It 'lets Get-VzDisk name the VM that uses a disk, inside its folder or attached from elsewhere' {

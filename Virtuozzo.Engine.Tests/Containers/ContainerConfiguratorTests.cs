@@ -65,7 +65,7 @@ public sealed class ContainerConfiguratorTests
     public void GuaranteeAndSwapBecomeLowAndMemsw()
     {
         var cfg = New();
-        ContainerConfigurator.Apply(cfg, new ContainerChanges { MemorySize = 1L << 30, SwapSize = 512L << 20, MemGuaranteePercent = 25 }, Host);
+        ContainerConfigurator.Apply(cfg, new ContainerChanges { MemorySize = 1L << 30, SwapSize = 512L << 20, MemGuarantee = 25 }, Host);
         var l = ContainerConfigurator.ToLimits(cfg, 4);
         Assert.Equal(1L << 30, l.MemoryLimit);
         Assert.Equal((1L << 30) + (512L << 20), l.MemorySwapLimit);
@@ -78,7 +78,7 @@ public sealed class ContainerConfiguratorTests
         { new ContainerChanges { MemorySize = 0 }, "VzInvalidMemorySize", "MemorySize" },
         { new ContainerChanges { MemorySize = 9L << 30 }, "VzInvalidMemorySize", "MemorySize" },
         { new ContainerChanges { SwapSize = -1 }, "VzInvalidSwapSize", "SwapSize" },
-        { new ContainerChanges { MemGuaranteePercent = 101 }, "VzInvalidMemoryGuarantee", "MemGuarantee" },
+        { new ContainerChanges { MemGuarantee = 101 }, "VzInvalidMemGuarantee", "MemGuarantee" },
         { new ContainerChanges { CpuCount = 5 }, "VzInvalidCpuCount", "CpuCount" },
         { new ContainerChanges { CpuUnits = 7 }, "VzInvalidCpuUnits", "CpuUnits" },
         { new ContainerChanges { CpuUnits = 500001 }, "VzInvalidCpuUnits", "CpuUnits" },

@@ -13,13 +13,18 @@ public sealed record ContainerInfo
     public ContainerState State { get; init; }
     public string? Template { get; init; }
     public string? Hostname { get; init; }
-    public string[] IpAddress { get; init; } = [];
+    public TextList<string> IpAddress { get; init; } = [];
     public NetworkMode NetworkMode { get; init; }
     public string? Bridge { get; init; }
+    /// <summary>The default gateway set with -Gateway; null when the host route is used.</summary>
+    public string? Gateway { get; init; }
     public string? MacAddress { get; init; }
-    public string[] Nameserver { get; init; } = [];
+    public TextList<string> Nameserver { get; init; } = [];
     public long MemorySize { get; init; }
     public long SwapSize { get; init; }
+    /// <summary>The guarantee as set (Auto or a percentage): what -MemGuarantee takes back.</summary>
+    public Memory.MemGuarantee MemGuarantee { get; init; }
+    /// <summary>The guarantee in force, in percent (Auto resolved to the container default, 0).</summary>
     public int MemGuaranteePercent { get; init; }
     public int? CpuCount { get; init; }
     public int CpuUnits { get; init; }

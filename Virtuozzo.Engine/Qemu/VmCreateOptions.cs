@@ -12,8 +12,8 @@ public sealed record VmCreateOptions
     public string? DiskPath { get; init; }
     public string? IsoPath { get; init; }
     public VmFirmware Firmware { get; init; } = VmFirmware.Bios;
-    /// <summary>0-100; null for the VM default (40 %).</summary>
-    public int? MemGuaranteePercent { get; init; }
+    /// <summary>Auto (the default) is the VM default, 40 %.</summary>
+    public Memory.MemGuarantee MemGuarantee { get; init; }
     public bool MemHotplug { get; init; }
     public VmNetworkMode NetworkMode { get; init; } = VmNetworkMode.None;
     public string? Bridge { get; init; }

@@ -14,6 +14,9 @@ public sealed record VmInfo
     public int? CpuLimit { get; init; }
     public int CpuUnits { get; init; }
     public long MemorySize { get; init; }
+    /// <summary>The guarantee as set (Auto or a percentage): what -MemGuarantee takes back.</summary>
+    public Memory.MemGuarantee MemGuarantee { get; init; }
+    /// <summary>The guarantee in force, in percent (Auto resolved to the VM default, 40).</summary>
     public int MemGuaranteePercent { get; init; }
     public bool MemHotplug { get; init; }
     public bool OnBoot { get; init; }
@@ -21,8 +24,8 @@ public sealed record VmInfo
     public string Machine { get; init; } = "";
     public VmNetworkMode NetworkMode { get; init; }
     public string? MacAddress { get; init; }
-    public IReadOnlyList<VmDiskInfo> Disks { get; init; } = [];
-    public IReadOnlyList<VmDvdDrive> DvdDrives { get; init; } = [];
+    public TextList<VmDiskInfo> Disks { get; init; } = [];
+    public TextList<VmDvdDrive> DvdDrives { get; init; } = [];
     public GuestToolsState GuestToolsState { get; init; }
     /// <summary>Changes stored for the next start ("CpuCount=4"); empty when none.</summary>
     public string PendingChanges { get; init; } = "";

@@ -17,7 +17,7 @@ public sealed partial class VmService
             Name = o.Name,
             Type = VeType.VirtualMachine,
             Description = o.Description,
-            Memory = new MemorySettings { Size = o.MemorySize, GuaranteePercent = o.MemGuaranteePercent },
+            Memory = new MemorySettings { Size = o.MemorySize, GuaranteePercent = o.MemGuarantee.Percent },
             Cpu = new CpuSettings { Count = o.CpuCount },
             Vm = new VmSettings
             {
@@ -64,10 +64,8 @@ public sealed partial class VmService
             throw new VzInvalidArgumentException("VzInvalidMemorySize", $"A VM needs at least {MinMemorySize / (1024 * 1024)} MB of RAM; {o.MemorySize} bytes was given.", o.Name, "MemorySize");
         if (o.MemorySize % (1024 * 1024) != 0)
             throw new VzInvalidArgumentException("VzInvalidMemorySize", "The VM's RAM must be a whole number of MiB (for example 512MB).", o.Name, "MemorySize");
-        if (o.CpuCount is < 1 or > 255)
-            throw new VzInvalidArgumentException("VzInvalidCpuCount", $"CpuCount must be 1-255; {o.CpuCount} was given.", o.Name, "CpuCount");
-        if (o.MemGuaranteePercent is < 0 or > 100)
-            throw new VzInvalidArgumentException("VzInvalidMemGuarantee", "MemGuarantee must be 0-100 or Auto.", o.Name, "MemGuarantee");
+        Virtuozzo.Engine.Host.CpuCountRule.Validate(o.CpuCount, Environment.ProcessorCount, o.Name);
+        o.MemGuarantee.Validate(o.Name);
         if (o.MemHotplug && o.MemorySize < MinHotplugMemorySize)
             throw new VzInvalidArgumentException("VzMemHotplugTooSmall", "Memory hotplug needs at least 1 GB of RAM (as in Virtuozzo 7).", o.Name, "MemHotplug")
             { RecommendedAction = "Give -MemorySize 1GB or more, or leave out -MemHotplug." };

@@ -96,7 +96,8 @@ public sealed class VeConfigExchange(VeStore store, ILogger<VeConfigExchange> lo
             if (entry.Memory is { } m)
             {
                 if (m.Size < 0 || m.SwapSize < 0) throw Bad($"'{entry.Name}': memory sizes cannot be negative.");
-                if (m.GuaranteePercent is < 0 or > 100) throw Bad($"'{entry.Name}': memory.guaranteePercent is {m.GuaranteePercent}; it must be 0-100.");
+                try { Memory.MemGuarantee.FromConfig(m.GuaranteePercent).Validate(entry.Name); }
+                catch (VzInvalidArgumentException ex) { throw Bad($"'{entry.Name}': memory.guaranteePercent: {ex.Message}"); }
             }
             if (entry.Cpu is { } c)
             {

@@ -1,6 +1,6 @@
 using System.Management.Automation;
 using Virtuozzo.Commands.Infrastructure;
-using Virtuozzo.Engine.Errors;
+using Virtuozzo.Engine.Memory;
 using Virtuozzo.Engine.Qemu;
 
 namespace Virtuozzo.Commands;
@@ -20,8 +20,9 @@ public sealed class NewVzVmCommand : VzCmdlet
     [ValidateRange(32L * 1024 * 1024, 16L * 1024 * 1024 * 1024 * 1024)]
     public long MemorySize { get; set; } = 1024L * 1024 * 1024;
 
+    /// <summary>1 to the host's CPU count; checked by the engine (VzInvalidCpuCount), as for containers.</summary>
     [Parameter]
-    [ValidateRange(1, 255)]
+    [ValidateRange(1, int.MaxValue)]
     public int CpuCount { get; set; } = 1;
 
     [Parameter(ParameterSetName = "NewDisk")]
@@ -39,10 +40,9 @@ public sealed class NewVzVmCommand : VzCmdlet
     [Parameter]
     public VmFirmware Firmware { get; set; } = VmFirmware.Bios;
 
-    /// <summary>0-100 (percent of MemorySize) or Auto (the VM default, 40 %).</summary>
+    /// <summary>Auto (the VM default, 40 %) or 0-100 percent of MemorySize; checked by the engine (VzInvalidMemGuarantee).</summary>
     [Parameter]
-    [ValidatePattern(@"^(Auto|\d{1,3})$")]
-    public string MemGuarantee { get; set; } = "Auto";
+    public MemGuarantee MemGuarantee { get; set; }
 
     [Parameter]
     public SwitchParameter MemHotplug { get; set; }
@@ -75,12 +75,6 @@ public sealed class NewVzVmCommand : VzCmdlet
         ForItem(Name, () =>
         {
             if (!ShouldProcess(Name, "Create virtual machine")) return;
-            int? guarantee = null;
-            if (!MemGuarantee.Equals("Auto", StringComparison.OrdinalIgnoreCase))
-            {
-                guarantee = int.Parse(MemGuarantee, System.Globalization.CultureInfo.InvariantCulture);
-                if (guarantee > 100) throw new VzInvalidArgumentException("VzInvalidMemGuarantee", "MemGuarantee must be 0-100 or Auto.", Name, "MemGuarantee");
-            }
             var (mode, bridge) = Network.ToLowerInvariant() switch
             {
                 "none" => (VmNetworkMode.None, (string?)null),
@@ -96,7 +90,7 @@ public sealed class NewVzVmCommand : VzCmdlet
                 DiskPath = ParameterSetName == "ExistingDisk" ? Resolve(DiskPath) : null,
                 IsoPath = Resolve(IsoPath),
                 Firmware = Firmware,
-                MemGuaranteePercent = guarantee,
+                MemGuarantee = MemGuarantee,
                 MemHotplug = MemHotplug,
                 NetworkMode = mode,
                 Bridge = bridge,
