@@ -10,7 +10,10 @@ public sealed record ContainerInfo
 {
     public string Name { get; init; } = "";
     public Guid Id { get; init; }
-    public ContainerState State { get; init; }
+    /// <summary>The state as its name (Running): text wherever the object goes (ConvertTo-Json, Export-Csv); Where-Object State -eq Running works.</summary>
+    public string State => StateValue.ToString();
+    /// <summary>The state as the enum, for code that switches on it.</summary>
+    public ContainerState StateValue { get; init; }
     public string? Template { get; init; }
     public string? Hostname { get; init; }
     public TextList<string> IpAddress { get; init; } = [];

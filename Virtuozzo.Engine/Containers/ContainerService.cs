@@ -67,7 +67,7 @@ public sealed partial class ContainerService
             return new ContainerInfo
             {
                 Name = r.DisplayName, Id = r.Id, Path = r.Directory, Template = cfg?.Container?.Template,
-                State = r.State switch { VeRegistrationState.Creating => ContainerState.Creating, VeRegistrationState.Corrupt => ContainerState.Corrupt, _ => ContainerState.Incomplete },
+                StateValue = r.State switch { VeRegistrationState.Creating => ContainerState.Creating, VeRegistrationState.Corrupt => ContainerState.Corrupt, _ => ContainerState.Incomplete },
                 StatusMessage = r.Error?.Message ?? (r.State == VeRegistrationState.Creating ? "being created" : "left half-created; remove it"),
             };
         var ct = cfg.Container ?? new ContainerSettings();
@@ -77,7 +77,7 @@ public sealed partial class ContainerService
         {
             Name = cfg.Name,
             Id = r.Id,
-            State = !running ? ContainerState.Stopped : stats.Frozen ? ContainerState.Suspended : ContainerState.Running,
+            StateValue = !running ? ContainerState.Stopped : stats.Frozen ? ContainerState.Suspended : ContainerState.Running,
             Template = ct.Template,
             Hostname = ct.Hostname ?? cfg.Name,
             IpAddress = [.. ct.Network.IpAddresses],

@@ -5,7 +5,10 @@ public sealed record VmInfo
 {
     public string Name { get; init; } = "";
     public Guid Id { get; init; }
-    public VmState State { get; init; }
+    /// <summary>The state as its name (Running): text wherever the object goes (ConvertTo-Json, Export-Csv); Where-Object State -eq Running works.</summary>
+    public string State => StateValue.ToString();
+    /// <summary>The state as the enum, for code that switches on it.</summary>
+    public VmState StateValue { get; init; }
     /// <summary>Why a VM is stopped when it did not stop on request (QEMU died, was killed).</summary>
     public string? StateReason { get; init; }
     public int? ProcessId { get; init; }
@@ -23,6 +26,12 @@ public sealed record VmInfo
     public VmFirmware Firmware { get; init; }
     public string Machine { get; init; } = "";
     public VmNetworkMode NetworkMode { get; init; }
+    /// <summary>What New-VzVm -Network took: None, User, or the host bridge's name.</summary>
+    public string Network { get; init; } = "None";
+    /// <summary>Direct kernel boot (New-VzVm -KernelPath, -InitrdPath, -KernelArguments); null when the VM boots a disk.</summary>
+    public string? KernelPath { get; init; }
+    public string? InitrdPath { get; init; }
+    public string? KernelArguments { get; init; }
     public string? MacAddress { get; init; }
     public TextList<VmDiskInfo> Disks { get; init; } = [];
     public TextList<VmDvdDrive> DvdDrives { get; init; } = [];

@@ -62,7 +62,11 @@ public sealed partial class VmService
             if (o.CpuCount is { } count)
             {
                 if (running && count != (c.Cpu.Count ?? 1)) (vm.Pending ??= new()).CpuCount = count;
-                else { c.Cpu.Count = count; if (vm.Pending is not null) vm.Pending.CpuCount = null; }
+                else
+                {
+                    if (count != (c.Cpu.Count ?? 1)) c.Cpu.Count = count; // the default stays implicit: a round trip changes nothing
+                    if (vm.Pending is not null) vm.Pending.CpuCount = null;
+                }
             }
             if (dimmBytes is { } added) vm.Dimms.Add(new VmDimm { Id = dimmId, Size = added });
             if (o.MemorySize is { } size && size != c.Memory.Size)

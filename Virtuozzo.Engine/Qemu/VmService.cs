@@ -87,7 +87,7 @@ public sealed partial class VmService : Disks.IOnlineDiskResizer
         {
             Name = config.Name,
             Id = config.Id,
-            State = state,
+            StateValue = state,
             StateReason = state == VmState.Saved ? null : status.DeadReason,
             ProcessId = status.Pid,
             CpuCount = config.Cpu.Count ?? 1,
@@ -102,6 +102,10 @@ public sealed partial class VmService : Disks.IOnlineDiskResizer
             Firmware = vm.Firmware,
             Machine = vm.Machine,
             NetworkMode = vm.NetworkMode,
+            Network = vm.NetworkMode switch { VmNetworkMode.Bridge => vm.Bridge ?? "", VmNetworkMode.User => "User", _ => "None" },
+            KernelPath = vm.KernelPath,
+            InitrdPath = vm.InitrdPath,
+            KernelArguments = vm.KernelArguments,
             MacAddress = vm.MacAddress,
             Disks = [.. vm.Disks.Select(d => DescribeDisk(config, d))],
             DvdDrives = [.. vm.DvdDrives],
@@ -117,7 +121,7 @@ public sealed partial class VmService : Disks.IOnlineDiskResizer
     public async Task<VmInfo> DescribeWithGuestToolsAsync(VeRecord record, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var info = Describe(record);
-        if (info.State == VmState.Stopped) return info;
+        if (info.StateValue == VmState.Stopped) return info;
         try
         {
             await using (await OpenAgentAsync(RuntimePaths(record.Id), info.Name, timeout, cancellationToken)) { }

@@ -23,6 +23,6 @@ public sealed class RemoveVzContainerCommand : ContainerCmdlet
         var engine = Engine;
         var before = PassThru ? engine.Containers.Describe(record) : null;
         Run(ct => engine.Containers.RemoveAsync(record.Id, Force.IsPresent, ct));
-        if (before is not null) WriteObject(before with { State = ContainerState.Stopped, InitPid = 0 });
+        if (before is not null) WriteObject(before with { StateValue = ContainerState.Stopped, InitPid = 0 });
     }
 }

@@ -24,6 +24,6 @@ public sealed class RemoveVzVmCommand : VzVmCmdlet
         var engine = Engine;
         var before = PassThru ? engine.Vms.Describe(record) : null;
         Run(ct => engine.Vms.RemoveAsync(record.Id, Force, ct));
-        if (before is not null) WriteObject(before with { State = Virtuozzo.Engine.Qemu.VmState.Stopped, ProcessId = null });
+        if (before is not null) WriteObject(before with { StateValue = Virtuozzo.Engine.Qemu.VmState.Stopped, ProcessId = null });
     }
 }
