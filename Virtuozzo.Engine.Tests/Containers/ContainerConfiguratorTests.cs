@@ -73,6 +73,17 @@ public sealed class ContainerConfiguratorTests
         Assert.Equal(1000, l.CpuUnits);
     }
 
+    [Fact]
+    public void SwapWithoutSwapAccountingIsReportedNotSilent()
+    {
+        var cfg = New();
+        ContainerConfigurator.Apply(cfg, new ContainerChanges { SwapSize = 256L << 20 }, Host);
+        Assert.Empty(ContainerConfigurator.Unapplied(cfg, swapAccounting: true));
+        Assert.Contains("SwapSize 256 MB is stored but not enforced", Assert.Single(ContainerConfigurator.Unapplied(cfg, swapAccounting: false)));
+        ContainerConfigurator.Apply(cfg, new ContainerChanges { SwapSize = 0 }, Host);
+        Assert.Empty(ContainerConfigurator.Unapplied(cfg, swapAccounting: false));
+    }
+
     public static TheoryData<ContainerChanges, string, string> Bad => new()
     {
         { new ContainerChanges { MemorySize = 0 }, "VzInvalidMemorySize", "MemorySize" },

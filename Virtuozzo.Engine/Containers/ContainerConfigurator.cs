@@ -102,6 +102,15 @@ public static partial class ContainerConfigurator
         }
     }
 
+    /// <summary>
+    /// Settings the config holds that this host cannot enforce, each as a sentence for a warning and the container's
+    /// StatusMessage: a stored setting that silently does nothing would mislead.
+    /// </summary>
+    public static IReadOnlyList<string> Unapplied(VeConfig cfg, bool swapAccounting) =>
+        cfg.Memory.SwapSize > 0 && !swapAccounting
+            ? [$"SwapSize {cfg.Memory.SwapSize >> 20} MB is stored but not enforced: this host has no swap accounting (boot the kernel with swapaccount=1, or use cgroup v2 with memory.swap.max)."]
+            : [];
+
     /// <summary>The cgroup limits a container's config asks for, with every value set (a start writes them all).</summary>
     public static CgroupLimits ToLimits(VeConfig cfg, int hostCpuCount)
     {

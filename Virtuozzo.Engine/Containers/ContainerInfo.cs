@@ -53,6 +53,6 @@ public sealed record ContainerInfo
     public long UidBase { get; init; }
     public string Path { get; init; } = "";
     public DateTimeOffset CreatedAt { get; init; }
-    /// <summary>Why the container is Incomplete or Corrupt.</summary>
+    /// <summary>Why the container is Incomplete or Corrupt, or which of its settings this host cannot enforce (a swap limit without swap accounting).</summary>
     public string? StatusMessage { get; init; }
 }

@@ -109,6 +109,7 @@ public sealed partial class ContainerService
             UidBase = ct.UidBase,
             Path = r.Directory,
             CreatedAt = cfg.CreatedAt,
+            StatusMessage = ContainerConfigurator.Unapplied(cfg, SwapAccounting.IsEnabled) is { Count: > 0 } unapplied ? string.Join(" ", unapplied) : null,
         };
     }
 
