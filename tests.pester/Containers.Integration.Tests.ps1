@@ -101,6 +101,30 @@ Describe 'A busybox container from a clean host' -Tag Containers, Integration -S
         (Get-VzContainer ct1).MemGuaranteePercent | Should -Be 50
     }
 
+    It 'changes a running container''s memory through Import-VzConfig live, as Set-VzContainer does' {
+        $file = Join-Path $TestDrive 'ct1.yaml'
+        Export-VzConfig ct1 -Path $file
+        $text = Get-Content -Raw $file
+        $text | Should -Match 'size: 268435456'
+        $text -replace 'size: 268435456', 'size: 201326592' | Set-Content $file
+        (Import-VzConfig $file).Action | Should -Be 'Update'
+        Get-CgroupFile $ct1 memory memory.limit_in_bytes | Should -Be '201326592'
+        (Get-VzContainer ct1).MemorySize | Should -Be 192MB
+        Set-VzContainer ct1 -MemorySize 256MB
+    }
+
+    It 'sets the same settings from a CSV row of its own, and a round trip changes nothing' {
+        $yaml = Join-Path $TestDrive 'ct1-before.yaml'
+        Export-VzConfig ct1 -Path $yaml
+        $csv = Join-Path $TestDrive 'ct1.csv'
+        Get-VzContainer ct1 | Export-Csv $csv
+        Import-Csv $csv | Set-VzContainer
+        Compare-VzConfig $yaml | Should -BeNullOrEmpty
+        Get-VzContainer ct1 | Set-VzContainer -MemorySize 300MB
+        Get-CgroupFile $ct1 memory memory.limit_in_bytes | Should -Be ([string](300MB))
+        Set-VzContainer ct1 -MemorySize 256MB
+    }
+
     It 'changes CPU units, limit, mask and pids live' {
         Set-VzContainer ct1 -CpuUnits 2000 -CpuLimit 25 -CpuMask 0 -PidsLimit 100
         Get-CgroupFile $ct1 cpu cpu.shares | Should -Be '2048'

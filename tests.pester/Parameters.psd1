@@ -42,7 +42,7 @@
     'Enter-VzVm'                 = @('Id', 'InputObject', 'Name', 'Shell', 'Timeout')
     'Export-VzVm'                = @('Format', 'Id', 'InputObject', 'Name', 'Path')
     'Get-VzVm'                   = @('GuestTools', 'Id', 'Name')
-    'New-VzVm'                   = @('CpuCount', 'Description', 'DiskPath', 'DiskSize', 'Firmware', 'InitrdPath', 'IsoPath', 'KernelArguments', 'KernelPath', 'Machine', 'MemGuarantee', 'MemHotplug', 'MemorySize', 'Name', 'Network')
+    'New-VzVm'                   = @('CpuCount', 'CpuLimit', 'CpuMask', 'CpuUnits', 'Description', 'DiskPath', 'DiskSize', 'Firmware', 'InitrdPath', 'IsoPath', 'KernelArguments', 'KernelPath', 'Machine', 'MemGuarantee', 'MemHotplug', 'MemorySize', 'Name', 'Network', 'OnBoot')
     'Remove-VzVm'                = @('Force', 'Id', 'InputObject', 'Name', 'PassThru')
     'Rename-VzVm'                = @('Id', 'InputObject', 'Name', 'NewName', 'PassThru')
     'Restart-VzVm'               = @('Id', 'InputObject', 'Name', 'PassThru', 'Timeout', 'Wait')

@@ -21,7 +21,13 @@ public sealed partial class VmService
             Type = VeType.VirtualMachine,
             Description = o.Description,
             Memory = new MemorySettings { Size = o.MemorySize, GuaranteePercent = o.MemGuarantee.Percent },
-            Cpu = new CpuSettings { Count = o.CpuCount },
+            OnBoot = o.OnBoot,
+            Cpu = new CpuSettings
+            {
+                Count = o.CpuCount, Units = o.CpuUnits, LimitPercent = o.CpuLimit > 0 ? o.CpuLimit : null,
+                Mask = o.CpuMask is { Length: > 0 } m && !m.Equals("all", StringComparison.OrdinalIgnoreCase)
+                    ? CpuAffinity.Format(CpuAffinity.Parse(m, Environment.ProcessorCount, o.Name)) : null,
+            },
             Vm = new VmSettings
             {
                 Machine = o.Machine,
@@ -69,6 +75,8 @@ public sealed partial class VmService
             throw new VzInvalidArgumentException("VzInvalidMemorySize", "The VM's RAM must be a whole number of MiB (for example 512MB).", o.Name, "MemorySize");
         Virtuozzo.Engine.Host.CpuCountRule.Validate(o.CpuCount, Environment.ProcessorCount, o.Name);
         o.MemGuarantee.Validate(o.Name);
+        if (o.CpuUnits is < 8 or > 500000) throw new VzInvalidArgumentException("VzInvalidCpuUnits", "CpuUnits must be 8-500000.", o.Name, "CpuUnits");
+        if (o.CpuLimit < 0) throw new VzInvalidArgumentException("VzInvalidCpuLimit", "CpuLimit must be 0 (no limit) or a positive percentage of one CPU.", o.Name, "CpuLimit");
         if (o.MemHotplug && o.MemorySize < MinHotplugMemorySize)
             throw new VzInvalidArgumentException("VzMemHotplugTooSmall", "Memory hotplug needs at least 1 GB of RAM (as in Virtuozzo 7).", o.Name, "MemHotplug")
             { RecommendedAction = "Give -MemorySize 1GB or more, or leave out -MemHotplug." };

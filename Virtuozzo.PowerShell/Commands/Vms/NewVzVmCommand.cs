@@ -10,20 +10,12 @@ namespace Virtuozzo.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.New, "VzVm", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = "NewDisk")]
 [OutputType(typeof(VmInfo))]
-public sealed class NewVzVmCommand : VzCmdlet
+public sealed class NewVzVmCommand : VzCmdlet, IDynamicParameters
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string Name { get; set; } = "";
 
-    [Parameter]
-    [ValidateRange(32L * 1024 * 1024, 16L * 1024 * 1024 * 1024 * 1024)]
-    public long MemorySize { get; set; } = 1024L * 1024 * 1024;
-
-    /// <summary>1 to the host's CPU count; checked by the engine (VzInvalidCpuCount), as for containers.</summary>
-    [Parameter]
-    [ValidateRange(1, int.MaxValue)]
-    public int CpuCount { get; set; } = 1;
 
     [Parameter(ParameterSetName = "NewDisk")]
     [ValidateRange(1024L * 1024, long.MaxValue)]
@@ -40,9 +32,6 @@ public sealed class NewVzVmCommand : VzCmdlet
     [Parameter]
     public VmFirmware Firmware { get; set; } = VmFirmware.Bios;
 
-    /// <summary>Auto (the VM default, 40 %) or 0-100 percent of MemorySize; checked by the engine (VzInvalidMemGuarantee).</summary>
-    [Parameter]
-    public MemGuarantee MemGuarantee { get; set; }
 
     [Parameter]
     public SwitchParameter MemHotplug { get; set; }
@@ -67,8 +56,10 @@ public sealed class NewVzVmCommand : VzCmdlet
     [ValidateSet("q35", "pc")]
     public string Machine { get; set; } = "q35";
 
-    [Parameter]
-    public string? Description { get; set; }
+    private readonly VmSettingsParameters settings = new();
+
+    /// <summary>The settings shared with Set-VzVm (<see cref="VmSettingsParameters"/>): MemorySize (default 1 GB), CpuCount (default 1), MemGuarantee (default Auto), CpuUnits, CpuLimit, CpuMask, OnBoot, Description.</summary>
+    public object GetDynamicParameters() => settings;
 
     protected override void ProcessRecord()
     {
@@ -84,13 +75,17 @@ public sealed class NewVzVmCommand : VzCmdlet
             var options = new VmCreateOptions
             {
                 Name = Name,
-                MemorySize = MemorySize,
-                CpuCount = CpuCount,
+                MemorySize = settings.MemorySize ?? 1024L * 1024 * 1024,
+                CpuCount = settings.CpuCount ?? 1,
+                CpuUnits = settings.CpuUnits ?? 1000,
+                CpuLimit = settings.CpuLimit ?? 0,
+                CpuMask = settings.CpuMask,
+                OnBoot = settings.OnBoot ?? false,
                 DiskSize = DiskSize,
                 DiskPath = ParameterSetName == "ExistingDisk" ? Resolve(DiskPath) : null,
                 IsoPath = Resolve(IsoPath),
                 Firmware = Firmware,
-                MemGuarantee = MemGuarantee,
+                MemGuarantee = settings.MemGuarantee ?? MemGuarantee.Auto,
                 MemHotplug = MemHotplug,
                 NetworkMode = mode,
                 Bridge = bridge,
@@ -98,7 +93,7 @@ public sealed class NewVzVmCommand : VzCmdlet
                 InitrdPath = Resolve(InitrdPath),
                 KernelArguments = KernelArguments,
                 Machine = Machine,
-                Description = Description,
+                Description = settings.Description,
             };
             var engine = Engine;
             WriteObject(Run(ct => engine.Vms.CreateAsync(options, ct)));

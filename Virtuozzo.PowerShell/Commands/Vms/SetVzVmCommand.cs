@@ -1,6 +1,4 @@
 using System.Management.Automation;
-using Virtuozzo.Commands.Infrastructure;
-using Virtuozzo.Engine.Memory;
 using Virtuozzo.Engine.Qemu;
 using Virtuozzo.Engine.Store;
 
@@ -15,63 +13,19 @@ namespace Virtuozzo.Commands;
 /// </remarks>
 [Cmdlet(VerbsCommon.Set, "VzVm", SupportsShouldProcess = true, DefaultParameterSetName = NameSet)]
 [OutputType(typeof(VmInfo))]
-public sealed class SetVzVmCommand : VzVmCmdlet
+public sealed class SetVzVmCommand : VzVmCmdlet, IDynamicParameters
 {
-    /// <summary>1 to the host's CPU count; checked by the engine (VzInvalidCpuCount), as for containers.</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    [SettingText]
-    [ValidateSettingRange(1, int.MaxValue)]
-    public int? CpuCount { get; set; }
-
-    /// <summary>Host CPUs the vCPU threads may run on ("0,2-3"); "all" removes the pinning.</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    [SettingText]
-    public string? CpuMask { get; set; }
-
-    /// <summary>Percent of one host CPU (100 = one CPU); 0 removes the limit.</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    [SettingText]
-    [ValidateSettingRange(0, 100000)]
-    public int? CpuLimit { get; set; }
-
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    [SettingText]
-    [ValidateSettingRange(8, 500000)]
-    public int? CpuUnits { get; set; }
-
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    [SettingText]
-    [ValidateSettingRange(32L * 1024 * 1024, 16L * 1024 * 1024 * 1024 * 1024)]
-    public long? MemorySize { get; set; }
-
-    /// <summary>Auto (the VM default, 40 %) or 0-100; checked by the engine (VzInvalidMemGuarantee).</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    [SettingText]
-    public MemGuarantee? MemGuarantee { get; set; }
-
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    [SettingText(Boolean = true)]
-    public bool? OnBoot { get; set; }
-
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    public string? Description { get; set; }
+    private readonly VmSettingsParameters settings = new();
 
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    /// <summary>The settings shared with New-VzVm (<see cref="VmSettingsParameters"/>).</summary>
+    public object GetDynamicParameters() => settings;
+
     protected override void ProcessVm(VeRecord record)
     {
-        var options = new VmSetOptions
-        {
-            CpuCount = CpuCount,
-            CpuMask = CpuMask is null ? null : CpuMask.Equals("all", StringComparison.OrdinalIgnoreCase) ? "" : CpuMask,
-            CpuLimit = CpuLimit,
-            CpuUnits = CpuUnits,
-            MemorySize = MemorySize,
-            MemGuarantee = MemGuarantee,
-            OnBoot = OnBoot,
-            Description = Description,
-        };
+        var options = settings.ToSetOptions();
         if (!ShouldProcess(record.DisplayName, "Change virtual machine settings")) return;
         var engine = Engine;
         var result = Run(ct => engine.Vms.SetAsync(record.Id, options, ct));
