@@ -1,4 +1,5 @@
 using Virtuozzo.Engine.Memory;
+using Virtuozzo.Engine.Store;
 using Virtuozzo.Engine.Network;
 
 namespace Virtuozzo.Engine.Containers;

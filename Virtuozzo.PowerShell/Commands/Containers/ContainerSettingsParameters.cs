@@ -3,6 +3,7 @@ using Virtuozzo.Commands.Infrastructure;
 using Virtuozzo.Engine.Containers;
 using Virtuozzo.Engine.Memory;
 using Virtuozzo.Engine.Network;
+using Virtuozzo.Engine.Store;
 
 namespace Virtuozzo.Commands;
 
