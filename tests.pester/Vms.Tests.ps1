@@ -182,7 +182,7 @@ Describe 'A VM running the test guest under TCG' -Tag Integration, Slow, Vms {
     }
 
     It 'runs uname in the guest and returns the guest kernel''s line with exit code 0' {
-        $r = Invoke-VzVmCommand vm1 uname -ArgumentList -a
+        $r = Invoke-VzVmCommand vm1 uname -ArgumentList '-a'
         $r.ExitCode | Should -Be 0
         $r.StdOut | Should -Match '^Linux testguest 6\.\d+\.\d+-\d+-cloud-amd64 '
     }
