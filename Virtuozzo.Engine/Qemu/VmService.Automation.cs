@@ -1,4 +1,5 @@
 using Virtuozzo.Engine.Errors;
+using Virtuozzo.Engine.Qemu.Hotplug;
 using Virtuozzo.Engine.Qemu.Process;
 using Virtuozzo.Engine.Store;
 
@@ -37,7 +38,7 @@ public sealed partial class VmService
             if (changes.MemHotplug is { } hp && hp != vm.MemHotplug)
             {
                 vm.MemHotplug = hp;
-                vm.MaxMemorySize = hp ? MaxHotplugMemory(c.Memory.Size) : 0;
+                vm.MaxMemorySize = hp ? MemoryHotplug.MaxMemoryFor(c.Memory.Size, Host.MemInfo.Read().Total) : 0;
             }
         });
         return Describe(store.TryGet(id)!);

@@ -13,6 +13,14 @@ public static class MemoryHotplug
     /// <summary>Linux onlines hotplugged memory in 128 MiB blocks; DIMMs come in multiples of it.</summary>
     public const long DimmGranularity = 128L * 1024 * 1024;
 
+    /// <summary>How far hotplug may grow a VM of <paramref name="size"/>: up to 4x its RAM, at most the host's RAM, rounded down to DIMM granularity (never below its RAM).</summary>
+    public static long MaxMemoryFor(long size, long hostTotal)
+    {
+        var max = Math.Max(size, Math.Min(size * 4, hostTotal));
+        var rounded = max / DimmGranularity * DimmGranularity;
+        return rounded < size ? size : rounded;
+    }
+
     /// <summary>Plugs a DIMM of <paramref name="bytes"/>; the ids match the ones the command line gives on a restore.</summary>
     public static async Task AddDimmAsync(QemuMonitor monitor, string dimmId, long bytes, CancellationToken ct)
     {
