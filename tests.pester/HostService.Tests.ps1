@@ -39,7 +39,7 @@ Describe 'Host service lifecycle' -Tag Integration, HostService {
     }
 
     It 'starts in the background, writes its pid and loops about once a second' {
-        $s = Start-VzHostService -Background -Confirm:$false
+        $s = Start-VzHostService -Background -PassThru -Confirm:$false
         $s.Running | Should -BeTrue
         $s.ProcessId | Should -BeGreaterThan 0
         (Get-Content "/proc/$($s.ProcessId)/cmdline" -Raw) -replace "`0", ' ' | Should -Match 'Virtuozzo.HostService.dll'
@@ -71,7 +71,7 @@ Describe 'Host service lifecycle' -Tag Integration, HostService {
         $pid1 = (Get-VzHostService).ProcessId
         kill -9 $pid1
         Wait-Until { -not (Get-VzHostService).Running } -Seconds 5 | Should -BeTrue
-        $s = Start-VzHostService -Background -Confirm:$false
+        $s = Start-VzHostService -Background -PassThru -Confirm:$false
         $s.Running | Should -BeTrue
         $s.ProcessId | Should -Not -Be $pid1
     }

@@ -10,7 +10,7 @@
     'Get-VzKsm'        = @()
     # Host service
     'Get-VzHostService'     = @()
-    'Start-VzHostService'   = @('Background', 'Timeout')
+    'Start-VzHostService'   = @('Background', 'PassThru', 'Timeout')
     'Stop-VzHostService'    = @('PassThru', 'Timeout')
     'Install-VzHostService' = @('Path')
     'Set-VzKsm'        = @('MergeAcrossNodes', 'Mode', 'PagesToScan', 'PassThru', 'Policy', 'SleepMilliseconds')

@@ -30,6 +30,11 @@ public sealed record HostInfo
     public bool KsmAvailable { get; init; }
     public string DataRoot { get; init; } = "";
     public long DataRootFreeBytes { get; init; }
+    /// <summary>The host service's autoballoon policy (Set-VzHost -AutoBalloon and the Balloon* settings).</summary>
+    public bool AutoBalloon { get; init; }
+    public int BalloonBufferPercent { get; init; }
+    public int BalloonIntervalSeconds { get; init; }
+    public int BalloonLowAvailablePercent { get; init; }
     public DateTimeOffset ProbedAt { get; init; }
     public TimeSpan ProbeAge { get; init; }
 }

@@ -29,6 +29,7 @@ public sealed class HostProbe(VzPaths paths, ProcessRunner runner, ILogger<HostP
         var (mode, controllers, _) = CgroupLayout.Read();
         var mem = MemInfo.Read();
         var settings = HostSettings.Load();
+        var balloon = settings.Balloon ?? new Memory.Balloon.BalloonPolicySettings();
         return new HostInfo
         {
             ComputerName = Environment.MachineName,
@@ -55,6 +56,10 @@ public sealed class HostProbe(VzPaths paths, ProcessRunner runner, ILogger<HostP
             KsmAvailable = File.Exists("/sys/kernel/mm/ksm/run"),
             DataRoot = paths.DataRoot,
             DataRootFreeBytes = FreeSpace.AvailableBytes(paths.DataRoot),
+            AutoBalloon = balloon.Enabled,
+            BalloonBufferPercent = balloon.BufferPercent,
+            BalloonIntervalSeconds = balloon.MinIntervalSeconds,
+            BalloonLowAvailablePercent = balloon.LowAvailablePercent,
             ProbedAt = caps.ProbedAt,
             ProbeAge = DateTimeOffset.UtcNow - caps.ProbedAt,
         };

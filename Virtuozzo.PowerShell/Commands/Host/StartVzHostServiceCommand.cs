@@ -20,6 +20,10 @@ public sealed class StartVzHostServiceCommand : HostServiceCmdlet
     [ValidateRange(1, 3600)]
     public int Timeout { get; set; } = 60;
 
+    /// <summary>With -Background: return the running service's state.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
     protected override void EndProcessing()
     {
         try
@@ -30,7 +34,8 @@ public sealed class StartVzHostServiceCommand : HostServiceCmdlet
             var launcher = Launcher();
             if (Background)
             {
-                WriteObject(Run(ct => control.StartBackgroundAsync(launcher, TimeSpan.FromSeconds(Timeout), ct)));
+                var info = Run(ct => control.StartBackgroundAsync(launcher, TimeSpan.FromSeconds(Timeout), ct));
+                if (PassThru) WriteObject(info);
                 return;
             }
             WriteVerbose($"Running {launcher.Program} {string.Join(' ', launcher.Arguments)}; Ctrl+C stops it.");
