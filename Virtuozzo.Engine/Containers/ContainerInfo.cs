@@ -11,6 +11,8 @@ public sealed record ContainerInfo
     public string Name { get; init; } = "";
     public Guid Id { get; init; }
     public ContainerState State { get; init; }
+    /// <summary>Why a Stopped container stopped when it did not stop through Stop-VzContainer (its init was killed, for example).</summary>
+    public string? StateReason { get; init; }
     public string? Template { get; init; }
     public string? Hostname { get; init; }
     public string[] IpAddress { get; init; } = [];
@@ -45,6 +47,8 @@ public sealed record ContainerInfo
     public long UidBase { get; init; }
     public string Path { get; init; } = "";
     public DateTimeOffset CreatedAt { get; init; }
+    /// <summary>The seccomp filter: Default, Unconfined, or the path of a custom profile.</summary>
+    public string SeccompProfile { get; init; } = Containers.Runtime.SeccompProfile.Default;
     /// <summary>Why the container is Incomplete or Corrupt.</summary>
     public string? StatusMessage { get; init; }
 }

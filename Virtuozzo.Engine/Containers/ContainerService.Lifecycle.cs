@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Virtuozzo.Engine.Containers.Runtime;
 using Virtuozzo.Engine.Containers.Templates;
@@ -127,6 +128,7 @@ public sealed partial class ContainerService
                 UidCount = ctSettings.UidCount,
                 CgroupsPath = "/" + CgroupPath(id),
                 Limits = ContainerConfigurator.ToLimits(cfg, host.CpuCount),
+                Seccomp = SeccompProfile.Resolve(ctSettings.SeccompProfile, RuntimeInformation.OSArchitecture, cfg.Name),
             }));
             var run = RunDir(id);
             Directory.CreateDirectory(run, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
@@ -314,10 +316,27 @@ public sealed partial class ContainerService
         logger.LogInformation("Removed container {Name}.", record.DisplayName);
     }
 
-    public ContainerInfo Rename(Guid id, string newName, CancellationToken ct)
+    /// <summary>
+    /// Renames a container. One whose hostname follows its name (no -Hostname of its own) gets the new hostname at
+    /// once when it runs, in its UTS namespace and in /etc/hostname and /etc/hosts, so what Get-VzContainer reports
+    /// is what the container has.
+    /// </summary>
+    public async Task<ContainerInfo> RenameAsync(Guid id, string newName, CancellationToken ct)
     {
-        RequireReady(id);
+        var (_, cfg) = RequireReady(id);
         store.Rename(id, newName, ct);
+        if (cfg.Container!.Hostname is null)
+        {
+            using (store.AcquireVeLock(id, ct))
+            {
+                var (running, pid, _) = Live(id);
+                if (running)
+                {
+                    await Network.SetHostnameAsync(pid, newName, ct);
+                    WriteIdentityFiles(RootPath(id), newName, cfg.Container);
+                }
+            }
+        }
         return Describe(id);
     }
 

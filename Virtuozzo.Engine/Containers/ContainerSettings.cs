@@ -36,4 +36,10 @@ public sealed class ContainerSettings
     public long? DiskSize { get; set; }
 
     public ContainerNetworkSettings Network { get; set; } = new();
+
+    /// <summary>
+    /// The seccomp filter: null for the built-in default profile, <c>Unconfined</c> for none, or the absolute path of
+    /// an OCI linux.seccomp JSON file read at every start (see <see cref="Runtime.SeccompProfile"/>).
+    /// </summary>
+    public string? SeccompProfile { get; set; }
 }

@@ -72,6 +72,10 @@ public sealed class VmGuestService(VmService vms, ILogger logger)
     /// </summary>
     public async Task SetUserPasswordAsync(Guid id, string userName, SecureString password, TimeSpan timeout, CancellationToken cancellationToken)
     {
+        // Checked before anything else: the agent would set an empty hash, and the user would log in with no password.
+        if (password.Length == 0)
+            throw new VzInvalidArgumentException("VzEmptyPassword", $"An empty password for '{userName}' would let anyone log in as that user without one; it is refused.", null, "Password")
+            { RecommendedAction = "Give a non-empty password (Read-Host -AsSecureString, or ConvertTo-SecureString)." };
         var (rt, name) = vms.Running(id);
         if (string.IsNullOrEmpty(userName) || userName.Contains(':') || userName.Contains('\n'))
             throw new VzInvalidArgumentException("VzInvalidUserName", $"'{userName}' is not a valid user name.", name, "UserName");

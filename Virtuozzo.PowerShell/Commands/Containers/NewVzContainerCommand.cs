@@ -43,18 +43,17 @@ public sealed class NewVzContainerCommand : VzCmdlet
     [Parameter] public string? Description { get; set; }
     [Parameter] public ContainerLayout? Layout { get; set; }
     [Parameter] public long? DiskSize { get; set; }
+    /// <summary>The seccomp filter: Default (the built-in profile), Unconfined, or the absolute path of an OCI seccomp profile JSON file.</summary>
+    [Parameter][ArgumentCompleter(typeof(SeccompProfileCompleter))] public string? SeccompProfile { get; set; }
 
-    protected override void ProcessRecord()
-    {
-        try
+    /// <summary>Each name is one item (names can come down the pipeline): a bad one is a non-terminating error, as for New-VzVm.</summary>
+    protected override void ProcessRecord() => ForItem(Name, () =>
         {
             if (!ShouldProcess(Name, $"Create container from template '{Template}'")) return;
             var changes = ContainerSettingsParameters.From(this, MemorySize, SwapSize, MemGuarantee, CpuCount, CpuUnits, CpuLimit, CpuLimitMhz,
-                CpuMask, PidsLimit, Hostname, Nameserver, IpAddress, NetworkMode, Bridge, Gateway, OnBoot.IsPresent ? true : null, Description, DiskSize, Layout);
+                CpuMask, PidsLimit, Hostname, Nameserver, IpAddress, NetworkMode, Bridge, Gateway, OnBoot.IsPresent ? true : null, Description, DiskSize, Layout, SeccompProfile);
             var engine = Engine;
             var progress = Progress;
             WriteObject(Run(ct => engine.Containers.CreateAsync(Name, Template, changes, progress, ct)));
-        }
-        catch (Exception ex) when (ex is not PipelineStoppedException) { ThrowVzError(ex, Name); }
-    }
+        });
 }

@@ -1,3 +1,4 @@
+using Virtuozzo.Commands.Completion;
 using System.Management.Automation;
 using Virtuozzo.Engine.Containers;
 using Virtuozzo.Engine.Network;
@@ -30,12 +31,14 @@ public sealed class SetVzContainerCommand : ContainerCmdlet
     [Parameter] public bool? OnBoot { get; set; }
     [Parameter] public string? Description { get; set; }
     [Parameter] public long? DiskSize { get; set; }
+    /// <summary>The seccomp filter from the next start on: Default, Unconfined, or the absolute path of an OCI seccomp profile JSON file.</summary>
+    [Parameter][ArgumentCompleter(typeof(SeccompProfileCompleter))] public string? SeccompProfile { get; set; }
     [Parameter] public SwitchParameter PassThru { get; set; }
 
     protected override void ProcessContainer(VeRecord record)
     {
         var changes = ContainerSettingsParameters.From(this, MemorySize, SwapSize, MemGuarantee, CpuCount, CpuUnits, CpuLimit, CpuLimitMhz,
-            CpuMask, PidsLimit, Hostname, Nameserver, IpAddress, NetworkMode, Bridge, Gateway, OnBoot, Description, DiskSize);
+            CpuMask, PidsLimit, Hostname, Nameserver, IpAddress, NetworkMode, Bridge, Gateway, OnBoot, Description, DiskSize, seccompProfile: SeccompProfile);
         if (changes.IsEmpty || !ShouldProcess(record.DisplayName, "Change container settings")) return;
         var engine = Engine;
         var info = Run(ct => engine.Containers.SetAsync(record.Id, changes, ct));
