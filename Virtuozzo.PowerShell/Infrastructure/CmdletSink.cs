@@ -19,7 +19,8 @@ internal sealed class CmdletSink : IDisposable
     public void Post(Action<Cmdlet> action)
     {
         try { queue.TryAdd(action); }
-        catch (InvalidOperationException) { } // completed or disposed: the cmdlet has moved on
+        catch (InvalidOperationException) { } // completed: the cmdlet has moved on
+        catch (ObjectDisposedException) { }   // disposed: likewise
     }
 
     public void Complete() => queue.CompleteAdding();

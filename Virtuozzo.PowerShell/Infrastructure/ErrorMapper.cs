@@ -23,6 +23,7 @@ internal static class ErrorMapper
             VzConfigCorruptException e => (e.ErrorId, ErrorCategory.InvalidData),
             VzExternalToolException e => (e.ErrorId, ErrorCategory.InvalidResult),
             VzInsufficientResourcesException e => (e.ErrorId, ErrorCategory.ResourceUnavailable),
+            VzUnavailableException e => (e.ErrorId, ErrorCategory.ResourceUnavailable),
             Virtuozzo.Engine.Qcow2.VzDiskCorruptException e => (e.ErrorId, ErrorCategory.InvalidData),
             Virtuozzo.Engine.Qcow2.VzDiskUnsupportedException e => (e.ErrorId, ErrorCategory.NotImplemented),
             VzException e => (e.ErrorId, ErrorCategory.NotSpecified),
