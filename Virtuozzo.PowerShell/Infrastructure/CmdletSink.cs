@@ -19,8 +19,7 @@ internal sealed class CmdletSink : IDisposable
     public void Post(Action<Cmdlet> action)
     {
         try { queue.TryAdd(action); }
-        catch (InvalidOperationException) { } // completed: the cmdlet has moved on
-        catch (ObjectDisposedException) { }   // disposed: likewise
+        catch (InvalidOperationException) { } // completed or disposed: the cmdlet has moved on
     }
 
     public void Complete() => queue.CompleteAdding();
