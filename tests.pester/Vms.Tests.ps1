@@ -188,6 +188,27 @@ Describe 'A VM running the test guest under TCG' -Tag Integration, Slow, Vms {
         (Invoke-VzVmCommand vm1 cat -StandardInput "line one`nline two").StdOut | Should -Be "line one`nline two"
     }
 
+    It 'says plainly when the program does not exist in the guest (ObjectNotFound)' {
+        $err = $null
+        try { Invoke-VzVmCommand vm1 /no/such/program -ErrorAction Stop } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -Be 'VzGuestCommandNotFound,Virtuozzo.Commands.InvokeVzVmCommandCommand'
+        $err.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $err.Exception.Message | Should -Be "There is no program '/no/such/program' in the VM 'vm1'."
+    }
+
+    It 'kills a guest command that outlives -Timeout, in the guest' {
+        $err = $null
+        $watch = [Diagnostics.Stopwatch]::StartNew()
+        try { Invoke-VzVmCommand vm1 sleep 77 -Timeout 2 -ErrorAction Stop } catch { $err = $_ }
+        $watch.Stop()
+        $err.FullyQualifiedErrorId | Should -Be 'VzGuestCommandTimeout,Virtuozzo.Commands.InvokeVzVmCommandCommand'
+        $err.CategoryInfo.Category | Should -Be 'OperationTimeout'
+        $err.Exception.Message | Should -Match 'killed in the guest'
+        $watch.Elapsed.TotalSeconds | Should -BeLessThan 8
+        $ps = (Invoke-VzVmCommand vm1 ps).StdOut
+        $ps | Should -Not -Match 'sleep 77' -Because 'the timed-out command no longer runs in the guest'
+    }
+
     It 'sets a password with quotes, spaces and non-ASCII that lands in /etc/shadow' {
         $plain = "p `"q`" r  s'ü€"
         Set-VzVmUserPassword vm1 -UserName root -Password (ConvertTo-SecureString $plain -AsPlainText -Force)
@@ -197,8 +218,11 @@ Describe 'A VM running the test guest under TCG' -Tag Integration, Slow, Vms {
         $salt = ($hash -split '\$')[2]
         $expected = ($plain | & openssl passwd -6 -salt $salt -stdin)
         $hash | Should -Be $expected
-        { Set-VzVmUserPassword vm1 -UserName nosuchuser -Password (ConvertTo-SecureString 'x' -AsPlainText -Force) -ErrorAction Stop } |
-            Should -Throw -ErrorId 'VzGuestAgentCommandFailed,Virtuozzo.Commands.SetVzVmUserPasswordCommand'
+        $err = $null
+        try { Set-VzVmUserPassword vm1 -UserName nosuchuser -Password (ConvertTo-SecureString 'x' -AsPlainText -Force) -ErrorAction Stop } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -Be 'VzGuestUserNotFound,Virtuozzo.Commands.SetVzVmUserPasswordCommand'
+        $err.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $err.Exception.Message | Should -Be "There is no user 'nosuchuser' in the VM 'vm1'."
     }
 
     It 'reports guest facts and network through the agent' {
