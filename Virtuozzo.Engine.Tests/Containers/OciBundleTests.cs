@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using Virtuozzo.Engine.Containers;
 using Virtuozzo.Engine.Containers.Runtime;
@@ -45,7 +44,7 @@ public sealed class OciBundleTests
         UidCount = cfg.Container.UidCount,
         CgroupsPath = "/vz/ct-2d0308db18054ea3aec35b11e0311957",
         Limits = ContainerConfigurator.ToLimits(cfg, hostCpuCount: 2),
-        Seccomp = SeccompProfile.Resolve(cfg.Container.SeccompProfile, Architecture.X64, cfg.Name),
+        Seccomp = SeccompProfile.Resolve(cfg.Container.SeccompProfile, System.Runtime.InteropServices.Architecture.X64, cfg.Name),
     };
 
     [Fact]
