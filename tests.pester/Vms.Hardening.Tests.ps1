@@ -44,7 +44,7 @@ Describe 'Ctrl+C' -Tag Integration, Slow, Vms -Skip:(-not $IsRoot) {
         $r = Invoke-CtrlC 'Copy-VzVm big1 big2' -ReadyWhen $vm.Disks[0].Path
         $r.ready | Should -BeTrue -Because 'qemu-img convert ran'
         $r.returned | Should -BeTrue -Because $r.output
-        $r.seconds_after_sigint | Should -BeLessThan 2
+        $r.seconds_after_sigint | Should -BeLessThan 2 -Because $r.output
         Get-ProcessesOf $vm.Disks[0].Path | Should -BeNullOrEmpty -Because 'qemu-img was killed with the cmdlet'
         @(Get-VzVm).Name | Should -Be @('big1')
         @(Get-ChildItem (Join-Path $env:VZ_ROOT 'private') -Directory).Count | Should -Be 1 -Because 'the half-made copy was removed'
@@ -56,7 +56,7 @@ Describe 'Ctrl+C' -Tag Integration, Slow, Vms -Skip:(-not $IsRoot) {
         $r = Invoke-CtrlC 'Start-VzVm noagent1 -Wait -Timeout 120' -ReadyWhen $vm.Id -Delay 2
         $r.ready | Should -BeTrue -Because 'QEMU started'
         $r.returned | Should -BeTrue -Because $r.output
-        $r.seconds_after_sigint | Should -BeLessThan 2
+        $r.seconds_after_sigint | Should -BeLessThan 2 -Because $r.output
         Get-ProcessesOf $vm.Id | Should -BeNullOrEmpty -Because 'the QEMU this start launched is gone'
         (Get-VzVm noagent1).State | Should -Be 'Stopped'
         (Get-VzVm noagent1).StateReason | Should -BeNullOrEmpty
