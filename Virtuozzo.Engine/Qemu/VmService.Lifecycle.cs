@@ -6,6 +6,7 @@ using Virtuozzo.Engine.Qemu.Agent;
 using Virtuozzo.Engine.Qemu.CommandLine;
 using Virtuozzo.Engine.Qemu.Migration;
 using Virtuozzo.Engine.Qemu.Process;
+using Virtuozzo.Engine.Store;
 
 namespace Virtuozzo.Engine.Qemu;
 
