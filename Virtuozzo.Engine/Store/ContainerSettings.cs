@@ -42,7 +42,7 @@ public sealed class ContainerSettings
 
     /// <summary>
     /// The seccomp filter: null for the built-in default profile, <c>Unconfined</c> for none, or the absolute path of
-    /// an OCI linux.seccomp JSON file read at every start (see <see cref="Virtuozzo.Engine.Containers.Runtime.SeccompProfile"/>).
+    /// an OCI linux.seccomp JSON file read at every start (the container runtime code resolves it, see SeccompProfile).
     /// </summary>
     public string? SeccompProfile { get; set; }
 }
