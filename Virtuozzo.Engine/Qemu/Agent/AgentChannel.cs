@@ -14,15 +14,22 @@ public static class AgentChannel
     /// <summary>The agent's chardev id on the QEMU command line.</summary>
     public const string ChardevId = "qga0";
 
-    /// <summary>True when the guest holds the agent port open, false when not, null when QEMU cannot say.</summary>
+    /// <summary>How long the question may take: it saves waits, so it must not become one (the monitor may be busy).</summary>
+    private static readonly TimeSpan AskBound = TimeSpan.FromSeconds(2);
+
+    /// <summary>True when the guest holds the agent port open, false when not, null when QEMU cannot say in time.</summary>
     public static async Task<bool?> IsOpenAsync(VmRuntimePaths paths, string name, CancellationToken cancellationToken)
     {
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bound.CancelAfter(AskBound);
         try
         {
-            await using var monitor = await QemuMonitor.OpenAsync(paths, name, cancellationToken);
-            return await monitor.IsChardevFrontendOpenAsync(ChardevId, cancellationToken);
+            await using var monitor = await QemuMonitor.OpenAsync(paths, name, bound.Token);
+            return await monitor.IsChardevFrontendOpenAsync(ChardevId, bound.Token);
         }
-        catch (VzException) { return null; } // a busy or slow monitor must not turn into a false "no agent"
+        // A busy or slow monitor must not turn into a false "no agent": then the caller just asks the agent.
+        catch (VzException) { return null; }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested) { return null; }
     }
 
     /// <summary>Fails with VzGuestAgentNotConnected when the guest has not opened the agent port.</summary>
