@@ -68,6 +68,9 @@ def main():
     if pid == 0:
         # PSReadLine asks the terminal for the cursor position, which this pty never answers: use the host's own line editor.
         os.environ["TERM"] = "dumb"
+        # A foreground process on a terminal takes SIGINT. Started from a background job, this process may have
+        # inherited SIGINT ignored, which exec keeps and .NET then honours: pwsh would never see the Ctrl+C.
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
         os.execvp(pwsh, [pwsh, "-NoProfile", "-NoLogo", "-NoExit", "-Command", "Remove-Module PSReadLine -ErrorAction Ignore"])
     output = bytearray()
 
