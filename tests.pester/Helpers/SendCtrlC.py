@@ -15,6 +15,7 @@ whose command line holds <text> (a qemu-img the cmdlet started, for example). Pr
 import json
 import os
 import pty
+import re
 import select
 import signal
 import sys
@@ -139,7 +140,9 @@ def main():
                 pass
         os.waitpid(pid, 0)
     result["exit_code"] = status["code"]
-    result["output"] = output.decode("utf-8", "replace")[-4000:]
+    # Plain text only: terminal escapes and control characters would break the test report's XML.
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", output.decode("utf-8", "replace"))
+    result["output"] = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", text)[-4000:]
     print(json.dumps(result))
 
 
