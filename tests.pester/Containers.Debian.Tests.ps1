@@ -30,7 +30,7 @@ Describe 'Debian 12 template' -Tag Containers, Integration, Slow -Skip:(-not $Is
         (Get-Content /proc/$($c.InitPid)/comm) | Should -Be 'init'
         (Invoke-VzContainerCommand deb1 cat /etc/debian_version).StdOut | Should -Match '^12\.'
         (Invoke-VzContainerCommand deb1 hostname).StdOut.Trim() | Should -Be 'deb1'
-        $ps = (Invoke-VzContainerCommand deb1 ps '-e' '-o' 'pid=,comm=').StdOut
+        $ps = (Invoke-VzContainerCommand deb1 ps -ArgumentList '-e', '-o', 'pid=,comm=').StdOut
         $ps | Should -Match '(?m)^\s*1 init$'
         # The default seccomp filter is on and its init booted under it; a nested user namespace is refused.
         (Invoke-VzContainerCommand deb1 cat /proc/self/status).StdOut | Should -Match '(?m)^Seccomp:\s+2$'

@@ -13,6 +13,8 @@ public sealed record HostInfo
     public long MemoryAvailable { get; init; }
     public CgroupMode CgroupMode { get; init; }
     public IReadOnlyList<CgroupControllerInfo> CgroupControllers { get; init; } = [];
+    /// <summary>Whether the kernel accounts swap per cgroup; without it a container's -SwapSize is stored but not enforced.</summary>
+    public bool SwapAccounting { get; init; }
     public Accelerator Accelerator { get; init; }
     public bool KvmUsable { get; init; }
     public string? KvmReason { get; init; }

@@ -40,6 +40,7 @@ public sealed class HostProbe(VzPaths paths, ProcessRunner runner, ILogger<HostP
             MemoryAvailable = mem.Available,
             CgroupMode = mode,
             CgroupControllers = controllers,
+            SwapAccounting = Virtuozzo.Engine.Host.SwapAccounting.IsEnabled,
             Accelerator = caps.KvmUsable ? Accelerator.Kvm : caps.TcgAvailable ? Accelerator.Tcg : Accelerator.None,
             KvmUsable = caps.KvmUsable,
             KvmReason = caps.KvmReason,
