@@ -113,23 +113,23 @@ Describe 'The default seccomp filter of a container' -Tag Containers, Integratio
     }
 
     It 'fails a nested user namespace with EPERM, and the filter is what blocks it' {
-        $r = Invoke-VzContainerCommand sec1 unshare '-U' true
+        $r = Invoke-VzContainerCommand sec1 unshare -ArgumentList '-U', 'true'
         $r.ExitCode | Should -Not -Be 0
         $r.StdErr | Should -Match 'Operation not permitted'
         Stop-VzContainer sec1 -Kill
         Set-VzContainer sec1 -SeccompProfile Unconfined
         Start-VzContainer sec1
         (Invoke-VzContainerCommand sec1 cat /proc/self/status).StdOut | Should -Match '(?m)^Seccomp:\s+0$'
-        (Invoke-VzContainerCommand sec1 unshare '-U' true).ExitCode | Should -Be 0 -Because 'without the filter the kernel allows it'
+        (Invoke-VzContainerCommand sec1 unshare -ArgumentList '-U', 'true').ExitCode | Should -Be 0 -Because 'without the filter the kernel allows it'
         Stop-VzContainer sec1 -Kill
         Set-VzContainer sec1 -SeccompProfile Default
         Start-VzContainer sec1
-        (Invoke-VzContainerCommand sec1 unshare '-U' true).StdErr | Should -Match 'Operation not permitted'
+        (Invoke-VzContainerCommand sec1 unshare -ArgumentList '-U', 'true').StdErr | Should -Match 'Operation not permitted'
     }
 
     It 'fails swapoff, settimeofday and reading the kernel log with EPERM' {
         (Invoke-VzContainerCommand sec1 swapoff /dev/null).StdErr | Should -Match 'Operation not permitted'
-        (Invoke-VzContainerCommand sec1 date '-s' '2001-01-01').StdErr | Should -Match 'Operation not permitted|cannot set date'
+        (Invoke-VzContainerCommand sec1 date -ArgumentList '-s', '2001-01-01').StdErr | Should -Match 'Operation not permitted|cannot set date'
         (Invoke-VzContainerCommand sec1 dmesg).StdErr | Should -Match 'Operation not permitted'
     }
 
