@@ -22,9 +22,11 @@ public sealed class QemuImg(ProcessRunner runner)
         Qcow2Creator.Create(path, new Qcow2CreateOptions { VirtualSize = size, BackingFile = backingPath, BackingFormat = backingFormat }, cancellationToken);
     }
 
-    /// <summary>A full, standalone copy (a linked chain is flattened).</summary>
-    public async Task ConvertAsync(string source, string destination, CancellationToken cancellationToken) =>
-        await runner.RunAsync("qemu-img", ["convert", "-q", "-O", "qcow2", source, destination],
+    /// <summary>A full, standalone qcow2 copy (a linked chain is flattened). <paramref name="sourceFormat"/>, when
+    /// known, is passed so qemu-img reads the image with its own driver instead of probing it.</summary>
+    public async Task ConvertAsync(string source, string destination, CancellationToken cancellationToken, string? sourceFormat = null) =>
+        await runner.RunAsync("qemu-img", sourceFormat is null ? ["convert", "-q", "-O", "qcow2", source, destination]
+                : ["convert", "-q", "-f", sourceFormat, "-O", "qcow2", source, destination],
             new ProcessRunOptions { Target = source, Timeout = TimeSpan.FromHours(2) }, cancellationToken);
 
     /// <summary>Format and virtual size of an image, read from its header (shared: the VM may be running).</summary>

@@ -25,12 +25,16 @@ public sealed class NewVzVmCommand : VzCmdlet
     public int CpuCount { get; set; } = 1;
 
     [Parameter(ParameterSetName = "NewDisk")]
-    [ValidateRange(1024L * 1024, long.MaxValue)]
+    [ValidateRange(Virtuozzo.Engine.Disks.DiskSizes.Minimum, long.MaxValue)]
     public long DiskSize { get; set; }
 
     [Parameter(Mandatory = true, ParameterSetName = "ExistingDisk")]
     [ValidateNotNullOrEmpty]
     public string DiskPath { get; set; } = "";
+
+    /// <summary>Convert -DiskPath (any format qemu-img reads) into a qcow2 disk in the VM's folder instead of attaching it in place.</summary>
+    [Parameter(ParameterSetName = "ExistingDisk")]
+    public SwitchParameter Convert { get; set; }
 
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -94,6 +98,7 @@ public sealed class NewVzVmCommand : VzCmdlet
                 CpuCount = CpuCount,
                 DiskSize = DiskSize,
                 DiskPath = ParameterSetName == "ExistingDisk" ? Resolve(DiskPath) : null,
+                ConvertDisk = Convert,
                 IsoPath = Resolve(IsoPath),
                 Firmware = Firmware,
                 MemGuaranteePercent = guarantee,
