@@ -255,7 +255,8 @@ public sealed class DiskService(VzPaths paths, VeStore store, QemuImgDriver qemu
             try { File.Delete(temp); } catch (IOException) { }
             throw;
         }
-        return Get(target, cancellationToken: cancellationToken);
+        // The format just written is known: a raw result is described as raw whatever its first bytes look like.
+        return Describe(DiskPathGate.Check(target, DiskUse.Read, declaredFormat: format), null, cancellationToken);
     }
 
     private static void EnsureNotInUse(string path)

@@ -39,7 +39,7 @@ public static class DiskFormatProbe
         if (length == 0) return DiskContent.Refused("an empty file, not a disk image");
         if (head.StartsWith(ElfMagic)) return DiskContent.Refused("an ELF executable, not a disk image");
         if (Archive(head) is { } archive) return DiskContent.Refused($"a compressed file ({archive}), not a disk image");
-        if (IsText(head)) return DiskContent.Refused("a text file, not a disk image");
+        if (IsText(head, wholeFile: length <= head.Length)) return DiskContent.Refused("a text file, not a disk image");
         if (length % 512 != 0) return DiskContent.Refused($"a file of {length} bytes, not a whole number of 512-byte sectors, so not a raw disk image");
         return DiskContent.Image(DiskFormat.Raw);
     }
@@ -93,10 +93,15 @@ public static class DiskFormatProbe
         : head.StartsWith(ZipMagic) ? "zip"
         : null;
 
-    /// <summary>Text: no NUL, valid UTF-8, and no control characters other than the whitespace text uses.</summary>
-    private static bool IsText(ReadOnlySpan<byte> head)
+    /// <summary>
+    /// Text: no NUL, valid UTF-8, no control characters other than the whitespace text uses, and lines (a line
+    /// break, unless the window is the whole file). The last rule keeps a raw disk whose first 4 KiB happen to be
+    /// one repeated printable byte (a test pattern) a disk.
+    /// </summary>
+    private static bool IsText(ReadOnlySpan<byte> head, bool wholeFile)
     {
         if (head.IsEmpty || head.Contains((byte)0)) return false;
+        if (!wholeFile && !head.Contains((byte)'\n')) return false;
         // A multi-byte character cut at the end of the window is still text.
         var cut = head.Length;
         for (var i = 1; i <= 3 && i <= head.Length; i++)
@@ -110,7 +115,7 @@ public static class DiskFormatProbe
 
     // Magic numbers with bytes above 0x7f: a u8 string literal would UTF-8-encode them.
     private static ReadOnlySpan<byte> QcowMagic => [(byte)'Q', (byte)'F', (byte)'I', 0xfb];
-    private static ReadOnlySpan<byte> QedMagic => [(byte)'Q', (byte)'F', (byte)'I', 0];
+    private static ReadOnlySpan<byte> QedMagic => [(byte)'Q', (byte)'E', (byte)'D', 0];
     private static ReadOnlySpan<byte> ElfMagic => [0x7f, (byte)'E', (byte)'L', (byte)'F'];
     private static ReadOnlySpan<byte> LuksMagic => [(byte)'L', (byte)'U', (byte)'K', (byte)'S', 0xba, 0xbe];
     private static ReadOnlySpan<byte> GzipMagic => [0x1f, 0x8b];

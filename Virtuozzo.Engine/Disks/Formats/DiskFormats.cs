@@ -20,6 +20,25 @@ public static class DiskFormats
     public static bool CanCheck(DiskFormat format) =>
         format is DiskFormat.Qcow2 or DiskFormat.Qed or DiskFormat.Vdi or DiskFormat.Vhdx or DiskFormat.Vmdk or DiskFormat.Parallels;
 
+    /// <summary>
+    /// The least a file in this format can hold: its fixed header (and for VHDX the header region up to the second
+    /// region table). A shorter file is a truncated header; qemu-img would read the missing bytes as zeros.
+    /// </summary>
+    public static long MinimumLength(DiskFormat format, bool vmdkDescriptor = false) => format switch
+    {
+        DiskFormat.Qcow => 48,
+        DiskFormat.Qed => 64,
+        DiskFormat.Vmdk => vmdkDescriptor ? 0 : 512,
+        DiskFormat.Vhdx => 5 * 64 * 1024,
+        DiskFormat.Vpc => 512,
+        DiskFormat.Vdi => 512,
+        DiskFormat.Parallels => 64,
+        DiskFormat.Luks => 592,
+        DiskFormat.Bochs => 512,
+        DiskFormat.Dmg => 512,
+        _ => 0,
+    };
+
     /// <summary>The name users know the format by, for messages.</summary>
     public static string DisplayName(DiskFormat format) => format switch
     {

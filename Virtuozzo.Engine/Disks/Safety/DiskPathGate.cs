@@ -66,9 +66,19 @@ public static class DiskPathGate
         }
         if (content.Format is not { } format)
             throw Refused(full, real, content.NotADisk!, parameterName, verb, "Give the path of a disk image (qcow2, raw, VMDK, VHD/VHDX, VDI, Parallels...).");
+        var vmdkDescriptor = format == DiskFormat.Vmdk && !IsSparseVmdk(real);
+        if (length < DiskFormats.MinimumLength(format, vmdkDescriptor))
+            throw new Qcow2.VzDiskCorruptException(full, $"the file has {length} bytes, less than the {DiskFormats.MinimumLength(format)}-byte header of the format (truncated)", DiskFormats.DisplayName(format));
         if (use == DiskUse.Attach && !DiskFormats.CanAttachWritable(format))
             throw new VzDiskFormatUnsupportedException(real, format, "attach as a writable disk");
         return new DiskTarget { RequestedPath = full, Path = real, Format = format, Length = length, IsBlockDevice = node.Kind == FileNodeKind.BlockDevice };
+    }
+
+    private static bool IsSparseVmdk(string path)
+    {
+        Span<byte> magic = stackalloc byte[4];
+        using var h = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        return RandomAccess.Read(h, magic, 0) == 4 && (magic.SequenceEqual("KDMV"u8) || magic.SequenceEqual("COWD"u8));
     }
 
     /// <summary>

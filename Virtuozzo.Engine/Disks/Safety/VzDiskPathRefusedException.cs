@@ -7,7 +7,7 @@ namespace Virtuozzo.Engine.Disks.Safety;
 /// executable... <see cref="What"/> says it in words ("a block device"); nothing was opened for writing.
 /// </summary>
 public sealed class VzDiskPathRefusedException(string path, string what, string? parameterName, string operation)
-    : VzException("VzDiskPathRefused", $"'{path}' is {what}; Virtuozzo will not {operation} it.", path)
+    : VzException("VzDiskPathRefused", $"'{path}' is {what}; Virtuozzo will not {operation}.", path)
 {
     public string Path { get; } = path;
 
