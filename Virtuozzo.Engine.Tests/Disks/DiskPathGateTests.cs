@@ -36,6 +36,17 @@ public sealed class DiskPathGateTests
     }
 
     [Fact]
+    public void RefusesASocket()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("vm.sock");
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
+        Assert.Equal("a socket", Refused(path).What);
+        Assert.Equal(FileNodeKind.Socket, FileNode.Of(path).Kind);
+    }
+
+    [Fact]
     public void ResolvesALinkOnceAndActsOnItsTarget()
     {
         using var dir = new TempDir();
