@@ -8,7 +8,7 @@ namespace Virtuozzo.Engine.Cgroups;
 /// <summary>Picks the backend for this host: v1 where the memory controller is on a v1 hierarchy (v1 and hybrid hosts), else v2.</summary>
 public static class CgroupBackends
 {
-    public static ICgroupBackend ForHost(string mountInfoPath = "/proc/self/mountinfo")
+    public static ICgroupBackend ForHost(string mountInfoPath = MountInfo.SelfPath)
     {
         var (mode, controllers, unified) = CgroupLayout.Read(mountInfoPath);
         if (controllers.Any(c => c.Name == "memory" && c.Version == 1)) return CgroupV1Backend.FromMountInfo(mountInfoPath);

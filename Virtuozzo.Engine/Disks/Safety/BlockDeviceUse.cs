@@ -41,16 +41,11 @@ public static class BlockDeviceUse
     public static long Size(FileNode device, string sysRoot = "/sys") =>
         ReadTrimmed(Path.Combine(sysRoot, "dev", "block", device.DeviceNumber, "size")) is { } s && long.TryParse(s, out var sectors) ? sectors * 512 : 0;
 
-    /// <summary>major:minor of every mounted device (mountinfo field 3) and one of its mount points.</summary>
+    /// <summary>major:minor of every mounted device and one of its mount points.</summary>
     internal static Dictionary<string, string> Mounts(string mountinfo)
     {
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (!File.Exists(mountinfo)) return result;
-        foreach (var line in File.ReadLines(mountinfo))
-        {
-            var f = line.Split(' ');
-            if (f.Length > 4) result.TryAdd(f[2], f[4].Replace("\\040", " ", StringComparison.Ordinal));
-        }
+        foreach (var (dev, mountPoint) in Host.MountInfo.DeviceMounts(mountinfo)) result.TryAdd(dev, mountPoint);
         return result;
     }
 
