@@ -34,7 +34,7 @@ public sealed partial class VmService
                 Machine = o.Machine,
                 Firmware = o.Firmware,
                 MemHotplug = o.MemHotplug,
-                MaxMemorySize = o.MemHotplug ? MaxHotplugMemory(o.MemorySize) : 0,
+                MaxMemorySize = o.MemHotplug ? MemoryHotplug.MaxMemoryFor(o.MemorySize, MemInfo.Read().Total) : 0,
                 NetworkMode = o.NetworkMode,
                 Bridge = o.Bridge,
                 MacAddress = MacAddresses.New(),
@@ -123,15 +123,6 @@ public sealed partial class VmService
     {
         if (FileNode.RealPath(Path.GetFullPath(path)) is null)
             throw new VzInvalidArgumentException("VzFileNotFound", $"The file '{path}' given with -{parameter} does not exist.", path, parameter);
-    }
-
-    /// <summary>Up to 4x the RAM, at most the host's RAM, rounded to DIMM granularity.</summary>
-    private static long MaxHotplugMemory(long size)
-    {
-        var hostTotal = MemInfo.Read().Total;
-        var max = Math.Max(size, Math.Min(size * 4, hostTotal));
-        var rounded = max / MemoryHotplug.DimmGranularity * MemoryHotplug.DimmGranularity;
-        return rounded < size ? size : rounded;
     }
 
     private static void CopyEfiVars(VmRuntimePaths rt)
