@@ -85,7 +85,7 @@ public sealed partial class VmService
                 }
                 else
                 {
-                    await images.ConvertAsync(srcPath, Path.Combine(record.Directory, fileName), cancellationToken);
+                    await images.ConvertAsync(srcPath, Path.Combine(record.Directory, fileName), cancellationToken, disk.Format);
                     target.BackingFile = null;
                 }
                 target.Path = fileName;
