@@ -106,9 +106,9 @@ Describe 'VM cmdlets without a running guest' -Tag Unit, Vms {
         (& qemu-img info --output=json $d.Path | ConvertFrom-Json).'virtual-size' | Should -Be 16MB
         (Get-VzVm unit1).Disks.DiskId | Should -Be @('disk0', 'disk1')
         # A VM's disks pipe into Resize-VzDisk by their Path.
-        (Get-VzVm unit1).Disks | Where-Object DiskId -eq disk1 | Resize-VzDisk -Size 24MB
+        (Get-VzVm unit1).Disks | Where-Object DiskId -eq disk1 | Resize-VzDisk -Confirm:$false -Size 24MB
         (& qemu-img info --output=json $d.Path | ConvertFrom-Json).'virtual-size' | Should -Be 24MB
-        { Resize-VzDisk $d.Path -Size 8MB -ErrorAction Stop } | Should -Throw -ErrorId 'VzDiskShrinkNotAllowed,Virtuozzo.Commands.ResizeVzDiskCommand'
+        { Resize-VzDisk -Confirm:$false $d.Path -Size 8MB -ErrorAction Stop } | Should -Throw -ErrorId 'VzDiskShrinkNotAllowed,Virtuozzo.Commands.ResizeVzDiskCommand'
         Remove-VzVmDisk unit1 disk1 -Confirm:$false
         (Get-VzVm unit1).Disks.DiskId | Should -Be @('disk0')
         Test-Path $d.Path | Should -BeFalse
@@ -299,8 +299,8 @@ Describe 'A VM running the test guest under TCG' -Tag Integration, Slow, Vms {
         $new = @(Get-GuestDevices vm1 | Where-Object { $_ -notin $before })
         $new.Count | Should -Be 1
         [long](Invoke-VzVmCommand vm1 cat "/sys/block/$($new[0])/size").StdOut * 512 | Should -Be 64MB
-        Resize-VzDisk $d.Path -Size 96MB   # the running VM has it open: resized online through QMP
-        { Resize-VzDisk $d.Path -Size 32MB -Shrink -ErrorAction Stop } | Should -Throw -ErrorId 'VzDiskOnlineShrinkRefused,Virtuozzo.Commands.ResizeVzDiskCommand'
+        Resize-VzDisk -Confirm:$false $d.Path -Size 96MB   # the running VM has it open: resized online through QMP
+        { Resize-VzDisk -Confirm:$false $d.Path -Size 32MB -Shrink -ErrorAction Stop } | Should -Throw -ErrorId 'VzDiskOnlineShrinkRefused,Virtuozzo.Commands.ResizeVzDiskCommand'
         Wait-Until { [long](Invoke-VzVmCommand vm1 cat "/sys/block/$($new[0])/size").StdOut * 512 -eq 96MB } | Should -BeTrue
         Remove-VzVmDisk vm1 $d.DiskId -Confirm:$false
         Wait-Until { (Get-GuestDevices vm1) -notcontains $new[0] } | Should -BeTrue
