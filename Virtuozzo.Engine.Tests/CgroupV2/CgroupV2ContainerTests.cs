@@ -132,7 +132,7 @@ public sealed class CgroupV2ContainerTests : CgroupV2Ves
     public async Task RuncRunsTheSameContainer()
     {
         var settings = Environment.GetEnvironmentVariable("VZ_HOST_CONFIG")!;
-        File.WriteAllText(settings, "ContainerRuntime: runc\n");
+        new Configuration.HostSettings { ContainerRuntime = "runc" }.Save();
         try
         {
             var ct = await StartAsync(await NewAsync("v2runc", new ContainerChanges { MemorySize = 96 * MiB, MemGuaranteePercent = 50, PidsLimit = 50 }));

@@ -56,6 +56,19 @@ public class CgroupV2Ves : IAsyncLifetime
     protected async Task<ContainerCommandResult> ExecAsync(ContainerInfo ct, string shell) =>
         await Containers.ExecAsync(ct.Id, ["/bin/sh", "-c", shell], Slow, null, null, null, CancellationToken.None);
 
+    /// <summary>
+    /// Starts a busybox container of 256 MiB with <paramref name="guaranteePercent"/> and 256 MiB of swap, and fills a
+    /// 200 MiB working set in a file of its root tree (the v2 host keeps data roots on tmpfs: shmem, charged to the
+    /// container's group, reclaimable only into swap).
+    /// </summary>
+    internal async Task<ContainerInfo> FillAsync(string name, int guaranteePercent)
+    {
+        var ct = await StartAsync(await NewAsync(name, new ContainerChanges { MemorySize = 256L << 20, SwapSize = 256L << 20, MemGuaranteePercent = guaranteePercent }));
+        var r = await ExecAsync(ct, "dd if=/dev/zero of=/var/working-set bs=1M count=200 2>&1");
+        Assert.True(r.ExitCode == 0, r.StdOut + r.StdErr);
+        return ct;
+    }
+
     /// <summary>The VE's group folder in the cgroup2 tree.</summary>
     protected string Group(ContainerInfo ct) => Path.Combine(Mount, Containers.CgroupPath(ct.Id));
 

@@ -9,7 +9,7 @@ namespace Virtuozzo.Engine.Tests.CgroupV2;
 /// The entry point of the test assembly. Under <c>dotnet test</c> the test host loads this assembly as a library and
 /// Main never runs. In the cgroup v2 test host (a TCG guest, tools/testguest/init-cgroupv2) Main runs the facts of
 /// one category in-process: vstest and its child test host would cost minutes of JIT under TCG, this costs seconds.
-/// Usage: <c>dotnet Virtuozzo.Engine.Tests.dll --vz-guest-tests CATEGORY --vz-result FILE.json</c>.
+/// Usage: <c>dotnet Virtuozzo.Engine.Tests.dll --vz-guest-tests CATEGORY[:NAME-PART] --vz-result FILE.json</c>.
 /// Facts only (the v2 tests use no theories or fixtures); a class is made per fact and disposed after it, as xunit does.
 /// </summary>
 public static class GuestTestRunner
@@ -18,7 +18,9 @@ public static class GuestTestRunner
     {
         var at = Array.IndexOf(args, "--vz-guest-tests");
         if (at < 0 || at + 1 >= args.Length) return 0;
-        var category = args[at + 1];
+        // "CATEGORY" or "CATEGORY:TEXT" (only the facts whose Class.Method name contains TEXT: a quick loop over one).
+        var category = args[at + 1].Split(':')[0];
+        var only = args[at + 1].Contains(':') ? args[at + 1][(args[at + 1].IndexOf(':') + 1)..] : "";
         var resultAt = Array.IndexOf(args, "--vz-result");
         var resultPath = resultAt >= 0 && resultAt + 1 < args.Length ? args[resultAt + 1] : "result.json";
 
@@ -26,6 +28,7 @@ public static class GuestTestRunner
         foreach (var method in Discover(typeof(GuestTestRunner).Assembly, category))
         {
             var name = $"{method.DeclaringType!.Name}.{method.Name}";
+            if (!name.Contains(only, StringComparison.OrdinalIgnoreCase)) continue;
             var fact = method.GetCustomAttribute<FactAttribute>()!;
             if (fact.Skip is { } skip) { results.Add(new(name, "Skipped", 0, skip)); Console.WriteLine($"SKIP {name}: {skip}"); continue; }
             var watch = Stopwatch.StartNew();
