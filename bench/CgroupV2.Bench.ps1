@@ -2,7 +2,7 @@
 .SYNOPSIS
     cgroup v2 memory guarantee under pressure, measured inside the pure v2 test host (a TCG guest booted with
     cgroup_no_v1=all): a container of 256 MiB holding a 200 MiB working set, with -MemGuarantee 50 and then the same
-    container with 0, while a hog outside the `vz` group writes more than the guest's free memory into tmpfs (the
+    container restarted with 0, while a hog outside the `vz` group writes more than the guest's free memory into tmpfs (the
     guest has a 2 GiB swap disk). Reports what stayed resident each time. Prints a markdown section.
 #>
 param([Parameter(Mandatory)][string] $Root)
@@ -23,7 +23,7 @@ $held = [int]$m.'guarantee50.residentMiB' -ge 120
 Inside the cgroup v2 test host (TCG guest, $($m.memTotalMiB) MiB RAM, 2 GiB swap disk, cgroup_no_v1=all): one busybox
 container, ``-MemorySize 256MB -SwapSize 256MB``, with a 200 MiB working set on tmpfs (shmem charged to its group).
 A hog in its own group beside ``vz`` writes MemAvailable + 768 MiB into tmpfs, which forces global reclaim into swap.
-The same container is measured with ``-MemGuarantee 50`` and then changed live to ``-MemGuarantee 0``.
+The same container is measured with ``-MemGuarantee 50``, then restarted with ``-MemGuarantee 0`` and measured the same way.
 
 | guarantee | memory.low (and on the vz parent) | resident before | hog wrote | resident under pressure | swapped out | hog time |
 | --- | --- | --- | --- | --- | --- | --- |

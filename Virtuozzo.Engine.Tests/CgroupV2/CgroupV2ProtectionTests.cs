@@ -21,8 +21,8 @@ public sealed class CgroupV2ProtectionTests : CgroupV2Ves
         var swappedBefore = MemoryPressure.SwappedOutPages();
         using (var hog = new MemoryPressure(Mount))
         {
-            hog.Apply(overshootMiB: 768);
-            Assert.True(MemoryPressure.SwappedOutPages() - swappedBefore > 768 * MiB / 4096 / 2, "the hog pushed the host into swapping");
+            hog.Apply(overshootMiB: 512);
+            Assert.True(MemoryPressure.SwappedOutPages() - swappedBefore > 512 * MiB / 4096 / 2, "the hog pushed the host into swapping");
             var guardedMiB = ReadLong(Group(guarded), "memory.current") / MiB;
             var openMiB = ReadLong(Group(open), "memory.current") / MiB;
             GuestMeasurements.Record("test.guardedMiB", guardedMiB);

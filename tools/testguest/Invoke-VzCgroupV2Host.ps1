@@ -14,7 +14,7 @@ param(
     [string] $Root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path,
     # The xunit trait value (Category=...) to run: CgroupV2 for the tests, CgroupV2Bench for the benchmark.
     [string] $Category = 'CgroupV2',
-    [int] $MemoryMB = 2048,
+    [int] $MemoryMB = 1536,
     [int] $SwapMB = 2048,
     [int] $TimeoutSeconds = 600
 )
@@ -35,7 +35,7 @@ $qemu = $null
 try {
     $testsImg = Join-Path $work 'tests.img'
     $sizeMB = [int][math]::Ceiling(((Get-ChildItem $bin -Recurse -File | Measure-Object Length -Sum).Sum / 1MB) * 1.3) + 16
-    & mkfs.ext4 -q -F -L vztests -d $bin $testsImg "${sizeMB}M"
+    & mkfs.ext4 -q -F -L vztests -d $bin $testsImg "${sizeMB}M" | Write-Verbose # it says "Creating regular file" even with -q
     if ($LASTEXITCODE -ne 0) { throw "mkfs.ext4 of the test output failed (exit code $LASTEXITCODE)." }
     $resultImg = Join-Path $work 'result.img'
     $swapImg = Join-Path $work 'swap.img'
