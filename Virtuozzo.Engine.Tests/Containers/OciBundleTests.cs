@@ -11,7 +11,7 @@ public sealed class OciBundleTests
 {
     private static readonly string GoldenPath = Path.Combine(AppContext.BaseDirectory, "Golden", "Containers", "config.json");
 
-    private static VeConfig Ct1()
+    internal static VeConfig Ct1()
     {
         var yaml = """
             schemaVersion: 1

@@ -2,6 +2,8 @@ using Virtuozzo.Engine.Configuration;
 using Virtuozzo.Engine.Errors;
 using Virtuozzo.Engine.Host;
 using Virtuozzo.Engine.Qemu;
+using Virtuozzo.Engine.Qemu.CommandLine;
+using Virtuozzo.Engine.Qemu.Process;
 using Virtuozzo.Engine.Store;
 
 namespace Virtuozzo.Engine.Tests.Qemu;

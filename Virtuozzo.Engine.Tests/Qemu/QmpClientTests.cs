@@ -97,7 +97,7 @@ public sealed class QmpClientTests
     {
         var (qmp, peer, _) = await ConnectAsync();
         await using var _qmp = qmp;
-        var remove = VmHotplug.RemoveDiskAsync(qmp, "disk1", CancellationToken.None);
+        var remove = DiskHotplug.RemoveDiskAsync(new QemuMonitor(qmp), "disk1", CancellationToken.None);
         var (_, del) = await peer.ReadAsync();
         Assert.Equal("device_del", del["execute"]!.GetValue<string>());
         // The event can arrive before the command's reply; the backend's event has no device field.
@@ -118,7 +118,7 @@ public sealed class QmpClientTests
     {
         var (qmp, peer, _) = await ConnectAsync();
         await using var _qmp = qmp;
-        var add = VmHotplug.AddDiskAsync(qmp, "disk2", "/vz/x/disk2.qcow2", "qcow2", "q35", CancellationToken.None);
+        var add = DiskHotplug.AddDiskAsync(new QemuMonitor(qmp), "disk2", "/vz/x/disk2.qcow2", "qcow2", "q35", CancellationToken.None);
         var (_, bd) = await peer.ReadAsync();
         Assert.Equal("blockdev-add", bd["execute"]!.GetValue<string>());
         Assert.Equal("/vz/x/disk2.qcow2", bd["arguments"]!["file"]!["filename"]!.GetValue<string>());

@@ -1,4 +1,5 @@
 using Virtuozzo.Engine.Qemu;
+using Virtuozzo.Engine.Qemu.Cgroup;
 using Virtuozzo.Engine.Store;
 
 namespace Virtuozzo.Engine.Tests.Qemu;
@@ -16,7 +17,7 @@ public sealed class VmLimitsTests
     [Fact]
     public void A_vm_without_a_guarantee_is_protected_by_the_40_percent_default_plus_overhead_and_has_no_cpu_limit()
     {
-        var l = VmService.LimitsFor(Config(null, null, 1000));
+        var l = VmCgroup.LimitsFor(Config(null, null, 1000));
         // vcmmd's mem_min: guarantee + 64 MiB + 8 bytes per guest page (262144 pages = 2 MiB).
         Assert.Equal(1024L * 1024 * 1024 * 40 / 100 + (66L << 20), l.MemoryLow);
         Assert.Equal(-1, l.CpuQuotaMicroseconds);
@@ -27,7 +28,7 @@ public sealed class VmLimitsTests
     [Fact]
     public void Cpu_limit_percent_becomes_a_cfs_quota_and_the_guarantee_a_low_mark()
     {
-        var l = VmService.LimitsFor(Config(0, 150, 2000));
+        var l = VmCgroup.LimitsFor(Config(0, 150, 2000));
         Assert.Equal(66L << 20, l.MemoryLow); // no guarantee, but QEMU's own overhead stays protected
         Assert.Equal(150000, l.CpuQuotaMicroseconds);
         Assert.Equal(100000, l.CpuPeriodMicroseconds);

@@ -10,6 +10,18 @@ namespace Virtuozzo.Engine.Containers;
 /// </summary>
 internal static class ContainerFiles
 {
+    /// <summary>The files that tell the container who it is: hostname, hosts (with its first address) and resolv.conf.</summary>
+    public static void WriteIdentity(string root, string hostname, ContainerSettings ct)
+    {
+        Write(root, "etc/hostname", hostname + "\n", ct.UidBase);
+        var hosts = "127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n";
+        var first = ct.Network.IpAddresses.FirstOrDefault();
+        hosts += first is null ? $"127.0.1.1 {hostname}\n" : $"{first[..first.IndexOf('/')]} {hostname}\n";
+        Write(root, "etc/hosts", hosts, ct.UidBase);
+        if (ct.Nameservers.Count > 0)
+            Write(root, "etc/resolv.conf", string.Concat(ct.Nameservers.Select(n => $"nameserver {n}\n")), ct.UidBase);
+    }
+
     public static void Write(string root, string relativePath, string content, long uidBase)
     {
         var parts = relativePath.Split('/', StringSplitOptions.RemoveEmptyEntries);

@@ -19,11 +19,11 @@ public sealed partial class ContainerService
         if (!running || runtimeName is null)
             throw new VzInvalidStateException("VzContainerNotRunning", $"The container {cfg.Name} is not running.", cfg.Name)
             { RecommendedAction = "Start it with Start-VzContainer." };
-        if (Cgroups.ReadStats(CgroupPath(id)).Frozen)
+        if (CgroupPlacement.IsFrozen(id))
             throw new VzInvalidStateException("VzContainerSuspended", $"The container {cfg.Name} is suspended.", cfg.Name)
             { RecommendedAction = "Resume it with Resume-VzContainer." };
         var watch = Stopwatch.StartNew();
-        var r = await Runtime(runtimeName).ExecAsync(RuntimeId(id), command, timeout, onStdout, onStderr, stdin, cfg.Name, ct);
+        var r = await Runtimes.Get(runtimeName).ExecAsync(OciRuntimes.RuntimeId(id), command, timeout, onStdout, onStderr, stdin, cfg.Name, ct);
         return new ContainerCommandResult
         {
             Name = cfg.Name, Id = id, Command = [.. command], ExitCode = r.ExitCode,
@@ -39,7 +39,7 @@ public sealed partial class ContainerService
         if (!running || runtimeName is null)
             throw new VzInvalidStateException("VzContainerNotRunning", $"The container {cfg.Name} is not running.", cfg.Name)
             { RecommendedAction = "Start it with Start-VzContainer." };
-        return Runtime(runtimeName).ExecInteractiveAsync(RuntimeId(id), [shell, "-l"], tty, ct);
+        return Runtimes.Get(runtimeName).ExecInteractiveAsync(OciRuntimes.RuntimeId(id), [shell, "-l"], tty, ct);
     }
 
     /// <summary>
@@ -52,7 +52,7 @@ public sealed partial class ContainerService
         var id = $"vz-trial-{Guid.NewGuid():N}"[..24];
         var cgroup = $"{paths.CgroupParent}/{id}";
         const long trialBase = 4_000_000_000; // above every container range
-        var runtime = Runtime(info.Name);
+        var runtime = Runtimes.Get(info.Name);
         try
         {
             var root = Path.Combine(work, "root");
@@ -63,11 +63,11 @@ public sealed partial class ContainerService
             OwnershipShifter.Shift(root, 0, trialBase);
             File.SetUnixFileMode(work, (UnixFileMode)0b111_101_101);
             var limits = ContainerConfigurator.ToLimits(new Store.VeConfig { Memory = { Size = 64L << 20 } }, HostLimits.Read().CpuCount);
-            File.WriteAllText(Path.Combine(work, "config.json"), OciBundle.ToJson(new OciBundleInput
+            OciBundleWriter.Write(work, new OciBundleInput
             {
                 RootPath = root, Hostname = "trial", InitArgs = ["/bin/busybox", "true"], UidBase = trialBase, UidCount = 65536,
                 CgroupsPath = "/" + cgroup, Limits = limits,
-            }));
+            });
             await runtime.RunAttachedAsync(id, work, Path.Combine(work, "console.log"), info.Name, ct);
             return null;
         }
@@ -78,7 +78,7 @@ public sealed partial class ContainerService
             try
             {
                 await runtime.DeleteAsync(id, CancellationToken.None);
-                Cgroups.Delete(cgroup, paths.CgroupParent);
+                CgroupPlacement.Backend.Delete(cgroup, paths.CgroupParent);
                 if (Directory.Exists(work)) Directory.Delete(work, true);
             }
             catch (Exception ex) when (ex is VzException or IOException) { }

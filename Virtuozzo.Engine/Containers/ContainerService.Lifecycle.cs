@@ -105,57 +105,42 @@ public sealed partial class ContainerService
             var (record, cfg) = RequireReady(id);
             if (Live(id).Running) return Describe(id);
             Admission?.Invoke(cfg);
-            if (Directory.Exists(RunDir(id)) || Cgroups.Exists(CgroupPath(id)))
+            var init = Init(id);
+            if (Directory.Exists(init.RunDirectory) || CgroupPlacement.Exists(id))
                 await CleanupAsync(id, ct); // a container that died leaves runtime state and cgroups: clear them first
             progress?.Report(new VzProgress($"Starting container {cfg.Name}", "preparing", 10));
-            var runtime = Runtime(SelectRuntimeName());
+            var runtime = Runtimes.Get(Runtimes.SelectName());
             var host = HostLimits.Read();
             Cgroups.CheckControllers(CgroupPath(id), ContainerConfigurator.ToLimits(cfg, host.CpuCount)); // a missing controller is named before anything starts
             var ctSettings = cfg.Container!;
             var root = RootPath(id);
             var hostname = ctSettings.Hostname ?? cfg.Name;
             if (ctSettings.Layout == ContainerLayout.Image) await Images.MountAsync(ImageLayout.ImagePath(record.Directory), root, cfg.Name, ct);
-            WriteIdentityFiles(root, hostname, ctSettings);
+            ContainerFiles.WriteIdentity(root, hostname, ctSettings);
             var bundle = record.Directory;
             PrepareVeDirectory(id);
-            // Regenerated at every start from ve.yaml, so it needs no fsync (the config is the durable truth).
-            File.WriteAllText(Path.Combine(bundle, "config.json"), OciBundle.ToJson(new OciBundleInput
-            {
-                RootPath = root,
-                Hostname = hostname,
-                InitArgs = [ctSettings.Init],
-                UidBase = ctSettings.UidBase,
-                UidCount = ctSettings.UidCount,
-                CgroupsPath = "/" + CgroupPath(id),
-                Limits = ContainerConfigurator.ToLimits(cfg, host.CpuCount),
-            }));
-            var run = RunDir(id);
-            Directory.CreateDirectory(run, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            File.WriteAllText(Path.Combine(run, RunRuntimeFile), runtime.Name);
+            OciBundleWriter.Write(bundle, OciBundleWriter.InputFor(cfg, root, CgroupPlacement.PathOf(id), host.CpuCount));
+            init.Prepare(runtime.Name);
             try
             {
-                var pidFile = Path.Combine(run, RunPidFile);
-                var console = Path.Combine(run, ConsoleLog);
-                var limits = ContainerConfigurator.ToLimits(cfg, host.CpuCount);
                 if (ctSettings.Network.IpAddresses.Count == 0)
                 {
                     // Nothing to plumb before init runs: one runtime call (run -d) instead of two (create + start).
                     progress?.Report(new VzProgress($"Starting container {cfg.Name}", $"{runtime.Name} run", 30));
-                    await runtime.RunDetachedAsync(RuntimeId(id), bundle, pidFile, console, cfg.Name, ct);
-                    RecordInit(run, cfg.Name);
-                    Cgroups.Apply(CgroupPath(id), limits);
+                    await runtime.RunDetachedAsync(OciRuntimes.RuntimeId(id), bundle, init.PidFile, init.ConsoleLog, cfg.Name, ct);
+                    init.Record(cfg.Name);
+                    CgroupPlacement.Apply(id, cfg, host.CpuCount);
                 }
                 else
                 {
                     // eth0 must exist before init's boot scripts run: create, plumb the network, then start.
                     progress?.Report(new VzProgress($"Starting container {cfg.Name}", $"{runtime.Name} create", 30));
-                    await runtime.CreateAsync(RuntimeId(id), bundle, pidFile, console, cfg.Name, ct);
-                    var pid = RecordInit(run, cfg.Name);
-                    // The engine's limits are authoritative (both runtimes then agree, e.g. on cpu.shares rounding).
-                    Cgroups.Apply(CgroupPath(id), limits);
+                    await runtime.CreateAsync(OciRuntimes.RuntimeId(id), bundle, init.PidFile, init.ConsoleLog, cfg.Name, ct);
+                    var pid = init.Record(cfg.Name);
+                    CgroupPlacement.Apply(id, cfg, host.CpuCount);
                     progress?.Report(new VzProgress($"Starting container {cfg.Name}", "network", 60));
                     await Network.AttachAsync(id, pid, ctSettings.Network, ct);
-                    await runtime.StartAsync(RuntimeId(id), cfg.Name, ct);
+                    await runtime.StartAsync(OciRuntimes.RuntimeId(id), cfg.Name, ct);
                 }
             }
             catch
@@ -167,35 +152,6 @@ public sealed partial class ContainerService
             logger.LogInformation("Started container {Name} with {Runtime}.", cfg.Name, runtime.Name);
         }
         return Describe(id);
-    }
-
-    /// <summary>Reads the init pid the runtime wrote and records its start time, so a recycled pid is never mistaken for it.</summary>
-    private static int RecordInit(string run, string name)
-    {
-        var pid = int.TryParse(ReadSmall(Path.Combine(run, RunPidFile)), out var p) ? p : 0;
-        var stat = (pid > 0 ? ProcStat.Read(pid) : null);
-        if (stat is not { IsAlive: true })
-        {
-            // The run folder (and its console log) is cleaned up after this, so the log's tail goes into the error.
-            var log = ReadSmall(Path.Combine(run, ConsoleLog)) ?? "";
-            if (log.Length > 2000) log = log[^2000..];
-            throw new VzInvalidStateException("VzContainerDiedOnStart",
-                $"The init of {name} exited during start.{(log.Length > 0 ? " Its console said: " + log : "")}", name)
-            { RecommendedAction = "Check the template's init (/sbin/init) inside the container." };
-        }
-        File.WriteAllText(Path.Combine(run, RunStartFile), stat.StartTimeTicks.ToString());
-        return pid;
-    }
-
-    private static void WriteIdentityFiles(string root, string hostname, ContainerSettings ct)
-    {
-        ContainerFiles.Write(root, "etc/hostname", hostname + "\n", ct.UidBase);
-        var hosts = "127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n";
-        var first = ct.Network.IpAddresses.FirstOrDefault();
-        hosts += first is null ? $"127.0.1.1 {hostname}\n" : $"{first[..first.IndexOf('/')]} {hostname}\n";
-        ContainerFiles.Write(root, "etc/hosts", hosts, ct.UidBase);
-        if (ct.Nameservers.Count > 0)
-            ContainerFiles.Write(root, "etc/resolv.conf", string.Concat(ct.Nameservers.Select(n => $"nameserver {n}\n")), ct.UidBase);
     }
 
     /// <summary>
@@ -217,19 +173,19 @@ public sealed partial class ContainerService
         var (running, pid, runtimeName) = Live(id);
         if (running && runtimeName is not null)
         {
-            var runtime = Runtime(runtimeName);
-            if (Cgroups.ReadStats(CgroupPath(id)).Frozen) Cgroups.SetFrozen(CgroupPath(id), false, TimeSpan.FromSeconds(10)); // a frozen init cannot act on a signal
+            var runtime = Runtimes.Get(runtimeName);
+            if (CgroupPlacement.IsFrozen(id)) CgroupPlacement.SetFrozen(id, false, TimeSpan.FromSeconds(10)); // a frozen init cannot act on a signal
             var exited = false;
             if (!kill)
             {
-                await runtime.KillAsync(RuntimeId(id), cfg.Container!.StopSignal, cfg.Name, ct);
-                exited = await WaitForExitAsync(pid, timeout, ct);
+                await runtime.KillAsync(OciRuntimes.RuntimeId(id), cfg.Container!.StopSignal, cfg.Name, ct);
+                exited = await ContainerInit.WaitForExitAsync(pid, timeout, ct);
                 if (!exited) logger.LogWarning("Container {Name} did not stop within {Seconds} s; killing it.", cfg.Name, timeout.TotalSeconds);
             }
             if (!exited)
             {
-                await runtime.KillAsync(RuntimeId(id), "SIGKILL", cfg.Name, ct);
-                if (!await WaitForExitAsync(pid, KillWait, ct))
+                await runtime.KillAsync(OciRuntimes.RuntimeId(id), "SIGKILL", cfg.Name, ct);
+                if (!await ContainerInit.WaitForExitAsync(pid, KillWait, ct))
                     throw new VzTimeoutException("VzContainerStopTimedOut", $"The init of {cfg.Name} (pid {pid}) survived SIGKILL for {KillWait.TotalSeconds} s.", cfg.Name, KillWait);
             }
             logger.LogInformation("Stopped container {Name}.", cfg.Name);
@@ -237,36 +193,16 @@ public sealed partial class ContainerService
         await CleanupAsync(id, ct);
     }
 
-    /// <summary>
-    /// Waits until the init is gone or a zombie. There is no portable event for "another process's child exited",
-    /// so this polls /proc (cheap) with a bound.
-    /// </summary>
-    private static async Task<bool> WaitForExitAsync(int pid, TimeSpan timeout, CancellationToken ct)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (ProcStat.Read(pid) is { IsAlive: true })
-        {
-            if (DateTime.UtcNow >= deadline) return false;
-            await Task.Delay(25, ct);
-        }
-        return true;
-    }
-
     /// <summary>Removes everything a (stopped) container run leaves: runtime state, host veth, cgroups, run folder.</summary>
     private async Task CleanupAsync(Guid id, CancellationToken ct)
     {
-        var runtimeName = ReadSmall(Path.Combine(RunDir(id), RunRuntimeFile));
+        var init = Init(id);
+        var runtimeName = init.RecordedRuntime;
         foreach (var name in runtimeName is null ? ["crun", "runc"] : new[] { runtimeName })
-            if (ToolLocator.Find(name) is not null) await Runtime(name).DeleteAsync(RuntimeId(id), ct);
+            if (ToolLocator.Find(name) is not null) await Runtimes.Get(name).DeleteAsync(OciRuntimes.RuntimeId(id), ct);
         await Network.DetachAsync(id, ct);
-        // The init's zombie is reaped by the host's PID 1, sometimes a second or two late; until then rmdir says busy.
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-        while (true)
-        {
-            try { Cgroups.Delete(CgroupPath(id), paths.CgroupParent); break; }
-            catch (VzInvalidStateException) when (DateTime.UtcNow < deadline) { await Task.Delay(100, ct); }
-        }
-        if (Directory.Exists(RunDir(id))) Directory.Delete(RunDir(id), true);
+        await CgroupPlacement.DeleteAsync(id, ct);
+        init.Remove();
         if (ImageLayout.IsMounted(RootPath(id))) await Images.UnmountAsync(RootPath(id), id, ct);
     }
 
@@ -289,7 +225,7 @@ public sealed partial class ContainerService
             if (!Live(id).Running)
                 throw new VzInvalidStateException("VzContainerNotRunning", $"The container {cfg.Name} is not running.", cfg.Name)
                 { RecommendedAction = "Start it with Start-VzContainer." };
-            Cgroups.SetFrozen(CgroupPath(id), frozen, TimeSpan.FromSeconds(30));
+            CgroupPlacement.SetFrozen(id, frozen, TimeSpan.FromSeconds(30));
             logger.LogInformation("{Action} container {Name}.", frozen ? "Suspended" : "Resumed", cfg.Name);
         }
         return Task.FromResult(Describe(id));
@@ -407,25 +343,11 @@ public sealed partial class ContainerService
             var (running, pid, _) = Live(id);
             if (running)
             {
-                var before = ContainerConfigurator.ToLimits(current, host.CpuCount);
-                var after = ContainerConfigurator.ToLimits(updated, host.CpuCount);
-                try { Cgroups.Apply(CgroupPath(id), after); }
-                catch
-                {
-                    try { Cgroups.Apply(CgroupPath(id), before); } catch (VzException) { } // best effort: put the old values back
-                    throw;
-                }
+                CgroupPlacement.Change(id, current, updated, host.CpuCount);
                 var hostname = updated.Container.Hostname ?? updated.Name;
                 if (hostname != (current.Container.Hostname ?? current.Name)) await Network.SetHostnameAsync(pid, hostname, ct);
-                WriteIdentityFiles(RootPath(id), hostname, updated.Container);
-                var oldNet = current.Container.Network;
-                var newNet = updated.Container.Network;
-                if (!oldNet.IpAddresses.SequenceEqual(newNet.IpAddresses) || oldNet.Mode != newNet.Mode || oldNet.Gateway != newNet.Gateway || oldNet.Bridge != newNet.Bridge)
-                {
-                    if (oldNet.Mode != newNet.Mode || oldNet.Bridge != newNet.Bridge) await Network.DetachAsync(id, ct);
-                    if (newNet.IpAddresses.Count > 0) await Network.ConfigureAddressesAsync(id, pid, newNet, ct);
-                    else await Network.DetachAsync(id, ct);
-                }
+                ContainerFiles.WriteIdentity(RootPath(id), hostname, updated.Container);
+                await Network.ChangeAsync(id, pid, current.Container.Network, updated.Container.Network, ct);
             }
             store.UpdateLocked(held, id, cfg =>
             {

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Virtuozzo.Engine.Cgroups;
 using Virtuozzo.Engine.Configuration;
+using Virtuozzo.Engine.Containers.Cgroup;
 using Virtuozzo.Engine.Containers.Runtime;
 using Virtuozzo.Engine.Containers.Templates;
 using Virtuozzo.Engine.Errors;
@@ -15,16 +16,15 @@ namespace Virtuozzo.Engine.Containers;
 /// System containers: create from a template, start/stop/suspend, run commands, change resources live, copy,
 /// rename, remove. Each container is an OCI bundle in its VE folder (config.json + root/), run by crun or runc,
 /// with cgroups the engine owns under <see cref="VzPaths.CgroupParent"/>. State is never stored: it is read
-/// from the init process (/proc), the runtime and the freezer each time.
+/// from the init process (/proc), the runtime and the freezer each time. The service orchestrates under the
+/// per-VE lock; the parts live beside it: Runtime/ (bundle writer, runtime adapters, the init's run folder),
+/// Cgroup/ (placement and limits), Network/ (plumbing), ImageLayout (the private area).
 /// </summary>
 public sealed partial class ContainerService
 {
-    private const string RunRuntimeFile = "runtime", RunPidFile = "init.pid", RunStartFile = "init.start", ConsoleLog = "console.log";
-
     private readonly VzPaths paths;
     private readonly VeStore store;
     private readonly ProcessRunner runner;
-    private readonly Lazy<ICgroupBackend> cgroups;
     private readonly ILogger logger;
 
     public ContainerService(VzPaths paths, VeStore store, ProcessRunner runner, TemplateStore templates, NetworkSetup network,
@@ -35,81 +35,29 @@ public sealed partial class ContainerService
         this.runner = runner;
         Templates = templates;
         Network = network;
-        cgroups = new(cgroupFactory);
+        CgroupPlacement = new ContainerCgroup(paths, cgroupFactory);
+        Runtimes = new OciRuntimes(paths, runner);
         this.logger = logger;
         Images = new ImageLayout(runner, logger);
     }
 
     public TemplateStore Templates { get; }
+    /// <summary>Network plumbing: the veth pair, bridge or host routes, eth0's addresses.</summary>
     public NetworkSetup Network { get; }
     public ImageLayout Images { get; }
-    public ICgroupBackend Cgroups => cgroups.Value;
+    /// <summary>The containers' cgroup placement and limits.</summary>
+    public ContainerCgroup CgroupPlacement { get; }
+    /// <summary>The OCI runtime adapters (crun, runc) and which one starts use.</summary>
+    public OciRuntimes Runtimes { get; }
 
     /// <summary>Admission control run before a start: throws when the container's guarantee does not fit.</summary>
     public Action<VeConfig>? Admission { get; init; }
 
-    /// <summary>The cgroup path of a container, relative to each hierarchy's root.</summary>
-    public string CgroupPath(Guid id) => $"{paths.CgroupParent}/ct-{id:N}";
-
-    /// <summary>The id the OCI runtime knows the container by.</summary>
-    public static string RuntimeId(Guid id) => $"vz-{id:N}";
-
     private string RootPath(Guid id) => Path.Combine(paths.VeDirectory(id), "root");
-    private string RunDir(Guid id) => paths.VeRunDirectory(id);
-    private string RuntimeStateRoot(string runtime) => Path.Combine(paths.RunRoot, "oci", runtime);
-
-    /// <summary>
-    /// The runtime new starts use: the one forced with Set-VzHost; else the first the host probe saw run a trial
-    /// container (from its cache file; a start never runs the probe itself); else crun, else runc, as installed.
-    /// </summary>
-    public string SelectRuntimeName()
-    {
-        var forced = HostSettings.Load().ContainerRuntime;
-        if (forced is { Length: > 0 } && !string.Equals(forced, "Auto", StringComparison.OrdinalIgnoreCase)) return forced;
-        if (ProbedRuntime() is { } probed) return probed;
-        foreach (var name in new[] { "crun", "runc" }) if (ToolLocator.Find(name) is not null) return name;
-        throw new VzCapabilityMissingException("VzNoContainerRuntime", "Neither crun nor runc is installed.", "runtime", "crun")
-        { RecommendedAction = "Install crun or runc (./build.ps1 -Task Bootstrap)." };
-    }
-
-    private string? ProbedRuntime()
-    {
-        var file = Path.Combine(paths.RunRoot, "host-capabilities.json");
-        try
-        {
-            if (!File.Exists(file) || new FileInfo(file).Length > 1 << 20) return null;
-            var caps = System.Text.Json.JsonSerializer.Deserialize<HostCapabilities>(File.ReadAllText(file));
-            if (caps is null || DateTimeOffset.UtcNow - caps.ProbedAt > HostProbe.CapabilityMaxAge) return null;
-            return caps.ContainerRuntimes.FirstOrDefault(r => r.CanRun == true && r.Name is "crun" or "runc")?.Name;
-        }
-        catch (Exception ex) when (ex is IOException or System.Text.Json.JsonException) { return null; }
-    }
-
-    public OciRuntime Runtime(string name)
-    {
-        if (name is not ("crun" or "runc"))
-            throw new VzInvalidArgumentException("VzUnknownRuntime", $"'{name}' is not a supported OCI runtime.", name, "ContainerRuntime")
-            { RecommendedAction = "Use crun or runc." };
-        var (mode, _, unified) = CgroupLayout.Read();
-        return new OciRuntime(name, runner, RuntimeStateRoot(name), mode == CgroupMode.Hybrid ? unified : null);
-    }
+    private ContainerInit Init(Guid id) => new(paths.VeRunDirectory(id));
 
     /// <summary>What is running for a container right now, read from its run folder and /proc (no subprocess).</summary>
-    internal (bool Running, int Pid, string? Runtime) Live(Guid id)
-    {
-        var dir = RunDir(id);
-        var runtime = ReadSmall(Path.Combine(dir, RunRuntimeFile));
-        if (runtime is null) return (false, 0, null);
-        if (!int.TryParse(ReadSmall(Path.Combine(dir, RunPidFile)), out var pid) || !ulong.TryParse(ReadSmall(Path.Combine(dir, RunStartFile)), out var start))
-            return (false, 0, runtime);
-        return (ProcStat.IsSameLiveProcess(pid, start), pid, runtime);
-    }
-
-    private static string? ReadSmall(string path)
-    {
-        try { return File.Exists(path) ? File.ReadAllText(path).Trim() : null; }
-        catch (IOException) { return null; }
-    }
+    internal (bool Running, int Pid, string? Runtime) Live(Guid id) => Init(id).Live();
 
     /// <summary>A container's settings and live state, for Get-VzContainer. Reads files and /proc only.</summary>
     public ContainerInfo Describe(VeRecord r)
@@ -124,7 +72,7 @@ public sealed partial class ContainerService
             };
         var ct = cfg.Container ?? new ContainerSettings();
         var (running, pid, runtime) = Live(r.Id);
-        var stats = running ? Cgroups.ReadStats(CgroupPath(r.Id)) : CgroupStats.Empty;
+        var stats = running ? CgroupPlacement.ReadStats(r.Id) : CgroupStats.Empty;
         return new ContainerInfo
         {
             Name = cfg.Name,

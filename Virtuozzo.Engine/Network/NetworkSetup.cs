@@ -131,6 +131,18 @@ public sealed class NetworkSetup(ProcessRunner runner, ILogger<NetworkSetup> log
         logger.LogDebug("Container {Id}: eth0 has {Addresses}.", id, string.Join(", ", net.IpAddresses));
     }
 
+    /// <summary>
+    /// Brings a running container's network from <paramref name="before"/> to <paramref name="after"/>: a new mode or
+    /// bridge re-plumbs the pair, new addresses are set on eth0, and no addresses left removes the pair.
+    /// </summary>
+    public async Task ChangeAsync(Guid id, int pid, ContainerNetworkSettings before, ContainerNetworkSettings after, CancellationToken ct)
+    {
+        if (before.IpAddresses.SequenceEqual(after.IpAddresses) && before.Mode == after.Mode && before.Gateway == after.Gateway && before.Bridge == after.Bridge) return;
+        if (before.Mode != after.Mode || before.Bridge != after.Bridge) await DetachAsync(id, ct);
+        if (after.IpAddresses.Count > 0) await ConfigureAddressesAsync(id, pid, after, ct);
+        else await DetachAsync(id, ct);
+    }
+
     /// <summary>Removes the host end of the pair if it is still there (the kernel removes both ends with the netns).</summary>
     public async Task DetachAsync(Guid id, CancellationToken ct)
     {

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Security;
 using System.Text;
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Virtuozzo.Engine.Errors;
 using Virtuozzo.Engine.Qemu.Agent;
@@ -25,45 +24,33 @@ public sealed class VmGuestService(VmService vms, ILogger logger)
         if (stdin is not null && Encoding.UTF8.GetByteCount(stdin) > MaxStdinBytes)
             throw new VzInvalidArgumentException("VzGuestInputTooLarge", $"Standard input for a guest command is limited to {MaxStdinBytes / (1024 * 1024)} MiB.", name, "InputObject");
         var watch = Stopwatch.StartNew();
-        return await VmConnections.WithAgentAsync(rt, name, timeout, async qga =>
+        await using var agent = await VmService.OpenAgentAsync(rt, name, timeout, cancellationToken);
+        var pid = await agent.GuestExecAsync(path, arguments, stdin, Left(timeout, watch), cancellationToken);
+        logger.LogDebug("guest-exec {Path} in '{Name}': guest pid {Pid}", path, name, pid);
+        var delay = 20;
+        while (true)
         {
-            var args = new JsonObject
+            var status = await agent.GuestExecStatusAsync(pid, Left(timeout, watch), cancellationToken);
+            if (status.Exited)
             {
-                ["path"] = path,
-                ["arg"] = new JsonArray(arguments.Select(a => (JsonNode?)JsonValue.Create(a)).ToArray()),
-                ["capture-output"] = true,
-            };
-            if (stdin is not null) args["input-data"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(stdin));
-            var started = await qga.ExecuteAsync("guest-exec", args, Left(timeout, watch), cancellationToken);
-            var pid = started?["pid"]?.GetValue<long>() ?? throw new InvalidDataException("guest-exec returned no pid.");
-            logger.LogDebug("guest-exec {Path} in '{Name}': guest pid {Pid}", path, name, pid);
-            var delay = 20;
-            while (true)
-            {
-                var status = await qga.ExecuteAsync("guest-exec-status", new JsonObject { ["pid"] = pid }, Left(timeout, watch), cancellationToken) as JsonObject
-                             ?? throw new InvalidDataException("guest-exec-status returned no object.");
-                if (status["exited"]?.GetValue<bool>() == true)
+                return new GuestExecResult
                 {
-                    int? signal = status["signal"] is JsonValue s ? s.GetValue<int>() : null;
-                    return new GuestExecResult
-                    {
-                        VmName = name,
-                        Command = arguments.Count == 0 ? path : path + " " + string.Join(' ', arguments),
-                        ExitCode = status["exitcode"] is JsonValue e ? e.GetValue<int>() : -1,
-                        Signal = signal,
-                        StdOut = Decode(status["out-data"]),
-                        StdErr = Decode(status["err-data"]),
-                        OutputTruncated = status["out-truncated"]?.GetValue<bool>() == true || status["err-truncated"]?.GetValue<bool>() == true,
-                        Duration = watch.Elapsed,
-                    };
-                }
-                if (watch.Elapsed >= timeout)
-                    throw new VzTimeoutException("VzGuestCommandTimeout", $"'{path}' (guest pid {pid}) did not finish in '{name}' within {timeout.TotalSeconds:0.#} s; it may still be running in the guest.", name, timeout)
-                    { RecommendedAction = "Raise -Timeout, or run long jobs in the background in the guest." };
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(delay, Math.Max(1, Left(timeout, watch).TotalMilliseconds))), cancellationToken);
-                delay = Math.Min(delay * 2, 250);
+                    VmName = name,
+                    Command = arguments.Count == 0 ? path : path + " " + string.Join(' ', arguments),
+                    ExitCode = status.ExitCode,
+                    Signal = status.Signal,
+                    StdOut = status.StdOut,
+                    StdErr = status.StdErr,
+                    OutputTruncated = status.OutputTruncated,
+                    Duration = watch.Elapsed,
+                };
             }
-        }, cancellationToken);
+            if (watch.Elapsed >= timeout)
+                throw new VzTimeoutException("VzGuestCommandTimeout", $"'{path}' (guest pid {pid}) did not finish in '{name}' within {timeout.TotalSeconds:0.#} s; it may still be running in the guest.", name, timeout)
+                { RecommendedAction = "Raise -Timeout, or run long jobs in the background in the guest." };
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(delay, Math.Max(1, Left(timeout, watch).TotalMilliseconds))), cancellationToken);
+            delay = Math.Min(delay * 2, 250);
+        }
     }
 
     /// <summary>
@@ -78,8 +65,8 @@ public sealed class VmGuestService(VmService vms, ILogger logger)
         var encoded = EncodePassword(password, name);
         try
         {
-            await VmConnections.WithAgentAsync(rt, name, timeout, qga =>
-                qga.ExecuteAsync("guest-set-user-password", new JsonObject { ["username"] = userName, ["password"] = encoded, ["crypted"] = false }, timeout, cancellationToken), cancellationToken);
+            await using (var agent = await VmService.OpenAgentAsync(rt, name, timeout, cancellationToken))
+                await agent.GuestSetUserPasswordAsync(userName, encoded, timeout, cancellationToken);
             logger.LogInformation("Set the password of user '{User}' in '{Name}'.", userName, name);
         }
         finally { encoded = ""; }
@@ -109,54 +96,35 @@ public sealed class VmGuestService(VmService vms, ILogger logger)
     public async Task<GuestInfo> GetInfoAsync(Guid id, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var (rt, name) = vms.Running(id);
-        return await VmConnections.WithAgentAsync(rt, name, timeout, async qga =>
+        await using var agent = await VmService.OpenAgentAsync(rt, name, timeout, cancellationToken);
+        async Task<T?> Try<T>(Func<Task<T>> call)
         {
-            async Task<JsonNode?> Try(string cmd)
-            {
-                try { return await qga.ExecuteAsync(cmd, null, timeout, cancellationToken); }
-                catch (QgaException) { return null; } // an older agent or a guest without the facility
-            }
-            var info = await Try("guest-info");
-            var os = await Try("guest-get-osinfo");
-            var host = await Try("guest-get-host-name");
-            var tz = await Try("guest-get-timezone");
-            var cpus = await Try("guest-get-vcpus") as JsonArray;
-            var disks = await Try("guest-get-disks") as JsonArray;
-            return new GuestInfo
-            {
-                VmName = name,
-                AgentVersion = Str(info?["version"]),
-                OsName = Str(os?["pretty-name"]) ?? Str(os?["name"]),
-                OsVersion = Str(os?["version"]),
-                KernelRelease = Str(os?["kernel-release"]),
-                KernelVersion = Str(os?["kernel-version"]),
-                Machine = Str(os?["machine"]),
-                HostName = Str(host?["host-name"]),
-                TimeZone = Str(tz?["zone"]),
-                TimeZoneOffsetSeconds = tz?["offset"] is JsonValue off ? off.GetValue<int>() : null,
-                OnlineCpuCount = cpus?.Count(c => c?["online"]?.GetValue<bool>() == true) ?? 0,
-                Disks = disks?.Select(d => Str(d?["name"]) ?? "").Where(d => d.Length > 0).ToList() ?? [],
-                SupportedCommands = (info?["supported_commands"] as JsonArray)?.Where(c => c?["enabled"]?.GetValue<bool>() == true)
-                    .Select(c => Str(c?["name"]) ?? "").ToList() ?? [],
-            };
-        }, cancellationToken);
+            try { return await call(); }
+            catch (QgaException) { return default; } // an older agent or a guest without the facility
+        }
+        var info = await Try(() => agent.GuestInfoAsync(timeout, cancellationToken));
+        var os = await Try(() => agent.GuestGetOsinfoAsync(timeout, cancellationToken)) ?? new GuestInfo { VmName = name };
+        var hostName = await Try(() => agent.GuestGetHostNameAsync(timeout, cancellationToken));
+        var tz = await Try(() => agent.GuestGetTimezoneAsync(timeout, cancellationToken));
+        var cpus = await Try(() => agent.GuestGetVcpusOnlineAsync(timeout, cancellationToken));
+        var disks = await Try(() => agent.GuestGetDisksAsync(timeout, cancellationToken));
+        return os with
+        {
+            AgentVersion = info.Version,
+            HostName = hostName,
+            TimeZone = tz.Zone,
+            TimeZoneOffsetSeconds = tz.OffsetSeconds,
+            OnlineCpuCount = cpus,
+            Disks = disks ?? [],
+            SupportedCommands = info.EnabledCommands ?? [],
+        };
     }
 
     public async Task<IReadOnlyList<GuestNetworkInterface>> GetNetworkAsync(Guid id, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var (rt, name) = vms.Running(id);
-        return await VmConnections.WithAgentAsync(rt, name, timeout, async qga =>
-        {
-            var list = await qga.ExecuteAsync("guest-network-get-interfaces", null, timeout, cancellationToken) as JsonArray ?? [];
-            return (IReadOnlyList<GuestNetworkInterface>)list.OfType<JsonObject>().Select(i => new GuestNetworkInterface
-            {
-                VmName = name,
-                Name = Str(i["name"]) ?? "",
-                MacAddress = Str(i["hardware-address"]),
-                IPAddresses = (i["ip-addresses"] as JsonArray ?? []).OfType<JsonObject>()
-                    .Select(a => $"{Str(a["ip-address"])}/{a["prefix"]}").ToList(),
-            }).ToList();
-        }, cancellationToken);
+        await using var agent = await VmService.OpenAgentAsync(rt, name, timeout, cancellationToken);
+        return await agent.GuestNetworkGetInterfacesAsync(timeout, cancellationToken);
     }
 
     private static TimeSpan Left(TimeSpan timeout, Stopwatch watch)
@@ -164,13 +132,4 @@ public sealed class VmGuestService(VmService vms, ILogger logger)
         var left = timeout - watch.Elapsed;
         return left > TimeSpan.FromMilliseconds(100) ? left : TimeSpan.FromMilliseconds(100);
     }
-
-    private static string Decode(JsonNode? base64)
-    {
-        if (base64 is not JsonValue v || !v.TryGetValue<string>(out var s) || s.Length == 0) return "";
-        try { return Encoding.UTF8.GetString(Convert.FromBase64String(s)); }
-        catch (FormatException) { return ""; }
-    }
-
-    private static string? Str(JsonNode? n) => n is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 }

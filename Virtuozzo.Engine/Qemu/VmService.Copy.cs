@@ -1,8 +1,9 @@
 using Microsoft.Extensions.Logging;
-using Virtuozzo.Engine.Cgroups;
 using Virtuozzo.Engine.Errors;
 using Virtuozzo.Engine.Host;
 using Virtuozzo.Engine.Progress;
+using Virtuozzo.Engine.Qemu.CommandLine;
+using Virtuozzo.Engine.Qemu.Process;
 using Virtuozzo.Engine.Store;
 
 namespace Virtuozzo.Engine.Qemu;
@@ -31,7 +32,7 @@ public sealed partial class VmService
         }
         store.Remove(id, cancellationToken);
         QemuProcess.CleanRunDirectory(rt);
-        DeleteCgroup(id);
+        CgroupPlacement.Delete(id);
     }
 
     public VmInfo Rename(Guid id, string newName, CancellationToken cancellationToken)

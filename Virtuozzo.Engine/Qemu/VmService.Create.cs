@@ -2,6 +2,9 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Virtuozzo.Engine.Errors;
 using Virtuozzo.Engine.Host;
+using Virtuozzo.Engine.Qemu.CommandLine;
+using Virtuozzo.Engine.Qemu.Hotplug;
+using Virtuozzo.Engine.Qemu.Process;
 using Virtuozzo.Engine.Store;
 
 namespace Virtuozzo.Engine.Qemu;
@@ -105,7 +108,8 @@ public sealed partial class VmService
     {
         var hostTotal = MemInfo.Read().Total;
         var max = Math.Max(size, Math.Min(size * 4, hostTotal));
-        return max / DimmGranularity * DimmGranularity < size ? size : max / DimmGranularity * DimmGranularity;
+        var rounded = max / MemoryHotplug.DimmGranularity * MemoryHotplug.DimmGranularity;
+        return rounded < size ? size : rounded;
     }
 
     /// <summary>A locally administered unicast address would do, but Virtuozzo VMs carry the Parallels OUI 00:1C:42.</summary>

@@ -1,7 +1,7 @@
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Virtuozzo.Engine.Errors;
 using Virtuozzo.Engine.Qemu.Hotplug;
+using Virtuozzo.Engine.Qemu.Process;
 using Virtuozzo.Engine.Store;
 
 namespace Virtuozzo.Engine.Qemu;
@@ -32,7 +32,10 @@ public sealed partial class VmService
         try
         {
             if (QemuProcess.Inspect(rt).Alive)
-                await VmConnections.WithMonitorAsync(rt, name, qmp => VmHotplug.AddDiskAsync(qmp, disk.Id, full, disk.Format, config.Vm!.Machine, cancellationToken), cancellationToken);
+            {
+                await using var monitor = await OpenMonitorAsync(rt, name, cancellationToken);
+                await DiskHotplug.AddDiskAsync(monitor, disk.Id, full, disk.Format, config.Vm!.Machine, cancellationToken);
+            }
             store.UpdateLocked(veLock, id, c => c.Vm!.Disks.Add(disk));
         }
         catch
@@ -54,7 +57,10 @@ public sealed partial class VmService
                    ?? throw new VzNotFoundException("VzVmDiskNotFound", $"The VM '{name}' has no disk '{diskId}'.", diskId)
                    { RecommendedAction = $"See its disks with (Get-VzVm '{name}').Disks." };
         if (QemuProcess.Inspect(rt).Alive)
-            await VmConnections.WithMonitorAsync(rt, name, qmp => VmHotplug.RemoveDiskAsync(qmp, disk.Id, cancellationToken), cancellationToken);
+        {
+            await using var monitor = await OpenMonitorAsync(rt, name, cancellationToken);
+            await DiskHotplug.RemoveDiskAsync(monitor, disk.Id, cancellationToken);
+        }
         store.UpdateLocked(veLock, id, c => c.Vm!.Disks.RemoveAll(d => d.Id == disk.Id));
         var full = ResolvePath(id, disk.Path);
         if (!keepFile && full.StartsWith(record.Directory + "/", StringComparison.Ordinal)) File.Delete(full);
@@ -79,8 +85,8 @@ public sealed partial class VmService
                 throw new VzInvalidStateException("VzDiskOnlineShrinkRefused",
                     $"The disk '{disk.Id}' of the running VM '{record.DisplayName}' cannot shrink while the VM runs.", path)
                 { RecommendedAction = "Stop the VM, then shrink the disk with Resize-VzDisk -Shrink." };
-            await VmConnections.WithMonitorAsync(rt, record.DisplayName, qmp => qmp.ExecuteAsync("block_resize",
-                new JsonObject { ["node-name"] = disk.Id, ["size"] = newSize }, VmConnections.MonitorTimeout, cancellationToken), cancellationToken);
+            await using (var monitor = await OpenMonitorAsync(rt, record.DisplayName, cancellationToken))
+                await monitor.BlockResizeAsync(disk.Id, newSize, cancellationToken);
             logger.LogInformation("Resized disk '{Disk}' of running VM '{Name}' online to {Size} bytes.", disk.Id, record.DisplayName, newSize);
             return true;
         }

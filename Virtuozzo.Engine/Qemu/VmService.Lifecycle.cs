@@ -1,10 +1,10 @@
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
-using Virtuozzo.Engine.Cgroups;
 using Virtuozzo.Engine.Errors;
-using Virtuozzo.Engine.Host;
 using Virtuozzo.Engine.Processes;
 using Virtuozzo.Engine.Progress;
+using Virtuozzo.Engine.Qemu.CommandLine;
+using Virtuozzo.Engine.Qemu.Migration;
+using Virtuozzo.Engine.Qemu.Process;
 
 namespace Virtuozzo.Engine.Qemu;
 
@@ -53,11 +53,7 @@ public sealed partial class VmService
                 var pid = await process.StartAsync(rt, args, name, cancellationToken);
                 try
                 {
-                    // Its own cgroup: the VM's CPU weight and limit and memory guarantee apply to all QEMU threads.
-                    var cg = CgroupPath(id);
-                    cgroups.Value.Create(cg);
-                    cgroups.Value.Apply(cg, LimitsFor(config));
-                    cgroups.Value.AddProcess(cg, pid);
+                    CgroupPlacement.Place(id, pid, config);
                     if (vm.NetworkMode == VmNetworkMode.Bridge && vm.Bridge is { } br)
                         await runner.RunAsync("ip", ["link", "set", "dev", QemuCommandLine.TapName(id), "master", br, "up"], new ProcessRunOptions { Target = name }, cancellationToken);
                     if (config.Cpu.Mask is { Length: > 0 } mask) await PinVcpusAsync(rt, name, mask, cancellationToken);
@@ -67,7 +63,7 @@ public sealed partial class VmService
                 {
                     await QemuProcess.KillAsync(pid, name, CancellationToken.None);
                     QemuProcess.CleanRunDirectory(rt);
-                    DeleteCgroup(id);
+                    CgroupPlacement.Delete(id);
                     throw;
                 }
             }
@@ -80,20 +76,8 @@ public sealed partial class VmService
     /// <summary>Waits for QEMU to load the saved state, lets the vCPUs run, and deletes the state file.</summary>
     private async Task FinishRestoreAsync(VmRuntimePaths rt, string name, CancellationToken ct)
     {
-        await VmConnections.WithMonitorAsync(rt, name, async qmp =>
-        {
-            var end = DateTime.UtcNow + TimeSpan.FromMinutes(5);
-            while (true)
-            {
-                var status = (await qmp.ExecuteAsync("query-status", null, VmConnections.MonitorTimeout, ct))?["status"]?.GetValue<string>();
-                if (status is "paused" or "postmigrate" or "prelaunch") { await qmp.ExecuteAsync("cont", null, VmConnections.MonitorTimeout, ct); break; }
-                if (status == "running") break;
-                if (status is "inmigrate" && DateTime.UtcNow < end) { await Task.Delay(100, ct); continue; }
-                throw new VzInvalidStateException("VzVmRestoreFailed", $"QEMU could not load the saved state of '{name}' (status {status}).", name)
-                { RecommendedAction = $"Discard the saved state with Stop-VzVm -Name '{name}' and start it afresh." };
-            }
-            return true;
-        }, ct);
+        await using (var monitor = await OpenMonitorAsync(rt, name, ct))
+            await VmStateFile.ResumeLoadedAsync(monitor, name, ct);
         File.Delete(rt.SavedState);
         logger.LogInformation("Restored '{Name}' from its saved state.", name);
     }
@@ -115,7 +99,7 @@ public sealed partial class VmService
             progress?.Report(new VzProgress($"Starting VM '{name}'", $"Waiting for the guest agent ({watch.Elapsed.TotalSeconds:0} s)", (int)Math.Min(95, 10 + 85 * watch.Elapsed / timeout)));
             try
             {
-                await VmConnections.WithAgentAsync(rt, name, TimeSpan.FromSeconds(Math.Min(3, left.TotalSeconds)), _ => Task.FromResult(true), ct);
+                await using (await OpenAgentAsync(rt, name, TimeSpan.FromSeconds(Math.Min(3, left.TotalSeconds)), ct)) { }
                 return;
             }
             catch (VzTimeoutException) { }
@@ -136,7 +120,7 @@ public sealed partial class VmService
                 // Stopping a VM suspended to disk discards its saved state: the next start boots afresh.
                 if (File.Exists(rt.SavedState)) File.Delete(rt.SavedState);
                 QemuProcess.CleanRunDirectory(rt); // a crashed VM's leftovers
-                DeleteCgroup(id);
+                CgroupPlacement.Delete(id);
                 return Describe(store.TryGet(id)!);
             }
             var pid = status.Pid!.Value;
@@ -144,9 +128,7 @@ public sealed partial class VmService
             progress?.Report(new VzProgress($"Stopping VM '{name}'", mode == VmStopMode.Kill ? "Terminating QEMU" : "Asking the guest to shut down", 10));
             if (mode == VmStopMode.Kill)
             {
-                Native.LibC.kill(pid, 15); // QEMU exits at once on SIGTERM, closing its images cleanly
-                if (!await QemuProcess.WaitForExitAsync(pid, TimeSpan.FromSeconds(5), cancellationToken))
-                    await QemuProcess.KillAsync(pid, name, cancellationToken);
+                await QemuProcess.TerminateAsync(pid, name, cancellationToken);
             }
             else
             {
@@ -155,11 +137,8 @@ public sealed partial class VmService
                 {
                     try
                     {
-                        await VmConnections.WithAgentAsync(rt, name, TimeSpan.FromSeconds(3), async qga =>
-                        {
-                            await qga.ExecuteAsync("guest-shutdown", new JsonObject { ["mode"] = "powerdown" }, TimeSpan.FromSeconds(3), cancellationToken, expectReply: false);
-                            return true;
-                        }, cancellationToken);
+                        await using (var agent = await OpenAgentAsync(rt, name, TimeSpan.FromSeconds(3), cancellationToken))
+                            await agent.GuestShutdownAsync(TimeSpan.FromSeconds(3), cancellationToken);
                         asked = true;
                         logger.LogInformation("Asked the guest agent of '{Name}' to power off.", name);
                     }
@@ -167,11 +146,9 @@ public sealed partial class VmService
                 }
                 if (!asked)
                 {
-                    await VmConnections.WithMonitorAsync(rt, name, async qmp =>
-                    {
-                        if (File.Exists(rt.PausedMarker)) await qmp.ExecuteAsync("cont", null, VmConnections.MonitorTimeout, cancellationToken);
-                        return await qmp.ExecuteAsync("system_powerdown", null, VmConnections.MonitorTimeout, cancellationToken);
-                    }, cancellationToken);
+                    await using var monitor = await OpenMonitorAsync(rt, name, cancellationToken);
+                    if (File.Exists(rt.PausedMarker)) await monitor.ContAsync(cancellationToken);
+                    await monitor.SystemPowerdownAsync(cancellationToken);
                 }
                 progress?.Report(new VzProgress($"Stopping VM '{name}'", "Waiting for the guest to power off", 50));
                 if (!await QemuProcess.WaitForExitAsync(pid, timeout, cancellationToken))
@@ -182,7 +159,7 @@ public sealed partial class VmService
                 }
             }
             QemuProcess.CleanRunDirectory(rt);
-            DeleteCgroup(id);
+            CgroupPlacement.Delete(id);
             logger.LogInformation("VM '{Name}' stopped.", name);
         }
         progress?.Report(new VzProgress($"Stopping VM '{name}'", "Stopped", 100) { Completed = true });
@@ -207,47 +184,22 @@ public sealed partial class VmService
             using (store.AcquireVeLock(id, cancellationToken))
             {
                 var pid = QemuProcess.Inspect(rt).Pid!.Value;
-                var partial = rt.SavedState + ".partial";
-                File.Delete(partial);
-                await VmConnections.WithMonitorAsync(rt, name, async qmp =>
+                await using (var monitor = await OpenMonitorAsync(rt, name, cancellationToken))
                 {
-                    await qmp.ExecuteAsync("stop", null, VmConnections.MonitorTimeout, cancellationToken);
-                    await qmp.ExecuteAsync("migrate", new JsonObject { ["uri"] = $"exec:cat > {QemuCommandLine.ShellQuote(partial)}" }, VmConnections.MonitorTimeout, cancellationToken);
-                    var end = DateTime.UtcNow + timeout;
-                    while (true)
-                    {
-                        var st = await qmp.ExecuteAsync("query-migrate", null, VmConnections.MonitorTimeout, cancellationToken);
-                        var status = st?["status"]?.GetValue<string>();
-                        if (status == "completed") break;
-                        if (status is "failed" or "cancelled")
-                        {
-                            await qmp.ExecuteAsync("cont", null, VmConnections.MonitorTimeout, cancellationToken);
-                            throw new VzInvalidStateException("VzVmSaveFailed", $"Saving the state of '{name}' failed: {st?["error-desc"]?.GetValue<string>() ?? status}. The VM runs on.", name);
-                        }
-                        if (DateTime.UtcNow > end)
-                        {
-                            await qmp.ExecuteAsync("migrate_cancel", null, VmConnections.MonitorTimeout, cancellationToken);
-                            await qmp.ExecuteAsync("cont", null, VmConnections.MonitorTimeout, cancellationToken);
-                            throw new VzTimeoutException("VzVmSaveTimeout", $"Saving the state of '{name}' took longer than {timeout.TotalSeconds:0} s; it was cancelled and the VM runs on.", name, timeout);
-                        }
-                        await Task.Delay(100, cancellationToken);
-                    }
-                    File.Move(partial, rt.SavedState, overwrite: true);
-                    File.SetUnixFileMode(rt.SavedState, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                    await VmStateFile.SaveAsync(monitor, rt.SavedState, timeout, name, cancellationToken);
                     File.WriteAllText(rt.StoppingMarker, "save");
-                    try { await qmp.ExecuteAsync("quit", null, VmConnections.MonitorTimeout, cancellationToken); }
-                    catch (VzInvalidStateException) { /* QEMU closed the monitor while quitting */ }
-                    return true;
-                }, cancellationToken);
+                    await monitor.QuitAsync(cancellationToken);
+                }
                 if (!await QemuProcess.WaitForExitAsync(pid, TimeSpan.FromSeconds(30), cancellationToken))
                     await QemuProcess.KillAsync(pid, name, cancellationToken);
                 QemuProcess.CleanRunDirectory(rt);
-                DeleteCgroup(id);
+                CgroupPlacement.Delete(id);
                 logger.LogInformation("Saved the state of '{Name}' to {Path}.", name, rt.SavedState);
             }
             return Describe(store.TryGet(id)!);
         }
-        await VmConnections.WithMonitorAsync(rt, name, qmp => qmp.ExecuteAsync("stop", null, VmConnections.MonitorTimeout, cancellationToken), cancellationToken);
+        await using (var monitor = await OpenMonitorAsync(rt, name, cancellationToken))
+            await monitor.StopAsync(cancellationToken);
         File.WriteAllText(rt.PausedMarker, "");
         return Describe(store.TryGet(id)!);
     }
@@ -257,7 +209,8 @@ public sealed partial class VmService
         if (File.Exists(RuntimePaths(id).SavedState) && !QemuProcess.Inspect(RuntimePaths(id)).Alive)
             return await StartAsync(id, wait: false, TimeSpan.FromSeconds(60), null, cancellationToken);
         var (rt, name) = Running(id);
-        await VmConnections.WithMonitorAsync(rt, name, qmp => qmp.ExecuteAsync("cont", null, VmConnections.MonitorTimeout, cancellationToken), cancellationToken);
+        await using (var monitor = await OpenMonitorAsync(rt, name, cancellationToken))
+            await monitor.ContAsync(cancellationToken);
         File.Delete(rt.PausedMarker);
         return Describe(store.TryGet(id)!);
     }

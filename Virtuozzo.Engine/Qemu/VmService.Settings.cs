@@ -1,7 +1,7 @@
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
-using Virtuozzo.Engine.Cgroups;
 using Virtuozzo.Engine.Errors;
+using Virtuozzo.Engine.Qemu.Hotplug;
+using Virtuozzo.Engine.Qemu.Process;
 using Virtuozzo.Engine.Store;
 
 namespace Virtuozzo.Engine.Qemu;
@@ -39,25 +39,17 @@ public sealed partial class VmService
         var dimmId = Guid.NewGuid().ToString("N")[..8];
         if (o.MemorySize is { } mem && mem != current.Memory.Size && running)
         {
-            var vm = current.Vm!;
-            var delta = mem - current.Memory.Size;
-            if (vm.MemHotplug && delta > 0 && delta % DimmGranularity == 0 && mem <= vm.MaxMemorySize) dimmBytes = delta;
-            else
+            dimmBytes = MemoryHotplug.LiveGrowth(current, mem);
+            if (dimmBytes is null)
             {
                 pending.Add($"MemorySize={mem / (1024 * 1024)}MB");
-                notes.Add(vm.MemHotplug
-                    ? $"Memory grows live in steps of {DimmGranularity / (1024 * 1024)} MB up to {vm.MaxMemorySize / (1024 * 1024)} MB and shrinks only at the next start."
-                    : "The VM has no memory hotplug (New-VzVm -MemHotplug): the new size applies at the next start.");
+                notes.Add(MemoryHotplug.DeferredReason(current.Vm!));
             }
         }
         if (dimmBytes is { } bytes)
         {
-            await VmConnections.WithMonitorAsync(rt, name, async qmp =>
-            {
-                var n = dimmId;
-                await qmp.ExecuteAsync("object-add", new JsonObject { ["qom-type"] = "memory-backend-ram", ["id"] = $"mem-{n}", ["size"] = bytes }, VmConnections.MonitorTimeout, cancellationToken);
-                return await qmp.ExecuteAsync("device_add", new JsonObject { ["driver"] = "pc-dimm", ["id"] = $"dimm-{n}", ["memdev"] = $"mem-{n}" }, VmConnections.MonitorTimeout, cancellationToken);
-            }, cancellationToken);
+            await using var monitor = await OpenMonitorAsync(rt, name, cancellationToken);
+            await MemoryHotplug.AddDimmAsync(monitor, dimmId, bytes, cancellationToken);
         }
         if (o.CpuCount is { } cc && cc != (current.Cpu.Count ?? 1) && running)
         {
@@ -87,7 +79,7 @@ public sealed partial class VmService
             if (o.Description is not null) c.Description = o.Description;
         });
         if (running && (o.CpuLimit is not null || o.CpuUnits is not null || o.MemGuaranteePercent is not null || dimmBytes is not null))
-            cgroups.Value.Apply(CgroupPath(id), LimitsFor(updated));
+            CgroupPlacement.Apply(id, updated);
         if (running && o.CpuMask is not null)
             await PinVcpusAsync(rt, name, mask ?? CpuAffinity.Format(Enumerable.Range(0, Environment.ProcessorCount)), cancellationToken);
         return new VmSetResult(Describe(store.TryGet(id)!), pending, notes);
@@ -97,11 +89,9 @@ public sealed partial class VmService
     private async Task PinVcpusAsync(VmRuntimePaths rt, string name, string mask, CancellationToken ct)
     {
         var cpus = CpuAffinity.Parse(mask, Environment.ProcessorCount, name);
-        var threads = await VmConnections.WithMonitorAsync(rt, name, async qmp =>
-        {
-            var list = await qmp.ExecuteAsync("query-cpus-fast", null, VmConnections.MonitorTimeout, ct) as JsonArray ?? [];
-            return list.Select(c => c?["thread-id"]?.GetValue<int>() ?? 0).Where(t => t > 0).ToList();
-        }, ct);
+        IReadOnlyList<int> threads;
+        await using (var monitor = await OpenMonitorAsync(rt, name, ct))
+            threads = await monitor.QueryVcpuThreadIdsAsync(ct);
         foreach (var tid in threads) CpuAffinity.SetThreadAffinity(tid, cpus);
         logger.LogInformation("Pinned {Count} vCPU threads of '{Name}' to CPUs {Mask}.", threads.Count, name, mask);
     }

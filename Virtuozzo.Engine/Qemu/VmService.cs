@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Virtuozzo.Engine.Cgroups;
 using Virtuozzo.Engine.Configuration;
@@ -7,7 +5,10 @@ using Virtuozzo.Engine.Errors;
 using Virtuozzo.Engine.Host;
 using Virtuozzo.Engine.Processes;
 using Virtuozzo.Engine.Progress;
-using Virtuozzo.Engine.Qemu.Hotplug;
+using Virtuozzo.Engine.Qemu.Agent;
+using Virtuozzo.Engine.Qemu.Cgroup;
+using Virtuozzo.Engine.Qemu.Monitor;
+using Virtuozzo.Engine.Qemu.Process;
 using Virtuozzo.Engine.Store;
 
 namespace Virtuozzo.Engine.Qemu;
@@ -15,14 +16,15 @@ namespace Virtuozzo.Engine.Qemu;
 /// <summary>
 /// The VM area: create, list, start/stop, pause, change, clone, rename, remove, and disks (one partial file per
 /// concern: VmService.Create, .Lifecycle, .Copy, .Settings, .Disks). Each VM is one daemonized qemu-system-x86_64;
-/// its state is derived from the process and its run folder on every call.
+/// its state is derived from the process and its run folder on every call. The service orchestrates under the
+/// per-VM lock; the QEMU parts live beside it as libvirt's src/qemu splits them: CommandLine/ (the argument list),
+/// Process/ (launch, pid file, exit and crash detection), Monitor/ (typed QMP), Agent/ (typed QGA), Hotplug/
+/// (disks, DIMMs), Migration/ (the state file), Cgroup/ (placement and limits).
 /// </summary>
 public sealed partial class VmService : Disks.IOnlineDiskResizer
 {
     public const long MinMemorySize = 32L * 1024 * 1024;
     public const long MinHotplugMemorySize = 1024L * 1024 * 1024;
-    /// <summary>Linux onlines hotplugged memory in 128 MiB blocks; DIMMs come in multiples of it.</summary>
-    public const long DimmGranularity = 128L * 1024 * 1024;
 
     private readonly VzPaths paths;
     private readonly VeStore store;
@@ -31,14 +33,12 @@ public sealed partial class VmService : Disks.IOnlineDiskResizer
     private readonly QemuProcess process;
     private readonly QemuImg images;
     private readonly ProcessRunner runner;
-    private readonly Lazy<ICgroupBackend> cgroups;
 
     /// <summary>Admission control run before a start: throws when the VM's guarantee does not fit.</summary>
     public Action<VeConfig>? Admission { get; init; }
 
     public VmService(VzPaths paths, VeStore store, HostProbe host, ProcessRunner runner, Func<ICgroupBackend> cgroupBackend, ILogger logger)
     {
-        cgroups = new(cgroupBackend);
         this.paths = paths;
         this.store = store;
         this.host = host;
@@ -46,38 +46,30 @@ public sealed partial class VmService : Disks.IOnlineDiskResizer
         this.logger = logger;
         process = new QemuProcess(runner, logger);
         images = new QemuImg(runner);
+        CgroupPlacement = new VmCgroup(paths, cgroupBackend);
         Guest = new VmGuestService(this, logger);
     }
 
     /// <summary>Guest tools over the agent (exec, password, info, network).</summary>
     public VmGuestService Guest { get; }
 
+    /// <summary>The VMs' cgroup placement and limits.</summary>
+    public VmCgroup CgroupPlacement { get; }
+
     public VmRuntimePaths RuntimePaths(Guid id) => VmRuntimePaths.For(paths, id);
 
-    /// <summary>The VM's own cgroup (relative, the same in every hierarchy): CPU weight and limit, memory guarantee.</summary>
-    public string CgroupPath(Guid id) => $"{paths.CgroupParent}/vm-{id:N}";
-
-    /// <summary>
-    /// The cgroup limits of a VM. No hard memory limit: QEMU needs RAM plus its own overhead, and an OOM kill of a
-    /// VM is worse than the host reclaiming. The protection (guarantee plus QEMU's overhead, vcmmd's mem_min)
-    /// becomes memory.low / soft limit.
-    /// </summary>
-    internal static CgroupLimits LimitsFor(VeConfig config) => new()
+    /// <summary>A monitor session on a running VM (fails with VzVmNotRunning otherwise).</summary>
+    internal static async Task<QemuMonitor> OpenMonitorAsync(VmRuntimePaths rt, string name, CancellationToken ct)
     {
-        MemoryLow = Memory.MemoryPlanner.Protection(config),
-        CpuUnits = config.Cpu.Units,
-        CpuPeriodMicroseconds = CgroupUnits.DefaultCfsPeriod,
-        CpuQuotaMicroseconds = config.Cpu.LimitPercent is > 0 and var pct ? CgroupUnits.QuotaFromPercent(pct) : -1,
-    };
+        QemuProcess.RequireRunning(rt, name);
+        return await QemuMonitor.OpenAsync(rt, name, ct);
+    }
 
-    /// <summary>Deletes the VM's cgroup once QEMU is gone; retried briefly because a dying QEMU may linger a moment.</summary>
-    private void DeleteCgroup(Guid id)
+    /// <summary>A synced agent session on a running VM; the whole call is bounded by <paramref name="timeout"/>.</summary>
+    internal static async Task<QemuAgent> OpenAgentAsync(VmRuntimePaths rt, string name, TimeSpan timeout, CancellationToken ct)
     {
-        for (var attempt = 0; ; attempt++)
-        {
-            try { if (cgroups.Value.Exists(CgroupPath(id))) cgroups.Value.Delete(CgroupPath(id), paths.CgroupParent); return; }
-            catch (Exception ex) when (ex is IOException or VzException && attempt < 20) { Thread.Sleep(100); }
-        }
+        QemuProcess.RequireRunning(rt, name);
+        return await QemuAgent.OpenAsync(rt, name, timeout, ct);
     }
 
     // ---- listing ------------------------------------------------------------------------------------------
@@ -127,7 +119,7 @@ public sealed partial class VmService : Disks.IOnlineDiskResizer
         if (info.State == VmState.Stopped) return info;
         try
         {
-            await VmConnections.WithAgentAsync(RuntimePaths(record.Id), info.Name, timeout, _ => Task.FromResult(true), cancellationToken);
+            await using (await OpenAgentAsync(RuntimePaths(record.Id), info.Name, timeout, cancellationToken)) { }
             return info with { GuestToolsState = GuestToolsState.Responding };
         }
         catch (VzException) { return info with { GuestToolsState = GuestToolsState.NotResponding }; }
@@ -145,7 +137,7 @@ public sealed partial class VmService : Disks.IOnlineDiskResizer
     {
         var record = store.TryGet(id) ?? throw NotFound(id);
         var rt = RuntimePaths(id);
-        VmConnections.RequireRunning(rt, record.DisplayName);
+        QemuProcess.RequireRunning(rt, record.DisplayName);
         return (rt, record.DisplayName);
     }
 

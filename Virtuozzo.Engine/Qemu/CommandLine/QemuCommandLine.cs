@@ -2,9 +2,10 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Virtuozzo.Engine.Errors;
 using Virtuozzo.Engine.Host;
+using Virtuozzo.Engine.Qemu.Process;
 using Virtuozzo.Engine.Store;
 
-namespace Virtuozzo.Engine.Qemu;
+namespace Virtuozzo.Engine.Qemu.CommandLine;
 
 /// <summary>
 /// Turns a VM's config into the qemu-system-x86_64 argument list. Pure (no I/O), so golden-file tests pin it.
@@ -44,8 +45,8 @@ public static class QemuCommandLine
             Add("-m", $"{mib}M");
         foreach (var dimm in vm.Dimms)
         {
-            Add("-object", $"memory-backend-ram,id=mem-{dimm.Id},size={dimm.Size / (1024 * 1024)}M");
-            Add("-device", $"pc-dimm,id=dimm-{dimm.Id},memdev=mem-{dimm.Id}");
+            Add("-object", $"memory-backend-ram,id={DimmBackendId(dimm.Id)},size={dimm.Size / (1024 * 1024)}M");
+            Add("-device", $"pc-dimm,id={DimmDeviceId(dimm.Id)},memdev={DimmBackendId(dimm.Id)}");
         }
         Add("-nodefaults", "-no-user-config", "-display", "none", "-msg", "timestamp=on");
 
@@ -122,6 +123,22 @@ public static class QemuCommandLine
         ["read-only"] = readOnly,
         ["file"] = new JsonObject { ["driver"] = "file", ["filename"] = path, ["read-only"] = readOnly },
     };
+
+    /// <summary>The device_add description of a hot-added virtio disk, on <paramref name="bus"/> (a root port) or the root bus.</summary>
+    public static JsonObject DiskDevice(string id, string? bus)
+    {
+        var d = new JsonObject { ["driver"] = "virtio-blk-pci", ["drive"] = id, ["id"] = id };
+        if (bus is not null) d["bus"] = bus;
+        return d;
+    }
+
+    /// <summary>The RAM backend of a DIMM, named so that a restore re-creates the slots QEMU saved.</summary>
+    public static string DimmBackendId(string dimmId) => $"mem-{dimmId}";
+
+    public static string DimmDeviceId(string dimmId) => $"dimm-{dimmId}";
+
+    /// <summary>The device_add description of a DIMM over its backend.</summary>
+    public static JsonObject DimmDevice(string dimmId) => new() { ["driver"] = "pc-dimm", ["id"] = DimmDeviceId(dimmId), ["memdev"] = DimmBackendId(dimmId) };
 
     internal static string ShellQuote(string s) => "'" + s.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 

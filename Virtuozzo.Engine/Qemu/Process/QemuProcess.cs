@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 using Virtuozzo.Engine.Errors;
 using Virtuozzo.Engine.Processes;
 
-namespace Virtuozzo.Engine.Qemu;
+namespace Virtuozzo.Engine.Qemu.Process;
 
 /// <summary>
 /// Starts a VM's QEMU daemonized and answers "is it alive" from the pid file and <c>/proc/&lt;pid&gt;/stat</c>.
@@ -69,6 +69,22 @@ public sealed class QemuProcess(ProcessRunner runner, ILogger logger)
             await Task.Delay(50, cancellationToken);
         }
         return ProcStat.Read(pid) is not { IsAlive: true };
+    }
+
+    /// <summary>The "not running" error of operations that need QEMU up.</summary>
+    public static void RequireRunning(VmRuntimePaths paths, string name)
+    {
+        if (!Inspect(paths).Alive)
+            throw new VzInvalidStateException("VzVmNotRunning", $"The VM '{name}' is not running.", name)
+            { RecommendedAction = $"Start it first: Start-VzVm -Name '{name}' -Wait." };
+    }
+
+    /// <summary>SIGTERM, on which QEMU exits at once closing its images cleanly; SIGKILL if it has not gone in 5 s.</summary>
+    public static async Task TerminateAsync(int pid, object target, CancellationToken cancellationToken)
+    {
+        Native.LibC.kill(pid, 15);
+        if (!await WaitForExitAsync(pid, TimeSpan.FromSeconds(5), cancellationToken))
+            await KillAsync(pid, target, cancellationToken);
     }
 
     /// <summary>SIGKILL and wait for the process to die.</summary>

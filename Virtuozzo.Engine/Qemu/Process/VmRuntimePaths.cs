@@ -2,7 +2,7 @@ using System.Text;
 using Virtuozzo.Engine.Configuration;
 using Virtuozzo.Engine.Errors;
 
-namespace Virtuozzo.Engine.Qemu;
+namespace Virtuozzo.Engine.Qemu.Process;
 
 /// <summary>
 /// Where a VM's runtime files live: pid file and the QMP and QGA sockets under the VE's run folder (cleared by a

@@ -1,8 +1,9 @@
 using System.Xml.Linq;
 using Virtuozzo.Engine.Host;
+using Virtuozzo.Engine.Qemu.Process;
 using Virtuozzo.Engine.Store;
 
-namespace Virtuozzo.Engine.Qemu;
+namespace Virtuozzo.Engine.Qemu.CommandLine;
 
 /// <summary>
 /// Describes a VM as a libvirt domain, so it can be moved to (or compared with) a libvirt host: the same machine,
