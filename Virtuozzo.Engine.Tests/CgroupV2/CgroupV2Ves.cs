@@ -70,7 +70,7 @@ public class CgroupV2Ves : IAsyncLifetime
     }
 
     /// <summary>The VE's group folder in the cgroup2 tree.</summary>
-    protected string Group(ContainerInfo ct) => Path.Combine(Mount, Containers.CgroupPath(ct.Id));
+    protected string Group(ContainerInfo ct) => Path.Combine(Mount, Containers.CgroupPlacement.PathOf(ct.Id));
 
     protected string ParentDir => Path.Combine(Mount, Parent);
 
