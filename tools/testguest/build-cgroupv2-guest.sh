@@ -26,7 +26,7 @@ fxr_dir=$(ls -d "$dotnet_root"/host/fxr/* | sort -V | tail -1)
 
 kernel_pkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9].*-cloud-amd64\)$/\1/p' | head -1)
 [ -n "$kernel_pkg" ] || { echo "cannot resolve linux-image-cloud-amd64 (run apt-get update)" >&2; exit 1; }
-stamp=$( { cat "$0" "$here"/init-cgroupv2; echo "$kernel_pkg $runtime_dir $fxr_dir"; sha256sum /bin/busybox "${tools[@]}" "$dotnet_root/dotnet"; } | sha256sum | cut -c1-16)
+stamp=$( { cat "$0" "$here"/init-cgroupv2; echo "$kernel_pkg $runtime_dir $fxr_dir"; sha256sum /bin/busybox "${tools[@]}" "$dotnet_root/dotnet" /usr/lib/x86_64-linux-gnu/libssl.so.3 /usr/lib/x86_64-linux-gnu/libcrypto.so.3; } | sha256sum | cut -c1-16)
 if [ -f "$out/stamp" ] && [ "$(cat "$out/stamp")" = "$stamp" ] && [ -f "$out/vmlinuz" ] && [ -f "$out/initrd.img" ] && [ -f "$out/dotnet.img" ]; then
     echo "cgroup v2 guest is up to date in $out"
     exit 0
