@@ -52,8 +52,8 @@ Describe 'Get-VzMemoryPlan' -Tag Integration, Memory {
             $c = [Virtuozzo.Engine.Store.VeConfig]::new()
             $c.Name = $spec.Name; $c.Type = $spec.Type; $c.Memory.Size = $spec.Size
             if ($spec.G) { $c.Memory.GuaranteePercent = $spec.G }
-            if ($spec.Type -eq 'Container') { $c.Container = [Virtuozzo.Engine.Containers.ContainerSettings]::new(); $c.Container.Template = 'busybox' }
-            else { $c.Vm = [Virtuozzo.Engine.Qemu.VmSettings]::new() }
+            if ($spec.Type -eq 'Container') { $c.Container = [Virtuozzo.Engine.Store.ContainerSettings]::new(); $c.Container.Template = 'busybox' }
+            else { $c.Vm = [Virtuozzo.Engine.Store.VmSettings]::new() }
             $r = $store.BeginCreate($c, [Threading.CancellationToken]::None)
             $store.CompleteCreation($r.Id)
         }

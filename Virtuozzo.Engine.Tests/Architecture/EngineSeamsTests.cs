@@ -4,7 +4,8 @@ namespace Virtuozzo.Engine.Tests.Architecture;
 
 /// <summary>
 /// Scans the engine's source for the seams the design promises: QMP is spoken only by the typed monitor
-/// (Qemu/Monitor/), so a command string anywhere else is a seam broken.
+/// (Qemu/Monitor/), so a command string anywhere else is a seam broken; the store owns the VE record it persists
+/// and knows nothing of the areas that map to and from it.
 /// </summary>
 public sealed partial class EngineSeamsTests
 {
@@ -62,5 +63,21 @@ public sealed partial class EngineSeamsTests
                     offences.Add($"{file}: \"{m.Groups[1].Value}\"");
         }
         Assert.True(offences.Count == 0, "QMP spoken outside Qemu/Monitor/:\n" + string.Join('\n', offences));
+    }
+
+    [GeneratedRegex(@"\b(?:Virtuozzo\.Engine\.)?(?:Containers|Qemu)\.[A-Za-z]")]
+    private static partial Regex AreaNamespaceReference();
+
+    [Fact]
+    public void No_file_in_Store_references_the_container_or_QEMU_namespaces()
+    {
+        var files = Sources("Store").ToList();
+        Assert.Contains(files, f => f.Relative == "Store/VeConfig.cs"); // the scan looks where the record is
+        var offences = files
+            .SelectMany(f => f.Text.Split('\n').Select((line, i) => (f.Relative, Line: i + 1, Text: line)))
+            .Where(l => AreaNamespaceReference().IsMatch(l.Text))
+            .Select(l => $"{l.Relative}:{l.Line}: {l.Text.Trim()}")
+            .ToList();
+        Assert.True(offences.Count == 0, "Store/ depends on an area:\n" + string.Join('\n', offences));
     }
 }

@@ -10,7 +10,7 @@ public static class CgroupBackends
 {
     /// <param name="mountInfoPath">The mount table to read.</param>
     /// <param name="parent">The module's parent group (VzPaths.CgroupParent); on v2 controllers are enabled from it down.</param>
-    public static ICgroupBackend ForHost(string mountInfoPath = "/proc/self/mountinfo", string? parent = null)
+    public static ICgroupBackend ForHost(string mountInfoPath = MountInfo.SelfPath, string? parent = null)
     {
         var (mode, controllers, unified) = CgroupLayout.Read(mountInfoPath);
         if (controllers.Any(c => c.Name == "memory" && c.Version == 1)) return CgroupV1Backend.FromMountInfo(mountInfoPath);

@@ -1,5 +1,6 @@
 using Virtuozzo.Engine.Containers.Native;
 using Virtuozzo.Engine.Errors;
+using Virtuozzo.Engine.Store;
 
 namespace Virtuozzo.Engine.Containers;
 

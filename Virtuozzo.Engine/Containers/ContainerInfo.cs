@@ -1,3 +1,4 @@
+using Virtuozzo.Engine.Store;
 using Virtuozzo.Engine.Network;
 
 namespace Virtuozzo.Engine.Containers;

@@ -25,7 +25,7 @@ public sealed partial class ContainerService
             Name = name,
             Type = VeType.Container,
             Memory = new MemorySettings { Size = ContainerConfigurator.DefaultMemorySize },
-            Container = new ContainerSettings { Template = template, Network = new ContainerNetworkSettings { MacAddress = NetworkSetup.NewMacAddress() } },
+            Container = new ContainerSettings { Template = template, Network = new ContainerNetworkSettings { MacAddress = MacAddresses.New() } },
         };
         ContainerConfigurator.Apply(cfg, settings, host);
         if (cfg.Container!.Layout == ContainerLayout.Image) cfg.Container.DiskSize ??= ImageLayout.DefaultSize;
@@ -278,7 +278,7 @@ public sealed partial class ContainerService
             cfg.Name = newName;
             var ctSettings = cfg.Container!;
             if (ctSettings.Hostname is null || string.Equals(ctSettings.Hostname, src.Name, StringComparison.OrdinalIgnoreCase)) ctSettings.Hostname = null;
-            ctSettings.Network.MacAddress = NetworkSetup.NewMacAddress();
+            ctSettings.Network.MacAddress = MacAddresses.New();
             ctSettings.Network.IpAddresses = [];
             using (IdRangeAllocator.Lock(paths, ct))
             {

@@ -9,7 +9,7 @@ namespace Virtuozzo.Engine.Containers;
 /// </summary>
 public static class IdRangeAllocator
 {
-    public const long RangeSize = 65536;
+    public const long RangeSize = ContainerSettings.DefaultUidCount;
     public const long FirstBase = 100_000 * 10; // 1,000,000: clear of /etc/subuid defaults (100000+) and host users
 
     /// <summary>Highest base so the range still fits in a 32-bit uid below the overflow id.</summary>

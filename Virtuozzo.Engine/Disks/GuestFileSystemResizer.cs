@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Virtuozzo.Engine.Configuration;
 using Virtuozzo.Engine.Errors;
+using Virtuozzo.Engine.Host;
 using Virtuozzo.Engine.Processes;
 using Virtuozzo.Engine.Qcow2;
 
@@ -101,13 +102,10 @@ public sealed class GuestFileSystemResizer(VzPaths paths, ProcessRunner runner, 
             deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
             while (ProcStat.Read(pid) is not null && DateTime.UtcNow < deadline) await Task.Delay(50, CancellationToken.None);
         }
-        if (raw is not null && IsMounted(raw)) await Try("umount", ["-l", raw]);
+        if (raw is not null && MountInfo.IsMountPoint(raw)) await Try("umount", ["-l", raw]);
         try { Directory.Delete(work, recursive: true); }
         catch (IOException ex) { logger.LogWarning("could not remove {Work}: {Message}", work, ex.Message); }
     }
-
-    private static bool IsMounted(string path) =>
-        File.ReadLines("/proc/self/mountinfo").Any(l => l.Split(' ') is { Length: > 4 } f && f[4] == path);
 
     private async Task Try(string tool, string[] args)
     {

@@ -45,14 +45,6 @@ public sealed class NetworkSetup(ProcessRunner runner, ILogger<NetworkSetup> log
             { RecommendedAction = "Use 1-15 letters, digits, '-', '_' or '.', for example 'vzbr0'." };
     }
 
-    /// <summary>A MAC in the Virtuozzo/Parallels range (00:1C:42), random below it.</summary>
-    public static string NewMacAddress()
-    {
-        Span<byte> b = stackalloc byte[3];
-        System.Security.Cryptography.RandomNumberGenerator.Fill(b);
-        return $"00:1C:42:{b[0]:X2}:{b[1]:X2}:{b[2]:X2}";
-    }
-
     /// <summary>Makes the bridge if it does not exist, and brings it up.</summary>
     public async Task EnsureBridgeAsync(string bridge, CancellationToken ct)
     {

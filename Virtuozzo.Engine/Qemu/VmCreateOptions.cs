@@ -1,3 +1,5 @@
+using Virtuozzo.Engine.Store;
+
 namespace Virtuozzo.Engine.Qemu;
 
 /// <summary>What New-VzVm asks for. Null means the default.</summary>

@@ -1,3 +1,5 @@
+using Virtuozzo.Engine.Store;
+
 namespace Virtuozzo.Engine.Qemu;
 
 /// <summary>What Get-VzVm shows for one VM: its config, plus state derived from its QEMU process.</summary>

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Virtuozzo.Engine.Errors;
 using Virtuozzo.Engine.Host;
+using Virtuozzo.Engine.Network;
 using Virtuozzo.Engine.Progress;
 using Virtuozzo.Engine.Qemu.CommandLine;
 using Virtuozzo.Engine.Qemu.Process;
@@ -59,7 +60,7 @@ public sealed partial class VmService
         clone.Name = newName;
         clone.CreatedAt = default;
         clone.OnBoot = false;
-        clone.Vm!.MacAddress = NewMacAddress();
+        clone.Vm!.MacAddress = MacAddresses.New();
         clone.Vm.Pending = null;
         var record = store.BeginCreate(clone, cancellationToken);
         var newSourceDisks = new List<VmDisk>();

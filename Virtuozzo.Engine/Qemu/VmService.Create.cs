@@ -1,7 +1,7 @@
-using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Virtuozzo.Engine.Errors;
 using Virtuozzo.Engine.Host;
+using Virtuozzo.Engine.Network;
 using Virtuozzo.Engine.Qemu.CommandLine;
 using Virtuozzo.Engine.Qemu.Hotplug;
 using Virtuozzo.Engine.Qemu.Process;
@@ -30,7 +30,7 @@ public sealed partial class VmService
                 MaxMemorySize = o.MemHotplug ? MaxHotplugMemory(o.MemorySize) : 0,
                 NetworkMode = o.NetworkMode,
                 Bridge = o.Bridge,
-                MacAddress = NewMacAddress(),
+                MacAddress = MacAddresses.New(),
                 KernelPath = o.KernelPath is null ? null : Path.GetFullPath(o.KernelPath),
                 InitrdPath = o.InitrdPath is null ? null : Path.GetFullPath(o.InitrdPath),
                 KernelArguments = o.KernelArguments,
@@ -110,14 +110,6 @@ public sealed partial class VmService
         var max = Math.Max(size, Math.Min(size * 4, hostTotal));
         var rounded = max / MemoryHotplug.DimmGranularity * MemoryHotplug.DimmGranularity;
         return rounded < size ? size : rounded;
-    }
-
-    /// <summary>A locally administered unicast address would do, but Virtuozzo VMs carry the Parallels OUI 00:1C:42.</summary>
-    public static string NewMacAddress()
-    {
-        Span<byte> b = stackalloc byte[3];
-        RandomNumberGenerator.Fill(b);
-        return $"00:1C:42:{b[0]:X2}:{b[1]:X2}:{b[2]:X2}";
     }
 
     private static void CopyEfiVars(VmRuntimePaths rt)

@@ -5,6 +5,7 @@ using Virtuozzo.Engine.Progress;
 using Virtuozzo.Engine.Qemu.CommandLine;
 using Virtuozzo.Engine.Qemu.Migration;
 using Virtuozzo.Engine.Qemu.Process;
+using Virtuozzo.Engine.Store;
 
 namespace Virtuozzo.Engine.Qemu;
 

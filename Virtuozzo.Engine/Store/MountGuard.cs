@@ -1,4 +1,5 @@
 using Virtuozzo.Engine.Errors;
+using Virtuozzo.Engine.Host;
 
 namespace Virtuozzo.Engine.Store;
 
@@ -8,20 +9,7 @@ namespace Virtuozzo.Engine.Store;
 /// </summary>
 public static class MountGuard
 {
-    public static IReadOnlyList<string> MountsUnder(string directory)
-    {
-        var prefix = Path.GetFullPath(directory).TrimEnd('/') + "/";
-        var result = new List<string>();
-        foreach (var line in File.ReadLines("/proc/self/mountinfo"))
-        {
-            // Field 5 is the mount point; spaces and such are octal-escaped (\040).
-            var fields = line.Split(' ');
-            if (fields.Length < 5) continue;
-            var mountPoint = Unescape(fields[4]);
-            if ((mountPoint + "/").StartsWith(prefix, StringComparison.Ordinal)) result.Add(mountPoint);
-        }
-        return result;
-    }
+    public static IReadOnlyList<string> MountsUnder(string directory) => MountInfo.MountPointsUnder(directory);
 
     public static void ThrowIfAnythingMountedUnder(string directory, object target)
     {
@@ -31,7 +19,4 @@ public static class MountGuard
                 $"'{directory}' still has {mounts.Count} mount(s) inside ({string.Join(", ", mounts.Take(3))}); it was not deleted.", target)
             { RecommendedAction = "Stop the VE first, or unmount those paths, then remove it again." };
     }
-
-    private static string Unescape(string s) =>
-        s.Contains('\\') ? System.Text.RegularExpressions.Regex.Replace(s, @"\\([0-7]{3})", m => ((char)Convert.ToInt32(m.Groups[1].Value, 8)).ToString()) : s;
 }

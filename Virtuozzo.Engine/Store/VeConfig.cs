@@ -22,10 +22,10 @@ public sealed class VeConfig
     public CpuSettings Cpu { get; set; } = new();
 
     /// <summary>Present when <see cref="Type"/> is Container.</summary>
-    public Containers.ContainerSettings? Container { get; set; }
+    public ContainerSettings? Container { get; set; }
 
     /// <summary>Present when <see cref="Type"/> is VirtualMachine.</summary>
-    public Qemu.VmSettings? Vm { get; set; }
+    public VmSettings? Vm { get; set; }
 }
 
 /// <summary>Memory limits and guarantee (prlctl --memsize, --swappages, --memguarantee).</summary>

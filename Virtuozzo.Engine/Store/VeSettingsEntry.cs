@@ -16,6 +16,6 @@ public sealed class VeSettingsEntry
     public bool? OnBoot { get; set; }
     public MemorySettings? Memory { get; set; }
     public CpuSettings? Cpu { get; set; }
-    public Containers.ContainerSettings? Container { get; set; }
-    public Qemu.VmSettings? Vm { get; set; }
+    public ContainerSettings? Container { get; set; }
+    public VmSettings? Vm { get; set; }
 }

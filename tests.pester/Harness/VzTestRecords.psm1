@@ -26,10 +26,10 @@ function New-VzTestVeRecord {
         $config.Type = $Type
         $config.Memory.Size = $MemorySize
         if ($Type -eq 'Container') {
-            $config.Container = [Virtuozzo.Engine.Containers.ContainerSettings]::new()
+            $config.Container = [Virtuozzo.Engine.Store.ContainerSettings]::new()
             $config.Container.Template = $Template
         }
-        else { $config.Vm = [Virtuozzo.Engine.Qemu.VmSettings]::new() }
+        else { $config.Vm = [Virtuozzo.Engine.Store.VmSettings]::new() }
         $record = $store.BeginCreate($config, [Threading.CancellationToken]::None)
         $store.CompleteCreation($record.Id)
         $store.TryGet($record.Id)

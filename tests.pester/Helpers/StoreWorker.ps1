@@ -24,7 +24,7 @@ try {
             $config = [Virtuozzo.Engine.Store.VeConfig]::new()
             $config.Name = $Name
             $config.Type = 'Container'
-            $config.Container = [Virtuozzo.Engine.Containers.ContainerSettings]::new()
+            $config.Container = [Virtuozzo.Engine.Store.ContainerSettings]::new()
             $config.Container.Template = 'busybox'
             $record = $store.BeginCreate($config, [Threading.CancellationToken]::None)
             $store.CompleteCreation($record.Id)

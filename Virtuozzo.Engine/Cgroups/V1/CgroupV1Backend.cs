@@ -28,22 +28,17 @@ public sealed class CgroupV1Backend : ICgroupBackend
     public CgroupMode Mode => CgroupMode.V1;
 
     /// <summary>Reads the host's v1 mounts (and the hybrid unified mount, for deletion) from mountinfo.</summary>
-    public static CgroupV1Backend FromMountInfo(string mountInfoPath = "/proc/self/mountinfo")
+    public static CgroupV1Backend FromMountInfo(string mountInfoPath = MountInfo.SelfPath)
     {
         var controllers = new Dictionary<string, string>(StringComparer.Ordinal);
         var others = new List<string>();
-        foreach (var line in File.ReadLines(mountInfoPath))
+        foreach (var mount in MountInfo.Read(mountInfoPath))
         {
-            var sep = line.IndexOf(" - ", StringComparison.Ordinal);
-            if (sep < 0) continue;
-            var left = line[..sep].Split(' ');
-            var right = line[(sep + 3)..].Split(' ');
-            if (left.Length < 5 || right.Length < 3) continue;
-            var mountPoint = left[4];
-            if (right[0] == "cgroup2") { others.Add(mountPoint); continue; }
-            if (right[0] != "cgroup") continue;
+            var mountPoint = mount.MountPoint;
+            if (mount.FileSystemType == "cgroup2") { others.Add(mountPoint); continue; }
+            if (mount.FileSystemType != "cgroup") continue;
             var named = false;
-            foreach (var opt in right[2].Split(','))
+            foreach (var opt in mount.SuperOptions.Split(','))
             {
                 if (opt.StartsWith("name=", StringComparison.Ordinal)) named = true;
                 else if (opt is "cpu" or "cpuacct" or "cpuset" or "memory" or "devices" or "freezer" or "net_cls" or "blkio"

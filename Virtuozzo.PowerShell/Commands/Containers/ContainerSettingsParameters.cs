@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using Virtuozzo.Engine.Containers;
 using Virtuozzo.Engine.Network;
+using Virtuozzo.Engine.Store;
 
 namespace Virtuozzo.Commands;
 

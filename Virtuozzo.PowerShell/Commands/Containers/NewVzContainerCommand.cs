@@ -3,6 +3,7 @@ using System.Management.Automation;
 using Virtuozzo.Commands.Infrastructure;
 using Virtuozzo.Engine.Containers;
 using Virtuozzo.Engine.Network;
+using Virtuozzo.Engine.Store;
 
 namespace Virtuozzo.Commands;
 

@@ -2,6 +2,7 @@ using System.Management.Automation;
 using Virtuozzo.Commands.Infrastructure;
 using Virtuozzo.Engine.Errors;
 using Virtuozzo.Engine.Qemu;
+using Virtuozzo.Engine.Store;
 
 namespace Virtuozzo.Commands;
 

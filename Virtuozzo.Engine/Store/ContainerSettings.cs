@@ -1,6 +1,6 @@
 using Virtuozzo.Engine.Network;
 
-namespace Virtuozzo.Engine.Containers;
+namespace Virtuozzo.Engine.Store;
 
 /// <summary>Container-only settings in <c>ve.yaml</c>.</summary>
 public sealed class ContainerSettings
@@ -17,8 +17,11 @@ public sealed class ContainerSettings
     /// <summary>First host uid/gid of the container's user namespace; container root is this id on the host.</summary>
     public long UidBase { get; set; }
 
+    /// <summary>Ids a container's user namespace maps by default: a full 16-bit range, so any distribution's users fit.</summary>
+    public const long DefaultUidCount = 65536;
+
     /// <summary>How many ids the user namespace maps.</summary>
-    public long UidCount { get; set; } = IdRangeAllocator.RangeSize;
+    public long UidCount { get; set; } = DefaultUidCount;
 
     /// <summary>Most tasks the container may hold; null for no limit.</summary>
     public long? PidsLimit { get; set; }

@@ -1,4 +1,4 @@
-namespace Virtuozzo.Engine.Qemu;
+namespace Virtuozzo.Engine.Store;
 
 /// <summary>One virtio-blk disk of a VM.</summary>
 public sealed class VmDisk

@@ -1,4 +1,4 @@
-namespace Virtuozzo.Engine.Qemu;
+namespace Virtuozzo.Engine.Store;
 
 /// <summary>Settings stored for the next start of a running VM (a field is null when nothing is pending for it).</summary>
 public sealed class VmPendingChanges

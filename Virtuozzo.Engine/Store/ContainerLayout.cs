@@ -1,4 +1,4 @@
-namespace Virtuozzo.Engine.Containers;
+namespace Virtuozzo.Engine.Store;
 
 /// <summary>How a container's private area holds its root tree.</summary>
 public enum ContainerLayout

@@ -1,4 +1,4 @@
-namespace Virtuozzo.Engine.Qemu;
+namespace Virtuozzo.Engine.Store;
 
 /// <summary>How a VM's NIC is connected.</summary>
 public enum VmNetworkMode

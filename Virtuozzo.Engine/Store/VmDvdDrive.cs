@@ -1,4 +1,4 @@
-namespace Virtuozzo.Engine.Qemu;
+namespace Virtuozzo.Engine.Store;
 
 /// <summary>A CD/DVD drive with an ISO image (empty when <see cref="IsoPath"/> is null).</summary>
 public sealed class VmDvdDrive

@@ -1,4 +1,4 @@
-namespace Virtuozzo.Engine.Qemu;
+namespace Virtuozzo.Engine.Store;
 
 /// <summary>VM-only settings in <c>ve.yaml</c> (the <c>vm</c> section). Memory and CPU live in the common sections.</summary>
 public sealed class VmSettings

@@ -1,4 +1,4 @@
-namespace Virtuozzo.Engine.Qemu;
+namespace Virtuozzo.Engine.Store;
 
 /// <summary>
 /// A DIMM hot-added while the VM ran. Recorded so a restore from saved state recreates exactly the memory layout
