@@ -158,7 +158,12 @@ function Invoke-VzCgroupV2HostTest {
     # The engine's CgroupV2 facts inside the pure cgroup v2 test host (a TCG guest: tools/testguest/Invoke-VzCgroupV2Host.ps1).
     param([Parameter(Mandatory)][string] $Root)
     Write-Host '-- cgroup v2 host (TCG guest, cgroup_no_v1=all)'
-    $r = & (Join-Path $Root 'tools/testguest/Invoke-VzCgroupV2Host.ps1') -Root $Root -Category CgroupV2
+    try { $r = & (Join-Path $Root 'tools/testguest/Invoke-VzCgroupV2Host.ps1') -Root $Root -Category CgroupV2 }
+    catch {
+        # The guest could not be built or booted: one failure, with the reason, and the rest of the run goes on.
+        Write-Host "cgroup v2 host: could not run: $_"
+        $r = [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0; Tests = @(); Seconds = 0 }
+    }
     foreach ($t in $r.Tests) {
         $mark = switch ($t.Outcome) { 'Passed' { '[+]' } 'Failed' { '[-]' } default { '[!]' } }
         Write-Host ("  {0} {1} ({2} s)" -f $mark, $t.Name, $t.Seconds)
