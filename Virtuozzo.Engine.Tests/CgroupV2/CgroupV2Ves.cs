@@ -40,6 +40,9 @@ public class CgroupV2Ves : IAsyncLifetime
             catch (Errors.VzNotFoundException) { }
         }
         try { Directory.Delete(scratch, recursive: true); } catch (IOException) { }
+        // Every test ends with its VEs removed: no group may be left under the parent, nor the parent itself.
+        if (Directory.Exists(ParentDir))
+            throw new InvalidOperationException($"The cgroup {ParentDir} was left behind: {string.Join(", ", Directory.GetDirectories(ParentDir).Select(Path.GetFileName))}");
     }
 
     protected async Task<ContainerInfo> NewAsync(string name, ContainerChanges settings)
