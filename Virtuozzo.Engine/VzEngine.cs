@@ -48,6 +48,7 @@ public sealed class VzEngine
         configExchange = new(() => new VeConfigExchange(Store, LoggerFactory.CreateLogger<VeConfigExchange>())
         {
             Create = CreateFromSettingsAsync,
+            Apply = new VeSettingsApplier(Store, () => Containers, () => Vms).ApplyAsync,
         });
         hostProbe = new(() => new HostProbe(paths, Runner, LoggerFactory.CreateLogger<HostProbe>())
         {
@@ -84,13 +85,13 @@ public sealed class VzEngine
     /// <summary>Whether a VE holds memory now, asked of the area that runs it.</summary>
     public VeActivity ActivityOf(VeRecord record) => record.Config?.Type switch
     {
-        VeType.VirtualMachine => Vms.Describe(record).State switch
+        VeType.VirtualMachine => Vms.Describe(record).StateValue switch
         {
             VmState.Running => VeActivity.Running,
             VmState.Paused => VeActivity.Paused,
             _ => VeActivity.Stopped,
         },
-        VeType.Container => Containers.Describe(record).State switch
+        VeType.Container => Containers.Describe(record).StateValue switch
         {
             ContainerState.Running => VeActivity.Running,
             ContainerState.Suspended => VeActivity.Paused,

@@ -34,7 +34,7 @@ Get-VzMemoryPlan | Format-Table
 
 Write-Host "`n# A command in each" -ForegroundColor Cyan
 Invoke-VzContainerCommand demo-ct01 -Shell 'hostname; ps' | Format-List ExitCode, StdOut
-Invoke-VzVmCommand demo-vm uname -a | Format-List ExitCode, StdOut
+Invoke-VzVmCommand demo-vm uname -ArgumentList '-a' | Format-List ExitCode, StdOut
 
 Write-Host "`n# Stop and remove both" -ForegroundColor Cyan
 Stop-VzContainer demo-ct01 -PassThru | Remove-VzContainer -Force -Confirm:$false

@@ -66,6 +66,32 @@ Describe 'VE name completion' -Tag Unit {
     }
 }
 
+Describe 'Completers attached to the cmdlets' -Tag Unit {
+    BeforeDiscovery {
+        Import-Module Virtuozzo -Force
+        $vmCmdlets = @(Get-Command -Module Virtuozzo -Noun VzVm* | Where-Object { $_.Verb -ne 'New' -and $_.Parameters['Name'].ParameterType -in [string], [string[]] } |
+            ForEach-Object { @{ Command = $_.Name } })
+        $ctCmdlets = @(Get-Command -Module Virtuozzo -Noun VzContainer* | Where-Object { $_.Verb -ne 'New' -and $_.Parameters['Name'].ParameterType -in [string], [string[]] } |
+            ForEach-Object { @{ Command = $_.Name } })
+    }
+
+    It 'completes VM names for <Command> -Name' -ForEach $vmCmdlets {
+        (Get-Completion "$Command -Name vm").CompletionText | Should -Be @('vmweb1')
+    }
+
+    It 'completes container names for <Command> -Name' -ForEach $ctCmdlets {
+        (Get-Completion "$Command -Name db").CompletionText | Should -Be @('db01')
+    }
+
+    It 'completes templates on New-VzContainer and disk paths on Add-VzVmDisk' {
+        (Get-Completion 'New-VzContainer c1 -Template deb').CompletionText | Should -Be @('debian-12')
+        $disk = Join-Path $vm.Directory 'attached.qcow2'
+        & qemu-img create -q -f qcow2 $disk 1M
+        try { (Get-Completion 'Add-VzVmDisk vmweb1 -Path att').CompletionText | Should -Be @($disk) }
+        finally { Remove-Item $disk }
+    }
+}
+
 Describe 'Template name completion' -Tag Unit {
     It 'offers the cached templates, not work folders' {
         (Get-Completion 'Test-VzCompleteTemplate -Template ').CompletionText | Should -Be @('busybox', 'debian-12')

@@ -30,7 +30,7 @@ Describe 'Debian 12 template' -Tag Containers, Integration, Slow -Skip:(-not $Is
         (Get-Content /proc/$($c.InitPid)/comm) | Should -Be 'init'
         (Invoke-VzContainerCommand deb1 cat /etc/debian_version).StdOut | Should -Match '^12\.'
         (Invoke-VzContainerCommand deb1 hostname).StdOut.Trim() | Should -Be 'deb1'
-        $ps = (Invoke-VzContainerCommand deb1 ps '-e' '-o' 'pid=,comm=').StdOut
+        $ps = (Invoke-VzContainerCommand deb1 ps -ArgumentList '-e', '-o', 'pid=,comm=').StdOut
         $ps | Should -Match '(?m)^\s*1 init$'
         $s = Stop-VzContainer deb1 -Timeout 60 -PassThru
         $s.State | Should -Be Stopped

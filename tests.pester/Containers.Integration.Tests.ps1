@@ -20,7 +20,7 @@ BeforeAll {
         (Get-Content -Raw "/sys/fs/cgroup/$Controller/$env:VZ_CGROUP_PARENT/ct-$($Container.Id.ToString('N'))/$File").Trim()
     }
     function Assert-Ping([string] $Container, [string] $Address) {
-        $r = Invoke-VzContainerCommand $Container ping '-c' 3 '-w' 5 $Address
+        $r = Invoke-VzContainerCommand $Container ping -ArgumentList '-c', 3, '-w', 5, $Address
         if ($r.ExitCode -ne 0) {
             $diag = (Invoke-VzContainerCommand $Container -Shell 'ip addr; ip route; ip neigh').StdOut + (& bridge fdb show 2>&1 | Out-String) + (& ip -br link | Out-String)
             $r.ExitCode | Should -Be 0 -Because "$Container -> $Address`n$($r.StdOut)$($r.StdErr)`n$diag"
@@ -101,6 +101,30 @@ Describe 'A busybox container from a clean host' -Tag Containers, Integration -S
         (Get-VzContainer ct1).MemGuaranteePercent | Should -Be 50
     }
 
+    It 'changes a running container''s memory through Import-VzConfig live, as Set-VzContainer does' {
+        $file = Join-Path $TestDrive 'ct1.yaml'
+        Export-VzConfig ct1 -Path $file
+        $text = Get-Content -Raw $file
+        $text | Should -Match 'size: 268435456'
+        $text -replace 'size: 268435456', 'size: 201326592' | Set-Content $file
+        (Import-VzConfig $file).Action | Should -Be 'Update'
+        Get-CgroupFile $ct1 memory memory.limit_in_bytes | Should -Be '201326592'
+        (Get-VzContainer ct1).MemorySize | Should -Be 192MB
+        Set-VzContainer ct1 -MemorySize 256MB
+    }
+
+    It 'sets the same settings from a CSV row of its own, and a round trip changes nothing' {
+        $yaml = Join-Path $TestDrive 'ct1-before.yaml'
+        Export-VzConfig ct1 -Path $yaml
+        $csv = Join-Path $TestDrive 'ct1.csv'
+        Get-VzContainer ct1 | Export-Csv $csv
+        Import-Csv $csv | Set-VzContainer
+        Compare-VzConfig $yaml | Should -BeNullOrEmpty
+        Get-VzContainer ct1 | Set-VzContainer -MemorySize 300MB
+        Get-CgroupFile $ct1 memory memory.limit_in_bytes | Should -Be ([string](300MB))
+        Set-VzContainer ct1 -MemorySize 256MB
+    }
+
     It 'changes CPU units, limit, mask and pids live' {
         Set-VzContainer ct1 -CpuUnits 2000 -CpuLimit 25 -CpuMask 0 -PidsLimit 100
         Get-CgroupFile $ct1 cpu cpu.shares | Should -Be '2048'
@@ -127,7 +151,7 @@ Describe 'A busybox container from a clean host' -Tag Containers, Integration -S
     }
 
     It 'cannot mount' {
-        (Invoke-VzContainerCommand ct1 mount '-t' tmpfs none /mnt).ExitCode | Should -Not -Be 0
+        (Invoke-VzContainerCommand ct1 mount -ArgumentList '-t', tmpfs, none, /mnt).ExitCode | Should -Not -Be 0
     }
 
     It 'cannot write /proc/sys' {
@@ -177,7 +201,24 @@ Describe 'A busybox container from a clean host' -Tag Containers, Integration -S
     }
 
     It 'passes arguments as separate strings, not through a shell' {
-        (Invoke-VzContainerCommand ct1 echo 'a  b' '$HOME;x').StdOut | Should -Be "a  b `$HOME;x`n"
+        (Invoke-VzContainerCommand ct1 echo -ArgumentList 'a  b', '$HOME;x').StdOut | Should -Be "a  b `$HOME;x`n"
+    }
+
+    It 'takes -ArgumentList by name, and a misspelt parameter is a binding error, not an argument' {
+        (Invoke-VzContainerCommand ct1 -Command uname -ArgumentList -r).StdOut.Trim() | Should -Be ((& uname -r) -join '')
+        { Invoke-VzContainerCommand ct1 -Command uname -ArgumentLst -r -ErrorAction Stop } | Should -Throw -ErrorId 'NamedParameterNotFound,Virtuozzo.Commands.InvokeVzContainerCommandCommand'
+    }
+
+    It 'leaves a background process running after the command returns (vzctl exec semantics)' {
+        $r = Invoke-VzContainerCommand ct1 -Shell 'nohup sleep 417 >/dev/null 2>&1 &'
+        $r.ExitCode | Should -Be 0 -Because "nohup must exist in the container ($($r.StdErr))"
+        # Output left open by the background process does not hold the command until its timeout (which would kill it).
+        (Invoke-VzContainerCommand ct1 -Shell 'sleep 418 &' -Timeout 60).ExitCode | Should -Be 0
+        Start-Sleep -Seconds 1
+        $ps = (Invoke-VzContainerCommand ct1 ps).StdOut
+        $ps | Should -Match 'sleep 417'
+        $ps | Should -Match 'sleep 418'
+        $null = Invoke-VzContainerCommand ct1 -Shell 'kill $(pidof sleep)'
     }
 
     It 'stops gracefully within the timeout and leaves no cgroup or veth' {
@@ -262,7 +303,7 @@ Describe 'Two containers on one bridge' -Tag Containers, Integration -Skip:(-not
     It 'change addresses live' {
         Set-VzContainer netb -IpAddress 198.18.0.13/24
         Assert-Ping neta 198.18.0.13
-        (Invoke-VzContainerCommand netb ip '-4' addr show eth0).StdOut | Should -Not -Match '198\.18\.0\.12/'
+        (Invoke-VzContainerCommand netb ip -ArgumentList -4, addr, show, eth0).StdOut | Should -Not -Match '198\.18\.0\.12/'
     }
 }
 
@@ -272,7 +313,7 @@ Describe 'Host-routed addresses' -Tag Containers, Integration -Skip:(-not $IsRoo
         try {
             $veth = 'vz' + $r.Id.ToString('N').Substring(0, 11)
             (& ip route show 198.18.1.5) | Should -Match $veth
-            (Invoke-VzContainerCommand routed1 ip '-4' addr show eth0).StdOut | Should -Match '198\.18\.1\.5/32'
+            (Invoke-VzContainerCommand routed1 ip -ArgumentList -4, addr, show, eth0).StdOut | Should -Match '198\.18\.1\.5/32'
             # the bridge address is reachable through the host's routing and proxy ARP
             Assert-Ping routed1 198.18.0.1
         }

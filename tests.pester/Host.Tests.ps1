@@ -23,12 +23,25 @@ Describe 'Get-VzHost on this host' -Tag Integration, Host {
         $script:h.CgroupDelegatedControllers -join ' ' | Should -Be $expected
     }
 
-    It 'finds out by a trial guest whether KVM works, and falls back to TCG' {
-        # /dev/kvm exists on this host but a KVM guest cannot run (nested, MSR 0x10a): the probe must say so.
-        if (Test-Path /dev/kvm) { $script:h.KvmReason | Should -Not -BeNullOrEmpty -Because 'a KVM guest cannot run on this host' }
-        $script:h.KvmUsable | Should -BeFalse
+    It 'finds out by a trial guest whether KVM works, agreeing with a trial run here, and falls back to TCG' {
+        # An independent probe, made by the test: boot a sector that writes 0x21 to isa-debug-exit under -accel kvm.
+        # QEMU then exits with (0x21 << 1) | 1 = 67. /dev/kvm can open while every guest hangs (nested KVM without
+        # MSR 0x10a), so only a guest that ran says yes; 'timeout' kills a hung one.
+        $kvmRuns = $false
+        if (Test-Path /dev/kvm) {
+            $sector = [byte[]]::new(512)
+            [byte[]](0xB0, 0x21, 0xE6, 0xF4, 0xFA, 0xF4, 0xEB, 0xFD) | ForEach-Object -Begin { $i = 0 } -Process { $sector[$i++] = $_ }
+            $sector[510] = 0x55; $sector[511] = 0xAA
+            $image = Join-Path $TestDrive 'kvm-trial.img'
+            [IO.File]::WriteAllBytes($image, $sector)
+            $null = & timeout 30 qemu-system-x86_64 -accel kvm -cpu host -machine pc -m 16 -nodefaults -no-user-config -display none `
+                -serial none -monitor none -device isa-debug-exit,iobase=0xf4,iosize=0x04 -drive "file=$image,format=raw,if=ide,snapshot=on" 2>&1
+            $kvmRuns = $LASTEXITCODE -eq 67
+        }
+        $script:h.KvmUsable | Should -Be $kvmRuns -Because 'Get-VzHost must agree with a KVM guest run by the test'
+        if ((Test-Path /dev/kvm) -and -not $kvmRuns) { $script:h.KvmReason | Should -Not -BeNullOrEmpty -Because 'a KVM guest cannot run on this host' }
         $script:h.TcgAvailable | Should -BeTrue
-        $script:h.Accelerator | Should -Be 'Tcg'
+        $script:h.Accelerator | Should -Be $(if ($kvmRuns) { 'Kvm' } else { 'Tcg' })
     }
 
     It 'reports memory, CPUs, tools and the data root' {

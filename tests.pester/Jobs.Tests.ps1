@@ -39,6 +39,18 @@ Describe '-AsJob on long operations' -Tag Integration, Jobs {
         Stop-VzVm job-clone -Kill
     }
 
+    It 'Copy-VzVm -AsJob carries progress records with a percentage, the last one completed' {
+        $job = Copy-VzVm job-vm job-full -AsJob
+        $null = $job | Wait-Job -Timeout 120
+        $records = @($job.Progress)
+        $null = Receive-Finished $job
+        $records.Count | Should -BeGreaterThan 1
+        $records.Activity | Select-Object -Unique | Should -Be "Copying VM 'job-vm' to 'job-full'"
+        $records | Where-Object PercentComplete -lt 0 | Should -BeNullOrEmpty -Because 'every record has a percentage'
+        $records[-1].RecordType | Should -Be 'Completed'
+        $records[-1].PercentComplete | Should -Be 100
+    }
+
     It 'Optimize-VzDisk -AsJob -PassThru returns the compacted disk, and a failure keeps its error id' {
         $path = ((Get-VzVm job-vm).Disks | Select-Object -First 1).Path
         $disk = Receive-Finished (Optimize-VzDisk $path -AsJob -PassThru)

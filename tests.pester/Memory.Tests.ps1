@@ -121,4 +121,17 @@ Describe 'Admission control' -Tag Integration, Memory {
         { Set-VzContainer big-b -MemGuarantee 100 -ErrorAction Stop } | Should -Throw -ErrorId 'VzGuaranteeUnavailable,Virtuozzo.Commands.SetVzContainerCommand'
         (Get-VzContainer big-b).MemGuaranteePercent | Should -Be 0 -Because 'a refused change changes nothing'
     }
+
+    It 'refuses the same raise through Import-VzConfig (the same engine call as Set-VzContainer)' {
+        $file = Join-Path $script:scope.Base 'big-b.yaml'
+        Export-VzConfig big-b -Path $file
+        $text = Get-Content -Raw $file
+        $text | Should -Match 'guaranteePercent: 0'
+        $text -replace 'guaranteePercent: 0', 'guaranteePercent: 100' | Set-Content $file
+        $err = $null
+        $null = Import-VzConfig $file -ErrorVariable err -ErrorAction SilentlyContinue
+        @($err).Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -Be 'VzGuaranteeUnavailable,Virtuozzo.Commands.ImportVzConfigCommand'
+        (Get-VzContainer big-b).MemGuaranteePercent | Should -Be 0 -Because 'a refused change changes nothing'
+    }
 }

@@ -17,6 +17,9 @@ BeforeDiscovery {
     $destructive = { $_.Verb -eq 'Remove' -and $_.Name -notin $notDestructive }
     $script:removers = @($all | Where-Object $destructive | ForEach-Object { @{ Name = $_.Name } })
     $script:others = @($all | Where-Object { -not (& $destructive) } | ForEach-Object { @{ Name = $_.Name } })
+    # Hyper-V's convention: these verbs write nothing by default and the changed object with -PassThru.
+    $script:passThruVerbs = @($all | Where-Object Verb -in 'Add', 'Set', 'Start', 'Stop', 'Restart', 'Suspend', 'Resume', 'Rename', 'Remove' |
+        ForEach-Object { @{ Name = $_.Name } })
 }
 
 BeforeAll {
@@ -58,6 +61,11 @@ Describe '<Name>' -Tag Unit -ForEach $cmdlets {
         ($actual -join ', ') | Should -BeExactly ((@($expected[$Name]) | Sort-Object) -join ', ')
     }
 
+    It 'takes no remaining arguments (a misspelt parameter is a binding error, never a value)' {
+        $remaining = @($command.Parameters.Values | Where-Object { $_.ParameterSets.Values.ValueFromRemainingArguments -contains $true } | ForEach-Object Name)
+        $remaining | Should -BeNullOrEmpty
+    }
+
     It 'declares an output type' {
         @($command.OutputType).Count | Should -BeGreaterThan 0 -Because 'every cmdlet says what it returns ([OutputType])'
     }
@@ -78,6 +86,12 @@ Describe 'State changer <Name>' -Tag Unit -ForEach $stateChangers {
     It 'supports ShouldProcess (-WhatIf, -Confirm)' {
         (Get-CmdletAttribute $Name).SupportsShouldProcess | Should -BeTrue
         (Get-Command $Name).Parameters.ContainsKey('WhatIf') | Should -BeTrue
+    }
+}
+
+Describe 'Changer <Name>' -Tag Unit -ForEach $passThruVerbs {
+    It 'has -PassThru' {
+        (Get-Command $Name).Parameters.ContainsKey('PassThru') | Should -BeTrue
     }
 }
 

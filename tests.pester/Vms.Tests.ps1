@@ -7,7 +7,7 @@ BeforeAll {
     $script:Root = if ($env:VZ_SOURCE_ROOT) { $env:VZ_SOURCE_ROOT } else { (Resolve-Path (Join-Path $PSScriptRoot '..')).Path }
 
     function script:Get-GuestDevices([string] $Vm) {
-        @((Invoke-VzVmCommand $Vm sh '-c' 'ls /sys/block | grep ^vd || true').StdOut -split "`n" | Where-Object { $_ })
+        @((Invoke-VzVmCommand $Vm sh -ArgumentList '-c', 'ls /sys/block | grep ^vd || true').StdOut -split "`n" | Where-Object { $_ })
     }
     # Alive means not gone and not a zombie: PID 1 on this host reaps daemonized QEMUs late.
     function script:Test-LiveProcess([int] $ProcessId) {
@@ -70,23 +70,29 @@ Describe 'VM cmdlets without a running guest' -Tag Unit, Vms {
     }
 
     It 'applies settings to a stopped VM at once, and validates them' {
-        $vm = Set-VzVm unit1 -CpuCount 3 -MemorySize 384MB -MemGuarantee 60 -CpuMask '0-1' -CpuUnits 2000 -OnBoot $true -PassThru -WarningVariable warn
+        $vm = Set-VzVm unit1 -CpuCount 1 -MemorySize 384MB -MemGuarantee 60 -CpuMask '0-1' -CpuUnits 2000 -OnBoot $true -PassThru -WarningVariable warn
         $warn | Should -BeNullOrEmpty
-        $vm.CpuCount | Should -Be 3
+        $vm.CpuCount | Should -Be 1
         $vm.MemorySize | Should -Be 384MB
         $vm.MemGuaranteePercent | Should -Be 60
         $vm.CpuMask | Should -Be '0-1'
         $vm.CpuUnits | Should -Be 2000
         $vm.OnBoot | Should -BeTrue
-        (Set-VzVm unit1 -MemGuarantee Auto -PassThru).MemGuaranteePercent | Should -Be 40
+        $vm.MemGuarantee.Percent | Should -Be 60
+        $auto = Set-VzVm unit1 -MemGuarantee Auto -PassThru
+        $auto.MemGuaranteePercent | Should -Be 40
+        $auto.MemGuarantee.IsAuto | Should -BeTrue
         { Set-VzVm unit1 -CpuMask '0,999' -ErrorAction Stop } | Should -Throw -ErrorId 'VzInvalidCpuMask,Virtuozzo.Commands.SetVzVmCommand'
-        (Get-VzVm unit1).CpuCount | Should -Be 3
+        # One rule for CPU counts on both kinds of VE: 1 to the host's CPUs, the same error id as for containers.
+        { Set-VzVm unit1 -CpuCount ([Environment]::ProcessorCount + 1) -ErrorAction Stop } | Should -Throw -ErrorId 'VzInvalidCpuCount,Virtuozzo.Commands.SetVzVmCommand'
+        { Set-VzVm unit1 -MemGuarantee 101 -ErrorAction Stop } | Should -Throw -ErrorId 'VzInvalidMemGuarantee,Virtuozzo.Commands.SetVzVmCommand'
+        (Get-VzVm unit1).CpuCount | Should -Be 1
     }
 
     It 'lets Get-VzDisk name the VM that uses a disk, inside its folder or attached from elsewhere' {
         $outside = Join-Path $script:scope.Base 'shared-data.qcow2'
         $null = New-VzDisk $outside -Size 8MB
-        $d = Add-VzVmDisk unit1 -Path $outside
+        $d = Add-VzVmDisk unit1 -Path $outside -PassThru
         (Get-VzDisk $outside).VeName | Should -Be 'unit1'
         ((Get-VzVm unit1).Disks | Where-Object DiskId -eq 'disk0').Path | Get-VzDisk | Select-Object -ExpandProperty VeName | Should -Be 'unit1'
         Remove-VzVmDisk unit1 $d.DiskId -KeepFile -Confirm:$false
@@ -95,7 +101,7 @@ Describe 'VM cmdlets without a running guest' -Tag Unit, Vms {
     }
 
     It 'adds and removes disks and DVD drives of a stopped VM' {
-        $d = Add-VzVmDisk unit1 -Size 16MB
+        $d = Add-VzVmDisk unit1 -Size 16MB -PassThru
         $d.DiskId | Should -Be 'disk1'
         (& qemu-img info --output=json $d.Path | ConvertFrom-Json).'virtual-size' | Should -Be 16MB
         (Get-VzVm unit1).Disks.DiskId | Should -Be @('disk0', 'disk1')
@@ -176,16 +182,23 @@ Describe 'A VM running the test guest under TCG' -Tag Integration, Slow, Vms {
     }
 
     It 'runs uname in the guest and returns the guest kernel''s line with exit code 0' {
-        $r = Invoke-VzVmCommand vm1 uname -a
+        $r = Invoke-VzVmCommand vm1 uname -ArgumentList '-a'
         $r.ExitCode | Should -Be 0
         $r.StdOut | Should -Match '^Linux testguest 6\.\d+\.\d+-\d+-cloud-amd64 '
     }
 
+    It 'takes -ArgumentList by name (as Invoke-VzContainerCommand does), and a misspelt parameter is a binding error' {
+        $r = Invoke-VzVmCommand vm1 -Command uname -ArgumentList -r
+        $r.ExitCode | Should -Be 0
+        $r.StdOut.Trim() | Should -Match '^6\.\d+\.\d+-\d+-cloud-amd64$'
+        { Invoke-VzVmCommand vm1 -Command uname -ArgumentLst -r -ErrorAction Stop } | Should -Throw -ErrorId 'NamedParameterNotFound,Virtuozzo.Commands.InvokeVzVmCommandCommand'
+    }
+
     It 'returns a failing command''s exit code and stderr, and feeds stdin' {
-        $r = Invoke-VzVmCommand vm1 sh '-c' 'echo to-stderr >&2; exit 3'
+        $r = Invoke-VzVmCommand vm1 sh -ArgumentList '-c', 'echo to-stderr >&2; exit 3'
         $r.ExitCode | Should -Be 3
         $r.StdErr.Trim() | Should -Be 'to-stderr'
-        (Invoke-VzVmCommand vm1 cat -StandardInput "line one`nline two").StdOut | Should -Be "line one`nline two"
+        (Invoke-VzVmCommand vm1 cat -InputString "line one`nline two").StdOut | Should -Be "line one`nline two"
     }
 
     It 'sets a password with quotes, spaces and non-ASCII that lands in /etc/shadow' {
@@ -256,7 +269,7 @@ Describe 'A VM running the test guest under TCG' -Tag Integration, Slow, Vms {
 
     It 'hot-adds a 64 MiB disk, grows it online and hot-removes it' {
         $before = Get-GuestDevices vm1
-        $d = Add-VzVmDisk vm1 -Size 64MB
+        $d = Add-VzVmDisk vm1 -Size 64MB -PassThru
         Wait-Until { (Get-GuestDevices vm1).Count -gt $before.Count } | Should -BeTrue
         $new = @(Get-GuestDevices vm1 | Where-Object { $_ -notin $before })
         $new.Count | Should -Be 1
@@ -360,7 +373,7 @@ Describe 'Memory hotplug and suspend to disk' -Tag Integration, Slow, Vms {
     }
 
     It 'saves the state to disk, ends QEMU, and resumes where the guest was' {
-        $null = Invoke-VzVmCommand mem1 sh '-c' 'echo still-here > /tmp/marker'
+        $null = Invoke-VzVmCommand mem1 sh -ArgumentList '-c', 'echo still-here > /tmp/marker'
         $mem = Get-GuestMemKb
         $saved = Suspend-VzVm mem1 -SaveState -PassThru
         $saved.State | Should -Be 'Saved'
@@ -392,7 +405,7 @@ Describe 'An EFI VM' -Tag Integration, Slow, Vms {
         (Get-Item $vars).Length | Should -Be (Get-Item /usr/share/OVMF/OVMF_VARS_4M.fd).Length
         $vm = $vm | Start-VzVm -Wait -Timeout 90 -PassThru
         ((Get-Content "/proc/$($vm.ProcessId)/cmdline" -Raw) -replace "`0", ' ') | Should -Match 'OVMF_CODE'
-        (Invoke-VzVmCommand efi1 sh '-c' 'test -d /sys/firmware/efi && echo efi').StdOut.Trim() | Should -Be 'efi'
+        (Invoke-VzVmCommand efi1 sh -ArgumentList '-c', 'test -d /sys/firmware/efi && echo efi').StdOut.Trim() | Should -Be 'efi'
         Stop-VzVm efi1 -Kill
     }
 }

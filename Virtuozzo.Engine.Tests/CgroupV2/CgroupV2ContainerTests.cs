@@ -18,11 +18,11 @@ public sealed class CgroupV2ContainerTests : CgroupV2Ves
     {
         var ct = await NewAsync("v2limits", new ContainerChanges
         {
-            MemorySize = 128 * MiB, SwapSize = 64 * MiB, MemGuaranteePercent = 50,
+            MemorySize = 128 * MiB, SwapSize = 64 * MiB, MemGuarantee = 50,
             CpuUnits = 2000, CpuLimit = 50, CpuMask = "0", PidsLimit = 64,
         });
         ct = await StartAsync(ct);
-        Assert.Equal(ContainerState.Running, ct.State);
+        Assert.Equal(ContainerState.Running, ct.StateValue);
         var g = Group(ct);
         Assert.Contains(ct.InitPid.ToString(), ReadFile(g, "cgroup.procs").Split('\n'));
         Assert.Equal(128 * MiB, ReadLong(g, "memory.max"));
@@ -46,13 +46,13 @@ public sealed class CgroupV2ContainerTests : CgroupV2Ves
     [CgroupV2HostFact]
     public async Task LiveChangesRewriteTheKernelFiles()
     {
-        var ct = await StartAsync(await NewAsync("v2live", new ContainerChanges { MemorySize = 128 * MiB, MemGuaranteePercent = 25, PidsLimit = 32 }));
+        var ct = await StartAsync(await NewAsync("v2live", new ContainerChanges { MemorySize = 128 * MiB, MemGuarantee = 25, PidsLimit = 32 }));
         var g = Group(ct);
         Assert.Equal(32 * MiB, ReadLong(ParentDir, "memory.low"));
 
         await Containers.SetAsync(ct.Id, new ContainerChanges
         {
-            MemorySize = 256 * MiB, SwapSize = 32 * MiB, MemGuaranteePercent = 50, CpuUnits = 500, CpuLimit = 25, PidsLimit = 100,
+            MemorySize = 256 * MiB, SwapSize = 32 * MiB, MemGuarantee = 50, CpuUnits = 500, CpuLimit = 25, PidsLimit = 100,
         }, CancellationToken.None);
         Assert.Equal(256 * MiB, ReadLong(g, "memory.max"));
         Assert.Equal(32 * MiB, ReadLong(g, "memory.swap.max"));
@@ -72,12 +72,12 @@ public sealed class CgroupV2ContainerTests : CgroupV2Ves
     [CgroupV2HostFact]
     public async Task GuaranteesAddUpOnTheParentAsVesStartAndStop()
     {
-        var a = await StartAsync(await NewAsync("v2prot-a", new ContainerChanges { MemorySize = 128 * MiB, MemGuaranteePercent = 50 }));
-        var b = await StartAsync(await NewAsync("v2prot-b", new ContainerChanges { MemorySize = 256 * MiB, MemGuaranteePercent = 25 }));
+        var a = await StartAsync(await NewAsync("v2prot-a", new ContainerChanges { MemorySize = 128 * MiB, MemGuarantee = 50 }));
+        var b = await StartAsync(await NewAsync("v2prot-b", new ContainerChanges { MemorySize = 256 * MiB, MemGuarantee = 25 }));
         Assert.Equal(128 * MiB, ReadLong(ParentDir, "memory.low"));
         await StopAsync(a);
         Assert.Equal(64 * MiB, ReadLong(ParentDir, "memory.low"));
-        await Containers.SetAsync(b.Id, new ContainerChanges { MemGuaranteePercent = 0 }, CancellationToken.None);
+        await Containers.SetAsync(b.Id, new ContainerChanges { MemGuarantee = 0 }, CancellationToken.None);
         Assert.Equal(0, ReadLong(ParentDir, "memory.low"));
         await StopAsync(b);
         Assert.False(Directory.Exists(ParentDir));
@@ -89,11 +89,11 @@ public sealed class CgroupV2ContainerTests : CgroupV2Ves
         var ct = await StartAsync(await NewAsync("v2freeze", new ContainerChanges { MemorySize = 64 * MiB }));
         var g = Group(ct);
         ct = await Containers.SuspendAsync(ct.Id, CancellationToken.None);
-        Assert.Equal(ContainerState.Suspended, ct.State);
+        Assert.Equal(ContainerState.Suspended, ct.StateValue);
         Assert.Equal("1", ReadFile(g, "cgroup.freeze"));
         Assert.Equal(1, Keyed(g, "cgroup.events", "frozen"));
         ct = await Containers.ResumeAsync(ct.Id, CancellationToken.None);
-        Assert.Equal(ContainerState.Running, ct.State);
+        Assert.Equal(ContainerState.Running, ct.StateValue);
         Assert.Equal(0, Keyed(g, "cgroup.events", "frozen"));
         Assert.Equal(0, (await ExecAsync(ct, "true")).ExitCode);
     }
@@ -109,7 +109,7 @@ public sealed class CgroupV2ContainerTests : CgroupV2Ves
         Assert.NotEqual(0, r.ExitCode);
         Assert.True(Keyed(g, "memory.events", "oom_kill") > before, "the kill is counted in the container's memory.events");
         ct = Containers.Describe(ct.Id);
-        Assert.Equal(ContainerState.Running, ct.State); // init survived: the biggest task in the group was chosen
+        Assert.Equal(ContainerState.Running, ct.StateValue); // init survived: the biggest task in the group was chosen
         Assert.True(ct.OomKills >= 1);
         Assert.Equal(0, (await ExecAsync(ct, "true")).ExitCode);
     }
@@ -135,7 +135,7 @@ public sealed class CgroupV2ContainerTests : CgroupV2Ves
         new Configuration.HostSettings { ContainerRuntime = "runc" }.Save();
         try
         {
-            var ct = await StartAsync(await NewAsync("v2runc", new ContainerChanges { MemorySize = 96 * MiB, MemGuaranteePercent = 50, PidsLimit = 50 }));
+            var ct = await StartAsync(await NewAsync("v2runc", new ContainerChanges { MemorySize = 96 * MiB, MemGuarantee = 50, PidsLimit = 50 }));
             Assert.Equal("runc", ct.Runtime);
             Assert.Equal(96 * MiB, ReadLong(Group(ct), "memory.max"));
             Assert.Equal(48 * MiB, ReadLong(ParentDir, "memory.low"));
@@ -165,7 +165,7 @@ public sealed class CgroupV2DelegationTests() : CgroupV2Ves("vzt-nomem/vz")
             Assert.Equal("VzCgroupControllerMissing", ex.ErrorId);
             Assert.Contains("memory", ex.Message);
             Assert.StartsWith("memory", ex.Capability);
-            Assert.Equal(ContainerState.Stopped, Containers.Describe(ct.Id).State);
+            Assert.Equal(ContainerState.Stopped, Containers.Describe(ct.Id).StateValue);
             Assert.False(Directory.Exists(ParentDir)); // nothing was made
         }
         finally

@@ -23,7 +23,7 @@ public sealed class CgroupV2MemoryBench : CgroupV2Ves
         // group that first touched it, even after a restart), it restarts with guarantee 0 and fills the set anew.
         Assert.Equal(0, (await ExecAsync(ct, "rm -f /var/working-set")).ExitCode);
         await StopAsync(ct);
-        await Containers.SetAsync(ct.Id, new ContainerChanges { MemGuaranteePercent = 0 }, CancellationToken.None);
+        await Containers.SetAsync(ct.Id, new ContainerChanges { MemGuarantee = 0 }, CancellationToken.None);
         ct = await StartAsync(ct);
         var r = await ExecAsync(ct, "dd if=/dev/zero of=/var/working-set bs=1M count=200 2>&1");
         Assert.True(r.ExitCode == 0, r.StdOut);

@@ -66,7 +66,7 @@ public class CgroupV2Ves : IAsyncLifetime
     /// </summary>
     internal async Task<ContainerInfo> FillAsync(string name, int guaranteePercent)
     {
-        var ct = await StartAsync(await NewAsync(name, new ContainerChanges { MemorySize = 256L << 20, SwapSize = 256L << 20, MemGuaranteePercent = guaranteePercent }));
+        var ct = await StartAsync(await NewAsync(name, new ContainerChanges { MemorySize = 256L << 20, SwapSize = 256L << 20, MemGuarantee = guaranteePercent }));
         var r = await ExecAsync(ct, "dd if=/dev/zero of=/var/working-set bs=1M count=200 2>&1");
         Assert.True(r.ExitCode == 0, r.StdOut + r.StdErr);
         return ct;

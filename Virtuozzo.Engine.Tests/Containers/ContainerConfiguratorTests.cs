@@ -65,7 +65,7 @@ public sealed class ContainerConfiguratorTests
     public void GuaranteeAndSwapBecomeLowAndMemsw()
     {
         var cfg = New();
-        ContainerConfigurator.Apply(cfg, new ContainerChanges { MemorySize = 1L << 30, SwapSize = 512L << 20, MemGuaranteePercent = 25 }, Host);
+        ContainerConfigurator.Apply(cfg, new ContainerChanges { MemorySize = 1L << 30, SwapSize = 512L << 20, MemGuarantee = 25 }, Host);
         var l = ContainerConfigurator.ToLimits(cfg, 4);
         Assert.Equal(1L << 30, l.MemoryLimit);
         Assert.Equal((1L << 30) + (512L << 20), l.MemorySwapLimit);
@@ -73,12 +73,23 @@ public sealed class ContainerConfiguratorTests
         Assert.Equal(1000, l.CpuUnits);
     }
 
+    [Fact]
+    public void SwapWithoutSwapAccountingIsReportedNotSilent()
+    {
+        var cfg = New();
+        ContainerConfigurator.Apply(cfg, new ContainerChanges { SwapSize = 256L << 20 }, Host);
+        Assert.Empty(ContainerConfigurator.Unapplied(cfg, swapAccounting: true));
+        Assert.Contains("SwapSize 256 MB is stored but not enforced", Assert.Single(ContainerConfigurator.Unapplied(cfg, swapAccounting: false)));
+        ContainerConfigurator.Apply(cfg, new ContainerChanges { SwapSize = 0 }, Host);
+        Assert.Empty(ContainerConfigurator.Unapplied(cfg, swapAccounting: false));
+    }
+
     public static TheoryData<ContainerChanges, string, string> Bad => new()
     {
         { new ContainerChanges { MemorySize = 0 }, "VzInvalidMemorySize", "MemorySize" },
         { new ContainerChanges { MemorySize = 9L << 30 }, "VzInvalidMemorySize", "MemorySize" },
         { new ContainerChanges { SwapSize = -1 }, "VzInvalidSwapSize", "SwapSize" },
-        { new ContainerChanges { MemGuaranteePercent = 101 }, "VzInvalidMemoryGuarantee", "MemGuarantee" },
+        { new ContainerChanges { MemGuarantee = 101 }, "VzInvalidMemGuarantee", "MemGuarantee" },
         { new ContainerChanges { CpuCount = 5 }, "VzInvalidCpuCount", "CpuCount" },
         { new ContainerChanges { CpuUnits = 7 }, "VzInvalidCpuUnits", "CpuUnits" },
         { new ContainerChanges { CpuUnits = 500001 }, "VzInvalidCpuUnits", "CpuUnits" },

@@ -1,3 +1,4 @@
+using Virtuozzo.Engine.Memory;
 using Virtuozzo.Engine.Store;
 using Virtuozzo.Engine.Network;
 
@@ -11,7 +12,7 @@ public sealed record ContainerChanges
 {
     public long? MemorySize { get; init; }
     public long? SwapSize { get; init; }
-    public int? MemGuaranteePercent { get; init; }
+    public MemGuarantee? MemGuarantee { get; init; }
     public int? CpuCount { get; init; }
     public int? CpuUnits { get; init; }
     /// <summary>Percent of one CPU; 0 removes the limit.</summary>

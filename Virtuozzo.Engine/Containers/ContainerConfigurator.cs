@@ -36,17 +36,8 @@ public static partial class ContainerConfigurator
             if (swap < 0) throw Invalid("VzInvalidSwapSize", "SwapSize", swap, "The swap size cannot be negative.", "Give 0 or a size such as 512MB.");
             cfg.Memory.SwapSize = swap;
         }
-        if (c.MemGuaranteePercent is { } g)
-        {
-            if (g is < 0 or > 100) throw Invalid("VzInvalidMemoryGuarantee", "MemGuarantee", g, $"A memory guarantee of {g} % is outside 0-100.", "Give a percentage 0-100.");
-            cfg.Memory.GuaranteePercent = g;
-        }
-        if (c.CpuCount is { } count)
-        {
-            if (count < 1 || count > host.CpuCount)
-                throw Invalid("VzInvalidCpuCount", "CpuCount", count, $"{count} CPUs is outside 1-{host.CpuCount} (the host's CPUs).", $"Give 1-{host.CpuCount}.");
-            cfg.Cpu.Count = count;
-        }
+        if (c.MemGuarantee is { } g) cfg.Memory.GuaranteePercent = g.Validate(cfg.Name).Percent;
+        if (c.CpuCount is { } count) cfg.Cpu.Count = Virtuozzo.Engine.Host.CpuCountRule.Validate(count, host.CpuCount, cfg.Name);
         if (c.CpuUnits is { } units)
         {
             if (units is < CgroupUnits.MinCpuUnits or > CgroupUnits.MaxCpuUnits)
@@ -79,7 +70,7 @@ public static partial class ContainerConfigurator
             if (pids < 0) throw Invalid("VzInvalidPidsLimit", "PidsLimit", pids, "The process limit cannot be negative.", "Give 0 (no limit) or a positive number.");
             ct.PidsLimit = pids == 0 ? null : pids;
         }
-        if (c.Hostname is { } hn)
+        if (c.Hostname is { } hn && hn != (ct.Hostname ?? cfg.Name))
         {
             if (!HostnamePattern().IsMatch(hn))
                 throw Invalid("VzInvalidHostname", "Hostname", hn, $"'{hn}' is not a valid hostname.", "Use letters, digits and '-', with dots between labels (for example web01.example.com).");
@@ -102,7 +93,7 @@ public static partial class ContainerConfigurator
             ct.Network.Gateway = gw.Length == 0 ? null : gw;
         }
         if (c.OnBoot is { } onBoot) cfg.OnBoot = onBoot;
-        if (c.Description is { } d) cfg.Description = d;
+        if (c.Description is { } d) cfg.Description = d.Length == 0 ? null : d;
         if (c.Layout is { } layout) ct.Layout = layout;
         if (c.DiskSize is { } disk)
         {
@@ -110,6 +101,15 @@ public static partial class ContainerConfigurator
             ct.DiskSize = disk;
         }
     }
+
+    /// <summary>
+    /// Settings the config holds that this host cannot enforce, each as a sentence for a warning and the container's
+    /// StatusMessage: a stored setting that silently does nothing would mislead.
+    /// </summary>
+    public static IReadOnlyList<string> Unapplied(VeConfig cfg, bool swapAccounting) =>
+        cfg.Memory.SwapSize > 0 && !swapAccounting
+            ? [$"SwapSize {cfg.Memory.SwapSize >> 20} MB is stored but not enforced: this host has no swap accounting (boot the kernel with swapaccount=1, or use cgroup v2 with memory.swap.max)."]
+            : [];
 
     /// <summary>The cgroup limits a container's config asks for, with every value set (a start writes them all).</summary>
     public static CgroupLimits ToLimits(VeConfig cfg, int hostCpuCount)

@@ -11,16 +11,24 @@ public sealed record ContainerInfo
 {
     public string Name { get; init; } = "";
     public Guid Id { get; init; }
-    public ContainerState State { get; init; }
+    /// <summary>The state as its name (Running): text wherever the object goes (ConvertTo-Json, Export-Csv); Where-Object State -eq Running works.</summary>
+    public string State => StateValue.ToString();
+    /// <summary>The state as the enum, for code that switches on it.</summary>
+    public ContainerState StateValue { get; init; }
     public string? Template { get; init; }
     public string? Hostname { get; init; }
-    public string[] IpAddress { get; init; } = [];
+    public TextList<string> IpAddress { get; init; } = [];
     public NetworkMode NetworkMode { get; init; }
     public string? Bridge { get; init; }
+    /// <summary>The default gateway set with -Gateway; null when the host route is used.</summary>
+    public string? Gateway { get; init; }
     public string? MacAddress { get; init; }
-    public string[] Nameserver { get; init; } = [];
+    public TextList<string> Nameserver { get; init; } = [];
     public long MemorySize { get; init; }
     public long SwapSize { get; init; }
+    /// <summary>The guarantee as set (Auto or a percentage): what -MemGuarantee takes back.</summary>
+    public Memory.MemGuarantee MemGuarantee { get; init; }
+    /// <summary>The guarantee in force, in percent (Auto resolved to the container default, 0).</summary>
     public int MemGuaranteePercent { get; init; }
     public int? CpuCount { get; init; }
     public int CpuUnits { get; init; }
@@ -46,6 +54,6 @@ public sealed record ContainerInfo
     public long UidBase { get; init; }
     public string Path { get; init; } = "";
     public DateTimeOffset CreatedAt { get; init; }
-    /// <summary>Why the container is Incomplete or Corrupt.</summary>
+    /// <summary>Why the container is Incomplete or Corrupt, or which of its settings this host cannot enforce (a swap limit without swap accounting).</summary>
     public string? StatusMessage { get; init; }
 }

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Virtuozzo.Engine.Containers.Runtime;
 using Virtuozzo.Engine.Containers.Templates;
 using Virtuozzo.Engine.Errors;
+using Virtuozzo.Engine.Host;
 using Virtuozzo.Engine.Network;
 using Virtuozzo.Engine.Processes;
 using Virtuozzo.Engine.Progress;
@@ -69,6 +70,7 @@ public sealed partial class ContainerService
             store.CompleteCreation(record.Id);
             progress?.Report(new VzProgress($"Creating container {name}", "done", 100, true));
             logger.LogInformation("Created container {Name} ({Id}) from {Template}.", name, record.Id, template);
+            if (settings.SwapSize is not null) WarnUnapplied(store.TryGet(record.Id)?.Config);
         }
         catch
         {
@@ -150,6 +152,7 @@ public sealed partial class ContainerService
             }
             progress?.Report(new VzProgress($"Starting container {cfg.Name}", "running", 100, true));
             logger.LogInformation("Started container {Name} with {Runtime}.", cfg.Name, runtime.Name);
+            WarnUnapplied(cfg);
         }
         return Describe(id);
     }
@@ -358,7 +361,15 @@ public sealed partial class ContainerService
                 cfg.Container = updated.Container;
             });
             logger.LogInformation("Changed container {Name}{Live}.", current.Name, running ? " (live)" : "");
+            if (changes.SwapSize is not null) WarnUnapplied(updated);
         }
         return Describe(id);
+    }
+
+    /// <summary>A warning (WriteWarning in the cmdlet) for each setting of <paramref name="cfg"/> this host cannot enforce.</summary>
+    private void WarnUnapplied(VeConfig? cfg)
+    {
+        if (cfg is null) return;
+        foreach (var w in ContainerConfigurator.Unapplied(cfg, SwapAccounting.IsEnabled)) logger.LogWarning("{Name}: {Warning}", cfg.Name, w);
     }
 }

@@ -67,7 +67,7 @@ public sealed partial class ContainerService
             return new ContainerInfo
             {
                 Name = r.DisplayName, Id = r.Id, Path = r.Directory, Template = cfg?.Container?.Template,
-                State = r.State switch { VeRegistrationState.Creating => ContainerState.Creating, VeRegistrationState.Corrupt => ContainerState.Corrupt, _ => ContainerState.Incomplete },
+                StateValue = r.State switch { VeRegistrationState.Creating => ContainerState.Creating, VeRegistrationState.Corrupt => ContainerState.Corrupt, _ => ContainerState.Incomplete },
                 StatusMessage = r.Error?.Message ?? (r.State == VeRegistrationState.Creating ? "being created" : "left half-created; remove it"),
             };
         var ct = cfg.Container ?? new ContainerSettings();
@@ -77,16 +77,18 @@ public sealed partial class ContainerService
         {
             Name = cfg.Name,
             Id = r.Id,
-            State = !running ? ContainerState.Stopped : stats.Frozen ? ContainerState.Suspended : ContainerState.Running,
+            StateValue = !running ? ContainerState.Stopped : stats.Frozen ? ContainerState.Suspended : ContainerState.Running,
             Template = ct.Template,
             Hostname = ct.Hostname ?? cfg.Name,
             IpAddress = [.. ct.Network.IpAddresses],
             NetworkMode = ct.Network.Mode,
             Bridge = ct.Network.Mode == NetworkMode.Bridged && ct.Network.IpAddresses.Count > 0 ? ct.Network.Bridge : null,
+            Gateway = ct.Network.Gateway,
             MacAddress = ct.Network.MacAddress,
             Nameserver = [.. ct.Nameservers],
             MemorySize = cfg.Memory.Size,
             SwapSize = cfg.Memory.SwapSize,
+            MemGuarantee = Memory.MemGuarantee.FromConfig(cfg.Memory.GuaranteePercent),
             MemGuaranteePercent = Memory.MemoryPlanner.EffectiveGuaranteePercent(cfg),
             CpuCount = cfg.Cpu.Count,
             CpuUnits = cfg.Cpu.Units,
@@ -107,6 +109,7 @@ public sealed partial class ContainerService
             UidBase = ct.UidBase,
             Path = r.Directory,
             CreatedAt = cfg.CreatedAt,
+            StatusMessage = ContainerConfigurator.Unapplied(cfg, SwapAccounting.IsEnabled) is { Count: > 0 } unapplied ? string.Join(" ", unapplied) : null,
         };
     }
 

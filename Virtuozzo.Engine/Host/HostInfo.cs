@@ -17,6 +17,8 @@ public sealed record HostInfo
     public string CgroupParent { get; init; } = "";
     /// <summary>On cgroup v2, the controllers the parent group is given (a VE start needs cpu, cpuset, memory and pids); null elsewhere.</summary>
     public IReadOnlyList<string>? CgroupDelegatedControllers { get; init; }
+    /// <summary>Whether the kernel accounts swap per cgroup; without it a container's -SwapSize is stored but not enforced.</summary>
+    public bool SwapAccounting { get; init; }
     public Accelerator Accelerator { get; init; }
     public bool KvmUsable { get; init; }
     public string? KvmReason { get; init; }

@@ -42,6 +42,7 @@ public sealed class HostProbe(VzPaths paths, ProcessRunner runner, ILogger<HostP
             CgroupControllers = controllers,
             CgroupParent = paths.CgroupParent,
             CgroupDelegatedControllers = mode == CgroupMode.V2 && unified is not null ? Cgroups.V2.CgroupV2Delegation.Delegated(unified, paths.CgroupParent) : null,
+            SwapAccounting = Virtuozzo.Engine.Host.SwapAccounting.IsEnabled,
             Accelerator = caps.KvmUsable ? Accelerator.Kvm : caps.TcgAvailable ? Accelerator.Tcg : Accelerator.None,
             KvmUsable = caps.KvmUsable,
             KvmReason = caps.KvmReason,

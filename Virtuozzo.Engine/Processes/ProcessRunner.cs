@@ -52,6 +52,10 @@ public sealed class ProcessRunner(ILogger<ProcessRunner> logger)
             options.OnStandardErrorLine?.Invoke(e.Data);
         };
 
+        // Exited fires when the program is reaped; WaitForExitAsync would also wait for the end of its output, which
+        // a background process it leaves behind (a daemon started through 'crun exec') may hold open for hours.
+        var exited = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.Exited += (_, _) => exited.TrySetResult();
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -66,8 +70,9 @@ public sealed class ProcessRunner(ILogger<ProcessRunner> logger)
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
         try
         {
-            await process.WaitForExitAsync(linked.Token);
-            // Output pipes can close after exit (a daemonized grandchild may hold them); do not wait forever for them.
+            if (process.HasExited) exited.TrySetResult();
+            await exited.Task.WaitAsync(linked.Token);
+            // Output pipes can close after exit (a background grandchild may hold them); do not wait forever for them.
             await Task.WhenAny(Task.WhenAll(outDone.Task, errDone.Task), Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None));
         }
         catch (OperationCanceledException)

@@ -22,10 +22,14 @@ public sealed class QemuImg(ProcessRunner runner)
         Qcow2Creator.Create(path, new Qcow2CreateOptions { VirtualSize = size, BackingFile = backingPath, BackingFormat = backingFormat }, cancellationToken);
     }
 
-    /// <summary>A full, standalone copy (a linked chain is flattened).</summary>
-    public async Task ConvertAsync(string source, string destination, CancellationToken cancellationToken) =>
-        await runner.RunAsync("qemu-img", ["convert", "-q", "-O", "qcow2", source, destination],
-            new ProcessRunOptions { Target = source, Timeout = TimeSpan.FromHours(2) }, cancellationToken);
+    /// <summary>A full, standalone copy (a linked chain is flattened); <paramref name="onPercent"/> hears qemu-img's progress (0-100).</summary>
+    public async Task ConvertAsync(string source, string destination, Action<double>? onPercent, CancellationToken cancellationToken) =>
+        await runner.RunAsync("qemu-img", ["convert", "-p", "-O", "qcow2", source, destination],
+            new ProcessRunOptions
+            {
+                Target = source, Timeout = TimeSpan.FromHours(2),
+                OnStandardOutputLine = line => { if (Disks.QemuImgDriver.ParseProgress(line) is { } p) onPercent?.Invoke(p); },
+            }, cancellationToken);
 
     /// <summary>Format and virtual size of an image, read from its header (shared: the VM may be running).</summary>
     public Task<(string Format, long VirtualSize, string? BackingFile)> InfoAsync(string path, CancellationToken cancellationToken)

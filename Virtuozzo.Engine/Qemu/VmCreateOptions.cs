@@ -8,14 +8,21 @@ public sealed record VmCreateOptions
     public required string Name { get; init; }
     public long MemorySize { get; init; } = 1024L * 1024 * 1024;
     public int CpuCount { get; init; } = 1;
+    /// <summary>Relative CPU weight, 8-500000.</summary>
+    public int CpuUnits { get; init; } = 1000;
+    /// <summary>Percent of one host CPU; 0 for no limit.</summary>
+    public int CpuLimit { get; init; }
+    /// <summary>Host CPUs the vCPU threads may run on ("0,2-3"); null or "all" for all.</summary>
+    public string? CpuMask { get; init; }
+    public bool OnBoot { get; init; }
     /// <summary>Size of a new, empty qcow2 system disk; 0 with no <see cref="DiskPath"/> means no disk.</summary>
     public long DiskSize { get; init; }
     /// <summary>An existing image to use as the system disk (attached in place, not copied).</summary>
     public string? DiskPath { get; init; }
     public string? IsoPath { get; init; }
     public VmFirmware Firmware { get; init; } = VmFirmware.Bios;
-    /// <summary>0-100; null for the VM default (40 %).</summary>
-    public int? MemGuaranteePercent { get; init; }
+    /// <summary>Auto (the default) is the VM default, 40 %.</summary>
+    public Memory.MemGuarantee MemGuarantee { get; init; }
     public bool MemHotplug { get; init; }
     public VmNetworkMode NetworkMode { get; init; } = VmNetworkMode.None;
     public string? Bridge { get; init; }

@@ -7,7 +7,10 @@ public sealed record VmInfo
 {
     public string Name { get; init; } = "";
     public Guid Id { get; init; }
-    public VmState State { get; init; }
+    /// <summary>The state as its name (Running): text wherever the object goes (ConvertTo-Json, Export-Csv); Where-Object State -eq Running works.</summary>
+    public string State => StateValue.ToString();
+    /// <summary>The state as the enum, for code that switches on it.</summary>
+    public VmState StateValue { get; init; }
     /// <summary>Why a VM is stopped when it did not stop on request (QEMU died, was killed).</summary>
     public string? StateReason { get; init; }
     public int? ProcessId { get; init; }
@@ -16,15 +19,24 @@ public sealed record VmInfo
     public int? CpuLimit { get; init; }
     public int CpuUnits { get; init; }
     public long MemorySize { get; init; }
+    /// <summary>The guarantee as set (Auto or a percentage): what -MemGuarantee takes back.</summary>
+    public Memory.MemGuarantee MemGuarantee { get; init; }
+    /// <summary>The guarantee in force, in percent (Auto resolved to the VM default, 40).</summary>
     public int MemGuaranteePercent { get; init; }
     public bool MemHotplug { get; init; }
     public bool OnBoot { get; init; }
     public VmFirmware Firmware { get; init; }
     public string Machine { get; init; } = "";
     public VmNetworkMode NetworkMode { get; init; }
+    /// <summary>What New-VzVm -Network took: None, User, or the host bridge's name.</summary>
+    public string Network { get; init; } = "None";
+    /// <summary>Direct kernel boot (New-VzVm -KernelPath, -InitrdPath, -KernelArguments); null when the VM boots a disk.</summary>
+    public string? KernelPath { get; init; }
+    public string? InitrdPath { get; init; }
+    public string? KernelArguments { get; init; }
     public string? MacAddress { get; init; }
-    public IReadOnlyList<VmDiskInfo> Disks { get; init; } = [];
-    public IReadOnlyList<VmDvdDrive> DvdDrives { get; init; } = [];
+    public TextList<VmDiskInfo> Disks { get; init; } = [];
+    public TextList<VmDvdDrive> DvdDrives { get; init; } = [];
     public GuestToolsState GuestToolsState { get; init; }
     /// <summary>Changes stored for the next start ("CpuCount=4"); empty when none.</summary>
     public string PendingChanges { get; init; } = "";

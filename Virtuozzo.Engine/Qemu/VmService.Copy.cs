@@ -66,10 +66,15 @@ public sealed partial class VmService
         var newSourceDisks = new List<VmDisk>();
         try
         {
+            // One bar for the whole copy: each disk is an equal share, filled by qemu-img's own percentage.
+            var activity = $"Copying VM '{srcName}' to '{newName}'";
+            var count = Math.Max(1, srcConfig.Vm!.Disks.Count);
             var i = 0;
             foreach (var disk in srcConfig.Vm!.Disks)
             {
-                progress?.Report(new VzProgress($"Copying VM '{srcName}' to '{newName}'", $"Disk {disk.Id}", 100 * i++ / Math.Max(1, srcConfig.Vm.Disks.Count)));
+                var done = i++;
+                void Report(double pct) => progress?.Report(new VzProgress(activity, $"Disk {disk.Id} ({done + 1} of {count}): {pct:0}%", (int)((done * 100 + pct) / count)));
+                Report(0);
                 var srcPath = ResolvePath(id, disk.Path);
                 var target = clone.Vm.Disks.First(d => d.Id == disk.Id);
                 var fileName = $"{disk.Id}.qcow2";
@@ -85,11 +90,12 @@ public sealed partial class VmService
                 }
                 else
                 {
-                    await images.ConvertAsync(srcPath, Path.Combine(record.Directory, fileName), cancellationToken);
+                    await images.ConvertAsync(srcPath, Path.Combine(record.Directory, fileName), Report, cancellationToken);
                     target.BackingFile = null;
                 }
                 target.Path = fileName;
                 target.Format = "qcow2";
+                Report(100);
             }
             var efi = RuntimePaths(id).EfiVars;
             if (File.Exists(efi)) File.Copy(efi, RuntimePaths(clone.Id).EfiVars);

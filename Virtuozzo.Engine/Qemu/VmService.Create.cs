@@ -20,14 +20,20 @@ public sealed partial class VmService
             Name = o.Name,
             Type = VeType.VirtualMachine,
             Description = o.Description,
-            Memory = new MemorySettings { Size = o.MemorySize, GuaranteePercent = o.MemGuaranteePercent },
-            Cpu = new CpuSettings { Count = o.CpuCount },
+            Memory = new MemorySettings { Size = o.MemorySize, GuaranteePercent = o.MemGuarantee.Percent },
+            OnBoot = o.OnBoot,
+            Cpu = new CpuSettings
+            {
+                Count = o.CpuCount, Units = o.CpuUnits, LimitPercent = o.CpuLimit > 0 ? o.CpuLimit : null,
+                Mask = o.CpuMask is { Length: > 0 } m && !m.Equals("all", StringComparison.OrdinalIgnoreCase)
+                    ? CpuAffinity.Format(CpuAffinity.Parse(m, Environment.ProcessorCount, o.Name)) : null,
+            },
             Vm = new VmSettings
             {
                 Machine = o.Machine,
                 Firmware = o.Firmware,
                 MemHotplug = o.MemHotplug,
-                MaxMemorySize = o.MemHotplug ? MaxHotplugMemory(o.MemorySize) : 0,
+                MaxMemorySize = o.MemHotplug ? MemoryHotplug.MaxMemoryFor(o.MemorySize, MemInfo.Read().Total) : 0,
                 NetworkMode = o.NetworkMode,
                 Bridge = o.Bridge,
                 MacAddress = MacAddresses.New(),
@@ -67,10 +73,10 @@ public sealed partial class VmService
             throw new VzInvalidArgumentException("VzInvalidMemorySize", $"A VM needs at least {MinMemorySize / (1024 * 1024)} MB of RAM; {o.MemorySize} bytes was given.", o.Name, "MemorySize");
         if (o.MemorySize % (1024 * 1024) != 0)
             throw new VzInvalidArgumentException("VzInvalidMemorySize", "The VM's RAM must be a whole number of MiB (for example 512MB).", o.Name, "MemorySize");
-        if (o.CpuCount is < 1 or > 255)
-            throw new VzInvalidArgumentException("VzInvalidCpuCount", $"CpuCount must be 1-255; {o.CpuCount} was given.", o.Name, "CpuCount");
-        if (o.MemGuaranteePercent is < 0 or > 100)
-            throw new VzInvalidArgumentException("VzInvalidMemGuarantee", "MemGuarantee must be 0-100 or Auto.", o.Name, "MemGuarantee");
+        Virtuozzo.Engine.Host.CpuCountRule.Validate(o.CpuCount, Environment.ProcessorCount, o.Name);
+        o.MemGuarantee.Validate(o.Name);
+        if (o.CpuUnits is < 8 or > 500000) throw new VzInvalidArgumentException("VzInvalidCpuUnits", "CpuUnits must be 8-500000.", o.Name, "CpuUnits");
+        if (o.CpuLimit < 0) throw new VzInvalidArgumentException("VzInvalidCpuLimit", "CpuLimit must be 0 (no limit) or a positive percentage of one CPU.", o.Name, "CpuLimit");
         if (o.MemHotplug && o.MemorySize < MinHotplugMemorySize)
             throw new VzInvalidArgumentException("VzMemHotplugTooSmall", "Memory hotplug needs at least 1 GB of RAM (as in Virtuozzo 7).", o.Name, "MemHotplug")
             { RecommendedAction = "Give -MemorySize 1GB or more, or leave out -MemHotplug." };
@@ -102,15 +108,6 @@ public sealed partial class VmService
     }
 
     private async Task<string> FormatOfAsync(string path, CancellationToken ct) => (await images.InfoAsync(path, ct)).Format;
-
-    /// <summary>Up to 4x the RAM, at most the host's RAM, rounded to DIMM granularity.</summary>
-    private static long MaxHotplugMemory(long size)
-    {
-        var hostTotal = MemInfo.Read().Total;
-        var max = Math.Max(size, Math.Min(size * 4, hostTotal));
-        var rounded = max / MemoryHotplug.DimmGranularity * MemoryHotplug.DimmGranularity;
-        return rounded < size ? size : rounded;
-    }
 
     private static void CopyEfiVars(VmRuntimePaths rt)
     {

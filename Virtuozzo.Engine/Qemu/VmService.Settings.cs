@@ -16,10 +16,10 @@ public sealed partial class VmService
         var rt = RuntimePaths(id);
         var pending = new List<string>();
         var notes = new List<string>();
-        if (o.CpuCount is < 1 or > 255) throw new VzInvalidArgumentException("VzInvalidCpuCount", $"CpuCount must be 1-255; {o.CpuCount} was given.", name, "CpuCount");
+        if (o.CpuCount is { } count) Virtuozzo.Engine.Host.CpuCountRule.Validate(count, Environment.ProcessorCount, name);
         if (o.CpuUnits is < 8 or > 500000) throw new VzInvalidArgumentException("VzInvalidCpuUnits", "CpuUnits must be 8-500000.", name, "CpuUnits");
         if (o.CpuLimit is < 0) throw new VzInvalidArgumentException("VzInvalidCpuLimit", "CpuLimit must be 0 (no limit) or a positive percentage of one CPU.", name, "CpuLimit");
-        if (o.MemGuaranteePercent is < -1 or > 100) throw new VzInvalidArgumentException("VzInvalidMemGuarantee", "MemGuarantee must be 0-100 or Auto.", name, "MemGuarantee");
+        o.MemGuarantee?.Validate(name);
         if (o.MemorySize is { } ms && (ms < MinMemorySize || ms % (1024 * 1024) != 0))
             throw new VzInvalidArgumentException("VzInvalidMemorySize", $"MemorySize must be a whole number of MiB, at least {MinMemorySize / (1024 * 1024)} MB.", name, "MemorySize");
         string? mask = null;
@@ -28,11 +28,11 @@ public sealed partial class VmService
         using var veLock = store.AcquireVeLock(id, cancellationToken);
         var current = VeConfigFile.Read(paths.VeConfigPath(id));
         var running = QemuProcess.Inspect(rt).Alive;
-        if (running && o.MemGuaranteePercent is { } guarantee)
+        if (running && o.MemGuarantee is { } guarantee)
         {
             // A larger guarantee on a running VM must still fit beside the others; otherwise it is not set.
             var projected = VeConfigFile.Clone(current);
-            projected.Memory.GuaranteePercent = guarantee < 0 ? null : guarantee;
+            projected.Memory.GuaranteePercent = guarantee.Percent;
             if (Memory.MemoryPlanner.Protection(projected) > Memory.MemoryPlanner.Protection(current)) Admission?.Invoke(projected);
         }
         long? dimmBytes = null;
@@ -62,7 +62,11 @@ public sealed partial class VmService
             if (o.CpuCount is { } count)
             {
                 if (running && count != (c.Cpu.Count ?? 1)) (vm.Pending ??= new()).CpuCount = count;
-                else { c.Cpu.Count = count; if (vm.Pending is not null) vm.Pending.CpuCount = null; }
+                else
+                {
+                    if (count != (c.Cpu.Count ?? 1)) c.Cpu.Count = count; // the default stays implicit: a round trip changes nothing
+                    if (vm.Pending is not null) vm.Pending.CpuCount = null;
+                }
             }
             if (dimmBytes is { } added) vm.Dimms.Add(new VmDimm { Id = dimmId, Size = added });
             if (o.MemorySize is { } size && size != c.Memory.Size)
@@ -74,11 +78,11 @@ public sealed partial class VmService
             if (o.CpuMask is not null) c.Cpu.Mask = mask;
             if (o.CpuLimit is { } limit) c.Cpu.LimitPercent = limit == 0 ? null : limit;
             if (o.CpuUnits is { } units) c.Cpu.Units = units;
-            if (o.MemGuaranteePercent is { } g) c.Memory.GuaranteePercent = g < 0 ? null : g;
+            if (o.MemGuarantee is { } g) c.Memory.GuaranteePercent = g.Percent;
             if (o.OnBoot is { } onBoot) c.OnBoot = onBoot;
-            if (o.Description is not null) c.Description = o.Description;
+            if (o.Description is not null) c.Description = o.Description.Length == 0 ? null : o.Description;
         });
-        if (running && (o.CpuLimit is not null || o.CpuUnits is not null || o.MemGuaranteePercent is not null || dimmBytes is not null))
+        if (running && (o.CpuLimit is not null || o.CpuUnits is not null || o.MemGuarantee is not null || dimmBytes is not null))
             CgroupPlacement.Apply(id, updated);
         if (running && o.CpuMask is not null)
             await PinVcpusAsync(rt, name, mask ?? CpuAffinity.Format(Enumerable.Range(0, Environment.ProcessorCount)), cancellationToken);

@@ -87,7 +87,7 @@ public sealed partial class VmService : Disks.IOnlineDiskResizer
         {
             Name = config.Name,
             Id = config.Id,
-            State = state,
+            StateValue = state,
             StateReason = state == VmState.Saved ? null : status.DeadReason,
             ProcessId = status.Pid,
             CpuCount = config.Cpu.Count ?? 1,
@@ -95,15 +95,20 @@ public sealed partial class VmService : Disks.IOnlineDiskResizer
             CpuLimit = config.Cpu.LimitPercent,
             CpuUnits = config.Cpu.Units,
             MemorySize = config.Memory.Size,
+            MemGuarantee = Memory.MemGuarantee.FromConfig(config.Memory.GuaranteePercent),
             MemGuaranteePercent = Memory.MemoryPlanner.EffectiveGuaranteePercent(config),
             MemHotplug = vm.MemHotplug,
             OnBoot = config.OnBoot,
             Firmware = vm.Firmware,
             Machine = vm.Machine,
             NetworkMode = vm.NetworkMode,
+            Network = vm.NetworkMode switch { VmNetworkMode.Bridge => vm.Bridge ?? "", VmNetworkMode.User => "User", _ => "None" },
+            KernelPath = vm.KernelPath,
+            InitrdPath = vm.InitrdPath,
+            KernelArguments = vm.KernelArguments,
             MacAddress = vm.MacAddress,
-            Disks = vm.Disks.Select(d => DescribeDisk(config, d)).ToList(),
-            DvdDrives = vm.DvdDrives.ToList(),
+            Disks = [.. vm.Disks.Select(d => DescribeDisk(config, d))],
+            DvdDrives = [.. vm.DvdDrives],
             GuestToolsState = status.Alive ? GuestToolsState.NotQueried : GuestToolsState.NotRunning,
             PendingChanges = vm.Pending?.ToString() ?? "",
             Description = config.Description,
@@ -116,7 +121,7 @@ public sealed partial class VmService : Disks.IOnlineDiskResizer
     public async Task<VmInfo> DescribeWithGuestToolsAsync(VeRecord record, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var info = Describe(record);
-        if (info.State == VmState.Stopped) return info;
+        if (info.StateValue == VmState.Stopped) return info;
         try
         {
             await using (await OpenAgentAsync(RuntimePaths(record.Id), info.Name, timeout, cancellationToken)) { }

@@ -10,8 +10,7 @@ public sealed record VmSetOptions
     public int? CpuLimit { get; init; }
     public int? CpuUnits { get; init; }
     public long? MemorySize { get; init; }
-    /// <summary>0-100, or -1 for the default (Auto = 40 %).</summary>
-    public int? MemGuaranteePercent { get; init; }
+    public Memory.MemGuarantee? MemGuarantee { get; init; }
     public bool? OnBoot { get; init; }
     public string? Description { get; init; }
 }

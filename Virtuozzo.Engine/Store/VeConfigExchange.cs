@@ -24,6 +24,13 @@ public sealed class VeConfigExchange(VeStore store, ILogger<VeConfigExchange> lo
     /// </summary>
     public Func<VeConfig, CancellationToken, Task<Guid>>? Create { get; set; }
 
+    /// <summary>
+    /// Brings an existing VE to a planned configuration through its area's Set call (checks, admission control, live
+    /// apply), as Set-VzContainer and Set-VzVm do. Set in <see cref="VzEngine"/>; without it (tests of the file
+    /// format alone) the configuration is written to ve.yaml as it is.
+    /// </summary>
+    public Func<Guid, VeConfig, CancellationToken, Task>? Apply { get; set; }
+
     /// <summary>The YAML text of a document holding the settings of <paramref name="records"/>.</summary>
     public string Export(IEnumerable<VeRecord> records)
     {
@@ -96,7 +103,8 @@ public sealed class VeConfigExchange(VeStore store, ILogger<VeConfigExchange> lo
             if (entry.Memory is { } m)
             {
                 if (m.Size < 0 || m.SwapSize < 0) throw Bad($"'{entry.Name}': memory sizes cannot be negative.");
-                if (m.GuaranteePercent is < 0 or > 100) throw Bad($"'{entry.Name}': memory.guaranteePercent is {m.GuaranteePercent}; it must be 0-100.");
+                try { Memory.MemGuarantee.FromConfig(m.GuaranteePercent).Validate(entry.Name); }
+                catch (VzInvalidArgumentException ex) { throw Bad($"'{entry.Name}': memory.guaranteePercent: {ex.Message}"); }
             }
             if (entry.Cpu is { } c)
             {
@@ -146,7 +154,7 @@ public sealed class VeConfigExchange(VeStore store, ILogger<VeConfigExchange> lo
         return plan;
     }
 
-    /// <summary>Carries out one planned entry. Settings reach a running VE's live limits when its area applies them (next start).</summary>
+    /// <summary>Carries out one planned entry: a new VE is created and given its settings, an existing one changed (live when it runs) through <see cref="Apply"/>.</summary>
     public async Task<VeConfigImportResult> ApplyAsync(VeConfigImportResult planned, CancellationToken cancellationToken = default)
     {
         var desired = planned.Desired ?? throw new ArgumentException("Only entries returned by Plan can be applied.", nameof(planned));
@@ -157,7 +165,8 @@ public sealed class VeConfigExchange(VeStore store, ILogger<VeConfigExchange> lo
                 var create = Create ?? throw new VzCapabilityMissingException("VzImportCannotCreate",
                     $"'{desired.Name}' does not exist and this engine has no way to create it.", desired.Name, "VE provisioning");
                 var id = await create(desired, cancellationToken).ConfigureAwait(false);
-                store.Update(id, c =>
+                if (Apply is { } applyNew) await applyNew(id, desired, cancellationToken).ConfigureAwait(false);
+                else store.Update(id, c =>
                 {
                     var created = VeConfigFile.Clone(c);
                     c.Description = desired.Description; c.OnBoot = desired.OnBoot;
@@ -170,7 +179,8 @@ public sealed class VeConfigExchange(VeStore store, ILogger<VeConfigExchange> lo
                 return planned with { Id = id, Applied = true, Desired = null };
             }
             case VeConfigImportAction.Update:
-                store.Update(planned.Id, c =>
+                if (Apply is { } apply) await apply(planned.Id, desired, cancellationToken).ConfigureAwait(false);
+                else store.Update(planned.Id, c =>
                 {
                     c.Description = desired.Description; c.OnBoot = desired.OnBoot;
                     c.Memory = desired.Memory; c.Cpu = desired.Cpu; c.Container = desired.Container; c.Vm = desired.Vm;

@@ -35,6 +35,10 @@ internal static class BusyboxTemplate
             if (!File.Exists(link) && !Directory.Exists(link)) File.CreateSymbolicLink(link, "/bin/busybox");
         }
         if (!File.Exists(Path.Combine(root, "sbin/init"))) File.CreateSymbolicLink(Path.Combine(root, "sbin/init"), "/bin/busybox");
+        // Debian's busybox-static has no nohup applet, yet 'nohup daemon >/dev/null 2>&1 &' is how exec users leave a
+        // process running in a container (vzctl exec): without it the line fails with 127 and nothing keeps running.
+        if (!applets.Any(a => a.EndsWith("/nohup", StringComparison.Ordinal)))
+            Write(root, "usr/bin/nohup", NohupScript, executable: true);
 
         Write(root, "etc/inittab",
             "# busybox init: SIGUSR2 powers off, SIGTERM reboots (both end the container).\n" +
@@ -50,6 +54,15 @@ internal static class BusyboxTemplate
         Write(root, "etc/resolv.conf", "");
         Write(root, "etc/os-release", "NAME=BusyBox\nID=busybox\nPRETTY_NAME=\"BusyBox system container\"\n");
     }
+
+    /// <summary>POSIX nohup in sh: hangups ignored, output to nohup.out only when it would go to a terminal.</summary>
+    internal const string NohupScript =
+        "#!/bin/sh\n" +
+        "[ $# -gt 0 ] || { echo 'usage: nohup COMMAND [ARG]...' >&2; exit 125; }\n" +
+        "trap '' HUP\n" +
+        "if [ -t 1 ]; then exec >>nohup.out || exit 127; fi\n" +
+        "if [ -t 2 ]; then exec 2>&1; fi\n" +
+        "exec \"$@\"\n";
 
     private static bool IsStatic(string path)
     {

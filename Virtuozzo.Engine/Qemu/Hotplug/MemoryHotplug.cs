@@ -13,6 +13,14 @@ public static class MemoryHotplug
     /// <summary>Linux onlines hotplugged memory in 128 MiB blocks; DIMMs come in multiples of it.</summary>
     public const long DimmGranularity = 128L * 1024 * 1024;
 
+    /// <summary>How far hotplug may grow a VM of <paramref name="size"/>: up to 4x its RAM, at most the host's RAM, rounded down to DIMM granularity (never below its RAM).</summary>
+    public static long MaxMemoryFor(long size, long hostTotal)
+    {
+        var max = Math.Max(size, Math.Min(size * 4, hostTotal));
+        var rounded = max / DimmGranularity * DimmGranularity;
+        return rounded < size ? size : rounded;
+    }
+
     /// <summary>The DIMM size that grows the running VM from its current size to <paramref name="newSize"/>, or null when that cannot be done live.</summary>
     public static long? LiveGrowth(VeConfig current, long newSize)
     {

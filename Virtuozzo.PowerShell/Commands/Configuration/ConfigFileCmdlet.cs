@@ -20,6 +20,7 @@ public abstract class ConfigFileCmdlet : VzCmdlet
     [Parameter]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.VeNameCompleter))]
     public string[]? Name { get; set; }
 
     /// <summary>The -Name filter as a predicate on entry names; null when every entry counts.</summary>

@@ -31,9 +31,12 @@ public sealed class InvokeVzContainerCommandCommand : VzCmdlet
     [ValidateNotNullOrEmpty]
     public string Command { get; set; } = "";
 
-    /// <summary>Arguments, each passed to the program as it is (no shell in between).</summary>
-    [Parameter(Position = 2, ParameterSetName = "Name", ValueFromRemainingArguments = true)]
-    [Parameter(Position = 2, ParameterSetName = "Id", ValueFromRemainingArguments = true)]
+    /// <summary>
+    /// Arguments, each passed to the program as it is (no shell in between). A list, not the rest of the command
+    /// line: a misspelt parameter is a binding error, never an argument for the program.
+    /// </summary>
+    [Parameter(Position = 2, ParameterSetName = "Name")]
+    [Parameter(Position = 2, ParameterSetName = "Id")]
     public string[] ArgumentList { get; set; } = [];
 
     /// <summary>A command line for the container's /bin/sh -c.</summary>

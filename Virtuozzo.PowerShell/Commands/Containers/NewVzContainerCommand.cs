@@ -12,7 +12,7 @@ namespace Virtuozzo.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.New, "VzContainer", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(ContainerInfo))]
-public sealed class NewVzContainerCommand : VzCmdlet
+public sealed class NewVzContainerCommand : VzCmdlet, IDynamicParameters
 {
     /// <summary>The container's name (letters, digits, '.', '_', '-'). Checked by the engine, so an empty name is its typed error too.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -25,33 +25,20 @@ public sealed class NewVzContainerCommand : VzCmdlet
     [ArgumentCompleter(typeof(TemplateNameCompleter))]
     public string Template { get; set; } = "busybox";
 
-    [Parameter] public long? MemorySize { get; set; }
-    [Parameter] public long? SwapSize { get; set; }
-    [Parameter][ValidateRange(0, 100)] public int? MemGuarantee { get; set; }
-    [Parameter][ValidateRange(1, 4096)] public int? CpuCount { get; set; }
-    [Parameter][ValidateRange(8, 500000)] public int? CpuUnits { get; set; }
-    [Parameter][ValidateRange(0, 409600)] public int? CpuLimit { get; set; }
-    [Parameter][ValidateRange(0, int.MaxValue)] public int? CpuLimitMhz { get; set; }
-    [Parameter][ValidateNotNullOrEmpty] public string? CpuMask { get; set; }
-    [Parameter] public long? PidsLimit { get; set; }
-    [Parameter][ValidateNotNullOrEmpty] public string? Hostname { get; set; }
-    [Parameter] public string[]? Nameserver { get; set; }
-    [Parameter] public string[]? IpAddress { get; set; }
-    [Parameter] public NetworkMode? NetworkMode { get; set; }
-    [Parameter][ValidateNotNullOrEmpty] public string? Bridge { get; set; }
-    [Parameter] public string? Gateway { get; set; }
-    [Parameter] public SwitchParameter OnBoot { get; set; }
-    [Parameter] public string? Description { get; set; }
+    /// <summary>Directory (a folder) or Image (an XFS image file of -DiskSize); fixed at creation.</summary>
     [Parameter] public ContainerLayout? Layout { get; set; }
-    [Parameter] public long? DiskSize { get; set; }
+
+    private readonly ContainerSettingsParameters settings = new();
+
+    /// <summary>The settings shared with Set-VzContainer (<see cref="ContainerSettingsParameters"/>).</summary>
+    public object GetDynamicParameters() => settings;
 
     protected override void ProcessRecord()
     {
         try
         {
             if (!ShouldProcess(Name, $"Create container from template '{Template}'")) return;
-            var changes = ContainerSettingsParameters.From(this, MemorySize, SwapSize, MemGuarantee, CpuCount, CpuUnits, CpuLimit, CpuLimitMhz,
-                CpuMask, PidsLimit, Hostname, Nameserver, IpAddress, NetworkMode, Bridge, Gateway, OnBoot.IsPresent ? true : null, Description, DiskSize, Layout);
+            var changes = settings.ToChanges(Layout);
             var engine = Engine;
             var progress = Progress;
             WriteObject(Run(ct => engine.Containers.CreateAsync(Name, Template, changes, progress, ct)));

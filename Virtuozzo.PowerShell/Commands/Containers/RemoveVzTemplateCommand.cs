@@ -7,7 +7,7 @@ namespace Virtuozzo.Commands;
 /// <para type="synopsis">Deletes a cached OS template (containers made from it keep their own copy).</para>
 /// </summary>
 [Cmdlet(VerbsCommon.Remove, "VzTemplate", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
-[OutputType(typeof(void))]
+[OutputType(typeof(Virtuozzo.Engine.Containers.Templates.TemplateInfo))]
 public sealed class RemoveVzTemplateCommand : Infrastructure.VzCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -17,6 +17,9 @@ public sealed class RemoveVzTemplateCommand : Infrastructure.VzCmdlet
     /// <summary>Remove without asking for confirmation.</summary>
     [Parameter] public SwitchParameter Force { get; set; }
 
+    /// <summary>Return the removed template.</summary>
+    [Parameter] public SwitchParameter PassThru { get; set; }
+
     protected override void ProcessRecord()
     {
         var engine = Engine;
@@ -24,7 +27,9 @@ public sealed class RemoveVzTemplateCommand : Infrastructure.VzCmdlet
             ForItem(n, () =>
             {
                 if (!ShouldProcessUnlessForced(Force, n, "Remove template")) return;
+                var before = PassThru ? engine.Containers.Templates.List().FirstOrDefault(t => string.Equals(t.Name, n, StringComparison.OrdinalIgnoreCase)) : null;
                 Run(() => { engine.Containers.Templates.Remove(n); return true; });
+                if (before is not null) WriteObject(before);
             });
     }
 }

@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using Virtuozzo.Engine.Containers;
-using Virtuozzo.Engine.Network;
 using Virtuozzo.Engine.Store;
 
 namespace Virtuozzo.Commands;
@@ -10,32 +9,18 @@ namespace Virtuozzo.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Set, "VzContainer", SupportsShouldProcess = true, DefaultParameterSetName = "Name")]
 [OutputType(typeof(ContainerInfo))]
-public sealed class SetVzContainerCommand : ContainerCmdlet
+public sealed class SetVzContainerCommand : ContainerCmdlet, IDynamicParameters
 {
-    [Parameter] public long? MemorySize { get; set; }
-    [Parameter] public long? SwapSize { get; set; }
-    [Parameter][ValidateRange(0, 100)] public int? MemGuarantee { get; set; }
-    [Parameter][ValidateRange(1, 4096)] public int? CpuCount { get; set; }
-    [Parameter][ValidateRange(8, 500000)] public int? CpuUnits { get; set; }
-    [Parameter][ValidateRange(0, 409600)] public int? CpuLimit { get; set; }
-    [Parameter][ValidateRange(0, int.MaxValue)] public int? CpuLimitMhz { get; set; }
-    [Parameter][ValidateNotNullOrEmpty] public string? CpuMask { get; set; }
-    [Parameter] public long? PidsLimit { get; set; }
-    [Parameter][ValidateNotNullOrEmpty] public string? Hostname { get; set; }
-    [Parameter] public string[]? Nameserver { get; set; }
-    [Parameter] public string[]? IpAddress { get; set; }
-    [Parameter] public NetworkMode? NetworkMode { get; set; }
-    [Parameter][ValidateNotNullOrEmpty] public string? Bridge { get; set; }
-    [Parameter] public string? Gateway { get; set; }
-    [Parameter] public bool? OnBoot { get; set; }
-    [Parameter] public string? Description { get; set; }
-    [Parameter] public long? DiskSize { get; set; }
+    private readonly ContainerSettingsParameters settings = new();
+
     [Parameter] public SwitchParameter PassThru { get; set; }
+
+    /// <summary>The settings shared with New-VzContainer (<see cref="ContainerSettingsParameters"/>).</summary>
+    public object GetDynamicParameters() => settings;
 
     protected override void ProcessContainer(VeRecord record)
     {
-        var changes = ContainerSettingsParameters.From(this, MemorySize, SwapSize, MemGuarantee, CpuCount, CpuUnits, CpuLimit, CpuLimitMhz,
-            CpuMask, PidsLimit, Hostname, Nameserver, IpAddress, NetworkMode, Bridge, Gateway, OnBoot, Description, DiskSize);
+        var changes = settings.ToChanges();
         if (changes.IsEmpty || !ShouldProcess(record.DisplayName, "Change container settings")) return;
         var engine = Engine;
         var info = Run(ct => engine.Containers.SetAsync(record.Id, changes, ct));

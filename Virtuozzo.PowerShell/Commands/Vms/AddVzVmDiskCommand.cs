@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using Virtuozzo.Commands.Completion;
 using Virtuozzo.Engine.Qemu;
 using Virtuozzo.Engine.Store;
 
@@ -19,13 +20,19 @@ public sealed class AddVzVmDiskCommand : VzVmCmdlet
     /// <summary>An existing image to attach instead (qcow2 or raw).</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(VeDiskPathCompleter))]
     public string? Path { get; set; }
+
+    /// <summary>Return the added disk (Hyper-V's convention: nothing by default).</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
 
     protected override void ProcessVm(VeRecord record)
     {
         if (!ShouldProcess(record.DisplayName, Path is null ? $"Add a new {Size / (1024 * 1024)} MB disk" : $"Attach disk '{Path}'")) return;
         var engine = Engine;
         var path = Path is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
-        WriteObject(Run(ct => engine.Vms.AddDiskAsync(record.Id, Size, path, ct)));
+        var disk = Run(ct => engine.Vms.AddDiskAsync(record.Id, Size, path, ct));
+        if (PassThru) WriteObject(disk);
     }
 }

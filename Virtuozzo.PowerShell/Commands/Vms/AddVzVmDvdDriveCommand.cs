@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using Virtuozzo.Commands.Completion;
 using Virtuozzo.Engine.Qemu;
 using Virtuozzo.Engine.Store;
 
@@ -13,6 +14,7 @@ public sealed class AddVzVmDvdDriveCommand : VzVmCmdlet
 {
     [Parameter(Position = 1)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(VeDiskPathCompleter))]
     public string? Path { get; set; }
 
     [Parameter]

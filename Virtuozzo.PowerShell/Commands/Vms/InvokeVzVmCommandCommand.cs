@@ -16,13 +16,17 @@ public sealed class InvokeVzVmCommandCommand : VzVmCmdlet
     [ValidateNotNullOrEmpty]
     public string Command { get; set; } = "";
 
-    /// <summary>Arguments, passed as they are (no shell). Named so that none starts with 'a', letting "-a" pass through.</summary>
-    [Parameter(Position = 2, ValueFromRemainingArguments = true)]
-    public string[] CommandArgument { get; set; } = [];
+    /// <summary>
+    /// Arguments, passed as they are (no shell). A list, not the rest of the command line, so the same names as
+    /// Invoke-VzContainerCommand and a misspelt parameter is a binding error instead of a guest argument.
+    /// </summary>
+    [Parameter(Position = 2)]
+    public string[] ArgumentList { get; set; } = [];
 
     /// <summary>Text for the program's standard input.</summary>
     [Parameter]
-    public string? StandardInput { get; set; }
+    [Alias("StandardInput")]
+    public string? InputString { get; set; }
 
     /// <summary>Seconds for the whole call: reaching the agent and the program's run.</summary>
     [Parameter]
@@ -33,7 +37,7 @@ public sealed class InvokeVzVmCommandCommand : VzVmCmdlet
     {
         if (!ShouldProcess(record.DisplayName, $"Run '{Command}' in the guest")) return;
         var engine = Engine;
-        var args = CommandArgument;
-        WriteObject(Run(ct => engine.Vms.Guest.ExecAsync(record.Id, Command, args, StandardInput, TimeSpan.FromSeconds(Timeout), ct)));
+        var args = ArgumentList;
+        WriteObject(Run(ct => engine.Vms.Guest.ExecAsync(record.Id, Command, args, InputString, TimeSpan.FromSeconds(Timeout), ct)));
     }
 }

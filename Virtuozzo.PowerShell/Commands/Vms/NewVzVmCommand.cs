@@ -1,6 +1,6 @@
 using System.Management.Automation;
 using Virtuozzo.Commands.Infrastructure;
-using Virtuozzo.Engine.Errors;
+using Virtuozzo.Engine.Memory;
 using Virtuozzo.Engine.Qemu;
 using Virtuozzo.Engine.Store;
 
@@ -11,19 +11,12 @@ namespace Virtuozzo.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.New, "VzVm", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = "NewDisk")]
 [OutputType(typeof(VmInfo))]
-public sealed class NewVzVmCommand : VzCmdlet
+public sealed class NewVzVmCommand : VzCmdlet, IDynamicParameters
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string Name { get; set; } = "";
 
-    [Parameter]
-    [ValidateRange(32L * 1024 * 1024, 16L * 1024 * 1024 * 1024 * 1024)]
-    public long MemorySize { get; set; } = 1024L * 1024 * 1024;
-
-    [Parameter]
-    [ValidateRange(1, 255)]
-    public int CpuCount { get; set; } = 1;
 
     [Parameter(ParameterSetName = "NewDisk")]
     [ValidateRange(1024L * 1024, long.MaxValue)]
@@ -40,10 +33,6 @@ public sealed class NewVzVmCommand : VzCmdlet
     [Parameter]
     public VmFirmware Firmware { get; set; } = VmFirmware.Bios;
 
-    /// <summary>0-100 (percent of MemorySize) or Auto (the VM default, 40 %).</summary>
-    [Parameter]
-    [ValidatePattern(@"^(Auto|\d{1,3})$")]
-    public string MemGuarantee { get; set; } = "Auto";
 
     [Parameter]
     public SwitchParameter MemHotplug { get; set; }
@@ -68,20 +57,16 @@ public sealed class NewVzVmCommand : VzCmdlet
     [ValidateSet("q35", "pc")]
     public string Machine { get; set; } = "q35";
 
-    [Parameter]
-    public string? Description { get; set; }
+    private readonly VmSettingsParameters settings = new();
+
+    /// <summary>The settings shared with Set-VzVm (<see cref="VmSettingsParameters"/>): MemorySize (default 1 GB), CpuCount (default 1), MemGuarantee (default Auto), CpuUnits, CpuLimit, CpuMask, OnBoot, Description.</summary>
+    public object GetDynamicParameters() => settings;
 
     protected override void ProcessRecord()
     {
         ForItem(Name, () =>
         {
             if (!ShouldProcess(Name, "Create virtual machine")) return;
-            int? guarantee = null;
-            if (!MemGuarantee.Equals("Auto", StringComparison.OrdinalIgnoreCase))
-            {
-                guarantee = int.Parse(MemGuarantee, System.Globalization.CultureInfo.InvariantCulture);
-                if (guarantee > 100) throw new VzInvalidArgumentException("VzInvalidMemGuarantee", "MemGuarantee must be 0-100 or Auto.", Name, "MemGuarantee");
-            }
             var (mode, bridge) = Network.ToLowerInvariant() switch
             {
                 "none" => (VmNetworkMode.None, (string?)null),
@@ -91,13 +76,17 @@ public sealed class NewVzVmCommand : VzCmdlet
             var options = new VmCreateOptions
             {
                 Name = Name,
-                MemorySize = MemorySize,
-                CpuCount = CpuCount,
+                MemorySize = settings.MemorySize ?? 1024L * 1024 * 1024,
+                CpuCount = settings.CpuCount ?? 1,
+                CpuUnits = settings.CpuUnits ?? 1000,
+                CpuLimit = settings.CpuLimit ?? 0,
+                CpuMask = settings.CpuMask,
+                OnBoot = settings.OnBoot ?? false,
                 DiskSize = DiskSize,
                 DiskPath = ParameterSetName == "ExistingDisk" ? Resolve(DiskPath) : null,
                 IsoPath = Resolve(IsoPath),
                 Firmware = Firmware,
-                MemGuaranteePercent = guarantee,
+                MemGuarantee = settings.MemGuarantee ?? MemGuarantee.Auto,
                 MemHotplug = MemHotplug,
                 NetworkMode = mode,
                 Bridge = bridge,
@@ -105,7 +94,7 @@ public sealed class NewVzVmCommand : VzCmdlet
                 InitrdPath = Resolve(InitrdPath),
                 KernelArguments = KernelArguments,
                 Machine = Machine,
-                Description = Description,
+                Description = settings.Description,
             };
             var engine = Engine;
             WriteObject(Run(ct => engine.Vms.CreateAsync(options, ct)));

@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using Virtuozzo.Engine.Errors;
 using Virtuozzo.Engine.Qemu;
 using Virtuozzo.Engine.Store;
 
@@ -8,69 +7,25 @@ namespace Virtuozzo.Commands;
 /// <summary>
 /// <para type="synopsis">Changes a virtual machine's CPU, memory and boot settings; live where QEMU allows, otherwise at the next start.</para>
 /// </summary>
+/// <remarks>
+/// Each setting is named like the VmInfo property that shows it and binds from the pipeline by that name, also from
+/// text (Import-Csv), so a VM exported to CSV and read back sets what it had; an empty value leaves a setting alone.
+/// </remarks>
 [Cmdlet(VerbsCommon.Set, "VzVm", SupportsShouldProcess = true, DefaultParameterSetName = NameSet)]
 [OutputType(typeof(VmInfo))]
-public sealed class SetVzVmCommand : VzVmCmdlet
+public sealed class SetVzVmCommand : VzVmCmdlet, IDynamicParameters
 {
-    private int? cpuCount, cpuLimit, cpuUnits;
-    private long? memorySize;
-    private bool? onBoot;
-
-    [Parameter]
-    [ValidateRange(1, 255)]
-    public int CpuCount { get => cpuCount ?? 0; set => cpuCount = value; }
-
-    /// <summary>Host CPUs the vCPU threads may run on ("0,2-3"); "all" removes the pinning.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? CpuMask { get; set; }
-
-    /// <summary>Percent of one host CPU (100 = one CPU); 0 removes the limit.</summary>
-    [Parameter]
-    [ValidateRange(0, 100000)]
-    public int CpuLimit { get => cpuLimit ?? 0; set => cpuLimit = value; }
-
-    [Parameter]
-    [ValidateRange(8, 500000)]
-    public int CpuUnits { get => cpuUnits ?? 0; set => cpuUnits = value; }
-
-    [Parameter]
-    [ValidateRange(32L * 1024 * 1024, 16L * 1024 * 1024 * 1024 * 1024)]
-    public long MemorySize { get => memorySize ?? 0; set => memorySize = value; }
-
-    /// <summary>0-100 or Auto (40 %).</summary>
-    [Parameter]
-    [ValidatePattern(@"^(Auto|\d{1,3})$")]
-    public string? MemGuarantee { get; set; }
-
-    [Parameter]
-    public bool OnBoot { get => onBoot ?? false; set => onBoot = value; }
-
-    [Parameter]
-    public string? Description { get; set; }
+    private readonly VmSettingsParameters settings = new();
 
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    /// <summary>The settings shared with New-VzVm (<see cref="VmSettingsParameters"/>).</summary>
+    public object GetDynamicParameters() => settings;
+
     protected override void ProcessVm(VeRecord record)
     {
-        int? guarantee = null;
-        if (MemGuarantee is not null)
-        {
-            guarantee = MemGuarantee.Equals("Auto", StringComparison.OrdinalIgnoreCase) ? -1 : int.Parse(MemGuarantee, System.Globalization.CultureInfo.InvariantCulture);
-            if (guarantee > 100) throw new VzInvalidArgumentException("VzInvalidMemGuarantee", "MemGuarantee must be 0-100 or Auto.", record.DisplayName, "MemGuarantee");
-        }
-        var options = new VmSetOptions
-        {
-            CpuCount = cpuCount,
-            CpuMask = CpuMask is null ? null : CpuMask.Equals("all", StringComparison.OrdinalIgnoreCase) ? "" : CpuMask,
-            CpuLimit = cpuLimit,
-            CpuUnits = cpuUnits,
-            MemorySize = memorySize,
-            MemGuaranteePercent = guarantee,
-            OnBoot = onBoot,
-            Description = Description,
-        };
+        var options = settings.ToSetOptions();
         if (!ShouldProcess(record.DisplayName, "Change virtual machine settings")) return;
         var engine = Engine;
         var result = Run(ct => engine.Vms.SetAsync(record.Id, options, ct));

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using Virtuozzo.Commands.Completion;
 using Virtuozzo.Commands.Infrastructure;
 using Virtuozzo.Engine.Qemu;
 using Virtuozzo.Engine.Store;
@@ -20,6 +21,7 @@ public abstract class VzVmCmdlet : VzCmdlet
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     [Alias("VmName")]
+    [ArgumentCompleter(typeof(VmNameCompleter))]
     public string[] Name { get; set; } = [];
 
     [Parameter(Mandatory = true, ParameterSetName = IdSet, ValueFromPipelineByPropertyName = true)]

@@ -1,0 +1,70 @@
+using Virtuozzo.Engine.Containers;
+using Virtuozzo.Engine.Memory;
+using Virtuozzo.Engine.Qemu;
+using Virtuozzo.Engine.Store;
+
+namespace Virtuozzo.Engine;
+
+/// <summary>
+/// Brings a VE to the settings of a desired-state file (Import-VzConfig) through the same engine calls Set-VzContainer
+/// and Set-VzVm make: the same checks, admission control for a larger guarantee, live apply on a running VE (cgroup
+/// files, hostname, addresses; pending changes on a running VM). Only what those calls cannot express is then written
+/// to ve.yaml directly: a container's CPU count or hostname going back to the default, a VM's network and direct-boot
+/// settings.
+/// </summary>
+internal sealed class VeSettingsApplier(VeStore store, Func<ContainerService> containers, Func<VmService> vms)
+{
+    public async Task ApplyAsync(Guid id, VeConfig desired, CancellationToken ct)
+    {
+        if (desired.Type == VeType.Container)
+        {
+            var c = desired.Container ?? new ContainerSettings();
+            await containers().SetAsync(id, new ContainerChanges
+            {
+                MemorySize = desired.Memory.Size > 0 ? desired.Memory.Size : null,
+                SwapSize = desired.Memory.SwapSize,
+                MemGuarantee = MemGuarantee.FromConfig(desired.Memory.GuaranteePercent),
+                CpuCount = desired.Cpu.Count,
+                CpuUnits = desired.Cpu.Units,
+                CpuLimit = desired.Cpu.LimitPercent ?? 0,
+                CpuMask = desired.Cpu.Mask ?? "all",
+                PidsLimit = c.PidsLimit ?? 0,
+                Hostname = c.Hostname,
+                Nameserver = [.. c.Nameservers],
+                IpAddress = [.. c.Network.IpAddresses],
+                NetworkMode = c.Network.Mode,
+                Bridge = c.Network.Bridge,
+                Gateway = c.Network.Gateway ?? "",
+                OnBoot = desired.OnBoot,
+                Description = desired.Description ?? "",
+            }, ct).ConfigureAwait(false);
+            if (desired.Cpu.Count is null || c.Hostname is null)
+                store.Update(id, cfg =>
+                {
+                    if (desired.Cpu.Count is null) cfg.Cpu.Count = null;
+                    if (c.Hostname is null && cfg.Container is { } cc) cc.Hostname = null;
+                }, ct);
+            return;
+        }
+        var current = store.TryGet(id)?.Config;
+        await vms().SetAsync(id, new VmSetOptions
+        {
+            CpuCount = desired.Cpu.Count ?? 1,
+            // Re-pinning a running VM's vCPU threads costs a monitor round trip: only when the mask changes.
+            CpuMask = desired.Cpu.Mask == current?.Cpu.Mask ? null : desired.Cpu.Mask ?? "",
+            CpuLimit = desired.Cpu.LimitPercent ?? 0,
+            CpuUnits = desired.Cpu.Units,
+            MemorySize = desired.Memory.Size > 0 ? desired.Memory.Size : null,
+            MemGuarantee = MemGuarantee.FromConfig(desired.Memory.GuaranteePercent),
+            OnBoot = desired.OnBoot,
+            Description = desired.Description ?? "",
+        }, ct).ConfigureAwait(false);
+        if (desired.Vm is { } v)
+            store.Update(id, cfg =>
+            {
+                var vm = cfg.Vm!;
+                (vm.NetworkMode, vm.Bridge, vm.KernelPath, vm.InitrdPath, vm.KernelArguments) = (v.NetworkMode, v.Bridge, v.KernelPath, v.InitrdPath, v.KernelArguments);
+                cfg.Memory.SwapSize = desired.Memory.SwapSize;
+            }, ct);
+    }
+}
