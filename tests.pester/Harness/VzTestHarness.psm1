@@ -33,7 +33,9 @@ function Get-VzHostSnapshot {
         Where-Object { $Base -and $_.Contains($Base) }
     $netns = if (Test-Path /run/netns) { Get-ChildItem /run/netns | Select-Object -ExpandProperty Name } else { @() }
     $links = (& ip -o link show 2>$null) | ForEach-Object { ($_ -split ': ')[1] -replace '@.*$', '' }
-    $procs = Get-ChildItem /proc -Directory | Where-Object Name -Match '^\d+$' | ForEach-Object {
+    # DirectoryInfo objects straight from .NET: once, with processes exiting during the listing, 'Where-Object Name'
+    # over Get-ChildItem /proc failed ("property 'Name' cannot be found") and ended the leak check without a result.
+    $procs = [IO.DirectoryInfo]::new('/proc').GetDirectories() | Where-Object { $_.Name -match '^\d+$' } | ForEach-Object {
         $comm = Get-Content (Join-Path $_.FullName 'comm') -ErrorAction SilentlyContinue
         $state = (Get-Content (Join-Path $_.FullName 'stat') -ErrorAction SilentlyContinue) -replace '^.*\) (\S).*$', '$1'
         if ($comm -and $comm -match $script:ProcessPattern -and $state -ne 'Z' -and
