@@ -27,7 +27,7 @@ BeforeAll {
         }
     }
     function Test-CgroupExists([Parameter(Mandatory)] $Container) {
-        @(Get-ChildItem /sys/fs/cgroup -Directory | Where-Object { Test-Path "$($_.FullName)/$env:VZ_CGROUP_PARENT/ct-$($Container.Id.ToString('N'))" }).Count -gt 0
+        Test-VzCgroupExists "$env:VZ_CGROUP_PARENT/ct-$($Container.Id.ToString('N'))" # v1 hierarchies and the unified tree
     }
 }
 

@@ -113,6 +113,7 @@ public sealed partial class ContainerService
             progress?.Report(new VzProgress($"Starting container {cfg.Name}", "preparing", 10));
             var runtime = Runtimes.Get(Runtimes.SelectName());
             var host = HostLimits.Read();
+            CgroupPlacement.CheckControllers(id, cfg, host.CpuCount); // a missing controller is named before anything starts
             var ctSettings = cfg.Container!;
             var root = RootPath(id);
             var hostname = ctSettings.Hostname ?? cfg.Name;
