@@ -63,7 +63,7 @@ public sealed class VzEngine
             // Get-VzHost reports whether each OCI runtime can really run a container here.
             RuntimeTrial = (info, ct) => Containers.RuntimeTrialAsync(info, ct),
         });
-        cgroups = new(() => CgroupBackends.ForHost());
+        cgroups = new(() => CgroupBackends.ForHost(parent: paths.CgroupParent));
         containers = new(() => new ContainerService(paths, Store, Runner,
             new TemplateStore(paths, Runner, LoggerFactory.CreateLogger<TemplateStore>()),
             new NetworkSetup(Runner, LoggerFactory.CreateLogger<NetworkSetup>()),

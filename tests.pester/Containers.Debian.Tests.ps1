@@ -32,6 +32,10 @@ Describe 'Debian 12 template' -Tag Containers, Integration, Slow -Skip:(-not $Is
         (Invoke-VzContainerCommand deb1 hostname).StdOut.Trim() | Should -Be 'deb1'
         $ps = (Invoke-VzContainerCommand deb1 ps -ArgumentList '-e', '-o', 'pid=,comm=').StdOut
         $ps | Should -Match '(?m)^\s*1 init$'
+        # The default seccomp filter is on and its init booted under it; a nested user namespace is refused.
+        (Invoke-VzContainerCommand deb1 cat /proc/self/status).StdOut | Should -Match '(?m)^Seccomp:\s+2$'
+        (Get-Content "/proc/$($c.InitPid)/status" -Raw) | Should -Match '(?m)^Seccomp:\s+2$'
+        (Invoke-VzContainerCommand deb1 unshare -ArgumentList '-U', 'true').StdErr | Should -Match 'Operation not permitted'
         $s = Stop-VzContainer deb1 -Timeout 60 -PassThru
         $s.State | Should -Be Stopped
         Remove-VzContainer deb1 -Force

@@ -27,7 +27,7 @@ BeforeAll {
         }
     }
     function Test-CgroupExists([Parameter(Mandatory)] $Container) {
-        @(Get-ChildItem /sys/fs/cgroup -Directory | Where-Object { Test-Path "$($_.FullName)/$env:VZ_CGROUP_PARENT/ct-$($Container.Id.ToString('N'))" }).Count -gt 0
+        Test-VzCgroupExists "$env:VZ_CGROUP_PARENT/ct-$($Container.Id.ToString('N'))" # v1 hierarchies and the unified tree
     }
 }
 
@@ -448,6 +448,7 @@ Describe 'Image layout (sparse XFS image, loop-mounted)' -Tag Containers, Integr
         Stop-VzContainer img2 -Kill
         Remove-VzContainer img1, img2 -Force
         (Get-Content /proc/self/mountinfo) -match [regex]::Escape($env:VZ_ROOT) | Should -BeNullOrEmpty
-        (& losetup -a) -match [regex]::Escape($env:VZ_ROOT) | Should -BeNullOrEmpty
+        # @(): a single line of output (another process's loop device) would be a string, and -match on it a boolean.
+        @(& losetup -a) -match [regex]::Escape($env:VZ_ROOT) | Should -BeNullOrEmpty
     }
 }

@@ -115,7 +115,7 @@ Describe 'Resize-VzDisk' -Tag Unit, Disks {
     It 'grows a disk; qemu-img checks it clean and the data is intact' {
         $copy = "$script:r.ref"
         Copy-Item $script:r $copy
-        $d = Resize-VzDisk $script:r -Size 64GB -PassThru
+        $d = Resize-VzDisk -Confirm:$false $script:r -Size 64GB -PassThru
         $d.VirtualSize | Should -Be 64GB
         QemuCheck $script:r | Should -Be 0
         qemu-img compare $copy $script:r | Out-Null
@@ -123,7 +123,7 @@ Describe 'Resize-VzDisk' -Tag Unit, Disks {
     }
 
     It 'takes disks from Get-VzDisk' {
-        Get-VzDisk $script:r | Resize-VzDisk -Size 2GB
+        Get-VzDisk $script:r | Resize-VzDisk -Confirm:$false -Size 2GB
         (QemuInfo $script:r).'virtual-size' | Should -Be 2GB
     }
 
@@ -133,22 +133,22 @@ Describe 'Resize-VzDisk' -Tag Unit, Disks {
     }
 
     It 'needs -Shrink to shrink' {
-        { Resize-VzDisk $script:r -Size 512MB -ErrorAction Stop } | Should -Throw -ErrorId 'VzDiskShrinkNotAllowed,Virtuozzo.Commands.ResizeVzDiskCommand'
+        { Resize-VzDisk -Confirm:$false $script:r -Size 512MB -ErrorAction Stop } | Should -Throw -ErrorId 'VzDiskShrinkNotAllowed,Virtuozzo.Commands.ResizeVzDiskCommand'
     }
 
     It 'refuses to shrink over data and changes nothing' {
-        { Resize-VzDisk $script:r -Size 512MB -Shrink -ErrorAction Stop } | Should -Throw -ErrorId 'VzDiskShrinkWouldLoseData,Virtuozzo.Commands.ResizeVzDiskCommand'
+        { Resize-VzDisk -Confirm:$false $script:r -Size 512MB -Shrink -ErrorAction Stop } | Should -Throw -ErrorId 'VzDiskShrinkWouldLoseData,Virtuozzo.Commands.ResizeVzDiskCommand'
         (QemuInfo $script:r).'virtual-size' | Should -Be 1GB
     }
 
     It 'shrinks when nothing is stored past the new end' {
-        Resize-VzDisk $script:r -Size 1001MB -Shrink
+        Resize-VzDisk -Confirm:$false $script:r -Size 1001MB -Shrink
         (QemuInfo $script:r).'virtual-size' | Should -Be 1001MB
         QemuCheck $script:r | Should -Be 0
     }
 
     It 'refuses a size that is not a multiple of 512' {
-        { Resize-VzDisk $script:r -Size 1000001 -ErrorAction Stop } | Should -Throw -ErrorId 'VzDiskInvalidSize,Virtuozzo.Commands.ResizeVzDiskCommand'
+        { Resize-VzDisk -Confirm:$false $script:r -Size 1000001 -ErrorAction Stop } | Should -Throw -ErrorId 'VzDiskInvalidSize,Virtuozzo.Commands.ResizeVzDiskCommand'
     }
 }
 
@@ -187,17 +187,17 @@ Describe 'Optimize-VzDisk and Convert-VzDisk' -Tag Integration, Disks {
         $p = Disk 'conv.qcow2'
         $null = New-VzDisk $p -Size 64MB
         qemu-io -f qcow2 -c 'write -P 5 1M 1M' $p | Out-Null
-        $raw = Convert-VzDisk $p -Format Raw -DestinationPath (Disk 'conv.img') -PassThru
+        $raw = Convert-VzDisk -Confirm:$false $p -Format Raw -DestinationPath (Disk 'conv.img') -PassThru
         $raw.Format | Should -Be 'raw'
         qemu-img compare $p $raw.Path | Out-Null
         $LASTEXITCODE | Should -Be 0
-        { Convert-VzDisk $p -Format Raw -DestinationPath (Disk 'conv.img') -ErrorAction Stop } | Should -Throw -ErrorId 'VzDiskAlreadyExists,Virtuozzo.Commands.ConvertVzDiskCommand'
+        { Convert-VzDisk -Confirm:$false $p -Format Raw -DestinationPath (Disk 'conv.img') -ErrorAction Stop } | Should -Throw -ErrorId 'VzDiskAlreadyExists,Virtuozzo.Commands.ConvertVzDiskCommand'
     }
 
     It 'converts in place under the same name' {
         $p = Disk 'inplace.img'
         qemu-img create -q -f raw $p 32M
-        Get-VzDisk $p | Convert-VzDisk -Format Qcow2
+        Get-VzDisk $p | Convert-VzDisk -Confirm:$false -Format Qcow2
         (Get-VzDisk $p).Format | Should -Be 'qcow2'
     }
 }
@@ -256,7 +256,7 @@ Describe 'Resize-VzDisk -ResizeGuestFileSystem' -Tag Integration, Disks {
 
     It 'grows an ext4 partition and file system, keeping the data' {
         $img = New-GuestImage 'guest-ext4' 'ext4' 200MB
-        Resize-VzDisk $img -Size 600MB -ResizeGuestFileSystem
+        Resize-VzDisk -Confirm:$false $img -Size 600MB -ResizeGuestFileSystem
         QemuCheck $img | Should -Be 0
         $g = Get-GuestLayout $img
         $g.Type | Should -Be 'ext4'
@@ -267,7 +267,7 @@ Describe 'Resize-VzDisk -ResizeGuestFileSystem' -Tag Integration, Disks {
 
     It 'grows an XFS partition and file system' {
         $img = New-GuestImage 'guest-xfs' 'xfs' 400MB
-        Resize-VzDisk $img -Size 900MB -ResizeGuestFileSystem
+        Resize-VzDisk -Confirm:$false $img -Size 900MB -ResizeGuestFileSystem
         QemuCheck $img | Should -Be 0
         $g = Get-GuestLayout $img
         $g.Type | Should -Be 'xfs'
@@ -276,7 +276,7 @@ Describe 'Resize-VzDisk -ResizeGuestFileSystem' -Tag Integration, Disks {
 
     It 'grows an LVM physical volume' {
         $img = New-GuestImage 'guest-lvm' 'lvm' 200MB
-        Resize-VzDisk $img -Size 500MB -ResizeGuestFileSystem
+        Resize-VzDisk -Confirm:$false $img -Size 500MB -ResizeGuestFileSystem
         $g = Get-GuestLayout $img
         $g.Type | Should -Be 'LVM2_member'
         $g.FsBytes | Should -BeGreaterThan 450MB
@@ -284,7 +284,7 @@ Describe 'Resize-VzDisk -ResizeGuestFileSystem' -Tag Integration, Disks {
 
     It 'grows ext4 in a raw image directly' {
         $img = New-GuestImage 'guest-raw' 'ext4' 200MB -AsRaw
-        Resize-VzDisk $img -Size 400MB -ResizeGuestFileSystem
+        Resize-VzDisk -Confirm:$false $img -Size 400MB -ResizeGuestFileSystem
         (Get-Item $img).Length | Should -Be 400MB
         $g = Get-GuestLayout $img
         $g.FsBytes | Should -BeGreaterThan 350MB
@@ -294,7 +294,7 @@ Describe 'Resize-VzDisk -ResizeGuestFileSystem' -Tag Integration, Disks {
     It 'refuses a disk without a partition table and leaves nothing set up' {
         $img = Disk 'guest-empty.qcow2'
         $null = New-VzDisk $img -Size 64MB
-        { Resize-VzDisk $img -Size 128MB -ResizeGuestFileSystem -ErrorAction Stop } | Should -Throw -ErrorId 'VzDiskNoPartition,Virtuozzo.Commands.ResizeVzDiskCommand'
+        { Resize-VzDisk -Confirm:$false $img -Size 128MB -ResizeGuestFileSystem -ErrorAction Stop } | Should -Throw -ErrorId 'VzDiskNoPartition,Virtuozzo.Commands.ResizeVzDiskCommand'
         losetup -a | Where-Object { $_ -match 'export\.raw' } | Should -BeNullOrEmpty
         Get-Content /proc/self/mountinfo | Where-Object { $_ -match 'disk-resize' } | Should -BeNullOrEmpty
     }

@@ -14,6 +14,15 @@ Describe 'Get-VzHost on this host' -Tag Integration, Host {
         ($script:h.CgroupControllers | Where-Object Name -eq 'memory').MountPath | Should -Not -BeNullOrEmpty
     }
 
+    It 'reports the cgroup parent and, on cgroup v2 only, the controllers delegated to it' {
+        $script:h.CgroupParent | Should -Be $env:VZ_CGROUP_PARENT
+        if ($script:h.CgroupMode -ne 'V2') { $script:h.CgroupDelegatedControllers | Should -BeNullOrEmpty; return }
+        # An independent read: the parent's own cgroup.controllers, or what the root passes down before it exists.
+        $own = "/sys/fs/cgroup/$env:VZ_CGROUP_PARENT/cgroup.controllers"
+        $expected = if (Test-Path $own) { (Get-Content $own -Raw).Trim() } else { (Get-Content /sys/fs/cgroup/cgroup.subtree_control -Raw).Trim() }
+        $script:h.CgroupDelegatedControllers -join ' ' | Should -Be $expected
+    }
+
     It 'finds out by a trial guest whether KVM works, agreeing with a trial run here, and falls back to TCG' {
         # An independent probe, made by the test: boot a sector that writes 0x21 to isa-debug-exit under -accel kvm.
         # QEMU then exits with (0x21 << 1) | 1 = 67. /dev/kvm can open while every guest hangs (nested KVM without

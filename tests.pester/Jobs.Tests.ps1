@@ -53,13 +53,13 @@ Describe '-AsJob on long operations' -Tag Integration, Jobs {
 
     It 'Optimize-VzDisk -AsJob -PassThru returns the compacted disk, and a failure keeps its error id' {
         $path = ((Get-VzVm job-vm).Disks | Select-Object -First 1).Path
-        $disk = Receive-Finished (Optimize-VzDisk $path -AsJob -PassThru)
+        $disk = Receive-Finished (Optimize-VzDisk -Confirm:$false $path -AsJob -PassThru)
         $disk | Should -BeOfType [Virtuozzo.Engine.Disks.DiskInfo]
         $disk.Path | Should -Be $path
 
         $taken = Join-Path $script:scope.Base 'taken.raw'
         Set-Content $taken 'already here'
-        $job = Convert-VzDisk $path -Format raw -DestinationPath $taken -AsJob
+        $job = Convert-VzDisk -Confirm:$false $path -Format raw -DestinationPath $taken -AsJob
         $null = $job | Wait-Job -Timeout 60
         $job.State | Should -Be 'Failed'
         $err = @($job.Error)[0]

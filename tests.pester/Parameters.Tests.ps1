@@ -14,7 +14,13 @@ BeforeDiscovery {
     $notDestructive = @(
         'Remove-VzVmDvdDrive'   # ejects an ISO from a VM; the ISO file is untouched
     )
-    $destructive = { $_.Verb -eq 'Remove' -and $_.Name -notin $notDestructive }
+    # Rewrites in place that lose data when aimed at the wrong file (issue 9): also ConfirmImpact High.
+    $inPlaceRewriters = @(
+        'Convert-VzDisk'    # replaces the image with the converted one
+        'Optimize-VzDisk'   # rewrites the image
+        'Resize-VzDisk'     # changes the image's size and metadata
+    )
+    $destructive = { ($_.Verb -eq 'Remove' -and $_.Name -notin $notDestructive) -or $_.Name -in $inPlaceRewriters }
     $script:removers = @($all | Where-Object $destructive | ForEach-Object { @{ Name = $_.Name } })
     $script:others = @($all | Where-Object { -not (& $destructive) } | ForEach-Object { @{ Name = $_.Name } })
     # Hyper-V's convention: these verbs write nothing by default and the changed object with -PassThru.
@@ -102,7 +108,7 @@ Describe 'Destructive <Name>' -Tag Unit -ForEach $removers {
 }
 
 Describe 'Non-destructive <Name>' -Tag Unit -ForEach $others {
-    It 'does not claim ConfirmImpact High (kept for Remove-*)' {
+    It 'does not claim ConfirmImpact High (kept for Remove-* and in-place disk rewrites)' {
         (Get-CmdletAttribute $Name).ConfirmImpact | Should -Not -Be ([Management.Automation.ConfirmImpact]::High)
     }
 }

@@ -106,9 +106,9 @@ Describe 'VM cmdlets without a running guest' -Tag Unit, Vms {
         (& qemu-img info --output=json $d.Path | ConvertFrom-Json).'virtual-size' | Should -Be 16MB
         (Get-VzVm unit1).Disks.DiskId | Should -Be @('disk0', 'disk1')
         # A VM's disks pipe into Resize-VzDisk by their Path.
-        (Get-VzVm unit1).Disks | Where-Object DiskId -eq disk1 | Resize-VzDisk -Size 24MB
+        (Get-VzVm unit1).Disks | Where-Object DiskId -eq disk1 | Resize-VzDisk -Confirm:$false -Size 24MB
         (& qemu-img info --output=json $d.Path | ConvertFrom-Json).'virtual-size' | Should -Be 24MB
-        { Resize-VzDisk $d.Path -Size 8MB -ErrorAction Stop } | Should -Throw -ErrorId 'VzDiskShrinkNotAllowed,Virtuozzo.Commands.ResizeVzDiskCommand'
+        { Resize-VzDisk -Confirm:$false $d.Path -Size 8MB -ErrorAction Stop } | Should -Throw -ErrorId 'VzDiskShrinkNotAllowed,Virtuozzo.Commands.ResizeVzDiskCommand'
         Remove-VzVmDisk unit1 disk1 -Confirm:$false
         (Get-VzVm unit1).Disks.DiskId | Should -Be @('disk0')
         Test-Path $d.Path | Should -BeFalse
@@ -201,6 +201,28 @@ Describe 'A VM running the test guest under TCG' -Tag Integration, Slow, Vms {
         (Invoke-VzVmCommand vm1 cat -InputString "line one`nline two").StdOut | Should -Be "line one`nline two"
     }
 
+    It 'says plainly when the program does not exist in the guest (ObjectNotFound)' {
+        $err = $null
+        try { Invoke-VzVmCommand vm1 /no/such/program -ErrorAction Stop } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -Be 'VzGuestCommandNotFound,Virtuozzo.Commands.InvokeVzVmCommandCommand'
+        $err.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $err.Exception.Message | Should -Be "There is no program '/no/such/program' in the VM 'vm1'."
+    }
+
+    It 'kills a guest command that outlives -Timeout, in the guest' {
+        $err = $null
+        $watch = [Diagnostics.Stopwatch]::StartNew()
+        # -Timeout bounds the whole call, reaching the agent included: 5 s leaves a loaded TCG host time to sync.
+        try { Invoke-VzVmCommand vm1 sleep 77 -Timeout 5 -ErrorAction Stop } catch { $err = $_ }
+        $watch.Stop()
+        $err.FullyQualifiedErrorId | Should -Be 'VzGuestCommandTimeout,Virtuozzo.Commands.InvokeVzVmCommandCommand'
+        $err.CategoryInfo.Category | Should -Be 'OperationTimeout'
+        $err.Exception.Message | Should -Match 'killed in the guest'
+        $watch.Elapsed.TotalSeconds | Should -BeLessThan 12 -Because 'the kill is bounded (3 s) after the 5 s timeout'
+        $ps = (Invoke-VzVmCommand vm1 ps).StdOut
+        $ps | Should -Not -Match 'sleep 77' -Because 'the timed-out command no longer runs in the guest'
+    }
+
     It 'sets a password with quotes, spaces and non-ASCII that lands in /etc/shadow' {
         $plain = "p `"q`" r  s'ü€"
         Set-VzVmUserPassword vm1 -UserName root -Password (ConvertTo-SecureString $plain -AsPlainText -Force)
@@ -210,8 +232,11 @@ Describe 'A VM running the test guest under TCG' -Tag Integration, Slow, Vms {
         $salt = ($hash -split '\$')[2]
         $expected = ($plain | & openssl passwd -6 -salt $salt -stdin)
         $hash | Should -Be $expected
-        { Set-VzVmUserPassword vm1 -UserName nosuchuser -Password (ConvertTo-SecureString 'x' -AsPlainText -Force) -ErrorAction Stop } |
-            Should -Throw -ErrorId 'VzGuestAgentCommandFailed,Virtuozzo.Commands.SetVzVmUserPasswordCommand'
+        $err = $null
+        try { Set-VzVmUserPassword vm1 -UserName nosuchuser -Password (ConvertTo-SecureString 'x' -AsPlainText -Force) -ErrorAction Stop } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -Be 'VzGuestUserNotFound,Virtuozzo.Commands.SetVzVmUserPasswordCommand'
+        $err.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $err.Exception.Message | Should -Be "There is no user 'nosuchuser' in the VM 'vm1'."
     }
 
     It 'reports guest facts and network through the agent' {
@@ -274,8 +299,8 @@ Describe 'A VM running the test guest under TCG' -Tag Integration, Slow, Vms {
         $new = @(Get-GuestDevices vm1 | Where-Object { $_ -notin $before })
         $new.Count | Should -Be 1
         [long](Invoke-VzVmCommand vm1 cat "/sys/block/$($new[0])/size").StdOut * 512 | Should -Be 64MB
-        Resize-VzDisk $d.Path -Size 96MB   # the running VM has it open: resized online through QMP
-        { Resize-VzDisk $d.Path -Size 32MB -Shrink -ErrorAction Stop } | Should -Throw -ErrorId 'VzDiskOnlineShrinkRefused,Virtuozzo.Commands.ResizeVzDiskCommand'
+        Resize-VzDisk -Confirm:$false $d.Path -Size 96MB   # the running VM has it open: resized online through QMP
+        { Resize-VzDisk -Confirm:$false $d.Path -Size 32MB -Shrink -ErrorAction Stop } | Should -Throw -ErrorId 'VzDiskOnlineShrinkRefused,Virtuozzo.Commands.ResizeVzDiskCommand'
         Wait-Until { [long](Invoke-VzVmCommand vm1 cat "/sys/block/$($new[0])/size").StdOut * 512 -eq 96MB } | Should -BeTrue
         Remove-VzVmDisk vm1 $d.DiskId -Confirm:$false
         Wait-Until { (Get-GuestDevices vm1) -notcontains $new[0] } | Should -BeTrue

@@ -112,10 +112,13 @@ function Invoke-VzTest {
     $passed = 0; $failed = 0; $skipped = 0
     $watch = [Diagnostics.Stopwatch]::StartNew()
 
-    if (-not $SkipEngineTests) {
+    # -Tag CgroupV2 runs only the cgroup v2 test host; a full run includes it after the engine's xunit tests.
+    $v2Only = @($Tag) -contains 'CgroupV2'
+    if (-not $SkipEngineTests -and -not $v2Only) {
         Write-Host '-- xunit (engine)'
+        # The CgroupV2 facts need a pure v2 kernel: they run inside the v2 test host below, not here.
         & dotnet test (Join-Path $Root 'Virtuozzo.Engine.Tests/Virtuozzo.Engine.Tests.csproj') -c Release --no-build --nologo `
-            --logger 'trx;LogFileName=engine.trx' --logger 'console;verbosity=minimal' --results-directory $results
+            --filter 'Category!=CgroupV2&Category!=CgroupV2Bench' --logger 'trx;LogFileName=engine.trx' --logger 'console;verbosity=minimal' --results-directory $results
         $trx = Join-Path $results 'engine.trx'
         if (Test-Path $trx) {
             $x = Read-TrxCounts $trx
@@ -123,6 +126,17 @@ function Invoke-VzTest {
             Write-Host "xunit: $($x.Passed) passed, $($x.Failed) failed, $($x.Skipped) skipped"
         }
         else { Write-Host 'xunit produced no results: counted as one failure'; $failed += 1 }
+    }
+
+    if ($v2Only -or (-not $SkipEngineTests -and -not $Tag -and -not $Path)) {
+        $v2 = Invoke-VzCgroupV2HostTest -Root $Root
+        $passed += $v2.Passed; $failed += $v2.Failed; $skipped += $v2.Skipped
+    }
+    if ($v2Only) {
+        Write-Host ("Tests took {0:n0} s" -f $watch.Elapsed.TotalSeconds)
+        Write-Host "$passed passed, $failed failed, $skipped skipped"
+        if ($failed -gt 0) { exit 1 }
+        return
     }
 
     Write-Host '-- Pester (module)'
@@ -144,6 +158,25 @@ function Invoke-VzTest {
     Write-Host ("Tests took {0:n0} s" -f $watch.Elapsed.TotalSeconds)
     Write-Host "$passed passed, $failed failed, $skipped skipped"
     if ($failed -gt 0) { exit 1 }
+}
+
+function Invoke-VzCgroupV2HostTest {
+    # The engine's CgroupV2 facts inside the pure cgroup v2 test host (a TCG guest: tools/testguest/Invoke-VzCgroupV2Host.ps1).
+    param([Parameter(Mandatory)][string] $Root)
+    Write-Host '-- cgroup v2 host (TCG guest, cgroup_no_v1=all)'
+    try { $r = & (Join-Path $Root 'tools/testguest/Invoke-VzCgroupV2Host.ps1') -Root $Root -Category CgroupV2 }
+    catch {
+        # The guest could not be built or booted: one failure, with the reason, and the rest of the run goes on.
+        Write-Host "cgroup v2 host: could not run: $_"
+        $r = [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0; Tests = @(); Seconds = 0 }
+    }
+    foreach ($t in $r.Tests) {
+        $mark = switch ($t.Outcome) { 'Passed' { '[+]' } 'Failed' { '[-]' } default { '[!]' } }
+        Write-Host ("  {0} {1} ({2} s)" -f $mark, $t.Name, $t.Seconds)
+        if ($t.Outcome -ne 'Passed' -and $t.Message) { ($t.Message -split "`n" | Select-Object -First 6) | ForEach-Object { Write-Host "      $_" } }
+    }
+    Write-Host ("cgroup v2 host: {0} passed, {1} failed ({2:n0} s)" -f $r.Passed, $r.Failed, $r.Seconds)
+    $r
 }
 
 function Invoke-VzBench {

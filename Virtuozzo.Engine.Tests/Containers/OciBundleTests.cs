@@ -44,6 +44,7 @@ public sealed class OciBundleTests
         UidCount = cfg.Container.UidCount,
         CgroupsPath = "/vz/ct-2d0308db18054ea3aec35b11e0311957",
         Limits = ContainerConfigurator.ToLimits(cfg, hostCpuCount: 2),
+        Seccomp = SeccompProfile.Resolve(cfg.Container.SeccompProfile, System.Runtime.InteropServices.Architecture.X64, cfg.Name),
     };
 
     [Fact]
@@ -100,5 +101,53 @@ public sealed class OciBundleTests
         Assert.False(r.GetProperty("cpu").TryGetProperty("quota", out _));
         Assert.False(r.TryGetProperty("pids", out _));
         Assert.Equal(ContainerConfigurator.DefaultMemorySize, r.GetProperty("memory").GetProperty("limit").GetInt64());
+    }
+
+    [Fact]
+    public void DefaultSeccompProfileDeniesNestedUserNamespacesAndHostWideCallsWithEperm()
+    {
+        using var doc = JsonDocument.Parse(OciBundle.ToJson(Input(Ct1())));
+        var seccomp = doc.RootElement.GetProperty("linux").GetProperty("seccomp");
+        Assert.Equal("SCMP_ACT_ALLOW", seccomp.GetProperty("defaultAction").GetString());
+        Assert.Contains("SCMP_ARCH_X86", seccomp.GetProperty("architectures").EnumerateArray().Select(a => a.GetString()));
+        var rules = seccomp.GetProperty("syscalls").EnumerateArray().ToList();
+        var plain = rules.Where(r => !r.TryGetProperty("args", out _) && r.GetProperty("errnoRet").GetInt32() == 1)
+            .SelectMany(r => r.GetProperty("names").EnumerateArray().Select(n => n.GetString())).ToList();
+        foreach (var call in new[] { "kexec_load", "init_module", "finit_module", "delete_module", "open_by_handle_at", "bpf", "perf_event_open",
+                     "keyctl", "add_key", "request_key", "userfaultfd", "settimeofday", "clock_settime", "swapon", "swapoff", "acct" })
+            Assert.Contains(call, plain);
+        Assert.DoesNotContain("reboot", plain);   // init's poweroff ends the pid namespace
+        Assert.DoesNotContain("ptrace", plain);
+        var unshare = rules.Single(r => r.GetProperty("names")[0].GetString() == "unshare");
+        var arg = unshare.GetProperty("args")[0];
+        Assert.Equal("SCMP_CMP_MASKED_EQ", arg.GetProperty("op").GetString());
+        Assert.Equal(0x10000000, arg.GetProperty("value").GetInt64()); // CLONE_NEWUSER only: other namespaces stay allowed
+        var clone3 = rules.Single(r => r.GetProperty("names")[0].GetString() == "clone3");
+        Assert.Equal(38, clone3.GetProperty("errnoRet").GetInt32()); // ENOSYS, so glibc falls back to clone
+    }
+
+    [Fact]
+    public void UnconfinedContainerGetsNoSeccompFilter()
+    {
+        var cfg = Ct1();
+        cfg.Container!.SeccompProfile = SeccompProfile.Validate("unconfined", "ct1");
+        using var doc = JsonDocument.Parse(OciBundle.ToJson(Input(cfg)));
+        Assert.False(doc.RootElement.GetProperty("linux").TryGetProperty("seccomp", out _));
+    }
+
+    [Fact]
+    public void CustomSeccompProfileIsReadFromItsFileAndCheckedFirst()
+    {
+        using var dir = new TempDirectory();
+        var path = Path.Combine(dir.Path, "profile.json");
+        File.WriteAllText(path, """{ "defaultAction": "SCMP_ACT_ERRNO", "syscalls": [] }""");
+        var cfg = Ct1();
+        cfg.Container!.SeccompProfile = SeccompProfile.Validate(path, "ct1");
+        using var doc = JsonDocument.Parse(OciBundle.ToJson(Input(cfg)));
+        Assert.Equal("SCMP_ACT_ERRNO", doc.RootElement.GetProperty("linux").GetProperty("seccomp").GetProperty("defaultAction").GetString());
+        Assert.Null(SeccompProfile.Validate("Default", "ct1"));
+        File.WriteAllText(path, "{ \"syscalls\": [] }");
+        foreach (var bad in new[] { "profile.json", path, dir.Path, Path.Combine(dir.Path, "missing.json") })
+            Assert.Equal("VzInvalidSeccompProfile", Assert.Throws<Virtuozzo.Engine.Errors.VzInvalidArgumentException>(() => SeccompProfile.Validate(bad, "ct1")).ErrorId);
     }
 }

@@ -11,7 +11,22 @@ namespace Virtuozzo.Engine.Tests.Qcow2;
 /// <summary>The real qemu-img and qemu-io as the peer the native code is checked against.</summary>
 internal static class QemuTools
 {
+    /// <summary>
+    /// Runs a tool. A "Failed to lock byte" from qemu is retried briefly: when a test closes an image it held under
+    /// QEMU's lock bytes while another test thread forks a child, the child shares the lock until it execs (the
+    /// window DiskService.TryLock also waits out), so a qemu-img started at that moment sees a lock nobody holds.
+    /// </summary>
     public static (int ExitCode, string Stdout, string Stderr) Run(string tool, params string[] args)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var result = RunOnce(tool, args);
+            if (result.ExitCode == 0 || attempt == 20 || !result.Stderr.Contains("Failed to lock byte", StringComparison.Ordinal)) return result;
+            Thread.Sleep(50);
+        }
+    }
+
+    private static (int ExitCode, string Stdout, string Stderr) RunOnce(string tool, string[] args)
     {
         var psi = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args) psi.ArgumentList.Add(a);

@@ -19,6 +19,13 @@ public interface ICgroupBackend
     /// <summary>True when the group exists (in the memory hierarchy, which every backend uses).</summary>
     bool Exists(string path);
 
+    /// <summary>
+    /// Checks, before anything is started, that the host lets this group have the controllers
+    /// <paramref name="limits"/> need; throws <see cref="Errors.VzCapabilityMissingException"/> naming a missing one.
+    /// v1 hierarchies are either mounted or not (the backend is only made when memory is), so the default checks nothing.
+    /// </summary>
+    void CheckControllers(string path, CgroupLimits limits) { }
+
     /// <summary>Writes the limits that are set (non-null) and leaves the others alone. Works on a live group.</summary>
     void Apply(string path, CgroupLimits limits);
 

@@ -33,6 +33,8 @@ public sealed record ContainerChanges
     public string? Description { get; init; }
     public ContainerLayout? Layout { get; init; }
     public long? DiskSize { get; init; }
+    /// <summary>Default, Unconfined, or the absolute path of an OCI seccomp profile JSON file.</summary>
+    public string? SeccompProfile { get; init; }
 
     public bool IsEmpty => this == new ContainerChanges();
 }

@@ -25,15 +25,12 @@ public static partial class ContainerConfigurator
         var ct = cfg.Container ??= new ContainerSettings();
         if (c.MemorySize is { } mem)
         {
-            if (mem < MinMemorySize || mem > host.MemoryTotal)
-                throw Invalid("VzInvalidMemorySize", "MemorySize", mem,
-                    $"A memory size of {mem} bytes is outside {MinMemorySize >> 20} MiB - {host.MemoryTotal >> 20} MiB (the host's RAM).",
-                    "Give a size such as 256MB, no larger than the host's memory.");
+            CheckMemoryRange("VzInvalidMemorySize", "MemorySize", "memory size", mem, host, zeroAllowed: false);
             cfg.Memory.Size = mem;
         }
         if (c.SwapSize is { } swap)
         {
-            if (swap < 0) throw Invalid("VzInvalidSwapSize", "SwapSize", swap, "The swap size cannot be negative.", "Give 0 or a size such as 512MB.");
+            CheckMemoryRange("VzInvalidSwapSize", "SwapSize", "swap size", swap, host, zeroAllowed: true);
             cfg.Memory.SwapSize = swap;
         }
         if (c.MemGuarantee is { } g) cfg.Memory.GuaranteePercent = g.Validate(cfg.Name).Percent;
@@ -92,6 +89,7 @@ public static partial class ContainerConfigurator
                 throw Invalid("VzInvalidGateway", "Gateway", gw, $"'{gw}' is not an IP address.", "Give the gateway as an IP address, or '' for none.");
             ct.Network.Gateway = gw.Length == 0 ? null : gw;
         }
+        if (c.SeccompProfile is { } seccomp) ct.SeccompProfile = Containers.Runtime.SeccompProfile.Validate(seccomp, cfg.Name);
         if (c.OnBoot is { } onBoot) cfg.OnBoot = onBoot;
         if (c.Description is { } d) cfg.Description = d.Length == 0 ? null : d;
         if (c.Layout is { } layout) ct.Layout = layout;
@@ -100,6 +98,20 @@ public static partial class ContainerConfigurator
             if (disk < (300L << 20)) throw Invalid("VzInvalidDiskSize", "DiskSize", disk, "An image disk must be at least 300 MiB (XFS's minimum).", "Give a size such as 1GB.");
             ct.DiskSize = disk;
         }
+    }
+
+    /// <summary>
+    /// The one range rule for memory-like sizes: at least <see cref="MinMemorySize"/> (a smaller limit is a typo such
+    /// as a missing MB, not a plan) and at most the host's RAM; 0 too where it means "none" (swap).
+    /// </summary>
+    private static void CheckMemoryRange(string errorId, string parameter, string what, long value, HostLimits host, bool zeroAllowed)
+    {
+        if (zeroAllowed && value == 0) return;
+        if (value >= MinMemorySize && value <= host.MemoryTotal) return;
+        var range = $"{MinMemorySize >> 20} MiB - {host.MemoryTotal >> 20} MiB (the host's RAM)";
+        throw Invalid(errorId, parameter, value,
+            $"A {what} of {value} bytes is outside {(zeroAllowed ? "0 or " : "")}{range}.",
+            zeroAllowed ? "Give 0 (none) or a size such as 512MB, no larger than the host's memory." : "Give a size such as 256MB, no larger than the host's memory.");
     }
 
     /// <summary>

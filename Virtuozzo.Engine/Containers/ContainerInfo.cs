@@ -15,6 +15,8 @@ public sealed record ContainerInfo
     public string State => StateValue.ToString();
     /// <summary>The state as the enum, for code that switches on it.</summary>
     public ContainerState StateValue { get; init; }
+    /// <summary>Why a Stopped container stopped when it did not stop through Stop-VzContainer (its init was killed, for example).</summary>
+    public string? StateReason { get; init; }
     public string? Template { get; init; }
     public string? Hostname { get; init; }
     public TextList<string> IpAddress { get; init; } = [];
@@ -58,6 +60,8 @@ public sealed record ContainerInfo
     public long UidBase { get; init; }
     public string Path { get; init; } = "";
     public DateTimeOffset CreatedAt { get; init; }
+    /// <summary>The seccomp filter: Default, Unconfined, or the path of a custom profile.</summary>
+    public string SeccompProfile { get; init; } = Containers.Runtime.SeccompProfile.Default;
     /// <summary>Why the container is Incomplete or Corrupt, or which of its settings this host cannot enforce (a swap limit without swap accounting).</summary>
     public string? StatusMessage { get; init; }
 }

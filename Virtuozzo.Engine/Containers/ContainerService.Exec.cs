@@ -67,6 +67,8 @@ public sealed partial class ContainerService
             {
                 RootPath = root, Hostname = "trial", InitArgs = ["/bin/busybox", "true"], UidBase = trialBase, UidCount = 65536,
                 CgroupsPath = "/" + cgroup, Limits = limits,
+                // The trial runs the filter every container gets, so a runtime built without seccomp fails the probe.
+                Seccomp = SeccompProfile.BuildDefault(System.Runtime.InteropServices.RuntimeInformation.OSArchitecture),
             });
             await runtime.RunAttachedAsync(id, work, Path.Combine(work, "console.log"), info.Name, ct);
             return null;

@@ -113,6 +113,7 @@ public sealed partial class ContainerService
             progress?.Report(new VzProgress($"Starting container {cfg.Name}", "preparing", 10));
             var runtime = Runtimes.Get(Runtimes.SelectName());
             var host = HostLimits.Read();
+            CgroupPlacement.CheckControllers(id, cfg, host.CpuCount); // a missing controller is named before anything starts
             var ctSettings = cfg.Container!;
             var root = RootPath(id);
             var hostname = ctSettings.Hostname ?? cfg.Name;
@@ -253,10 +254,27 @@ public sealed partial class ContainerService
         logger.LogInformation("Removed container {Name}.", record.DisplayName);
     }
 
-    public ContainerInfo Rename(Guid id, string newName, CancellationToken ct)
+    /// <summary>
+    /// Renames a container. One whose hostname follows its name (no -Hostname of its own) gets the new hostname at
+    /// once when it runs, in its UTS namespace and in /etc/hostname and /etc/hosts, so what Get-VzContainer reports
+    /// is what the container has.
+    /// </summary>
+    public async Task<ContainerInfo> RenameAsync(Guid id, string newName, CancellationToken ct)
     {
-        RequireReady(id);
+        var (_, cfg) = RequireReady(id);
         store.Rename(id, newName, ct);
+        if (cfg.Container!.Hostname is null)
+        {
+            using (store.AcquireVeLock(id, ct))
+            {
+                var (running, pid, _) = Live(id);
+                if (running)
+                {
+                    await Network.SetHostnameAsync(pid, newName, ct);
+                    ContainerFiles.WriteIdentity(RootPath(id), newName, cfg.Container);
+                }
+            }
+        }
         return Describe(id);
     }
 

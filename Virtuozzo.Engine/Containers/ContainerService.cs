@@ -78,6 +78,7 @@ public sealed partial class ContainerService
             Name = cfg.Name,
             Id = r.Id,
             StateValue = !running ? ContainerState.Stopped : stats.Frozen ? ContainerState.Suspended : ContainerState.Running,
+            StateReason = running ? null : EndedReason(r.Id, pid),
             Template = ct.Template,
             Hostname = ct.Hostname ?? cfg.Name,
             IpAddress = [.. ct.Network.IpAddresses],
@@ -112,11 +113,28 @@ public sealed partial class ContainerService
             UidBase = ct.UidBase,
             Path = r.Directory,
             CreatedAt = cfg.CreatedAt,
+            SeccompProfile = ct.SeccompProfile ?? SeccompProfile.Default,
             StatusMessage = ContainerConfigurator.Unapplied(cfg, SwapAccounting.IsEnabled) is { Count: > 0 } unapplied ? string.Join(" ", unapplied) : null,
         };
     }
 
     public ContainerInfo Describe(Guid id) => Describe(Require(id));
+
+    /// <summary>
+    /// Why a stopped container stopped, when it did not stop through the engine: a stop removes the run folder, so a
+    /// run folder that outlived its init means the init ended on its own. Its exit status went to whoever reaped it
+    /// (the host's init), so the reason says what the state on disk can tell: the pid, and OOM kills in its cgroup.
+    /// </summary>
+    private string? EndedReason(Guid id, int pid)
+    {
+        if (pid <= 0 || !Directory.Exists(Init(id).RunDirectory)) return null;
+        var oomKills = 0L;
+        try { if (CgroupPlacement.Exists(id)) oomKills = CgroupPlacement.ReadStats(id).OomKills; }
+        catch (VzException) { } // the reason is a hint; a cgroup going away under us must not fail a listing
+        return oomKills > 0
+            ? $"Its init (pid {pid}) ended without Stop-VzContainer after the kernel's OOM killer killed {oomKills} process(es) in it."
+            : $"Its init (pid {pid}) ended without Stop-VzContainer: it was killed, crashed, or the system inside shut down.";
+    }
 
     private VeRecord Require(Guid id)
     {
@@ -130,6 +148,7 @@ public sealed partial class ContainerService
     private (VeRecord Record, VeConfig Config) RequireReady(Guid id)
     {
         var r = Require(id);
+        if (r.Error is { } corrupt) throw corrupt; // names the file and what is wrong in it
         if (r.Config is null || r.State != VeRegistrationState.Ready)
             throw new VzInvalidStateException("VzContainerIncomplete", $"The container {r.DisplayName} is {r.State.ToString().ToLowerInvariant()}; it can only be removed.", r.DisplayName)
             { RecommendedAction = "Remove it with Remove-VzContainer." };

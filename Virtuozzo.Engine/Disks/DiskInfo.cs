@@ -1,7 +1,8 @@
 namespace Virtuozzo.Engine.Disks;
 
 /// <summary>
-/// One disk image as <c>Get-VzDisk</c> shows it: read from the image's own metadata (never by running qemu-img),
+/// One disk image as <c>Get-VzDisk</c> shows it: qcow2 and raw read from the image's own metadata (without qemu-img),
+/// other formats from <c>qemu-img info</c>,
 /// plus the VE that owns it when it lives in a VE folder. Sizes are bytes. Field meanings follow
 /// <c>qemu-img info</c>: ActualSize is its "disk size" (host blocks), AllocatedSize the guest data in this file.
 /// </summary>
@@ -9,7 +10,8 @@ public sealed class DiskInfo
 {
     public required string Path { get; init; }
 
-    /// <summary>"qcow2" or "raw".</summary>
+    /// <summary>The format by qemu-img's name for it ("qcow2", "raw", "vmdk", "vhdx", "vpc", "vdi", "parallels", "qed",
+    /// "qcow"...), recognised by content.</summary>
     public required string Format { get; init; }
     public long VirtualSize { get; init; }
 

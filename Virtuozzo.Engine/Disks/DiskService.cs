@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Virtuozzo.Engine.Configuration;
+using Virtuozzo.Engine.Disks.Formats;
+using Virtuozzo.Engine.Disks.Safety;
 using Virtuozzo.Engine.Errors;
 using Virtuozzo.Engine.Progress;
 using Virtuozzo.Engine.Qcow2;
@@ -9,7 +11,10 @@ namespace Virtuozzo.Engine.Disks;
 
 /// <summary>
 /// Disk images: describe, create, resize and check natively (the qcow2 code in <c>Qcow2/</c>); compact and convert
-/// through qemu-img, replacing the original atomically only when qemu-img succeeded.
+/// through qemu-img, replacing the original atomically only when qemu-img succeeded. Every path passes the
+/// <see cref="DiskPathGate"/> first: what it resolved and recognised is what the operation then acts on. Images in
+/// other formats (VMDK, VHDX, VDI...) are described, checked and converted through qemu-img with their format named
+/// explicitly, never probed by qemu-img.
 /// </summary>
 public sealed class DiskService(VzPaths paths, VeStore store, QemuImgDriver qemuImg, GuestFileSystemResizer guestResizer, ILogger<DiskService> logger)
 {
@@ -17,27 +22,38 @@ public sealed class DiskService(VzPaths paths, VeStore store, QemuImgDriver qemu
     public IOnlineDiskResizer? OnlineResizer { get; set; }
 
     /// <summary>Describes one image. <paramref name="veCache"/> lets a listing read each VE's config once.</summary>
-    public DiskInfo Get(string path, IDictionary<Guid, VeRecord?>? veCache = null, CancellationToken cancellationToken = default)
+    public DiskInfo Get(string path, IDictionary<Guid, VeRecord?>? veCache = null, CancellationToken cancellationToken = default, bool allowBlockDevice = false) =>
+        Describe(DiskPathGate.Check(path, DiskUse.Read, allowBlockDevice), veCache, cancellationToken);
+
+    /// <summary>Describes an image the gate let through: natively for qcow2 and raw, through qemu-img otherwise.</summary>
+    private DiskInfo Describe(DiskTarget target, IDictionary<Guid, VeRecord?>? veCache, CancellationToken cancellationToken)
     {
-        path = Path.GetFullPath(path);
-        Microsoft.Win32.SafeHandles.SafeFileHandle handle;
-        try { handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite); }
-        catch (FileNotFoundException) { throw NotFound(path); }
-        catch (DirectoryNotFoundException) { throw NotFound(path); }
+        var path = target.Path;
         var (veId, veName) = OwningVe(path, veCache);
-        if (!Qcow2Header.HasMagic(handle))
+        if (target.Format == DiskFormat.Raw)
         {
-            using (handle)
+            var length = target.Length;
+            var actual = target.IsBlockDevice ? length : HostFile.AllocatedBytes(path);
+            return new DiskInfo
             {
-                var length = RandomAccess.GetLength(handle);
-                var actual = HostFile.AllocatedBytes(path);
-                return new DiskInfo
-                {
-                    Path = path, Format = "raw", VirtualSize = length, FileSize = length, ActualSize = actual,
-                    AllocatedSize = Math.Min(actual, length), VeId = veId, VeName = veName,
-                };
-            }
+                Path = path, Format = "raw", VirtualSize = length, FileSize = length, ActualSize = actual,
+                AllocatedSize = Math.Min(actual, length), VeId = veId, VeName = veName,
+            };
         }
+        if (target.Format != DiskFormat.Qcow2)
+        {
+            var q = qemuImg.InfoAsync(path, target.Format, cancellationToken).GetAwaiter().GetResult();
+            var actual = HostFile.AllocatedBytes(path);
+            return new DiskInfo
+            {
+                Path = path, Format = target.QemuFormat, VirtualSize = q.VirtualSize, FileSize = target.Length, ActualSize = actual,
+                AllocatedSize = Math.Min(actual, q.VirtualSize), ClusterSize = q.ClusterSize,
+                BackingFile = q.BackingFile, BackingFormat = q.BackingFormat,
+                FullBackingFile = q.FullBackingFile ?? (q.BackingFile is { } qb ? Path.GetFullPath(qb, Path.GetDirectoryName(path)!) : null),
+                IsDirty = q.IsDirty, IsCorrupt = q.IsCorrupt, Encrypted = q.Encrypted || target.Format == DiskFormat.Luks, VeId = veId, VeName = veName,
+            };
+        }
+        var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
         using var image = Qcow2Image.FromHandle(handle, path);
         var h = image.Header;
         var map = Qcow2AllocationMap.Compute(image, cancellationToken);
@@ -56,23 +72,20 @@ public sealed class DiskService(VzPaths paths, VeStore store, QemuImgDriver qemu
     /// <summary>Creates a qcow2 image natively; nothing is left behind when it fails.</summary>
     public DiskInfo Create(DiskCreateOptions options, CancellationToken cancellationToken = default)
     {
-        var path = Path.GetFullPath(options.Path);
-        if (File.Exists(path) || Directory.Exists(path))
-            throw new VzAlreadyExistsException("VzDiskAlreadyExists", $"The file '{path}' already exists.", path)
-            { RecommendedAction = "Choose another path, or remove the file first." };
+        var path = DiskPathGate.CheckNewPath(options.Path);
         var dir = Path.GetDirectoryName(path)!;
-        if (!Directory.Exists(dir))
-            throw new VzNotFoundException("VzDiskDirectoryNotFound", $"The folder '{dir}' does not exist.", dir)
-            { RecommendedAction = "Create the folder first." };
+        if (options.Size is { } given) DiskSizes.Require(given, path, "Size");
 
         string? backingName = null, backingFormat = null;
         var size = options.Size;
         if (options.BackingDisk is { } backing)
         {
-            var full = Path.GetFullPath(backing, dir);
-            if (!File.Exists(full))
-                throw new VzNotFoundException("VzDiskBackingNotFound", $"The backing disk '{full}' does not exist.", full);
-            var info = Get(full, cancellationToken: cancellationToken);
+            var requested = Path.GetFullPath(backing, dir);
+            if (FileNode.Of(requested, followLinks: false).Kind == FileNodeKind.Missing)
+                throw new VzNotFoundException("VzDiskBackingNotFound", $"The backing disk '{requested}' does not exist.", requested);
+            var gated = DiskPathGate.Check(requested, DiskUse.Read, parameterName: "BackingDisk");
+            var full = gated.Path;
+            var info = Describe(gated, null, cancellationToken);
             backingFormat = info.Format;
             backingName = options.RelativeBackingPath ? Path.GetRelativePath(dir, full) : full;
             size ??= info.VirtualSize;
@@ -100,9 +113,20 @@ public sealed class DiskService(VzPaths paths, VeStore store, QemuImgDriver qemu
     public async Task<DiskInfo> ResizeAsync(string path, long newSize, bool allowShrink = false, bool resizeGuestFileSystem = false,
         CancellationToken cancellationToken = default)
     {
-        path = Path.GetFullPath(path);
-        if (!File.Exists(path)) throw NotFound(path);
-        var before = Get(path, cancellationToken: cancellationToken);
+        var target = DiskPathGate.Check(path, DiskUse.RewriteInPlace);
+        path = target.Path;
+        if (target.Format is not (DiskFormat.Qcow2 or DiskFormat.Raw or DiskFormat.Qed))
+            throw new VzDiskFormatUnsupportedException(path, target.Format, "resize (qemu-img cannot either)");
+        var before = Describe(target, null, cancellationToken);
+        if (target.Format == DiskFormat.Qed)
+        {
+            if (newSize < before.VirtualSize) throw new VzDiskFormatUnsupportedException(path, target.Format, "shrink");
+            if (resizeGuestFileSystem) throw new VzDiskFormatUnsupportedException(path, target.Format, "grow a guest file system in");
+            EnsureNotInUse(path);
+            await qemuImg.ResizeAsync(path, target.Format, newSize, cancellationToken);
+            logger.LogInformation("resized {Path} to {Size} bytes", path, newSize);
+            return Get(path, cancellationToken: cancellationToken);
+        }
         if (resizeGuestFileSystem && newSize < before.VirtualSize)
             throw new VzInvalidArgumentException("VzDiskGuestShrinkNotSupported", "-ResizeGuestFileSystem only grows; shrink the file system inside the guest first.", path, "ResizeGuestFileSystem");
         if (OnlineResizer is { } online && await online.TryResizeOnlineAsync(path, newSize, cancellationToken))
@@ -133,19 +157,26 @@ public sealed class DiskService(VzPaths paths, VeStore store, QemuImgDriver qemu
         return Get(path, cancellationToken: cancellationToken);
     }
 
-    /// <summary>Checks a qcow2 image; with <paramref name="repairLeaks"/> gives leaked clusters back.</summary>
+    /// <summary>Checks an image: qcow2 natively, QED/VDI/VHDX/VMDK/Parallels through qemu-img check; with
+    /// <paramref name="repairLeaks"/> gives a qcow2 image's leaked clusters back.</summary>
     public DiskCheckResult Test(string path, bool repairLeaks, CancellationToken cancellationToken = default)
     {
-        path = Path.GetFullPath(path);
-        if (!File.Exists(path)) throw NotFound(path);
+        var target = DiskPathGate.Check(path, repairLeaks ? DiskUse.RewriteInPlace : DiskUse.Read);
+        path = target.Path;
+        if (target.Format == DiskFormat.Raw) throw new VzDiskUnsupportedException(path, "the raw format (it has no metadata)", "check");
+        if (target.Format != DiskFormat.Qcow2)
+        {
+            if (!DiskFormats.CanCheck(target.Format)) throw new VzDiskFormatUnsupportedException(path, target.Format, "check (qemu-img cannot either)");
+            if (repairLeaks) throw new VzDiskFormatUnsupportedException(path, target.Format, "repair");
+            var (exitCode, json) = qemuImg.CheckAsync(path, target.Format, cancellationToken).GetAwaiter().GetResult();
+            return QemuImgCheck.Parse(json, exitCode, path, target.QemuFormat);
+        }
         if (repairLeaks)
         {
             using var image = OpenExclusive(path, out var raw);
             if (image is null) { raw!.Dispose(); throw new VzDiskUnsupportedException(path, "the raw format (it has no metadata)", "check"); }
-            return Qcow2Checker.Check(image, repairLeaks: true, cancellationToken);
+            return ToDiskCheck(Qcow2Checker.Check(image, repairLeaks: true, cancellationToken));
         }
-        using (var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
-            if (!Qcow2Header.HasMagic(handle)) throw new VzDiskUnsupportedException(path, "the raw format (it has no metadata)", "check");
         // A check of an image QEMU is writing would report its in-flight metadata as damage: refuse it, like
         // qemu-img check does. Without write access to the file there is no lock to probe; the check still runs.
         Qcow2Image ro;
@@ -155,32 +186,48 @@ public sealed class DiskService(VzPaths paths, VeStore store, QemuImgDriver qemu
             if (!TryLock(ro.Handle)) { ro.Dispose(); throw InUse(path); }
         }
         catch (UnauthorizedAccessException) { ro = Qcow2Image.Open(path); }
-        using (ro) return Qcow2Checker.Check(ro, repairLeaks: false, cancellationToken);
+        using (ro) return ToDiskCheck(Qcow2Checker.Check(ro, repairLeaks: false, cancellationToken));
     }
 
     /// <summary>Compacts a qcow2 image (drops unused clusters) by rewriting it with qemu-img, keeping its settings
-    /// and backing file.</summary>
-    public Task<DiskInfo> OptimizeAsync(string path, IProgress<VzProgress>? progress, CancellationToken cancellationToken = default) =>
-        ConvertAsync(path, DiskFormat.Qcow2, destination: null, progress, $"Compacting {path}", cancellationToken);
-
-    /// <summary>Converts to another format: into <paramref name="destination"/>, or in place when it is null.</summary>
-    public async Task<DiskInfo> ConvertAsync(string path, DiskFormat format, string? destination, IProgress<VzProgress>? progress,
-        string? activity = null, CancellationToken cancellationToken = default)
+    /// and backing file. Any other format is refused: compacting is not converting.</summary>
+    public Task<DiskInfo> OptimizeAsync(string path, IProgress<VzProgress>? progress, CancellationToken cancellationToken = default)
     {
-        path = Path.GetFullPath(path);
-        var source = Get(path, cancellationToken: cancellationToken);
+        var target = DiskPathGate.Check(path, DiskUse.RewriteInPlace);
+        if (target.Format != DiskFormat.Qcow2) throw new VzDiskFormatUnsupportedException(target.Path, target.Format, "compact");
+        return ConvertAsync(target, DiskFormat.Qcow2, destination: null, progress, $"Compacting {target.Path}", cancellationToken);
+    }
+
+    /// <summary>
+    /// Converts to another format: into <paramref name="destination"/>, or in place when it is null. In place acts
+    /// on a symlink's target (the link stays a link); a block device is read only with a destination and
+    /// <paramref name="allowBlockDevice"/>.
+    /// </summary>
+    public Task<DiskInfo> ConvertAsync(string path, DiskFormat format, string? destination, IProgress<VzProgress>? progress,
+        string? activity = null, CancellationToken cancellationToken = default, bool allowBlockDevice = false)
+    {
+        var target = DiskPathGate.Check(path, destination is null ? DiskUse.RewriteInPlace : DiskUse.Read, allowBlockDevice);
+        return ConvertAsync(target, format, destination, progress, activity, cancellationToken);
+    }
+
+    private async Task<DiskInfo> ConvertAsync(DiskTarget gated, DiskFormat format, string? destination, IProgress<VzProgress>? progress,
+        string? activity, CancellationToken cancellationToken)
+    {
+        var path = gated.Path;
+        if (!DiskFormats.CanWrite(format))
+            throw new VzInvalidArgumentException("VzDiskFormatNotWritable", $"qemu-img reads the {DiskFormats.DisplayName(format)} format but does not write it.", path, "Format")
+            { RecommendedAction = "Convert to Qcow2 (or Raw, Vmdk, Vhdx, Vpc, Vdi, Parallels, Qed, Qcow)." };
+        var source = Describe(gated, null, cancellationToken);
         if (source.Encrypted) throw new VzDiskUnsupportedException(path, "encryption", "convert");
         // qemu-img convert copies the current state only: rewriting in place would silently drop the snapshots.
         if (source.SnapshotCount > 0 && destination is null)
             throw new VzDiskUnsupportedException(path, $"{source.SnapshotCount} internal snapshots (a rewrite in place would drop them)", "rewrite");
-        var target = destination is null ? path : Path.GetFullPath(destination);
-        if (destination is not null && File.Exists(target))
-            throw new VzAlreadyExistsException("VzDiskAlreadyExists", $"The file '{target}' already exists.", target);
-        EnsureNotInUse(path);
+        var target = destination is null ? path : DiskPathGate.CheckNewPath(destination, "DestinationPath");
+        if (!gated.IsBlockDevice) EnsureNotInUse(path);
 
         var options = new List<string>();
         string? backing = null, backingFormat = null;
-        if (format == DiskFormat.Qcow2 && source.Format == "qcow2")
+        if (format == DiskFormat.Qcow2 && gated.Format == DiskFormat.Qcow2)
         {
             options.Add($"compat={source.Compat}");
             options.Add($"cluster_size={source.ClusterSize}");
@@ -196,10 +243,10 @@ public sealed class DiskService(VzPaths paths, VeStore store, QemuImgDriver qemu
         var temp = Path.Combine(dir, $".{Path.GetFileName(target)}.{Guid.NewGuid():N}.vz-tmp");
         try
         {
-            await qemuImg.ConvertAsync(path, temp, format, options, backing, backingFormat, progress,
-                activity ?? $"Converting {path} to {format.ToString().ToLowerInvariant()}", cancellationToken);
+            await qemuImg.ConvertAsync(path, gated.Format, temp, format, options, backing, backingFormat, progress,
+                activity ?? $"Converting {path} to {DiskFormats.QemuName(format)}", cancellationToken);
             using (var fs = new FileStream(temp, FileMode.Open, FileAccess.ReadWrite)) fs.Flush(flushToDisk: true);
-            File.SetUnixFileMode(temp, File.GetUnixFileMode(path));
+            if (!gated.IsBlockDevice) File.SetUnixFileMode(temp, File.GetUnixFileMode(path));
             File.Move(temp, target, overwrite: destination is null);
             AtomicFile.SyncDirectory(dir);
         }
@@ -208,7 +255,8 @@ public sealed class DiskService(VzPaths paths, VeStore store, QemuImgDriver qemu
             try { File.Delete(temp); } catch (IOException) { }
             throw;
         }
-        return Get(target, cancellationToken: cancellationToken);
+        // The format just written is known: a raw result is described as raw whatever its first bytes look like.
+        return Describe(DiskPathGate.Check(target, DiskUse.Read, declaredFormat: format), null, cancellationToken);
     }
 
     private static void EnsureNotInUse(string path)
@@ -290,8 +338,12 @@ public sealed class DiskService(VzPaths paths, VeStore store, QemuImgDriver qemu
 
     private static long RoundUp(long value, long unit) => (value + unit - 1) / unit * unit;
 
-    private static VzNotFoundException NotFound(string path) =>
-        new("VzDiskNotFound", $"The disk image '{path}' does not exist.", path) { RecommendedAction = "Check the path; Get-VzDisk accepts wildcards." };
+    private static DiskCheckResult ToDiskCheck(Qcow2CheckResult r) => new()
+    {
+        Path = r.Path, Format = "qcow2", Corruptions = r.Corruptions, Leaks = r.Leaks, CheckErrors = r.CheckErrors, LeaksFixed = r.LeaksFixed,
+        TotalClusters = r.TotalClusters, AllocatedClusters = r.AllocatedClusters, FragmentedClusters = r.FragmentedClusters,
+        CompressedClusters = r.CompressedClusters, ImageEndOffset = r.ImageEndOffset, Messages = r.Messages,
+    };
 
     private static VzInvalidStateException InUse(string path) =>
         new("VzDiskInUse", $"The disk image '{path}' is open in a QEMU process (a running VM or a qemu-img job).", path)

@@ -13,6 +13,10 @@ public sealed record HostInfo
     public long MemoryAvailable { get; init; }
     public CgroupMode CgroupMode { get; init; }
     public IReadOnlyList<CgroupControllerInfo> CgroupControllers { get; init; } = [];
+    /// <summary>The group every VE's cgroup goes under (VZ_CGROUP_PARENT, "vz" by default).</summary>
+    public string CgroupParent { get; init; } = "";
+    /// <summary>On cgroup v2, the controllers the parent group is given (a VE start needs cpu, cpuset, memory and pids); null elsewhere.</summary>
+    public IReadOnlyList<string>? CgroupDelegatedControllers { get; init; }
     /// <summary>Whether the kernel accounts swap per cgroup; without it a container's -SwapSize is stored but not enforced.</summary>
     public bool SwapAccounting { get; init; }
     public Accelerator Accelerator { get; init; }

@@ -26,7 +26,7 @@ public sealed class HostProbe(VzPaths paths, ProcessRunner runner, ILogger<HostP
     public async Task<HostInfo> GetAsync(bool refresh = false, CancellationToken cancellationToken = default)
     {
         var caps = await GetCapabilitiesAsync(refresh, cancellationToken);
-        var (mode, controllers, _) = CgroupLayout.Read();
+        var (mode, controllers, unified) = CgroupLayout.Read();
         var mem = MemInfo.Read();
         var settings = HostSettings.Load();
         var balloon = settings.Balloon ?? new Memory.Balloon.BalloonPolicySettings();
@@ -41,6 +41,8 @@ public sealed class HostProbe(VzPaths paths, ProcessRunner runner, ILogger<HostP
             MemoryAvailable = mem.Available,
             CgroupMode = mode,
             CgroupControllers = controllers,
+            CgroupParent = paths.CgroupParent,
+            CgroupDelegatedControllers = mode == CgroupMode.V2 && unified is not null ? Cgroups.V2.CgroupV2Delegation.Delegated(unified, paths.CgroupParent) : null,
             SwapAccounting = Virtuozzo.Engine.Host.SwapAccounting.IsEnabled,
             Accelerator = caps.KvmUsable ? Accelerator.Kvm : caps.TcgAvailable ? Accelerator.Tcg : Accelerator.None,
             KvmUsable = caps.KvmUsable,

@@ -42,6 +42,18 @@ public static partial class MountInfo
         return Read().Select(m => m.MountPoint).Where(p => (p + "/").StartsWith(prefix, StringComparison.Ordinal)).ToList();
     }
 
+    /// <summary>The device number ("major:minor", field 3) and mount point of every mount, for telling whether a
+    /// block device or one of its partitions is mounted whatever name it was mounted by.</summary>
+    public static IEnumerable<(string DeviceNumber, string MountPoint)> DeviceMounts(string path = SelfPath)
+    {
+        if (!File.Exists(path)) yield break;
+        foreach (var line in File.ReadLines(path))
+        {
+            var f = line.Split(' ', 6);
+            if (f.Length >= 5) yield return (f[2], Unescape(f[4]));
+        }
+    }
+
     [GeneratedRegex(@"\\([0-7]{3})")]
     private static partial Regex OctalEscape();
 

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using Virtuozzo.Engine.Disks;
 
 namespace Virtuozzo.Engine.Qcow2;
 
@@ -40,7 +39,7 @@ internal sealed class Qcow2Checker
         refcounts = new Qcow2Refcounts(image);
     }
 
-    public static DiskCheckResult Check(Qcow2Image image, bool repairLeaks, CancellationToken cancellationToken)
+    public static Qcow2CheckResult Check(Qcow2Image image, bool repairLeaks, CancellationToken cancellationToken)
     {
         var first = new Qcow2Checker(image).Run(cancellationToken, out var leakList);
         if (!repairLeaks) return first;
@@ -63,7 +62,7 @@ internal sealed class Qcow2Checker
             image.WriteHeaderField(72, field);
         }
         var after = new Qcow2Checker(image).Run(cancellationToken, out _);
-        return new DiskCheckResult
+        return new Qcow2CheckResult
         {
             Path = image.Path, Corruptions = after.Corruptions, Leaks = after.Leaks, CheckErrors = after.CheckErrors,
             LeaksFixed = first.Leaks - after.Leaks, TotalClusters = after.TotalClusters, AllocatedClusters = after.AllocatedClusters,
@@ -72,7 +71,7 @@ internal sealed class Qcow2Checker
         };
     }
 
-    private DiskCheckResult Run(CancellationToken ct, out List<(long Cluster, ulong Value)> leakFixes)
+    private Qcow2CheckResult Run(CancellationToken ct, out List<(long Cluster, ulong Value)> leakFixes)
     {
         var h = image.Header;
         leakFixes = [];
@@ -158,7 +157,7 @@ internal sealed class Qcow2Checker
         }
 
         CheckCopiedFlags(l1, activeL2, l2Buffer);
-        return new DiskCheckResult
+        return new Qcow2CheckResult
         {
             Path = image.Path, Corruptions = corruptions, Leaks = leaks, CheckErrors = checkErrors,
             TotalClusters = (h.Size + clusterSize - 1) / clusterSize, AllocatedClusters = allocated,

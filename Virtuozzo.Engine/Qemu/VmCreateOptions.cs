@@ -19,6 +19,8 @@ public sealed record VmCreateOptions
     public long DiskSize { get; init; }
     /// <summary>An existing image to use as the system disk (attached in place, not copied).</summary>
     public string? DiskPath { get; init; }
+    /// <summary>Convert <see cref="DiskPath"/> into a qcow2 disk in the VM's folder instead of attaching it in place.</summary>
+    public bool ConvertDisk { get; init; }
     public string? IsoPath { get; init; }
     public VmFirmware Firmware { get; init; } = VmFirmware.Bios;
     /// <summary>Auto (the default) is the VM default, 40 %.</summary>

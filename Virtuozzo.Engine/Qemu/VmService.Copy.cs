@@ -90,7 +90,7 @@ public sealed partial class VmService
                 }
                 else
                 {
-                    await images.ConvertAsync(srcPath, Path.Combine(record.Directory, fileName), Report, cancellationToken);
+                    await images.ConvertAsync(srcPath, Path.Combine(record.Directory, fileName), Report, cancellationToken, disk.Format);
                     target.BackingFile = null;
                 }
                 target.Path = fileName;

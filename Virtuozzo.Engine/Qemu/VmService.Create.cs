@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Logging;
+using Virtuozzo.Engine.Disks;
+using Virtuozzo.Engine.Disks.Safety;
 using Virtuozzo.Engine.Errors;
 using Virtuozzo.Engine.Host;
 using Virtuozzo.Engine.Network;
@@ -15,6 +17,11 @@ public sealed partial class VmService
     public async Task<VmInfo> CreateAsync(VmCreateOptions o, CancellationToken cancellationToken)
     {
         Validate(o);
+        // The gate resolves links once; the config keeps the real paths, so the VM opens what was checked.
+        var disk = o.DiskPath is null ? null : GateDisk(o.DiskPath, DiskUse.Attach, "DiskPath", o.Name, o.ConvertDisk);
+        var iso = o.IsoPath is null ? null : GateDisk(o.IsoPath, DiskUse.AttachReadOnly, "IsoPath", o.Name);
+        var kernel = o.KernelPath is null ? null : GateFile(o.KernelPath, "KernelPath", o.Name);
+        var initrd = o.InitrdPath is null ? null : GateFile(o.InitrdPath, "InitrdPath", o.Name);
         var config = new VeConfig
         {
             Name = o.Name,
@@ -37,21 +44,23 @@ public sealed partial class VmService
                 NetworkMode = o.NetworkMode,
                 Bridge = o.Bridge,
                 MacAddress = MacAddresses.New(),
-                KernelPath = o.KernelPath is null ? null : Path.GetFullPath(o.KernelPath),
-                InitrdPath = o.InitrdPath is null ? null : Path.GetFullPath(o.InitrdPath),
+                KernelPath = kernel,
+                InitrdPath = initrd,
                 KernelArguments = o.KernelArguments,
             },
         };
-        if (o.DiskPath is { } existing)
-            config.Vm.Disks.Add(new VmDisk { Id = "disk0", Path = Path.GetFullPath(existing), Format = await FormatOfAsync(existing, cancellationToken) });
-        else if (o.DiskSize > 0)
+        if (disk is not null && !o.ConvertDisk)
+            config.Vm.Disks.Add(new VmDisk { Id = "disk0", Path = disk.Path, Format = disk.QemuFormat });
+        else if (o.DiskSize > 0 || disk is not null)
             config.Vm.Disks.Add(new VmDisk { Id = "disk0", Path = "disk0.qcow2", Format = "qcow2" });
-        if (o.IsoPath is { } iso) config.Vm.DvdDrives.Add(new VmDvdDrive { Id = "cd0", IsoPath = Path.GetFullPath(iso) });
+        if (iso is not null) config.Vm.DvdDrives.Add(new VmDvdDrive { Id = "cd0", IsoPath = iso.Path });
 
         var record = store.BeginCreate(config, cancellationToken);
         try
         {
-            if (o.DiskPath is null && o.DiskSize > 0)
+            if (disk is not null && o.ConvertDisk)
+                await images.ConvertAsync(disk.Path, Path.Combine(record.Directory, "disk0.qcow2"), onPercent: null, cancellationToken, disk.QemuFormat);
+            else if (o.DiskPath is null && o.DiskSize > 0)
                 await images.CreateAsync(Path.Combine(record.Directory, "disk0.qcow2"), o.DiskSize, cancellationToken);
             if (o.Firmware == VmFirmware.Efi) CopyEfiVars(RuntimePaths(config.Id));
             store.CompleteCreation(config.Id);
@@ -82,11 +91,9 @@ public sealed partial class VmService
             { RecommendedAction = "Give -MemorySize 1GB or more, or leave out -MemHotplug." };
         if (o.DiskPath is not null && o.DiskSize > 0)
             throw new VzInvalidArgumentException("VzConflictingDiskOptions", "Give -DiskSize for a new disk or -DiskPath for an existing one, not both.", o.Name, "DiskPath");
-        if (o.DiskSize < 0) throw new VzInvalidArgumentException("VzInvalidDiskSize", "DiskSize must be positive.", o.Name, "DiskSize");
-        RequireFile(o.DiskPath, "DiskPath", o.Name);
-        RequireFile(o.IsoPath, "IsoPath", o.Name);
-        RequireFile(o.KernelPath, "KernelPath", o.Name);
-        RequireFile(o.InitrdPath, "InitrdPath", o.Name);
+        if (o.DiskPath is null && o.DiskSize != 0) DiskSizes.Require(o.DiskSize, o.Name, "DiskSize");
+        if (o.ConvertDisk && o.DiskPath is null)
+            throw new VzInvalidArgumentException("VzConvertWithoutDiskPath", "-Convert converts the image given with -DiskPath.", o.Name, "Convert");
         if (o.InitrdPath is not null && o.KernelPath is null)
             throw new VzInvalidArgumentException("VzInitrdWithoutKernel", "-InitrdPath needs -KernelPath.", o.Name, "InitrdPath");
         if (o.NetworkMode == VmNetworkMode.Bridge && (o.Bridge is null || !Directory.Exists($"/sys/class/net/{o.Bridge}/bridge")))
@@ -101,13 +108,28 @@ public sealed partial class VmService
             throw new VzInvalidArgumentException("VzEfiNeedsQ35", "EFI VMs use the q35 machine.", o.Name, "Firmware");
     }
 
-    private static void RequireFile(string? path, string parameter, string name)
+    /// <summary>
+    /// A disk or DVD image for this VM, through the disk path gate (which says what a path is when it is no
+    /// image). With <paramref name="toConvert"/> it is only read, by the conversion into the VM's folder.
+    /// </summary>
+    private static DiskTarget GateDisk(string path, DiskUse use, string parameter, string name, bool toConvert = false)
     {
-        if (path is not null && !File.Exists(path))
-            throw new VzInvalidArgumentException("VzFileNotFound", $"The file '{path}' given with -{parameter} does not exist.", path, parameter);
+        RequireExisting(path, parameter);
+        return DiskPathGate.Check(path, toConvert ? DiskUse.Read : use, parameterName: parameter);
     }
 
-    private async Task<string> FormatOfAsync(string path, CancellationToken ct) => (await images.InfoAsync(path, ct)).Format;
+    /// <summary>A kernel or initrd: any regular file; a folder or a device is named as such.</summary>
+    private static string GateFile(string path, string parameter, string name)
+    {
+        RequireExisting(path, parameter);
+        return DiskPathGate.RequireRegularFile(path, parameter);
+    }
+
+    private static void RequireExisting(string path, string parameter)
+    {
+        if (FileNode.RealPath(Path.GetFullPath(path)) is null)
+            throw new VzInvalidArgumentException("VzFileNotFound", $"The file '{path}' given with -{parameter} does not exist.", path, parameter);
+    }
 
     private static void CopyEfiVars(VmRuntimePaths rt)
     {

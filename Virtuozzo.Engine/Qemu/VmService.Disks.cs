@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Logging;
+using Virtuozzo.Engine.Disks;
+using Virtuozzo.Engine.Disks.Safety;
 using Virtuozzo.Engine.Errors;
 using Virtuozzo.Engine.Qemu.Hotplug;
 using Virtuozzo.Engine.Qemu.Process;
@@ -9,25 +11,39 @@ namespace Virtuozzo.Engine.Qemu;
 /// <summary>A VM's disks and DVD drives, hot or cold, and online resize for Resize-VzDisk.</summary>
 public sealed partial class VmService
 {
-    public async Task<VmDiskInfo> AddDiskAsync(Guid id, long size, string? existingPath, CancellationToken cancellationToken)
+    /// <summary>
+    /// Adds a new qcow2 disk of <paramref name="size"/>, or attaches <paramref name="existingPath"/> with its own
+    /// format driver; with <paramref name="convert"/> the image is first converted into a qcow2 disk in the VM's
+    /// folder (the original is only read).
+    /// </summary>
+    public async Task<VmDiskInfo> AddDiskAsync(Guid id, long size, string? existingPath, bool convert, CancellationToken cancellationToken)
     {
         var record = store.TryGet(id) ?? throw NotFound(id);
         var name = record.DisplayName;
-        if (existingPath is null && size <= 0)
+        if (existingPath is null && size == 0)
             throw new VzInvalidArgumentException("VzInvalidDiskSize", "Give -Size for a new disk or -Path for an existing image.", name, "Size");
-        RequireFile(existingPath, "Path", name);
+        if (existingPath is null) DiskSizes.Require(size, name, "Size");
+        if (convert && existingPath is null)
+            throw new VzInvalidArgumentException("VzConvertWithoutDiskPath", "-Convert converts the image given with -Path.", name, "Convert");
+        var source = existingPath is null ? null : GateDisk(existingPath, DiskUse.Attach, "Path", name, convert);
         var rt = RuntimePaths(id);
         using var veLock = store.AcquireVeLock(id, cancellationToken);
         var config = VeConfigFile.Read(paths.VeConfigPath(id));
         var diskId = Enumerable.Range(0, 1000).Select(n => $"disk{n}").First(n => config.Vm!.Disks.All(d => d.Id != n));
-        var disk = existingPath is null
+        var owned = source is null || convert;
+        var disk = owned
             ? new VmDisk { Id = diskId, Path = $"{diskId}.qcow2", Format = "qcow2" }
-            : new VmDisk { Id = diskId, Path = Path.GetFullPath(existingPath), Format = await FormatOfAsync(existingPath, cancellationToken) };
+            : new VmDisk { Id = diskId, Path = source!.Path, Format = source.QemuFormat };
         var full = ResolvePath(id, disk.Path);
-        if (existingPath is null)
+        if (owned)
         {
             if (File.Exists(full)) File.Delete(full); // a leftover from an interrupted add, not referenced by the config
-            await images.CreateAsync(full, size, cancellationToken);
+            if (source is null) await images.CreateAsync(full, size, cancellationToken);
+            else
+            {
+                try { await images.ConvertAsync(source.Path, full, onPercent: null, cancellationToken, source.QemuFormat); }
+                catch { File.Delete(full); throw; }
+            }
         }
         try
         {
@@ -40,7 +56,7 @@ public sealed partial class VmService
         }
         catch
         {
-            if (existingPath is null) File.Delete(full);
+            if (owned) File.Delete(full);
             throw;
         }
         return DescribeDisk(config, disk);
@@ -98,14 +114,14 @@ public sealed partial class VmService
         var (name, veLock) = StoppedForHardwareChange(id, cancellationToken);
         using (veLock)
         {
-            RequireFile(isoPath, "Path", name);
+            var iso = isoPath is null ? null : GateDisk(isoPath, DiskUse.AttachReadOnly, "Path", name);
             store.UpdateLocked(veLock, id, c =>
             {
                 var drives = c.Vm!.DvdDrives;
                 if (drives.Count >= (c.Vm.Machine == "pc" ? 2 : 6))
                     throw new VzInvalidArgumentException("VzTooManyDvdDrives", $"The VM '{name}' has no free IDE/SATA port for another DVD drive.", name, "Path");
                 var dvdId = Enumerable.Range(0, 10).Select(n => $"cd{n}").First(n => drives.All(d => d.Id != n));
-                drives.Add(new VmDvdDrive { Id = dvdId, IsoPath = isoPath is null ? null : Path.GetFullPath(isoPath) });
+                drives.Add(new VmDvdDrive { Id = dvdId, IsoPath = iso?.Path });
             });
         }
         return Describe(store.TryGet(id)!);

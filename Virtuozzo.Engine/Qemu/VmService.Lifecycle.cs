@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Virtuozzo.Engine.Errors;
 using Virtuozzo.Engine.Processes;
 using Virtuozzo.Engine.Progress;
+using Virtuozzo.Engine.Qemu.Agent;
 using Virtuozzo.Engine.Qemu.CommandLine;
 using Virtuozzo.Engine.Qemu.Migration;
 using Virtuozzo.Engine.Qemu.Process;
@@ -16,6 +17,7 @@ public sealed partial class VmService
     {
         var rt = RuntimePaths(id);
         string name;
+        int? launched = null;
         using (var veLock = store.AcquireVeLock(id, cancellationToken))
         {
             var record = store.TryGet(id) ?? throw NotFound(id);
@@ -51,9 +53,13 @@ public sealed partial class VmService
                 var caps = await host.GetAsync(false, cancellationToken);
                 if (restore) progress?.Report(new VzProgress($"Starting VM '{name}'", "Loading the saved memory state", 5));
                 var args = QemuCommandLine.Build(config, rt, caps.Accelerator, p => ResolvePath(id, p), restore ? rt.SavedState : null);
-                var pid = await process.StartAsync(rt, args, name, cancellationToken);
+                // Not cancellable: killing the launcher half-way can leave a daemonized QEMU that nothing knows of. It
+                // takes a moment; a Ctrl+C meanwhile ends that QEMU right after, in the catch below.
+                var pid = await process.StartAsync(rt, args, name, CancellationToken.None);
+                launched = pid;
                 try
                 {
+                    cancellationToken.ThrowIfCancellationRequested();
                     CgroupPlacement.Place(id, pid, config);
                     if (vm.NetworkMode == VmNetworkMode.Bridge && vm.Bridge is { } br)
                         await runner.RunAsync("ip", ["link", "set", "dev", QemuCommandLine.TapName(id), "master", br, "up"], new ProcessRunOptions { Target = name }, cancellationToken);
@@ -69,9 +75,33 @@ public sealed partial class VmService
                 }
             }
         }
-        if (wait) await WaitForAgentAsync(rt, name, timeout, progress, cancellationToken);
+        if (wait)
+        {
+            try { await WaitForAgentAsync(rt, name, timeout, progress, cancellationToken); }
+            catch (OperationCanceledException) when (launched is { } pid && cancellationToken.IsCancellationRequested)
+            {
+                // Ctrl+C during the wait cancels the start this call made: the VM is as it was, stopped. (A timeout
+                // leaves it running, as its error says: the guest may just be slow.)
+                await UndoStartAsync(id, rt, pid, name);
+                throw;
+            }
+        }
         progress?.Report(new VzProgress($"Starting VM '{name}'", "Running", 100) { Completed = true });
         return Describe(store.TryGet(id) ?? throw NotFound(id));
+    }
+
+    /// <summary>Ends a QEMU this start launched, when the start is cancelled after it; bounded, and not cancellable itself.</summary>
+    private async Task UndoStartAsync(Guid id, VmRuntimePaths rt, int pid, string name)
+    {
+        using (store.AcquireVeLock(id, CancellationToken.None))
+        {
+            if (QemuProcess.Inspect(rt) is not { Alive: true, Pid: { } current } || current != pid) return; // someone else acted on it meanwhile
+            File.WriteAllText(rt.StoppingMarker, "cancelled start");
+            await QemuProcess.TerminateAsync(pid, name, CancellationToken.None);
+            QemuProcess.CleanRunDirectory(rt);
+            CgroupPlacement.Delete(id);
+        }
+        logger.LogInformation("Start of '{Name}' cancelled; QEMU (pid {Pid}) ended.", name, pid);
     }
 
     /// <summary>Waits for QEMU to load the saved state, lets the vCPUs run, and deletes the state file.</summary>
@@ -125,6 +155,7 @@ public sealed partial class VmService
                 return Describe(store.TryGet(id)!);
             }
             var pid = status.Pid!.Value;
+            var deadline = DateTime.UtcNow + timeout;
             File.WriteAllText(rt.StoppingMarker, mode.ToString());
             progress?.Report(new VzProgress($"Stopping VM '{name}'", mode == VmStopMode.Kill ? "Terminating QEMU" : "Asking the guest to shut down", 10));
             if (mode == VmStopMode.Kill)
@@ -134,11 +165,14 @@ public sealed partial class VmService
             else
             {
                 var asked = false;
-                if (mode == VmStopMode.Graceful && !File.Exists(rt.PausedMarker))
+                // The agent only gets a try when the guest holds its channel open; otherwise a guest-sync would
+                // spend seconds of -Timeout on nothing.
+                if (mode == VmStopMode.Graceful && !File.Exists(rt.PausedMarker) && await AgentChannel.IsOpenAsync(rt, name, cancellationToken) != false)
                 {
                     try
                     {
-                        await using (var agent = await OpenAgentAsync(rt, name, TimeSpan.FromSeconds(3), cancellationToken))
+                        var agentWait = TimeSpan.FromSeconds(Math.Clamp((deadline - DateTime.UtcNow).TotalSeconds / 2, 0.1, 3));
+                        await using (var agent = await OpenAgentAsync(rt, name, agentWait, cancellationToken))
                             await agent.GuestShutdownAsync(TimeSpan.FromSeconds(3), cancellationToken);
                         asked = true;
                         logger.LogInformation("Asked the guest agent of '{Name}' to power off.", name);
@@ -152,11 +186,19 @@ public sealed partial class VmService
                     await monitor.SystemPowerdownAsync(cancellationToken);
                 }
                 progress?.Report(new VzProgress($"Stopping VM '{name}'", "Waiting for the guest to power off", 50));
-                if (!await QemuProcess.WaitForExitAsync(pid, timeout, cancellationToken))
+                // A guest that already let a whole stop time out (no OS, or one that ignores ACPI and has no agent)
+                // is asked again, but not waited on for another full default minute.
+                var ignoredBefore = ShutdownIgnored.WasIgnored(rt, pid);
+                var wait = deadline - DateTime.UtcNow;
+                if (ignoredBefore && wait > ShutdownIgnored.RetryWait) wait = ShutdownIgnored.RetryWait;
+                if (!await QemuProcess.WaitForExitAsync(pid, wait > TimeSpan.Zero ? wait : TimeSpan.Zero, cancellationToken))
                 {
                     File.Delete(rt.StoppingMarker);
-                    throw new VzTimeoutException("VzVmStopTimeout", $"The VM '{name}' did not power off within {timeout.TotalSeconds:0} s.", name, timeout)
-                    { RecommendedAction = $"The guest may not handle shutdown requests: Stop-VzVm -Name '{name}' -Kill powers it off at once." };
+                    ShutdownIgnored.Record(rt, pid);
+                    throw new VzTimeoutException("VzVmStopTimeout", ignoredBefore
+                        ? $"The VM '{name}' ignored the shutdown request again (it ignored an earlier one too): its guest does not act on shutdown requests."
+                        : $"The VM '{name}' did not power off within {timeout.TotalSeconds:0} s.", name, timeout)
+                    { RecommendedAction = $"The guest may not handle shutdown requests (no OS, no ACPI, no guest agent): Stop-VzVm -Name '{name}' -Kill powers it off at once." };
                 }
             }
             QemuProcess.CleanRunDirectory(rt);

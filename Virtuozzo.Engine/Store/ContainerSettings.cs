@@ -39,4 +39,10 @@ public sealed class ContainerSettings
     public long? DiskSize { get; set; }
 
     public ContainerNetworkSettings Network { get; set; } = new();
+
+    /// <summary>
+    /// The seccomp filter: null for the built-in default profile, <c>Unconfined</c> for none, or the absolute path of
+    /// an OCI linux.seccomp JSON file read at every start (the container runtime code resolves it, see SeccompProfile).
+    /// </summary>
+    public string? SeccompProfile { get; set; }
 }

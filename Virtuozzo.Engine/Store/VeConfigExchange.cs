@@ -214,8 +214,7 @@ public sealed class VeConfigExchange(VeStore store, ILogger<VeConfigExchange> lo
         }
         catch (YamlException ex)
         {
-            var detail = (ex.InnerException?.Message ?? ex.Message).Split('\n')[0];
-            throw new VzConfigCorruptException(path, ex.Start.Line, detail, ex) { RecommendedAction = "Fix the file at that line; nothing was imported." };
+            throw new VzConfigCorruptException(path, ex.Start.Line, YamlErrorText.Describe(ex), ex) { RecommendedAction = "Fix the file at that line; nothing was imported." };
         }
         if (document is null) throw new VzConfigCorruptException(path, 1, "the file is empty.");
         if (document.SchemaVersion > VeConfigDocument.CurrentSchemaVersion)

@@ -9,7 +9,7 @@ namespace Virtuozzo.Engine.Store;
 /// hand-broken file gives an error naming the file and line instead of a half-filled object. Listing keeps parsed
 /// configs keyed by the file's identity (inode, size, mtime), so a warm listing of a large registry is a stat per VE.
 /// </summary>
-public static class VeConfigFile
+public static partial class VeConfigFile
 {
     private sealed record CacheEntry(long Inode, long Size, long ChangeNs, VeConfig Config);
     private static readonly ConcurrentDictionary<string, CacheEntry> Cache = new();
@@ -46,8 +46,7 @@ public static class VeConfigFile
         }
         catch (YamlException ex)
         {
-            var detail = (ex.InnerException?.Message ?? ex.Message).Split('\n')[0];
-            throw new VzConfigCorruptException(path, ex.Start.Line, detail, ex)
+            throw new VzConfigCorruptException(path, ex.Start.Line, YamlErrorText.Describe(ex), ex)
             { RecommendedAction = $"Fix the file by hand, restore it from a backup, or remove the VE with Remove-VzContainer/Remove-VzVm -Id." };
         }
         if (config is null) throw new VzConfigCorruptException(path, 1, "the file is empty.");
@@ -62,6 +61,28 @@ public static class VeConfigFile
             throw new VzConfigCorruptException(path, null, "a VM config has no 'vm' section; the file may be truncated.");
         return config;
     }
+
+    /// <summary>
+    /// The name and type a config that does not parse still shows on its top-level lines, so a user who names a
+    /// broken VE hears that it is broken rather than that it does not exist. Null where the lines are gone too.
+    /// </summary>
+    public static (string? Name, VeType? Type) Salvage(string path)
+    {
+        try
+        {
+            using var reader = new StreamReader(path);
+            var buffer = new char[64 * 1024]; // the keys come first; never read a huge file whole
+            var text = new string(buffer, 0, reader.ReadBlock(buffer, 0, buffer.Length));
+            var name = TopLevelValue().Matches(text).FirstOrDefault(m => m.Groups["key"].Value == "name")?.Groups["value"].Value;
+            var type = TopLevelValue().Matches(text).FirstOrDefault(m => m.Groups["key"].Value == "type")?.Groups["value"].Value;
+            return (name is { Length: > 0 } ? name : null, Enum.TryParse<VeType>(type, out var t) ? t : null);
+        }
+        catch (IOException) { return (null, null); }
+        catch (UnauthorizedAccessException) { return (null, null); }
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(?<key>name|type):[ \t]*['""]?(?<value>[A-Za-z0-9._-]+)['""]?[ \t]*\r?$", System.Text.RegularExpressions.RegexOptions.Multiline)]
+    private static partial System.Text.RegularExpressions.Regex TopLevelValue();
 
     public static void Write(string path, VeConfig config)
     {

@@ -172,9 +172,10 @@ public sealed class VeStore(VzPaths paths, ILogger<VeStore> logger)
         {
             // A creator killed before its first write leaves a folder with a marker and no config: that is
             // "incomplete", not "corrupt".
-            return marker is not null
-                ? new VeRecord(id, dir, null, marker.Value, null)
-                : new VeRecord(id, dir, null, VeRegistrationState.Corrupt, ex);
+            if (marker is not null) return new VeRecord(id, dir, null, marker.Value, null);
+            var (name, type) = VeConfigFile.Salvage(Path.Combine(dir, "ve.yaml"));
+            var error = name is null ? ex : ex.ForVe(type == VeType.VirtualMachine ? "VM" : type == VeType.Container ? "container" : "VE", name, id);
+            return new VeRecord(id, dir, null, VeRegistrationState.Corrupt, error) { NameHint = name, TypeHint = type };
         }
     }
 

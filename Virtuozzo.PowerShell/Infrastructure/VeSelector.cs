@@ -40,6 +40,13 @@ internal static class VeSelector
                 matched = true;
                 if (seen.Add(r.Id)) yield return r;
             }
+            // A VE whose config does not parse is still found by the name its file shows: the error says what is
+            // broken and where, instead of "no container named ...". It is reported, not acted on.
+            foreach (var r in typed.Where(r => r.Error is not null && r.NameHint is { } hint && (r.TypeHint is null || r.TypeHint == type) && pattern.IsMatch(hint)))
+            {
+                matched = true;
+                if (seen.Add(r.Id)) onMissing(r.Error!, r.Error!.Path);
+            }
             if (!matched && !WildcardPattern.ContainsWildcardCharacters(name)) onMissing(NotFound(type, name, byId: false), name);
         }
     }

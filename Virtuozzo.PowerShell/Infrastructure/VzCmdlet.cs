@@ -12,6 +12,9 @@ namespace Virtuozzo.Commands.Infrastructure;
 public abstract class VzCmdlet : PSCmdlet
 {
     private readonly CancellationTokenSource cancellation = new();
+
+    /// <summary>How long a stopped cmdlet waits for its cancelled operation's cleanup before giving the prompt back.</summary>
+    private static readonly TimeSpan CleanupWait = TimeSpan.FromSeconds(30);
     private static int activityIds;
     private readonly int activityId = Interlocked.Increment(ref activityIds);
 
@@ -42,7 +45,16 @@ public abstract class VzCmdlet : PSCmdlet
         try { task = Task.Run(() => operation(cancellation.Token)); }
         finally { CmdletSink.Current = previous; }
         _ = task.ContinueWith(_ => sink.Complete(), TaskScheduler.Default);
-        sink.Pump(this);
+        try { sink.Pump(this); }
+        catch (PipelineStoppedException)
+        {
+            // Ctrl+C surfaced here first (a Write* call on a stopping pipeline throws): the operation is cancelled
+            // by now, so wait for it to unwind, so its cleanup (a rollback, a killed child process) is done when the
+            // prompt returns rather than racing the next command. Bounded: cleanup paths bound their own waits.
+            cancellation.Cancel();
+            try { task.Wait(CleanupWait); } catch (AggregateException) { }
+            throw;
+        }
         return task.GetAwaiter().GetResult();
     }
 

@@ -26,19 +26,16 @@ function Get-VzHostSnapshot {
     #>
     [CmdletBinding()] param([string] $RunId = $env:VZ_TEST_RUN, [string] $Base = $env:VZ_TEST_BASE, [string] $CgroupParent = $env:VZ_CGROUP_PARENT)
     $mounts = Get-Content /proc/self/mountinfo | ForEach-Object { ($_ -split ' ')[4] } | Where-Object { $Base -and $_.StartsWith($Base) }
-    $cgroups = if ($CgroupParent) {
-        Get-ChildItem /sys/fs/cgroup -Directory -ErrorAction SilentlyContinue | ForEach-Object {
-            $p = Join-Path $_.FullName $CgroupParent
-            if (Test-Path $p) { $p }
-        }
-    }
+    $cgroups = if ($CgroupParent) { Get-VzCgroupDirectory $CgroupParent }
     $loops = Get-ChildItem /sys/block -Filter 'loop*' -ErrorAction SilentlyContinue |
         Where-Object { Test-Path (Join-Path $_.FullName 'loop/backing_file') } |
         ForEach-Object { "$($_.Name) -> $((Get-Content (Join-Path $_.FullName 'loop/backing_file')).Trim())" } |
         Where-Object { $Base -and $_.Contains($Base) }
     $netns = if (Test-Path /run/netns) { Get-ChildItem /run/netns | Select-Object -ExpandProperty Name } else { @() }
     $links = (& ip -o link show 2>$null) | ForEach-Object { ($_ -split ': ')[1] -replace '@.*$', '' }
-    $procs = Get-ChildItem /proc -Directory | Where-Object Name -Match '^\d+$' | ForEach-Object {
+    # DirectoryInfo objects straight from .NET: once, with processes exiting during the listing, 'Where-Object Name'
+    # over Get-ChildItem /proc failed ("property 'Name' cannot be found") and ended the leak check without a result.
+    $procs = [IO.DirectoryInfo]::new('/proc').GetDirectories() | Where-Object { $_.Name -match '^\d+$' } | ForEach-Object {
         $comm = Get-Content (Join-Path $_.FullName 'comm') -ErrorAction SilentlyContinue
         $state = (Get-Content (Join-Path $_.FullName 'stat') -ErrorAction SilentlyContinue) -replace '^.*\) (\S).*$', '$1'
         if ($comm -and $comm -match $script:ProcessPattern -and $state -ne 'Z' -and
@@ -47,6 +44,36 @@ function Get-VzHostSnapshot {
     [pscustomobject]@{
         Mounts = @($mounts); Cgroups = @($cgroups); Loops = @($loops); Netns = @($netns); Links = @($links); Processes = @($procs)
     }
+}
+
+function Get-VzCgroupMount {
+    <#
+      Every cgroup hierarchy the host mounts, from mountinfo: each v1 hierarchy (cgroup) and the unified tree
+      (cgroup2), wherever they are (/sys/fs/cgroup itself on a pure v2 host, /sys/fs/cgroup/unified on a hybrid one).
+    #>
+    [CmdletBinding()] param()
+    foreach ($line in Get-Content /proc/self/mountinfo) {
+        $left, $right = $line -split ' - ', 2
+        $fs = ($right -split ' ')[0]
+        if ($fs -in 'cgroup', 'cgroup2') {
+            [pscustomobject]@{ Path = ($left -split ' ')[4] -replace '\\040', ' '; Version = if ($fs -eq 'cgroup2') { 2 } else { 1 } }
+        }
+    }
+}
+
+function Get-VzCgroupDirectory {
+    <# The folders of the group at RelativePath (for example 'vz/ct-<id>') in every hierarchy where it exists. #>
+    [CmdletBinding()] param([Parameter(Mandatory)][string] $RelativePath)
+    foreach ($m in Get-VzCgroupMount) {
+        $p = Join-Path $m.Path $RelativePath.Trim('/')
+        if (Test-Path -LiteralPath $p -PathType Container) { $p }
+    }
+}
+
+function Test-VzCgroupExists {
+    <# True when the group at RelativePath exists in any hierarchy, v1 or v2. #>
+    [CmdletBinding()] param([Parameter(Mandatory)][string] $RelativePath)
+    @(Get-VzCgroupDirectory $RelativePath).Count -gt 0
 }
 
 function Get-VzPwshPath {
@@ -164,4 +191,4 @@ function Remove-VzTestScope {
     }
 }
 
-Export-ModuleMember -Function Get-VzPwshPath, Get-VzTestLinkName, Get-VzHostSnapshot, Start-VzTestRun, Stop-VzTestRun, Compare-VzHostSnapshot, New-VzTestScope, Remove-VzTestScope
+Export-ModuleMember -Function Get-VzCgroupMount, Get-VzCgroupDirectory, Test-VzCgroupExists, Get-VzPwshPath, Get-VzTestLinkName, Get-VzHostSnapshot, Start-VzTestRun, Stop-VzTestRun, Compare-VzHostSnapshot, New-VzTestScope, Remove-VzTestScope

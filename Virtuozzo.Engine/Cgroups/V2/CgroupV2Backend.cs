@@ -6,7 +6,13 @@ namespace Virtuozzo.Engine.Cgroups.V2;
 /// cgroup v2: one unified tree. Controllers are enabled down the path through cgroup.subtree_control; the
 /// container's own group is a leaf (processes live only in leaves).
 /// </summary>
-public sealed class CgroupV2Backend(string mountPoint) : ICgroupBackend
+/// <param name="mountPoint">The cgroup2 mount.</param>
+/// <param name="delegatedParent">
+/// The module's parent group (for example "vz"). When given, controllers are enabled only from it down (the groups
+/// above belong to whoever delegated it) and <see cref="CheckControllers"/> checks what it was given. Null enables
+/// them from the mount root down.
+/// </param>
+public sealed class CgroupV2Backend(string mountPoint, string? delegatedParent = null) : ICgroupBackend
 {
     private static readonly string[] Wanted = ["cpuset", "cpu", "memory", "pids"];
 
@@ -23,13 +29,21 @@ public sealed class CgroupV2Backend(string mountPoint) : ICgroupBackend
     public void Create(string path)
     {
         var parts = CgroupFile.CheckPath(path).Split('/');
+        var owned = delegatedParent is null ? 0 : CgroupFile.CheckPath(delegatedParent).Split('/').Length;
         var current = mountPoint;
-        foreach (var part in parts)
+        for (var i = 0; i < parts.Length; i++)
         {
-            EnableControllers(current);
-            current = Path.Combine(current, part);
+            if (i >= owned) EnableControllers(current);
+            current = Path.Combine(current, parts[i]);
             Directory.CreateDirectory(current);
         }
+    }
+
+    /// <summary>Fails with the missing controller's name when the module's parent group lacks one these limits need.</summary>
+    public void CheckControllers(string path, CgroupLimits limits)
+    {
+        var parent = delegatedParent ?? Path.GetDirectoryName(CgroupFile.CheckPath(path));
+        if (!string.IsNullOrEmpty(parent)) CgroupV2Delegation.Check(mountPoint, parent, limits); // the root has every controller
     }
 
     /// <summary>Enables in <paramref name="dir"/>'s children every wanted controller <paramref name="dir"/> has.</summary>
@@ -53,7 +67,11 @@ public sealed class CgroupV2Backend(string mountPoint) : ICgroupBackend
             var swap = memsw < 0 || memory < 0 ? -1 : Math.Max(0, memsw - memory);
             CgroupFile.TryWrite(Path.Combine(dir, "memory.swap.max"), V(swap));
         }
-        if (limits.MemoryLow is { } low) CgroupFile.Write(Path.Combine(dir, "memory.low"), Math.Max(0, low).ToString());
+        if (limits.MemoryLow is { } low)
+        {
+            CgroupFile.Write(Path.Combine(dir, "memory.low"), Math.Max(0, low).ToString());
+            MemoryProtection.PropagateUp(mountPoint, CgroupFile.CheckPath(path));
+        }
         if (limits.CpuUnits is { } units) CgroupFile.Write(Path.Combine(dir, "cpu.weight"), CgroupUnits.WeightFromUnits(units).ToString());
         if (limits.CpuQuotaMicroseconds is not null || limits.CpuPeriodMicroseconds is not null)
         {
@@ -111,6 +129,7 @@ public sealed class CgroupV2Backend(string mountPoint) : ICgroupBackend
     {
         var rel = CgroupFile.CheckPath(path);
         CgroupFile.RemoveGroup(Path.Combine(mountPoint, rel), TimeSpan.FromSeconds(5));
+        MemoryProtection.PropagateUp(mountPoint, rel); // the ancestors no longer hold this group's guarantee
         CgroupFile.PruneParents(mountPoint, rel, pruneUpTo);
     }
 }

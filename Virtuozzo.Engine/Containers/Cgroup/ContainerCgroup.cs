@@ -28,6 +28,9 @@ public sealed class ContainerCgroup(VzPaths paths, Func<ICgroupBackend> backend)
 
     public void SetFrozen(Guid id, bool frozen, TimeSpan timeout) => Backend.SetFrozen(PathOf(id), frozen, timeout);
 
+    /// <summary>Throws, naming it, when the host does not give the container's group a controller its limits need (cgroup v2 delegation).</summary>
+    public void CheckControllers(Guid id, VeConfig cfg, int hostCpuCount) => Backend.CheckControllers(PathOf(id), ContainerConfigurator.ToLimits(cfg, hostCpuCount));
+
     /// <summary>Writes the limits of <paramref name="cfg"/> to the container's group.</summary>
     public void Apply(Guid id, VeConfig cfg, int hostCpuCount) => Backend.Apply(PathOf(id), ContainerConfigurator.ToLimits(cfg, hostCpuCount));
 

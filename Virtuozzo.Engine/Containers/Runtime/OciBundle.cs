@@ -7,7 +7,8 @@ namespace Virtuozzo.Engine.Containers.Runtime;
 /// <summary>
 /// Writes the OCI runtime <c>config.json</c> for a system container: the template's init as PID 1 in new pid,
 /// mount, ipc, uts, net, cgroup and user namespaces; container root mapped to the container's own host id range;
-/// a hardened capability set (no CAP_SYS_ADMIN, SYS_MODULE, SYS_TIME, SYS_RAWIO...) and only the standard devices.
+/// a hardened capability set (no CAP_SYS_ADMIN, SYS_MODULE, SYS_TIME, SYS_RAWIO...), only the standard devices
+/// and, unless the container is set Unconfined, a seccomp filter (<see cref="SeccompProfile"/>).
 /// Both crun and runc take it unchanged.
 /// </summary>
 public static class OciBundle
@@ -66,6 +67,19 @@ public static class OciBundle
             new JsonObject { ["type"] = "user" },
             new JsonObject { ["type"] = "cgroup" });
 
+        var linux = new JsonObject
+        {
+            ["uidMappings"] = new JsonArray(new JsonObject { ["containerID"] = 0, ["hostID"] = i.UidBase, ["size"] = i.UidCount }),
+            ["gidMappings"] = new JsonArray(new JsonObject { ["containerID"] = 0, ["hostID"] = i.UidBase, ["size"] = i.UidCount }),
+            ["cgroupsPath"] = i.CgroupsPath,
+            ["resources"] = resources,
+            ["namespaces"] = namespaces,
+            ["maskedPaths"] = new JsonArray("/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+                "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware"),
+            ["readonlyPaths"] = new JsonArray("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"),
+        };
+        if (i.Seccomp is { } seccomp) linux["seccomp"] = seccomp.DeepClone();
+
         return new JsonObject
         {
             ["ociVersion"] = "1.0.2",
@@ -92,17 +106,7 @@ public static class OciBundle
                 Mount("/dev/mqueue", "mqueue", "mqueue", "nosuid", "noexec", "nodev"),
                 Mount("/sys", "sysfs", "sysfs", "nosuid", "noexec", "nodev", "ro"),
                 Mount("/run", "tmpfs", "tmpfs", "nosuid", "nodev", "mode=755", "size=65536k")),
-            ["linux"] = new JsonObject
-            {
-                ["uidMappings"] = new JsonArray(new JsonObject { ["containerID"] = 0, ["hostID"] = i.UidBase, ["size"] = i.UidCount }),
-                ["gidMappings"] = new JsonArray(new JsonObject { ["containerID"] = 0, ["hostID"] = i.UidBase, ["size"] = i.UidCount }),
-                ["cgroupsPath"] = i.CgroupsPath,
-                ["resources"] = resources,
-                ["namespaces"] = namespaces,
-                ["maskedPaths"] = new JsonArray("/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-                    "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware"),
-                ["readonlyPaths"] = new JsonArray("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"),
-            },
+            ["linux"] = linux,
         };
     }
 

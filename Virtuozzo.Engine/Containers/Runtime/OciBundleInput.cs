@@ -19,4 +19,7 @@ public sealed record OciBundleInput
 
     /// <summary>Network namespace: always a new one; the engine plumbs eth0 into it.</summary>
     public string? NetworkNamespacePath { get; init; }
+
+    /// <summary>The <c>linux.seccomp</c> object (see <see cref="SeccompProfile"/>); null runs the container without a filter.</summary>
+    public System.Text.Json.Nodes.JsonObject? Seccomp { get; init; }
 }

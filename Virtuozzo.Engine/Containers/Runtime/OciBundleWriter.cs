@@ -23,6 +23,8 @@ public static class OciBundleWriter
             UidCount = ct.UidCount,
             CgroupsPath = "/" + cgroupPath,
             Limits = ContainerConfigurator.ToLimits(cfg, hostCpuCount),
+            // The host's architecture decides which syscall tables the filter covers; a custom profile file is read here.
+            Seccomp = SeccompProfile.Resolve(ct.SeccompProfile, System.Runtime.InteropServices.RuntimeInformation.OSArchitecture, cfg.Name),
         };
     }
 

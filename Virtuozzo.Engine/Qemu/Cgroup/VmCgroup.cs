@@ -33,6 +33,7 @@ public sealed class VmCgroup(VzPaths paths, Func<ICgroupBackend> backend)
     public void Place(Guid id, int pid, VeConfig config)
     {
         var cg = PathOf(id);
+        cgroups.Value.CheckControllers(cg, LimitsFor(config)); // a controller the host does not delegate is named, not an IOException
         cgroups.Value.Create(cg);
         cgroups.Value.Apply(cg, LimitsFor(config));
         cgroups.Value.AddProcess(cg, pid);

@@ -1,3 +1,4 @@
+using Virtuozzo.Commands.Completion;
 using System.Management.Automation;
 using Virtuozzo.Commands.Infrastructure;
 using Virtuozzo.Engine.Containers;
@@ -39,6 +40,8 @@ public sealed class ContainerSettingsParameters
     [Parameter(ValueFromPipelineByPropertyName = true)][SettingText(Boolean = true)] public bool? OnBoot { get; set; }
     [Parameter(ValueFromPipelineByPropertyName = true)] public string? Description { get; set; }
     [Parameter(ValueFromPipelineByPropertyName = true)][SettingText] public long? DiskSize { get; set; }
+    /// <summary>The system call filter: Default (the built-in profile), Unconfined, or the absolute path of an OCI seccomp profile JSON file.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)][SettingText][ArgumentCompleter(typeof(SeccompProfileCompleter))] public string? SeccompProfile { get; set; }
 
     /// <summary>The settings given, as engine changes (with the New-only layout).</summary>
     public ContainerChanges ToChanges(ContainerLayout? layout = null) => new()
@@ -46,6 +49,6 @@ public sealed class ContainerSettingsParameters
         MemorySize = MemorySize, SwapSize = SwapSize, MemGuarantee = MemGuarantee, CpuCount = CpuCount, CpuUnits = CpuUnits,
         CpuLimit = CpuLimit, CpuLimitMhz = CpuLimitMhz, CpuMask = CpuMask, PidsLimit = PidsLimit, Hostname = Hostname,
         Nameserver = Nameserver, IpAddress = IpAddress, NetworkMode = NetworkMode, Bridge = Bridge, Gateway = Gateway,
-        OnBoot = OnBoot, Description = Description, DiskSize = DiskSize, Layout = layout,
+        OnBoot = OnBoot, Description = Description, DiskSize = DiskSize, Layout = layout, SeccompProfile = SeccompProfile,
     };
 }

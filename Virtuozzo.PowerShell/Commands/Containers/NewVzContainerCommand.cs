@@ -33,16 +33,13 @@ public sealed class NewVzContainerCommand : VzCmdlet, IDynamicParameters
     /// <summary>The settings shared with Set-VzContainer (<see cref="ContainerSettingsParameters"/>).</summary>
     public object GetDynamicParameters() => settings;
 
-    protected override void ProcessRecord()
-    {
-        try
+    /// <summary>Each name is one item (names can come down the pipeline): a bad one is a non-terminating error, as for New-VzVm.</summary>
+    protected override void ProcessRecord() => ForItem(Name, () =>
         {
             if (!ShouldProcess(Name, $"Create container from template '{Template}'")) return;
             var changes = settings.ToChanges(Layout);
             var engine = Engine;
             var progress = Progress;
             WriteObject(Run(ct => engine.Containers.CreateAsync(Name, Template, changes, progress, ct)));
-        }
-        catch (Exception ex) when (ex is not PipelineStoppedException) { ThrowVzError(ex, Name); }
-    }
+        });
 }

@@ -20,7 +20,7 @@ public sealed class RenameVzContainerCommand : ContainerCmdlet
     {
         if (!ShouldProcess(record.DisplayName, $"Rename container to {NewName}")) return;
         var engine = Engine;
-        var info = Run(() => engine.Containers.Rename(record.Id, NewName, CancellationToken));
+        var info = Run(ct => engine.Containers.RenameAsync(record.Id, NewName, ct));
         if (PassThru) WriteObject(info);
     }
 }

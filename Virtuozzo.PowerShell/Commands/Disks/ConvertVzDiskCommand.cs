@@ -4,9 +4,10 @@ using Virtuozzo.Engine.Disks;
 namespace Virtuozzo.Commands;
 
 /// <summary>
-/// <para type="synopsis">Converts a disk image between qcow2 and raw, in place or into a new file.</para>
+/// <para type="synopsis">Converts a disk image between formats (QCOW2, raw, VMDK, VHDX, VHD, VDI, Parallels, QED, qcow), in place or into a new file.</para>
 /// </summary>
-[Cmdlet(VerbsData.Convert, "VzDisk", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = PathSet)]
+/// <remarks>ConfirmImpact High: a conversion in place rewrites the whole file.</remarks>
+[Cmdlet(VerbsData.Convert, "VzDisk", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = PathSet)]
 [OutputType(typeof(DiskInfo))]
 public sealed class ConvertVzDiskCommand : DiskCmdlet
 {
@@ -18,6 +19,10 @@ public sealed class ConvertVzDiskCommand : DiskCmdlet
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? DestinationPath { get; set; }
+
+    /// <summary>Read a whole block device (not mounted, not in use) as the source; needs -DestinationPath.</summary>
+    [Parameter]
+    public SwitchParameter AllowBlockDevice { get; set; }
 
     /// <summary>Write the converted disk to the pipeline.</summary>
     [Parameter]
@@ -36,8 +41,9 @@ public sealed class ConvertVzDiskCommand : DiskCmdlet
             var what = destination is null ? $"Convert to {Format} in place" : $"Convert to {Format} as '{destination}'";
             if (!ShouldProcess(path, what)) continue;
             var format = Format;
+            var allowBlockDevice = AllowBlockDevice.IsPresent;
             ForItem(path, () => RunOrStartJob(AsJob, $"Convert-VzDisk {path} {format}",
-                (progress, ct) => engine.Disks.ConvertAsync(path, format, destination, progress, null, ct), write: PassThru));
+                (progress, ct) => engine.Disks.ConvertAsync(path, format, destination, progress, null, ct, allowBlockDevice), write: PassThru));
         }
     }
 }

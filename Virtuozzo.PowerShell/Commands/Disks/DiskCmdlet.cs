@@ -50,11 +50,10 @@ public abstract class DiskCmdlet : VzCmdlet
                 return [];
             }
             var result = new List<string>();
+            // A literal path goes to the engine whatever it is, so the disk path gate names it ("a folder", "a FIFO");
+            // a wildcard only picks files, not the folders it happens to match.
             foreach (var f in files)
-            {
-                if (File.Exists(f)) result.Add(f);
-                else if (!wildcard) WriteVzError(NotADisk(f), f);
-            }
+                if (!wildcard || File.Exists(f)) result.Add(f);
             if (result.Count == 0 && files.Count == 0 && !wildcard) WriteVzError(NotFound(path), path);
             return result;
         }
@@ -72,7 +71,4 @@ public abstract class DiskCmdlet : VzCmdlet
 
     private static VzNotFoundException NotFound(string path) =>
         new("VzDiskNotFound", $"The disk image '{path}' does not exist.", path) { RecommendedAction = "Check the path; wildcards are allowed." };
-
-    private static VzInvalidArgumentException NotADisk(string path) =>
-        new("VzDiskNotAFile", $"'{path}' is a folder, not a disk image file.", path, "Path");
 }

@@ -17,9 +17,9 @@ public sealed class NewVzDiskCommand : VzCmdlet
     [ValidateNotNullOrEmpty]
     public string Path { get; set; } = "";
 
-    /// <summary>Virtual size in bytes (rounded up to 512). Optional with -BackingDisk: the backing disk's size.</summary>
+    /// <summary>Virtual size in bytes (rounded up to 512), at least 1 MiB. Optional with -BackingDisk: the backing disk's size.</summary>
     [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
-    [ValidateRange(0, long.MaxValue)]
+    [ValidateRange(DiskSizes.Minimum, long.MaxValue)]
     public long? Size { get; set; }
 
     /// <summary>Cluster size in bytes: a power of two from 512 to 2 MiB.</summary>

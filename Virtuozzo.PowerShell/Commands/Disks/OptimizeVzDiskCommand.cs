@@ -6,7 +6,8 @@ namespace Virtuozzo.Commands;
 /// <summary>
 /// <para type="synopsis">Compacts a qcow2 image: rewrites it without unused clusters, keeping its settings and backing file.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Optimize, "VzDisk", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = PathSet)]
+/// <remarks>ConfirmImpact High: it rewrites the image in place.</remarks>
+[Cmdlet(VerbsCommon.Optimize, "VzDisk", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = PathSet)]
 [OutputType(typeof(DiskInfo))]
 public sealed class OptimizeVzDiskCommand : DiskCmdlet
 {

@@ -6,7 +6,8 @@ namespace Virtuozzo.Commands;
 /// <summary>
 /// <para type="synopsis">Changes the virtual size of a disk image in place; shrinking needs -Shrink and is refused over data.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Resize, "VzDisk", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = PathSet)]
+/// <remarks>ConfirmImpact High: it rewrites the image in place.</remarks>
+[Cmdlet(VerbsCommon.Resize, "VzDisk", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = PathSet)]
 [OutputType(typeof(DiskInfo))]
 public sealed class ResizeVzDiskCommand : DiskCmdlet
 {

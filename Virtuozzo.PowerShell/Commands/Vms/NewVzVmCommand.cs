@@ -19,12 +19,16 @@ public sealed class NewVzVmCommand : VzCmdlet, IDynamicParameters
 
 
     [Parameter(ParameterSetName = "NewDisk")]
-    [ValidateRange(1024L * 1024, long.MaxValue)]
+    [ValidateRange(Virtuozzo.Engine.Disks.DiskSizes.Minimum, long.MaxValue)]
     public long DiskSize { get; set; }
 
     [Parameter(Mandatory = true, ParameterSetName = "ExistingDisk")]
     [ValidateNotNullOrEmpty]
     public string DiskPath { get; set; } = "";
+
+    /// <summary>Convert -DiskPath (any format qemu-img reads) into a qcow2 disk in the VM's folder instead of attaching it in place.</summary>
+    [Parameter(ParameterSetName = "ExistingDisk")]
+    public SwitchParameter Convert { get; set; }
 
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -84,6 +88,7 @@ public sealed class NewVzVmCommand : VzCmdlet, IDynamicParameters
                 OnBoot = settings.OnBoot ?? false,
                 DiskSize = DiskSize,
                 DiskPath = ParameterSetName == "ExistingDisk" ? Resolve(DiskPath) : null,
+                ConvertDisk = Convert,
                 IsoPath = Resolve(IsoPath),
                 Firmware = Firmware,
                 MemGuarantee = settings.MemGuarantee ?? MemGuarantee.Auto,
