@@ -30,7 +30,7 @@ function Get-CpuTicks([int] $ProcessId) {
     [long]$f[11] + [long]$f[12]   # utime + stime (fields 14 and 15)
 }
 function Get-Events { Get-Content (Join-Path $env:VZ_RUN_ROOT 'hostservice/events.jsonl') -ErrorAction SilentlyContinue | ForEach-Object { $_ | ConvertFrom-Json } }
-function Invoke-Guest([string] $Vm, [string] $Script, [int] $Timeout = 180) { (Invoke-VzVmCommand $Vm sh '-c' $Script -Timeout $Timeout).StdOut }
+function Invoke-Guest([string] $Vm, [string] $Script, [int] $Timeout = 180) { (Invoke-VzVmCommand $Vm sh -ArgumentList '-c', $Script -Timeout $Timeout).StdOut }
 
 # The guests touch 700 MiB in a tmpfs and free it: tmpfs pages count as used (not available) until removed.
 $touch = 'mkdir -p /mnt/hog; mountpoint -q /mnt/hog || mount -t tmpfs -o size=900m none /mnt/hog; dd if=/dev/zero of=/mnt/hog/x bs=1M count=700 2>/dev/null; echo ok'

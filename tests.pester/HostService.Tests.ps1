@@ -226,13 +226,13 @@ Describe 'A VM under the host service (TCG test guest)' -Tag Integration, Slow, 
     }
 
     It 'deflates a guest that runs short, and the guest OOM-kills nothing' {
-        $oom = { [long](((Invoke-VzVmCommand svc1 sh '-c' 'grep oom_kill /proc/vmstat').StdOut -split ' ')[1]) }
+        $oom = { [long](((Invoke-VzVmCommand svc1 sh -ArgumentList '-c', 'grep oom_kill /proc/vmstat').StdOut -split ' ')[1]) }
         $before = & $oom
-        $r = Invoke-VzVmCommand svc1 sh '-c' 'mkdir -p /mnt/hog && mount -t tmpfs -o size=400m none /mnt/hog && dd if=/dev/zero of=/mnt/hog/x bs=1M count=250 2>&1 | tail -1' -Timeout 120
+        $r = Invoke-VzVmCommand svc1 sh -ArgumentList '-c', 'mkdir -p /mnt/hog && mount -t tmpfs -o size=400m none /mnt/hog && dd if=/dev/zero of=/mnt/hog/x bs=1M count=250 2>&1 | tail -1' -Timeout 120
         $r.ExitCode | Should -Be 0
         Wait-Until { $a = Sample; $a -ge $script:guarantee + 128MB } -Seconds 30 | Should -BeTrue
         & $oom | Should -Be $before
-        $null = Invoke-VzVmCommand svc1 sh '-c' 'rm -f /mnt/hog/x; umount /mnt/hog'
+        $null = Invoke-VzVmCommand svc1 sh -ArgumentList '-c', 'rm -f /mnt/hog/x; umount /mnt/hog'
         $script:samples | Where-Object { $_ -lt $script:guarantee - 1MB } | Should -BeNullOrEmpty
     }
 
