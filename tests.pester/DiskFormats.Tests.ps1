@@ -231,7 +231,7 @@ Describe 'VMs from foreign images boot the test guest' -Tag Integration, Slow, V
         # One boot covers both: the system disk converted from the VHDX, a second disk attached as VMDK in place.
         $null = New-VzVm fmt1 -MemorySize 512MB -DiskPath $script:vhdx -Convert -Network None `
             -KernelPath $script:guest.KernelPath -InitrdPath $script:guest.InitrdPath -KernelArguments $script:guest.KernelArguments
-        $script:attached = Add-VzVmDisk fmt1 -Path $script:vmdk
+        $script:attached = Add-VzVmDisk fmt1 -Path $script:vmdk -PassThru
         $script:vm = Start-VzVm fmt1 -Wait -Timeout 120 -PassThru
         # The Debian cloud kernel has ext4 built in (CONFIG_EXT4_FS=y), so the busybox guest mounts the file system
         # read-only and reads the file ("fs:"); "dev:" would mean only the raw bytes were found on the device.
