@@ -47,7 +47,7 @@
     'Enter-VzVm'                 = @('Id', 'InputObject', 'Name', 'Shell', 'Timeout')
     'Export-VzVm'                = @('Format', 'Id', 'InputObject', 'Name', 'Path')
     'Get-VzVm'                   = @('GuestTools', 'Id', 'Name')
-    'New-VzVm'                   = @('Convert', 'CpuCount', 'CpuLimit', 'CpuMask', 'CpuUnits', 'Description', 'DiskPath', 'DiskSize', 'Firmware', 'InitrdPath', 'IsoPath', 'KernelArguments', 'KernelPath', 'Machine', 'MemGuarantee', 'MemHotplug', 'MemorySize', 'Name', 'Network', 'OnBoot')
+    'New-VzVm'                   = @('AutoBalloon', 'Convert', 'CpuCount', 'CpuLimit', 'CpuMask', 'CpuUnits', 'Description', 'DiskPath', 'DiskSize', 'Firmware', 'InitrdPath', 'IsoPath', 'KernelArguments', 'KernelPath', 'Machine', 'MemGuarantee', 'MemHotplug', 'MemMerge', 'MemorySize', 'Name', 'Network', 'OnBoot')
     'Remove-VzVm'                = @('Force', 'Id', 'InputObject', 'Name', 'PassThru')
     'Rename-VzVm'                = @('Id', 'InputObject', 'Name', 'NewName', 'PassThru')
     'Restart-VzVm'               = @('Id', 'InputObject', 'Name', 'PassThru', 'Timeout', 'Wait')

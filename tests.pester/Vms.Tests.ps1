@@ -54,6 +54,21 @@ Describe 'VM cmdlets without a running guest' -Tag Unit, Vms {
         (Get-Item $vm.Disks[0].Path).DirectoryName | Should -Be $vm.Directory
     }
 
+    It 'takes MemMerge and AutoBalloon at creation as Set-VzVm does, on by default' {
+        $default = Get-VzVm unit1
+        $default.MemMerge | Should -BeTrue
+        $default.AutoBalloon | Should -BeTrue
+        $vm = New-VzVm unitmerge -MemorySize 256MB -MemMerge $false -AutoBalloon $false
+        $vm.MemMerge | Should -BeFalse
+        $vm.AutoBalloon | Should -BeFalse
+        (Get-VzVm unitmerge).MemMerge | Should -BeFalse
+        # The same setting New-VzVm wrote, changed by Set-VzVm: the two cmdlets agree.
+        $set = Set-VzVm unitmerge -MemMerge $true -AutoBalloon $true -PassThru
+        $set.MemMerge | Should -BeTrue
+        $set.AutoBalloon | Should -BeTrue
+        Remove-VzVm unitmerge -Force -Confirm:$false
+    }
+
     It 'refuses a name that is taken, and bad input, leaving nothing behind' {
         $before = @(Get-ChildItem (Join-Path $env:VZ_ROOT 'private')).Count
         { New-VzVm unit1 -MemorySize 256MB -ErrorAction Stop } | Should -Throw -ErrorId 'VzVeNameInUse,Virtuozzo.Commands.NewVzVmCommand'

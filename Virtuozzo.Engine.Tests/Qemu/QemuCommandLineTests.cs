@@ -71,6 +71,15 @@ public sealed class QemuCommandLineTests
         }), Accelerator.Kvm));
 
     [Fact]
+    public void Mem_merge_is_qemus_default_and_off_only_for_a_vm_that_opted_out()
+    {
+        static string Machine(IReadOnlyList<string> args) => args[args.ToList().IndexOf("-machine") + 1];
+        Assert.Equal("q35", Machine(Build(Vm())));
+        Assert.Equal("q35,mem-merge=off", Machine(Build(Vm(c => c.Vm!.MemMerge = false))));
+        Assert.Equal("pc,mem-merge=off", Machine(Build(Vm(c => { c.Vm!.Machine = "pc"; c.Vm.MemMerge = false; }))));
+    }
+
+    [Fact]
     public void Pc_machine_on_a_bridge_has_no_pcie_root_ports() =>
         AssertGolden("pc-bridge", Build(Vm(c => { c.Vm!.Machine = "pc"; c.Vm.NetworkMode = VmNetworkMode.Bridge; c.Vm.Bridge = "br0"; })));
 

@@ -26,6 +26,10 @@ public sealed record VmCreateOptions
     /// <summary>Auto (the default) is the VM default, 40 %.</summary>
     public Memory.MemGuarantee MemGuarantee { get; init; }
     public bool MemHotplug { get; init; }
+    /// <summary>Whether QEMU marks guest RAM mergeable for KSM (<c>-machine mem-merge</c>); on by default, as for Set-VzVm.</summary>
+    public bool MemMerge { get; init; } = true;
+    /// <summary>Whether the host service's memory manager balloons the VM; on by default, as for Set-VzVm.</summary>
+    public bool AutoBalloon { get; init; } = true;
     public VmNetworkMode NetworkMode { get; init; } = VmNetworkMode.None;
     public string? Bridge { get; init; }
     public string? KernelPath { get; init; }

@@ -41,6 +41,9 @@ public sealed partial class VmService
                 Firmware = o.Firmware,
                 MemHotplug = o.MemHotplug,
                 MaxMemorySize = o.MemHotplug ? MemoryHotplug.MaxMemoryFor(o.MemorySize, MemInfo.Read().Total) : 0,
+                // Stored as Set-VzVm stores them: null is the default (on), only an opt-out is written.
+                AutoBalloon = o.AutoBalloon ? null : false,
+                MemMerge = o.MemMerge ? null : false,
                 NetworkMode = o.NetworkMode,
                 Bridge = o.Bridge,
                 MacAddress = MacAddresses.New(),

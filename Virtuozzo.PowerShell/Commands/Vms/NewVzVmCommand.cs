@@ -41,6 +41,14 @@ public sealed class NewVzVmCommand : VzCmdlet, IDynamicParameters
     [Parameter]
     public SwitchParameter MemHotplug { get; set; }
 
+    /// <summary>Whether QEMU offers the guest's RAM to KSM (default on); the same setting as Set-VzVm -MemMerge.</summary>
+    [Parameter]
+    public bool? MemMerge { get; set; }
+
+    /// <summary>Whether the host service's memory manager balloons this VM (default on); the same setting as Set-VzVm -AutoBalloon.</summary>
+    [Parameter]
+    public bool? AutoBalloon { get; set; }
+
     /// <summary>None, User (QEMU user-mode networking) or the name of a host bridge.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -93,6 +101,8 @@ public sealed class NewVzVmCommand : VzCmdlet, IDynamicParameters
                 Firmware = Firmware,
                 MemGuarantee = settings.MemGuarantee ?? MemGuarantee.Auto,
                 MemHotplug = MemHotplug,
+                MemMerge = MemMerge ?? true,
+                AutoBalloon = AutoBalloon ?? true,
                 NetworkMode = mode,
                 Bridge = bridge,
                 KernelPath = Resolve(KernelPath),
