@@ -7,6 +7,12 @@ public sealed record HostSupervisorOptions
     public TimeSpan LoopInterval { get; init; } = TimeSpan.FromSeconds(1);
     /// <summary>Balloon stats are read and the policy asked this often per VM.</summary>
     public TimeSpan BalloonInterval { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// When a VM sampled at <paramref name="now"/> is due again. Half a loop early counts as due: passes start a
+    /// little earlier or later each time, and a VM found a millisecond short of its time would otherwise wait a whole
+    /// extra pass (with a 1 s interval, a 2 s gap in the middle of a burst).
+    /// </summary>
+    public DateTimeOffset NextBalloonSampleAt(DateTimeOffset now) => now + BalloonInterval - LoopInterval / 2;
     /// <summary>Guest tools facts (agent state, OS, addresses) are refreshed this often per VM.</summary>
     public TimeSpan GuestRefreshInterval { get; init; } = TimeSpan.FromSeconds(15);
     /// <summary>The balloon driver refreshes its stats this often (QOM guest-stats-polling-interval).</summary>

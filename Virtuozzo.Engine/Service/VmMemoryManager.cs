@@ -49,7 +49,7 @@ public sealed class VmMemoryManager(HostServiceJournal journal, HostSupervisorOp
                 track.Policy = policy;
             }
             if (now < track.NextAt) continue;
-            track.NextAt = now + options.BalloonInterval;
+            track.NextAt = options.NextBalloonSampleAt(now);
             if (File.Exists(rt.PausedMarker)) continue; // vCPUs stopped: the guest can neither report nor comply
             if (!hostRead)
             {

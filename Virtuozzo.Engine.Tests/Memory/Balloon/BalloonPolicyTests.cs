@@ -57,6 +57,44 @@ public sealed class BalloonPolicyTests
     }
 
     [Fact]
+    public void A_burst_is_deflated_at_the_first_sample_that_shows_it_not_when_the_buffer_is_gone()
+    {
+        // 0.1 s samples: the allocation starts at t=20.0 (+20 MiB in 0.1 s); the low mark alone would wait until ~t=21.3.
+        var fine = Simulate("burst.csv", () => new GuestSimulator(GiB, Guarantee, new BalloonPolicy(new())) { StartActual = Guarantee });
+        var first = fine.Commands.First(c => c.Urgent);
+        Assert.Equal(20.0, first.T, 3);
+        Assert.Equal(BalloonReason.UrgentDeflate, first.Reason);
+        Assert.Equal(0, fine.OomDeflates);
+        // Not one command per sample: each further deflate in the burst asks clearly more (the deadband) than the last.
+        var burst = fine.Commands.Where(c => c.Urgent && c.T < 25).ToList();
+        for (var i = 1; i < burst.Count; i++)
+            Assert.True(burst[i].Target - burst[i - 1].Target >= BalloonPolicy.MinDeadband,
+                $"urgent commands: {string.Join(", ", burst.Select(c => $"t={c.T} {c.Target / MiB} MiB"))}");
+        Assert.True(burst.Count < 10, $"{burst.Count} urgent commands in the burst");
+
+        // What the host service sees: one sample a second (t=0.5, 1.5, ...). The first that shows the burst is t=20.5
+        // (202 MiB used of 410, 167 MiB above the low mark): deflate there, before the guest has to take pages back.
+        var trace = GuestTrace.Load("burst.csv");
+        var perSecond = new GuestTrace(trace.Rows.Where(r => Math.Abs(r.Seconds - Math.Floor(r.Seconds) - 0.5) < 1e-6).ToList());
+        var coarse = new GuestSimulator(GiB, Guarantee, new BalloonPolicy(new())) { StartActual = Guarantee };
+        coarse.Run(perSecond);
+        var urgent = coarse.Commands.First(c => c.Urgent);
+        Assert.Equal(20.5, urgent.T, 3);
+        Assert.True(urgent.Target >= 600 * MiB, $"burst target {urgent.Target / MiB} MiB");
+        Assert.Equal(0, coarse.OomDeflates);
+        Assert.DoesNotContain(coarse.Commands, c => c.Urgent && c.T < 20);
+    }
+
+    [Fact]
+    public void Use_that_swings_within_its_working_set_is_no_burst()
+    {
+        // A build swinging 310-490 MiB every 3 s climbs ~200 MiB/s, but never above what the window saw.
+        var sim = Simulate("noisy.csv", () => new GuestSimulator(2 * GiB, 2 * GiB * 40 / 100, new BalloonPolicy(new())));
+        var urgent = sim.Commands.Where(c => c.Urgent && c.T > 10).ToList();
+        Assert.True(urgent.Count == 0, $"urgent deflates at t={string.Join(", ", urgent.Select(c => c.T))}");
+    }
+
+    [Fact]
     public void In_steady_state_at_most_one_command_per_vm_per_30_s()
     {
         var sim = Simulate("noisy.csv", () => new GuestSimulator(2 * GiB, 2 * GiB * 40 / 100, new BalloonPolicy(new())));

@@ -9,7 +9,9 @@ namespace Virtuozzo.Engine.Memory.Balloon;
 /// guarantee is restored at once.</item>
 /// <item>Idle VMs give memory back without host pressure (Proxmox and MoM only do it under pressure): target =
 /// max(working set × (1 + buffer), guarantee), the working set being the largest use over a short window.</item>
-/// <item>A guest short of available memory is deflated at once, exempt from the rate limit.</item>
+/// <item>A guest short of available memory is deflated at once, exempt from the rate limit; so is a guest whose use
+/// climbs above its working set fast enough to run short within <see cref="BurstHorizonSeconds"/> (a burst is
+/// deflated at the first sample that shows it, not when it has already eaten the buffer).</item>
 /// <item>The decision compares with what the guest has (actual), not with the last target, and a target the guest
 /// missed is re-sent (vcmmd PSBM-48383 cached its target and stalled).</item>
 /// <item>Steady state: one command per VM per <see cref="BalloonPolicySettings.MinIntervalSeconds"/> at most, and
@@ -25,6 +27,15 @@ public sealed class BalloonPolicy(BalloonPolicySettings settings)
     public const double PressurePsi = 10.0;
     /// <summary>Guest stats older than this are the stats of a driver that went away.</summary>
     public static readonly TimeSpan StaleStats = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// A burst is use growing so fast that the guest would run short within this many seconds: about one loop pass,
+    /// the command and the guest's deflate. Deflating then meets the 3 s target; waiting for the low mark does not.
+    /// </summary>
+    public const double BurstHorizonSeconds = 3.0;
+    /// <summary>Growth above the window's working set smaller than this is noise, not a burst.</summary>
+    public const long MinBurstGrowth = 16 * MiB;
+    /// <summary>A previous sample older than this says nothing about the rate now.</summary>
+    public static readonly TimeSpan MaxBurstSampleGap = TimeSpan.FromSeconds(5);
 
     private readonly Queue<(DateTimeOffset Time, long Used)> window = new();
 
@@ -64,7 +75,10 @@ public sealed class BalloonPolicy(BalloonPolicySettings settings)
         if (s.Guest is not { } g || g.Total <= 0 || s.Time - g.UpdatedAt > StaleStats)
             return new BalloonDecision { Reason = BalloonReason.NoGuestStats, DesiredTarget = s.Actual, Detail = "the guest reports no balloon stats" };
 
-        window.Enqueue((s.Time, g.UsedExcludingBalloon(s.Actual)));
+        var used = g.UsedExcludingBalloon(s.Actual);
+        var before = window.Count > 0 ? window.Max(w => w.Used) : (long?)null;
+        var previous = window.Count > 0 ? window.Last() : ((DateTimeOffset Time, long Used)?)null;
+        window.Enqueue((s.Time, used));
         while (window.Count > 0 && s.Time - window.Peek().Time > TimeSpan.FromSeconds(Settings.WorkingSetWindowSeconds)) window.Dequeue();
         var workingSet = window.Max(w => w.Used);
 
@@ -80,6 +94,25 @@ public sealed class BalloonPolicy(BalloonPolicySettings settings)
             var target = Clamp(Math.Max(desired, Align(s.Actual + Math.Max(ceiling / 4, 256 * MiB))));
             return new BalloonDecision { Target = target, Urgent = true, Reason = BalloonReason.UrgentDeflate, WorkingSet = workingSet, DesiredTarget = target,
                 Detail = $"guest available {g.Available / MiB} MiB is under {Settings.LowAvailablePercent} % of {s.Actual / MiB} MiB" };
+        }
+
+        // Burst: use climbs above everything the window saw, fast enough to eat the rest within the horizon. Deflate
+        // now, by what the climb would take over the horizon (at least the urgent step above), and only when that asks
+        // clearly more than the last target, so a burst is one or two commands, not one per sample.
+        var lowMark = Math.Max(low, 32 * MiB);
+        if (before is { } seen && previous is { } prev && s.Time > prev.Time && s.Time - prev.Time <= MaxBurstSampleGap
+            && used - seen >= MinBurstGrowth && used > prev.Used && s.Actual < ceiling)
+        {
+            var perSecond = (used - prev.Used) / (s.Time - prev.Time).TotalSeconds;
+            var headroom = g.Available - lowMark;
+            if (perSecond * BurstHorizonSeconds > headroom)
+            {
+                var target = Clamp(Math.Max(Math.Max(desired, Align(s.Actual + Math.Max(ceiling / 4, 256 * MiB))),
+                    Align(used + (long)(perSecond * BurstHorizonSeconds) + lowMark)));
+                if (LastTarget is not { } asked || asked < s.Actual || target - asked >= deadband)
+                    return new BalloonDecision { Target = target, Urgent = true, Reason = BalloonReason.UrgentDeflate, WorkingSet = workingSet, DesiredTarget = target,
+                        Detail = $"guest use climbs {perSecond / MiB:0} MiB/s above its working set: {g.Available / MiB} MiB available lasts under {BurstHorizonSeconds:0} s" };
+            }
         }
 
         // Compare with what the guest has, not with what we asked for: a missed target is seen and re-sent.
