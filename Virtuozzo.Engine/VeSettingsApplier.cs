@@ -38,6 +38,7 @@ internal sealed class VeSettingsApplier(VeStore store, Func<ContainerService> co
                 OnBoot = desired.OnBoot,
                 Description = desired.Description ?? "",
             }, ct).ConfigureAwait(false);
+            Automation(desired).ApplyTo(store, id, desired.Name);
             if (desired.Cpu.Count is null || c.Hostname is null)
                 store.Update(id, cfg =>
                 {
@@ -47,6 +48,10 @@ internal sealed class VeSettingsApplier(VeStore store, Func<ContainerService> co
             return;
         }
         var current = store.TryGet(id)?.Config;
+        // Boot order, AutoStop, autoballooning and mem-merge as Set-VzVm sets them. Memory hotplug is part of the
+        // VM's identity for a file (VeIdentity): set when the import creates the VM, never switched on an existing one.
+        var vmSettings = desired.Vm ?? current?.Vm ?? new VmSettings();
+        vms().SetAutomation(id, Automation(desired) with { AutoBalloon = vmSettings.AutoBalloon ?? true, MemMerge = vmSettings.MemMerge ?? true }, ct);
         await vms().SetAsync(id, new VmSetOptions
         {
             CpuCount = desired.Cpu.Count ?? 1,
@@ -67,4 +72,10 @@ internal sealed class VeSettingsApplier(VeStore store, Func<ContainerService> co
                 cfg.Memory.SwapSize = desired.Memory.SwapSize;
             }, ct);
     }
+
+    /// <summary>The host service settings of the desired state, whole: a default (0, None) is set, not left alone.</summary>
+    private static VeAutomationChanges Automation(VeConfig desired) => new()
+    {
+        BootOrder = desired.BootOrder ?? 0, BootDelay = desired.BootDelay ?? 0, AutoStop = desired.AutoStop ?? VeAutoStop.None,
+    };
 }

@@ -88,6 +88,33 @@ Describe 'Import-VzConfig' -Tag Integration {
         $c.Container.Template | Should -Be 'busybox' -Because 'a section left out of the file is left alone'
     }
 
+    It 'carries boot order, AutoStop and the balloon settings through a file, applied as Set-VzVm applies them' {
+        Set-VzVm vm01 -BootOrder 3 -BootDelay 20 -AutoStop Suspend -AutoBalloon $false -MemMerge $false -Confirm:$false
+        Set-VzContainer web02 -BootOrder 2 -AutoStop Stop -Confirm:$false
+        $file = Join-Path $dir 'automation.yaml'
+        Export-VzConfig vm01, web02 -Path $file
+        $doc = Get-Content $file -Raw | ConvertFrom-Yaml2
+        $v = $doc.ves | Where-Object name -eq 'vm01'
+        $v.bootOrder | Should -Be 3
+        $v.autoStop | Should -Be 'Suspend'
+        $v.vm.memMerge | Should -Be 'false'
+        Set-VzVm vm01 -BootOrder 0 -BootDelay 0 -AutoStop None -AutoBalloon $true -MemMerge $true -Confirm:$false
+        Set-VzContainer web02 -BootOrder 0 -AutoStop None -Confirm:$false
+        $r = Import-VzConfig $file
+        ($r | Where-Object Name -eq 'vm01').Changes | Should -Contain 'bootOrder: (none) -> 3'
+        $vm = Get-VzVm vm01
+        $vm.BootOrder | Should -Be 3
+        $vm.BootDelay | Should -Be 20
+        $vm.AutoStop | Should -Be 'Suspend'
+        $vm.AutoBalloon | Should -BeFalse
+        $vm.MemMerge | Should -BeFalse
+        (Get-Config web02).BootOrder | Should -Be 2
+        (Get-Config web02).AutoStop | Should -Be 'Stop'
+        # Put back what the other tests of this file expect.
+        Set-VzVm vm01 -BootOrder 0 -BootDelay 0 -AutoStop None -AutoBalloon $true -MemMerge $true -Confirm:$false
+        Set-VzContainer web02 -BootOrder 0 -AutoStop None -Confirm:$false
+    }
+
     It 'creates a VE that does not exist, by name' {
         $file = Join-Path $dir 'create.yaml'
         Set-Content $file "schemaVersion: 1`nves:`n- name: web03`n  type: Container`n  cpu:`n    units: 2000`n  container:`n    template: busybox`n"

@@ -83,6 +83,51 @@ public sealed class VeConfigExchangeTests : IDisposable
     }
 
     [Fact]
+    public async Task Boot_autostop_and_balloon_settings_travel_through_a_file()
+    {
+        var vm = Create("db01", VeType.VirtualMachine, 1L << 30);
+        store.Update(vm.Id, c =>
+        {
+            (c.BootOrder, c.BootDelay, c.AutoStop) = (3, 20, VeAutoStop.Suspend);
+            (c.Vm!.AutoBalloon, c.Vm.MemMerge, c.Vm.MemHotplug, c.Vm.MaxMemorySize) = (false, false, true, 4L << 30);
+        });
+        var yaml = exchange.Export(store.List());
+        Assert.Contains("bootOrder: 3", yaml);
+        Assert.Contains("bootDelay: 20", yaml);
+        Assert.Contains("autoStop: Suspend", yaml);
+        Assert.Contains("autoBalloon: false", yaml);
+        Assert.Contains("memMerge: false", yaml);
+        Assert.Contains("memHotplug: true", yaml);
+        var file = Write(yaml);
+        Assert.All(exchange.Plan(file), p => Assert.Equal(VeConfigImportAction.Unchanged, p.Action));
+
+        // The same file on a host where the VM has the defaults brings the settings back.
+        store.Update(vm.Id, c =>
+        {
+            (c.BootOrder, c.BootDelay, c.AutoStop) = (null, null, null);
+            (c.Vm!.AutoBalloon, c.Vm.MemMerge, c.Vm.MemHotplug, c.Vm.MaxMemorySize) = (null, null, false, 0);
+        });
+        var item = Assert.Single(exchange.Plan(file));
+        Assert.Equal(VeConfigImportAction.Update, item.Action);
+        Assert.Contains("bootOrder: (none) -> 3", item.Changes);
+        Assert.Contains("autoStop: (none) -> Suspend", item.Changes);
+        Assert.Contains("vm.memMerge: (none) -> false", item.Changes);
+        await exchange.ApplyAsync(item);
+        var back = store.TryGet(vm.Id)!.Config!;
+        Assert.Equal((3, 20, VeAutoStop.Suspend), (back.BootOrder, back.BootDelay, back.AutoStop));
+        Assert.Equal((false, false), (back.Vm!.AutoBalloon, back.Vm.MemMerge));
+        // Hotplug is identity (DIMM slots on QEMU's command line): a file sets it on a VM it creates, never switches it.
+        Assert.False(back.Vm.MemHotplug);
+        Assert.DoesNotContain(item.Changes, c => c.StartsWith("vm.memHotplug", StringComparison.Ordinal));
+
+        // bootOrder 0 and autoStop None in a file are the defaults: stored as "not set", as Set-VzVm stores them.
+        var reset = Assert.Single(exchange.Plan(Write("schemaVersion: 1\nves:\n- name: db01\n  type: VirtualMachine\n  bootOrder: 0\n  autoStop: None\n")));
+        Assert.Contains("bootOrder: 3 -> (none)", reset.Changes);
+        await exchange.ApplyAsync(reset);
+        Assert.Equal((null, 20, null), (store.TryGet(vm.Id)!.Config!.BootOrder, store.TryGet(vm.Id)!.Config!.BootDelay, store.TryGet(vm.Id)!.Config!.AutoStop));
+    }
+
+    [Fact]
     public async Task Create_registers_a_ready_ve_with_a_new_id()
     {
         var item = Assert.Single(exchange.Plan(Write("schemaVersion: 1\nves:\n- name: db01\n  type: VirtualMachine\n  memory:\n    size: 1073741824\n")));
@@ -148,6 +193,9 @@ public sealed class VeConfigExchangeTests : IDisposable
     [InlineData("schemaVersion: 1\nves:\n- name: a\n  type: Container\n  cpu: { units: 7 }\n", 3)]
     [InlineData("schemaVersion: 1\nves:\n- name: a\n  type: Container\n", 3)]
     [InlineData("schemaVersion: 1\nves:\n- name: a\n  type: Container\n  vm: {}\n", 3)]
+    [InlineData("schemaVersion: 1\nves:\n- name: a\n  type: Container\n  container: { template: busybox }\n  bootOrder: 10000\n", 3)]
+    [InlineData("schemaVersion: 1\nves:\n- name: a\n  type: Container\n  container: { template: busybox }\n  bootDelay: -1\n", 3)]
+    [InlineData("schemaVersion: 1\nves:\n- name: a\n  type: Container\n  autoStop: Hibernate\n", 5)]
     public void A_bad_entry_is_a_config_error_naming_its_line(string text, int line)
     {
         var path = Write(text);

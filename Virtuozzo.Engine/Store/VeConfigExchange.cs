@@ -44,6 +44,7 @@ public sealed class VeConfigExchange(VeStore store, ILogger<VeConfigExchange> lo
             document.Ves.Add(new VeSettingsEntry
             {
                 Name = c.Name, Type = c.Type, Description = c.Description, OnBoot = c.OnBoot,
+                BootOrder = c.BootOrder, BootDelay = c.BootDelay, AutoStop = c.AutoStop,
                 Memory = c.Memory, Cpu = c.Cpu, Container = c.Container, Vm = c.Vm,
             });
         }
@@ -112,6 +113,9 @@ public sealed class VeConfigExchange(VeStore store, ILogger<VeConfigExchange> lo
                 if (c.LimitPercent is < 0) throw Bad($"'{entry.Name}': cpu.limitPercent cannot be negative.");
                 if (c.Count is < 1) throw Bad($"'{entry.Name}': cpu.count must be at least 1.");
             }
+            var automation = new VeAutomationChanges { BootOrder = entry.BootOrder, BootDelay = entry.BootDelay, AutoStop = entry.AutoStop };
+            try { automation.Validate(entry.Name); }
+            catch (VzInvalidArgumentException ex) { throw Bad($"'{entry.Name}': {ex.Message}"); }
             if (include is not null && !include(entry.Name)) continue;
 
             var current = existing.FirstOrDefault(r => r.Config is { } rc && string.Equals(rc.Name, entry.Name, StringComparison.OrdinalIgnoreCase));
@@ -126,6 +130,7 @@ public sealed class VeConfigExchange(VeStore store, ILogger<VeConfigExchange> lo
                     Container = type == VeType.Container ? entry.Container : null,
                     Vm = type == VeType.VirtualMachine ? entry.Vm ?? new() : null,
                 };
+                automation.ApplyCommon(desired);
                 plan.Add(new VeConfigImportResult
                 {
                     Name = entry.Name, Type = type, Action = VeConfigImportAction.Create, Path = path, Line = line,
@@ -142,6 +147,7 @@ public sealed class VeConfigExchange(VeStore store, ILogger<VeConfigExchange> lo
             if (entry.Cpu is not null) updated.Cpu = entry.Cpu;
             if (entry.Container is not null) updated.Container = entry.Container;
             if (entry.Vm is not null) updated.Vm = entry.Vm;
+            automation.ApplyCommon(updated);
             VeIdentity.Keep(current.Config, updated);
             var changes = Diff(current.Config, updated);
             plan.Add(new VeConfigImportResult
@@ -170,6 +176,7 @@ public sealed class VeConfigExchange(VeStore store, ILogger<VeConfigExchange> lo
                 {
                     var created = VeConfigFile.Clone(c);
                     c.Description = desired.Description; c.OnBoot = desired.OnBoot;
+                    (c.BootOrder, c.BootDelay, c.AutoStop) = (desired.BootOrder, desired.BootDelay, desired.AutoStop);
                     if (desired.Memory.Size > 0) c.Memory = desired.Memory;
                     c.Cpu = desired.Cpu;
                     c.Container = desired.Container ?? c.Container; c.Vm = desired.Vm ?? c.Vm;
@@ -183,6 +190,7 @@ public sealed class VeConfigExchange(VeStore store, ILogger<VeConfigExchange> lo
                 else store.Update(planned.Id, c =>
                 {
                     c.Description = desired.Description; c.OnBoot = desired.OnBoot;
+                    (c.BootOrder, c.BootDelay, c.AutoStop) = (desired.BootOrder, desired.BootDelay, desired.AutoStop);
                     c.Memory = desired.Memory; c.Cpu = desired.Cpu; c.Container = desired.Container; c.Vm = desired.Vm;
                 }, cancellationToken);
                 logger.LogInformation("Updated '{Name}' from {Path}: {Changes}.", planned.Name, planned.Path, string.Join("; ", planned.Changes));

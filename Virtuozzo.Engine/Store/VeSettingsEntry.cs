@@ -14,6 +14,11 @@ public sealed class VeSettingsEntry
 
     public string? Description { get; set; }
     public bool? OnBoot { get; set; }
+
+    /// <summary>Host service start order and delay, and what it does at its stop; left out, a setting is left alone (0 and None are the defaults).</summary>
+    public int? BootOrder { get; set; }
+    public int? BootDelay { get; set; }
+    public VeAutoStop? AutoStop { get; set; }
     public MemorySettings? Memory { get; set; }
     public CpuSettings? Cpu { get; set; }
     public ContainerSettings? Container { get; set; }
