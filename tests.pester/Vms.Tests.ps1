@@ -447,6 +447,14 @@ Describe 'Memory hotplug and suspend to disk' -Tag Integration, Slow, Vms {
         @((Get-Content $yaml) -match '^\s+- id:').Count | Should -Be $dimms
         Get-GuestMemKb | Should -Be $memKb
         (Get-VzVm mem1).PendingChanges | Should -BeNullOrEmpty
+        # No stray memory objects: QEMU's own list (query-memory-devices) holds exactly the DIMMs the config records.
+        $engine = [Virtuozzo.Engine.VzEngine]::new([Virtuozzo.Engine.Configuration.VzPaths]::Resolve($null), $null)
+        $devices = @($engine.Vms.QueryMemoryDevicesAsync($script:vm.Id, [Threading.CancellationToken]::None).GetAwaiter().GetResult())
+        $recorded = @($engine.Store.TryGet($script:vm.Id).Config.Vm.Dimms)
+        $recorded.Count | Should -BeGreaterThan 0 -Because 'the earlier tests hot-added a DIMM'
+        $devices.Count | Should -Be $recorded.Count
+        @($devices.Id | Sort-Object) | Should -Be @($recorded | ForEach-Object { [Virtuozzo.Engine.Qemu.CommandLine.QemuCommandLine]::DimmDeviceId($_.Id) } | Sort-Object)
+        ($devices | Measure-Object Size -Sum).Sum | Should -Be ($recorded | Measure-Object Size -Sum).Sum
         $null = Set-VzVm mem1 -MemorySize 1536MB
     }
 
