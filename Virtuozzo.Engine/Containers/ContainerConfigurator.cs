@@ -26,7 +26,7 @@ public static partial class ContainerConfigurator
         if (c.MemorySize is { } mem)
         {
             CheckMemoryRange("VzInvalidMemorySize", "MemorySize", "memory size", mem, host, zeroAllowed: false);
-            cfg.Memory.Size = mem;
+            cfg.Memory.MemorySize = mem;
         }
         if (c.SwapSize is { } swap)
         {
@@ -126,12 +126,12 @@ public static partial class ContainerConfigurator
     /// <summary>The cgroup limits a container's config asks for, with every value set (a start writes them all).</summary>
     public static CgroupLimits ToLimits(VeConfig cfg, int hostCpuCount)
     {
-        var size = cfg.Memory.Size > 0 ? cfg.Memory.Size : DefaultMemorySize;
+        var size = cfg.Memory.MemorySize > 0 ? cfg.Memory.MemorySize : DefaultMemorySize;
         var pct = cfg.Cpu.LimitPercent ?? 0;
         if (cfg.Cpu.Count is { } count && (pct == 0 || pct > count * 100)) pct = count * 100; // CPU count caps the limit
         return new CgroupLimits
         {
-            MemoryLimit = size,
+            MemorySize = size,
             MemorySwapLimit = size + Math.Max(0, cfg.Memory.SwapSize),
             MemoryLow = Memory.MemoryPlanner.Guarantee(cfg),
             CpuUnits = cfg.Cpu.Units,
