@@ -21,7 +21,7 @@ internal sealed class VeSettingsApplier(VeStore store, Func<ContainerService> co
             var c = desired.Container ?? new ContainerSettings();
             await containers().SetAsync(id, new ContainerChanges
             {
-                MemorySize = desired.Memory.Size > 0 ? desired.Memory.Size : null,
+                MemorySize = desired.Memory.MemorySize > 0 ? desired.Memory.MemorySize : null,
                 SwapSize = desired.Memory.SwapSize,
                 MemGuarantee = MemGuarantee.FromConfig(desired.Memory.GuaranteePercent),
                 CpuCount = desired.Cpu.Count,
@@ -59,7 +59,7 @@ internal sealed class VeSettingsApplier(VeStore store, Func<ContainerService> co
             CpuMask = desired.Cpu.Mask == current?.Cpu.Mask ? null : desired.Cpu.Mask ?? "",
             CpuLimit = desired.Cpu.LimitPercent ?? 0,
             CpuUnits = desired.Cpu.Units,
-            MemorySize = desired.Memory.Size > 0 ? desired.Memory.Size : null,
+            MemorySize = desired.Memory.MemorySize > 0 ? desired.Memory.MemorySize : null,
             MemGuarantee = MemGuarantee.FromConfig(desired.Memory.GuaranteePercent),
             OnBoot = desired.OnBoot,
             Description = desired.Description ?? "",

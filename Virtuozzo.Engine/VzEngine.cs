@@ -82,7 +82,7 @@ public sealed class VzEngine
         _ => (await Vms.CreateAsync(new VmCreateOptions
         {
             Name = desired.Name,
-            MemorySize = desired.Memory.Size > 0 ? desired.Memory.Size : 1L << 30,
+            MemorySize = desired.Memory.MemorySize > 0 ? desired.Memory.MemorySize : 1L << 30,
             CpuCount = desired.Cpu.Count ?? 1,
             Machine = desired.Vm?.Machine ?? "q35",
             Firmware = desired.Vm?.Firmware ?? VmFirmware.Bios,

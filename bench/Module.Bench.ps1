@@ -60,7 +60,7 @@ try {
         for ($i = 0; $i -lt $count; $i++) {
             $c = [Virtuozzo.Engine.Store.VeConfig]::new()
             $c.Name = 've{0:d4}' -f $i
-            $c.Memory.Size = 256MB
+            $c.Memory.MemorySize = 256MB
             if ($i % 2) { $c.Type = 'VirtualMachine'; $c.Vm = [Virtuozzo.Engine.Store.VmSettings]::new() }
             else { $c.Type = 'Container'; $c.Container = [Virtuozzo.Engine.Store.ContainerSettings]::new(); $c.Container.Template = 'busybox' }
             $r = $store.BeginCreate($c, [Threading.CancellationToken]::None)

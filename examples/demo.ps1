@@ -23,7 +23,8 @@ New-VzContainer demo-ct01 -Template busybox -MemorySize 128MB -CpuLimit 50 | Sta
 
 Write-Host "`n# A VM: the test guest (Debian cloud kernel + busybox/qemu-ga initramfs) under QEMU ($((Get-VzHost).Accelerator))" -ForegroundColor Cyan
 $guest = & (Join-Path $root 'tools/testguest/Get-VzTestGuest.ps1') -Root $root
-New-VzVm demo-vm -MemorySize 512MB -CpuCount 2 -DiskSize 64MB -Network User `
+# Two vCPUs, or one on a one-CPU host (a CPU count above the host's is refused)
+New-VzVm demo-vm -MemorySize 512MB -CpuCount ([Math]::Min(2, [Environment]::ProcessorCount)) -DiskSize 64MB -Network User `
     -KernelPath $guest.KernelPath -InitrdPath $guest.InitrdPath -KernelArguments $guest.KernelArguments |
     Start-VzVm -Wait -PassThru | Format-Table
 

@@ -84,7 +84,7 @@ Describe 'Import-VzConfig' -Tag Integration {
         $r.Changes | Should -Contain 'memory.size: 268435456 -> 536870912'
         $r.Changes | Should -Contain 'memory.guaranteePercent: (none) -> 25'
         $c = Get-Config web01
-        $c.Memory.Size | Should -Be 536870912
+        $c.Memory.MemorySize | Should -Be 536870912
         $c.Container.Template | Should -Be 'busybox' -Because 'a section left out of the file is left alone'
     }
 

@@ -238,7 +238,7 @@ Describe 'VMs from foreign images boot the test guest' -Tag Integration, Slow, V
         function script:Read-Marker([string] $Device, [string] $Marker) {
             $cmd = "mkdir -p /mnt/$Device; if mount -t ext4 -o ro /dev/$Device /mnt/$Device 2>/dev/null; then echo fs:`$(cat /mnt/$Device/marker.txt); umount /mnt/$Device; " +
                 "else grep -q '$Marker' /dev/$Device && echo 'dev:$Marker'; fi"
-            (Invoke-VzVmCommand fmt1 sh '-c' $cmd).StdOut.Trim()
+            (Invoke-VzVmCommand fmt1 -Command sh -ArgumentList '-c', $cmd).StdOut.Trim()
         }
     }
 

@@ -59,9 +59,9 @@ Describe 'Runbook examples/Backup-VzDesiredState.ps1' -Tag Unit {
         $saved = (Get-ChildItem $folder -Filter '*.yaml' | Sort-Object Name)[-1].FullName
         $store = Get-VzTestStore
         $id = $store.TryFind('web01').Id
-        $null = $store.Update($id, [Action[Virtuozzo.Engine.Store.VeConfig]] { param($c) $c.Memory.Size = 64MB }, [Threading.CancellationToken]::None)
+        $null = $store.Update($id, [Action[Virtuozzo.Engine.Store.VeConfig]] { param($c) $c.Memory.MemorySize = 64MB }, [Threading.CancellationToken]::None)
         (Import-VzConfig $saved | Where-Object Name -eq web01).Action | Should -Be 'Update'
-        $store.TryFind('web01').Config.Memory.Size | Should -Be 256MB
+        $store.TryFind('web01').Config.Memory.MemorySize | Should -Be 256MB
     }
 }
 
@@ -90,7 +90,7 @@ Describe 'Runbook examples/Test-VzDesiredState.ps1' -Tag Unit {
 
     It 'repairs with -Repair, after which the host matches' {
         (Invoke-Runbook 'Test-VzDesiredState.ps1' @('-Path', $desired, '-Repair')).ExitCode | Should -Be 0
-        (Get-VzTestStore).TryFind('web01').Config.Memory.Size | Should -Be 512MB
+        (Get-VzTestStore).TryFind('web01').Config.Memory.MemorySize | Should -Be 512MB
         (Get-VzTestStore).TryFind('web02') | Should -Not -BeNullOrEmpty
         $again = Invoke-Runbook 'Test-VzDesiredState.ps1' @('-Path', $desired)
         $again.ExitCode | Should -Be 0

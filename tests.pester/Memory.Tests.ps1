@@ -50,7 +50,7 @@ Describe 'Get-VzMemoryPlan' -Tag Integration, Memory {
             [Microsoft.Extensions.Logging.Abstractions.NullLogger[Virtuozzo.Engine.Store.VeStore]]::Instance)
         foreach ($spec in @(@{ Name = 'vm-a'; Type = 'VirtualMachine'; Size = 2GB }, @{ Name = 'ct-b'; Type = 'Container'; Size = 512MB; G = 50 })) {
             $c = [Virtuozzo.Engine.Store.VeConfig]::new()
-            $c.Name = $spec.Name; $c.Type = $spec.Type; $c.Memory.Size = $spec.Size
+            $c.Name = $spec.Name; $c.Type = $spec.Type; $c.Memory.MemorySize = $spec.Size
             if ($spec.G) { $c.Memory.GuaranteePercent = $spec.G }
             if ($spec.Type -eq 'Container') { $c.Container = [Virtuozzo.Engine.Store.ContainerSettings]::new(); $c.Container.Template = 'busybox' }
             else { $c.Vm = [Virtuozzo.Engine.Store.VmSettings]::new() }

@@ -50,7 +50,7 @@ Describe 'VE store across processes' -Tag Integration, Store {
         $null = New-Item -ItemType File $start
         $workers | ForEach-Object { Wait-Worker $_ } | Should -Be (@('OK') * 8)
         $c = [Virtuozzo.Engine.Store.VeConfigFile]::Read((Get-Store).TryFind('busy').Directory + '/ve.yaml')
-        $c.Memory.Size | Should -Be 50
+        $c.Memory.MemorySize | Should -Be 50
         $c.Memory.SwapSize | Should -Be 50
         $c.Memory.GuaranteePercent | Should -Be 50
         $c.Cpu.Count | Should -Be 50

@@ -39,7 +39,7 @@ public sealed class CgroupRealTests : IDisposable
         {
             b.Apply(g, new CgroupLimits
             {
-                MemoryLimit = 134217728, MemorySwapLimit = 134217728 + 33554432, MemoryLow = 67108864,
+                MemorySize = 134217728, MemorySwapLimit = 134217728 + 33554432, MemoryLow = 67108864,
                 CpuUnits = 2000, CpuPeriodMicroseconds = 100000, CpuQuotaMicroseconds = 50000, CpuSet = "0", PidsLimit = 64,
             });
             Assert.Equal("134217728", Read(b, "memory", g, "memory.limit_in_bytes"));
@@ -51,9 +51,9 @@ public sealed class CgroupRealTests : IDisposable
             Assert.Equal("64", Read(b, "pids", g, "pids.max"));
 
             // Growing memory above the current memsw must reorder the writes; shrinking too.
-            b.Apply(g, new CgroupLimits { MemoryLimit = 268435456, MemorySwapLimit = 268435456 });
+            b.Apply(g, new CgroupLimits { MemorySize = 268435456, MemorySwapLimit = 268435456 });
             Assert.Equal("268435456", Read(b, "memory", g, "memory.limit_in_bytes"));
-            b.Apply(g, new CgroupLimits { MemoryLimit = 67108864, MemorySwapLimit = 67108864, CpuQuotaMicroseconds = -1, PidsLimit = -1 });
+            b.Apply(g, new CgroupLimits { MemorySize = 67108864, MemorySwapLimit = 67108864, CpuQuotaMicroseconds = -1, PidsLimit = -1 });
             Assert.Equal("67108864", Read(b, "memory", g, "memory.memsw.limit_in_bytes"));
             Assert.Equal("-1", Read(b, "cpu", g, "cpu.cfs_quota_us"));
             Assert.Equal("max", Read(b, "pids", g, "pids.max"));

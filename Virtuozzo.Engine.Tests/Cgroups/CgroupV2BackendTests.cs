@@ -56,7 +56,7 @@ public sealed class CgroupV2BackendTests : IDisposable
         var backend = new CgroupV2Backend(root);
         backend.Apply("vz/ct1", new CgroupLimits
         {
-            MemoryLimit = 134217728,
+            MemorySize = 134217728,
             MemorySwapLimit = 134217728 + 67108864,
             MemoryLow = 67108864,
             CpuUnits = 1000,

@@ -82,7 +82,7 @@ public sealed class CgroupV2ParentTests : IDisposable
     {
         Group("", subtree: "cpuset cpu pids");
         var b = new CgroupV2Backend(root, "vz");
-        var limits = new CgroupLimits { MemoryLimit = 64 * MiB, CpuUnits = 1000, PidsLimit = 10 };
+        var limits = new CgroupLimits { MemorySize = 64 * MiB, CpuUnits = 1000, PidsLimit = 10 };
         var ex = Assert.Throws<VzCapabilityMissingException>(() => b.CheckControllers("vz/ct1", limits));
         Assert.Equal("VzCgroupControllerMissing", ex.ErrorId);
         Assert.Equal("memory cgroup controller", ex.Capability);

@@ -10,7 +10,7 @@ public sealed class ContainerConfiguratorTests
 {
     private static readonly HostLimits Host = new(CpuCount: 4, MemoryTotal: 8L << 30, CpuMhz: 2000);
 
-    private static VeConfig New() => new() { Name = "ct", Memory = { Size = 512L << 20 }, Container = new ContainerSettings() };
+    private static VeConfig New() => new() { Name = "ct", Memory = { MemorySize = 512L << 20 }, Container = new ContainerSettings() };
 
     [Fact]
     public void AppliesEveryGivenValueAndLeavesTheRest()
@@ -18,7 +18,7 @@ public sealed class ContainerConfiguratorTests
         var cfg = New();
         cfg.Cpu.Units = 3000;
         ContainerConfigurator.Apply(cfg, new ContainerChanges { MemorySize = 256L << 20, CpuLimit = 150, CpuMask = "3,1", PidsLimit = 100, Hostname = "a.b", IpAddress = ["198.18.0.2/24", "198.18.0.3"] }, Host);
-        Assert.Equal(256L << 20, cfg.Memory.Size);
+        Assert.Equal(256L << 20, cfg.Memory.MemorySize);
         Assert.Equal(3000, cfg.Cpu.Units);
         Assert.Equal(150, cfg.Cpu.LimitPercent);
         Assert.Equal("1,3", cfg.Cpu.Mask);
@@ -67,7 +67,7 @@ public sealed class ContainerConfiguratorTests
         var cfg = New();
         ContainerConfigurator.Apply(cfg, new ContainerChanges { MemorySize = 1L << 30, SwapSize = 512L << 20, MemGuarantee = 25 }, Host);
         var l = ContainerConfigurator.ToLimits(cfg, 4);
-        Assert.Equal(1L << 30, l.MemoryLimit);
+        Assert.Equal(1L << 30, l.MemorySize);
         Assert.Equal((1L << 30) + (512L << 20), l.MemorySwapLimit);
         Assert.Equal(256L << 20, l.MemoryLow);
         Assert.Equal(1000, l.CpuUnits);

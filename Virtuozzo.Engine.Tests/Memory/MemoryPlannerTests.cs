@@ -13,13 +13,13 @@ public sealed class MemoryPlannerTests
     private static VeConfig Vm(string name, long size, int? guarantee = null) => new()
     {
         Id = Guid.NewGuid(), Name = name, Type = VeType.VirtualMachine, Vm = new VmSettings(),
-        Memory = new MemorySettings { Size = size, GuaranteePercent = guarantee },
+        Memory = new MemorySettings { MemorySize = size, GuaranteePercent = guarantee },
     };
 
     private static VeConfig Ct(string name, long size, int? guarantee = null) => new()
     {
         Id = Guid.NewGuid(), Name = name, Type = VeType.Container, Container = new ContainerSettings { Template = "busybox" },
-        Memory = new MemorySettings { Size = size, GuaranteePercent = guarantee },
+        Memory = new MemorySettings { MemorySize = size, GuaranteePercent = guarantee },
     };
 
     [Fact]

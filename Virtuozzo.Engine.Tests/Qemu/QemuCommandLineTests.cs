@@ -24,7 +24,7 @@ public sealed class QemuCommandLineTests
             Id = Id,
             Name = "web,01",
             Type = VeType.VirtualMachine,
-            Memory = new MemorySettings { Size = 512L * 1024 * 1024 },
+            Memory = new MemorySettings { MemorySize = 512L * 1024 * 1024 },
             Cpu = new CpuSettings { Count = 2 },
             Vm = new VmSettings { MacAddress = "00:1C:42:AA:BB:CC" },
         };
@@ -58,7 +58,7 @@ public sealed class QemuCommandLineTests
     public void Efi_vm_with_hotplug_memory_user_network_iso_and_direct_kernel_boot_under_kvm() =>
         AssertGolden("efi-kvm-full", Build(Vm(c =>
         {
-            c.Memory.Size = 2L * 1024 * 1024 * 1024;
+            c.Memory.MemorySize = 2L * 1024 * 1024 * 1024;
             c.Vm!.Firmware = VmFirmware.Efi;
             c.Vm.MemHotplug = true;
             c.Vm.MaxMemorySize = 8L * 1024 * 1024 * 1024;
@@ -87,7 +87,7 @@ public sealed class QemuCommandLineTests
     public void Restore_recreates_hot_added_dimms_and_loads_the_saved_state() =>
         AssertGolden("restore-dimm", QemuCommandLine.Build(Vm(c =>
         {
-            c.Memory.Size = 1280L * 1024 * 1024;
+            c.Memory.MemorySize = 1280L * 1024 * 1024;
             c.Vm!.MemHotplug = true;
             c.Vm.MaxMemorySize = 4L * 1024 * 1024 * 1024;
             c.Vm.Dimms.Add(new VmDimm { Id = "a1b2c3d4", Size = 256L * 1024 * 1024 });
@@ -97,7 +97,7 @@ public sealed class QemuCommandLineTests
     public void Libvirt_domain_xml_of_a_full_vm() =>
         AssertGoldenText("efi-kvm-full.xml", LibvirtDomainXml.Build(Vm(c =>
         {
-            c.Memory.Size = 2L * 1024 * 1024 * 1024;
+            c.Memory.MemorySize = 2L * 1024 * 1024 * 1024;
             c.Cpu.Mask = "1";
             c.Cpu.LimitPercent = 50;
             c.Vm!.Firmware = VmFirmware.Efi;

@@ -9,7 +9,7 @@ public sealed class VmLimitsTests
     private static VeConfig Config(int? guarantee, int? limit, int units) => new()
     {
         Type = VeType.VirtualMachine,
-        Memory = new MemorySettings { Size = 1024L * 1024 * 1024, GuaranteePercent = guarantee },
+        Memory = new MemorySettings { MemorySize = 1024L * 1024 * 1024, GuaranteePercent = guarantee },
         Cpu = new CpuSettings { Count = 2, LimitPercent = limit, Units = units },
         Vm = new VmSettings(),
     };
@@ -22,7 +22,7 @@ public sealed class VmLimitsTests
         Assert.Equal(1024L * 1024 * 1024 * 40 / 100 + (66L << 20), l.MemoryLow);
         Assert.Equal(-1, l.CpuQuotaMicroseconds);
         Assert.Equal(1000, l.CpuUnits);
-        Assert.Null(l.MemoryLimit); // no hard limit: QEMU needs RAM plus overhead
+        Assert.Null(l.MemorySize); // no hard limit: QEMU needs RAM plus overhead
     }
 
     [Fact]

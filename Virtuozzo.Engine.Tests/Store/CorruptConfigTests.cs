@@ -21,7 +21,7 @@ public sealed class CorruptConfigTests : IDisposable
     {
         var record = store.BeginCreate(new VeConfig
         {
-            Name = "c2", Type = VeType.Container, Memory = new MemorySettings { Size = 128 << 20 },
+            Name = "c2", Type = VeType.Container, Memory = new MemorySettings { MemorySize = 128 << 20 },
             Container = new ContainerSettings { Template = "busybox" },
         }, CancellationToken.None);
         store.CompleteCreation(record.Id);

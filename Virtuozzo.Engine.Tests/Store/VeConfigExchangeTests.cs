@@ -29,7 +29,7 @@ public sealed class VeConfigExchangeTests : IDisposable
     {
         var config = new VeConfig
         {
-            Name = name, Type = type, Memory = new MemorySettings { Size = memory },
+            Name = name, Type = type, Memory = new MemorySettings { MemorySize = memory },
             Container = type == VeType.Container ? new ContainerSettings { Template = "busybox" } : null,
             Vm = type == VeType.VirtualMachine ? new VmSettings() : null,
         };
@@ -78,7 +78,7 @@ public sealed class VeConfigExchangeTests : IDisposable
         Assert.True(applied.Applied);
         var config = store.TryGet(r.Id)!.Config!;
         Assert.Equal(2000, config.Cpu.Units);
-        Assert.Equal(128L << 20, config.Memory.Size);
+        Assert.Equal(128L << 20, config.Memory.MemorySize);
         Assert.Equal("busybox", config.Container!.Template);
     }
 
@@ -138,7 +138,7 @@ public sealed class VeConfigExchangeTests : IDisposable
         Assert.Equal(VeRegistrationState.Ready, record.State);
         Assert.Equal("db01", record.Config!.Name);
         Assert.Equal(VeType.VirtualMachine, record.Config!.Type);
-        Assert.Equal(1L << 30, record.Config.Memory.Size);
+        Assert.Equal(1L << 30, record.Config.Memory.MemorySize);
         Assert.NotNull(record.Config.Vm);
     }
 

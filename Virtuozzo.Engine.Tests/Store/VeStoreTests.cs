@@ -22,7 +22,7 @@ public sealed class VeStoreTests : IDisposable
     {
         Name = name,
         Type = VeType.Container,
-        Memory = new MemorySettings { Size = 128 << 20 },
+        Memory = new MemorySettings { MemorySize = 128 << 20 },
         Container = new ContainerSettings { Template = "busybox" },
     };
 
@@ -41,7 +41,7 @@ public sealed class VeStoreTests : IDisposable
         Assert.Equal(r.Id, listed.Id);
         Assert.Equal(VeRegistrationState.Ready, listed.State);
         Assert.Equal("web01", listed.Config!.Name);
-        Assert.Equal(128L << 20, listed.Config.Memory.Size);
+        Assert.Equal(128L << 20, listed.Config.Memory.MemorySize);
         Assert.Contains("schemaVersion: 1", File.ReadAllText(Path.Combine(listed.Directory, "ve.yaml")));
     }
 
@@ -79,10 +79,10 @@ public sealed class VeStoreTests : IDisposable
     {
         var r = Create("web01");
         store.Update(r.Id, c => c.Cpu.Units = 2000);
-        store.Update(r.Id, c => c.Memory.Size = 256L << 20);
+        store.Update(r.Id, c => c.Memory.MemorySize = 256L << 20);
         var config = VeConfigFile.Read(store.Paths.VeConfigPath(r.Id));
         Assert.Equal(2000, config.Cpu.Units);
-        Assert.Equal(256L << 20, config.Memory.Size);
+        Assert.Equal(256L << 20, config.Memory.MemorySize);
     }
 
     [Fact]
@@ -182,7 +182,7 @@ public sealed class VeStoreTests : IDisposable
                     switch (i)
                     {
                         case 0: c.Cpu.Units++; break;
-                        case 1: c.Memory.Size++; break;
+                        case 1: c.Memory.MemorySize++; break;
                         case 2: c.Memory.SwapSize++; break;
                         case 3: c.Cpu.Count = (c.Cpu.Count ?? 0) + 1; break;
                     }
@@ -190,7 +190,7 @@ public sealed class VeStoreTests : IDisposable
         });
         var config = VeConfigFile.Read(store.Paths.VeConfigPath(r.Id));
         Assert.Equal(1025, config.Cpu.Units);
-        Assert.Equal((128L << 20) + 25, config.Memory.Size);
+        Assert.Equal((128L << 20) + 25, config.Memory.MemorySize);
         Assert.Equal(25, config.Memory.SwapSize);
         Assert.Equal(25, config.Cpu.Count);
     }

@@ -6,10 +6,10 @@ namespace Virtuozzo.Engine.Cgroups;
 /// </summary>
 public sealed record CgroupLimits
 {
-    /// <summary>Hard memory limit (v1 memory.limit_in_bytes, v2 memory.max).</summary>
-    public long? MemoryLimit { get; init; }
+    /// <summary>Hard memory limit, the -MemorySize a VE was given (v1 memory.limit_in_bytes, v2 memory.max).</summary>
+    public long? MemorySize { get; init; }
 
-    /// <summary>Memory plus swap (v1 memory.memsw.limit_in_bytes; v2 memory.swap.max gets this minus <see cref="MemoryLimit"/>).</summary>
+    /// <summary>Memory plus swap (v1 memory.memsw.limit_in_bytes; v2 memory.swap.max gets this minus <see cref="MemorySize"/>).</summary>
     public long? MemorySwapLimit { get; init; }
 
     /// <summary>Guaranteed memory (v1 memory.soft_limit_in_bytes, v2 memory.low).</summary>

@@ -11,6 +11,16 @@ namespace Virtuozzo.Engine.Containers;
 /// Checks container settings against prlctl's ranges and this host, applies them to a config, and turns a config
 /// into cgroup limits. Every check runs before anything is written, so bad input changes nothing.
 /// </summary>
+/// <remarks>
+/// The memory size is called MemorySize from the -MemorySize parameter to the cgroup file write, and reaches it
+/// through three files of code. A file counts when its code reads or assigns the value by that name; declaring
+/// a carrier property (ContainerChanges, Store's MemorySettings whose YAML key stays "size", CgroupLimits) does not,
+/// nor does passing a whole carrier on (ContainerService, ContainerCgroup):
+/// 1. Virtuozzo.PowerShell/Commands/Containers/ContainerSettingsParameters.cs binds -MemorySize into ContainerChanges;
+/// 2. this file checks it (Apply), stores it in ve.yaml's record and maps it to CgroupLimits.MemorySize (ToLimits);
+/// 3. Cgroups/V1/CgroupV1Backend.cs or Cgroups/V2/CgroupV2Backend.cs writes memory.limit_in_bytes or memory.max.
+/// At a start the runtime also gets it from the bundle (Runtime/OciBundle.cs) before the backend's write.
+/// </remarks>
 public static partial class ContainerConfigurator
 {
     public const long DefaultMemorySize = 512L << 20;
@@ -26,7 +36,7 @@ public static partial class ContainerConfigurator
         if (c.MemorySize is { } mem)
         {
             CheckMemoryRange("VzInvalidMemorySize", "MemorySize", "memory size", mem, host, zeroAllowed: false);
-            cfg.Memory.Size = mem;
+            cfg.Memory.MemorySize = mem;
         }
         if (c.SwapSize is { } swap)
         {
@@ -126,12 +136,12 @@ public static partial class ContainerConfigurator
     /// <summary>The cgroup limits a container's config asks for, with every value set (a start writes them all).</summary>
     public static CgroupLimits ToLimits(VeConfig cfg, int hostCpuCount)
     {
-        var size = cfg.Memory.Size > 0 ? cfg.Memory.Size : DefaultMemorySize;
+        var size = cfg.Memory.MemorySize > 0 ? cfg.Memory.MemorySize : DefaultMemorySize;
         var pct = cfg.Cpu.LimitPercent ?? 0;
         if (cfg.Cpu.Count is { } count && (pct == 0 || pct > count * 100)) pct = count * 100; // CPU count caps the limit
         return new CgroupLimits
         {
-            MemoryLimit = size,
+            MemorySize = size,
             MemorySwapLimit = size + Math.Max(0, cfg.Memory.SwapSize),
             MemoryLow = Memory.MemoryPlanner.Guarantee(cfg),
             CpuUnits = cfg.Cpu.Units,

@@ -62,7 +62,7 @@ public sealed partial class ContainerService
             File.Copy(busybox, Path.Combine(root, "bin/busybox"));
             OwnershipShifter.Shift(root, 0, trialBase);
             File.SetUnixFileMode(work, (UnixFileMode)0b111_101_101);
-            var limits = ContainerConfigurator.ToLimits(new Store.VeConfig { Memory = { Size = 64L << 20 } }, HostLimits.Read().CpuCount);
+            var limits = ContainerConfigurator.ToLimits(new Store.VeConfig { Memory = { MemorySize = 64L << 20 } }, HostLimits.Read().CpuCount);
             OciBundleWriter.Write(work, new OciBundleInput
             {
                 RootPath = root, Hostname = "trial", InitArgs = ["/bin/busybox", "true"], UidBase = trialBase, UidCount = 65536,

@@ -25,7 +25,7 @@ public sealed partial class ContainerService
         {
             Name = name,
             Type = VeType.Container,
-            Memory = new MemorySettings { Size = ContainerConfigurator.DefaultMemorySize },
+            Memory = new MemorySettings { MemorySize = ContainerConfigurator.DefaultMemorySize },
             Container = new ContainerSettings { Template = template, Network = new ContainerNetworkSettings { MacAddress = MacAddresses.New() } },
         };
         ContainerConfigurator.Apply(cfg, settings, host);

@@ -87,7 +87,7 @@ public sealed partial class ContainerService
             Gateway = ct.Network.Gateway,
             MacAddress = ct.Network.MacAddress,
             Nameserver = [.. ct.Nameservers],
-            MemorySize = cfg.Memory.Size,
+            MemorySize = cfg.Memory.MemorySize,
             SwapSize = cfg.Memory.SwapSize,
             MemGuarantee = Memory.MemGuarantee.FromConfig(cfg.Memory.GuaranteePercent),
             MemGuaranteePercent = Memory.MemoryPlanner.EffectiveGuaranteePercent(cfg),

@@ -13,12 +13,12 @@ public static class MemoryPlanner
     public static int EffectiveGuaranteePercent(VeConfig config) =>
         config.Memory.GuaranteePercent ?? (config.Type == VeType.VirtualMachine ? MemoryDefaults.VmGuaranteePercent : MemoryDefaults.ContainerGuaranteePercent);
 
-    public static long Guarantee(VeConfig config) => config.Memory.Size * EffectiveGuaranteePercent(config) / 100;
+    public static long Guarantee(VeConfig config) => config.Memory.MemorySize * EffectiveGuaranteePercent(config) / 100;
 
     /// <summary>QEMU's own memory plus the host page tables for guest RAM; containers cost nothing extra.</summary>
     public static long Overhead(VeConfig config) =>
         config.Type == VeType.VirtualMachine
-            ? MemoryDefaults.VmOverheadBase + MemoryDefaults.OverheadPerPage * (config.Memory.Size / MemoryDefaults.PageSize)
+            ? MemoryDefaults.VmOverheadBase + MemoryDefaults.OverheadPerPage * (config.Memory.MemorySize / MemoryDefaults.PageSize)
             : 0;
 
     /// <summary>What the host sets aside for the VE (vcmmd's mem_min): guarantee plus overhead.</summary>
@@ -32,17 +32,17 @@ public static class MemoryPlanner
         var overheadActive = active.Sum(v => Overhead(v.Config));
         var available = Math.Max(0, hostMemory - reserved - overheadActive);
         var guaranteed = active.Sum(v => Protection(v.Config));
-        var sumLimits = active.Sum(v => v.Config.Memory.Size);
+        var sumLimits = active.Sum(v => v.Config.Memory.MemorySize);
         var sumGuarantees = active.Sum(v => Guarantee(v.Config));
 
         long TargetOf(VeConfig c)
         {
-            if (sumLimits <= available || sumLimits == sumGuarantees) return c.Memory.Size;
+            if (sumLimits <= available || sumLimits == sumGuarantees) return c.Memory.MemorySize;
             // Overcommitted: each active VE keeps its guarantee and gets a share of the rest in proportion to
             // how far its limit is above its guarantee.
             var g = Guarantee(c);
             var spare = Math.Max(0, available - sumGuarantees);
-            return g + (long)((double)spare * (c.Memory.Size - g) / (sumLimits - sumGuarantees));
+            return g + (long)((double)spare * (c.Memory.MemorySize - g) / (sumLimits - sumGuarantees));
         }
 
         var entries = list.Select(v => new MemoryPlanEntry
@@ -51,13 +51,13 @@ public static class MemoryPlanner
             Id = v.Config.Id,
             Type = v.Config.Type,
             State = v.Activity,
-            MemorySize = v.Config.Memory.Size,
+            MemorySize = v.Config.Memory.MemorySize,
             GuaranteePercent = EffectiveGuaranteePercent(v.Config),
             GuaranteeIsDefault = v.Config.Memory.GuaranteePercent is null,
             Guarantee = Guarantee(v.Config),
             Overhead = Overhead(v.Config),
             Protection = Protection(v.Config),
-            Target = v.Activity == VeActivity.Stopped ? 0 : Math.Min(TargetOf(v.Config), v.Config.Memory.Size),
+            Target = v.Activity == VeActivity.Stopped ? 0 : Math.Min(TargetOf(v.Config), v.Config.Memory.MemorySize),
         }).OrderBy(e => e.Name, StringComparer.OrdinalIgnoreCase).ToList();
 
         return new MemoryPlan
@@ -85,7 +85,7 @@ public static class MemoryPlanner
         var need = Protection(candidate);
         if (used + need <= hostMemory) return;
         throw new VzInsufficientResourcesException("VzGuaranteeUnavailable",
-            $"'{candidate.Name}' needs {need >> 20} MiB guaranteed (guarantee {EffectiveGuaranteePercent(candidate)} % of {candidate.Memory.Size >> 20} MiB plus overhead), " +
+            $"'{candidate.Name}' needs {need >> 20} MiB guaranteed (guarantee {EffectiveGuaranteePercent(candidate)} % of {candidate.Memory.MemorySize >> 20} MiB plus overhead), " +
             $"but running VEs already hold {used >> 20} MiB of the host's {hostMemory >> 20} MiB.", candidate.Name)
         {
             RecommendedAction = "Lower its guarantee (-MemGuarantee), stop another VE, or lower the guarantees of running ones. See Get-VzMemoryPlan.",

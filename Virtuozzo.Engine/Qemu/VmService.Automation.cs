@@ -24,9 +24,9 @@ public sealed partial class VmService
             if (QemuProcess.Inspect(RuntimePaths(id)).Alive)
                 throw new VzInvalidStateException("VzVmRunning", $"Memory hotplug of '{name}' can be switched only while it is stopped (QEMU needs DIMM slots from the start).", name)
                 { RecommendedAction = $"Stop-VzVm -Name '{name}', then Set-VzVm -MemHotplug." };
-            if (hotplug && current.Memory.Size < MinHotplugMemorySize)
+            if (hotplug && current.Memory.MemorySize < MinHotplugMemorySize)
                 throw new VzInvalidArgumentException("VzMemHotplugTooSmall",
-                    $"Memory hotplug needs at least {MinHotplugMemorySize >> 20} MB of RAM (as in Virtuozzo 7); '{name}' has {current.Memory.Size >> 20} MB.", name, "MemHotplug")
+                    $"Memory hotplug needs at least {MinHotplugMemorySize >> 20} MB of RAM (as in Virtuozzo 7); '{name}' has {current.Memory.MemorySize >> 20} MB.", name, "MemHotplug")
                 { RecommendedAction = "Set-VzVm -MemorySize 1GB first, or leave hotplug off." };
         }
         store.UpdateLocked(veLock, id, c =>
@@ -38,7 +38,7 @@ public sealed partial class VmService
             if (changes.MemHotplug is { } hp && hp != vm.MemHotplug)
             {
                 vm.MemHotplug = hp;
-                vm.MaxMemorySize = hp ? MemoryHotplug.MaxMemoryFor(c.Memory.Size, Host.MemInfo.Read().Total) : 0;
+                vm.MaxMemorySize = hp ? MemoryHotplug.MaxMemoryFor(c.Memory.MemorySize, Host.MemInfo.Read().Total) : 0;
             }
         });
         return Describe(store.TryGet(id)!);

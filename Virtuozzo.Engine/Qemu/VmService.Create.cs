@@ -27,7 +27,7 @@ public sealed partial class VmService
             Name = o.Name,
             Type = VeType.VirtualMachine,
             Description = o.Description,
-            Memory = new MemorySettings { Size = o.MemorySize, GuaranteePercent = o.MemGuarantee.Percent },
+            Memory = new MemorySettings { MemorySize = o.MemorySize, GuaranteePercent = o.MemGuarantee.Percent },
             OnBoot = o.OnBoot,
             Cpu = new CpuSettings
             {

@@ -38,7 +38,7 @@ public sealed partial class VmService
                     if (c.Vm?.Pending is { } p)
                     {
                         if (p.CpuCount is { } n) c.Cpu.Count = n;
-                        if (p.MemorySize is { } m) c.Memory.Size = m;
+                        if (p.MemorySize is { } m) c.Memory.MemorySize = m;
                         c.Vm.Pending = null;
                     }
                 });

@@ -38,7 +38,7 @@ public sealed partial class VmService
         // A running VM changes size through its balloon first, DIMMs only for the rest (VmService.MemoryResize).
         var resized = false;
         VmDimm? newDimm = null;
-        if (o.MemorySize is { } mem && mem != current.Memory.Size && running)
+        if (o.MemorySize is { } mem && mem != current.Memory.MemorySize && running)
         {
             var plan = MemoryResizePlan.For(current, mem);
             notes.Add(plan.Note);
@@ -68,13 +68,13 @@ public sealed partial class VmService
                 }
             }
             if (newDimm is not null) vm.Dimms.Add(newDimm);
-            if (o.MemorySize is { } size && size != c.Memory.Size)
+            if (o.MemorySize is { } size && size != c.Memory.MemorySize)
             {
                 if (running && !resized) (vm.Pending ??= new()).MemorySize = size;
-                else { c.Memory.Size = size; if (vm.Pending is not null) vm.Pending.MemorySize = null; }
+                else { c.Memory.MemorySize = size; if (vm.Pending is not null) vm.Pending.MemorySize = null; }
             }
             // QEMU keeps the RAM it booted with; remember it while the size says otherwise (a restore needs it).
-            if (resized) vm.BootMemorySize = c.Memory.Size - vm.Dimms.Sum(d => d.Size) == bootRam ? null : bootRam;
+            if (resized) vm.BootMemorySize = c.Memory.MemorySize - vm.Dimms.Sum(d => d.Size) == bootRam ? null : bootRam;
             if (vm.Pending?.IsEmpty == true) vm.Pending = null;
             if (o.CpuMask is not null) c.Cpu.Mask = mask;
             if (o.CpuLimit is { } limit) c.Cpu.LimitPercent = limit == 0 ? null : limit;

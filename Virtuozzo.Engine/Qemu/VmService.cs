@@ -97,7 +97,7 @@ public sealed partial class VmService : Disks.IOnlineDiskResizer
             CpuMask = config.Cpu.Mask,
             CpuLimit = config.Cpu.LimitPercent,
             CpuUnits = config.Cpu.Units,
-            MemorySize = config.Memory.Size,
+            MemorySize = config.Memory.MemorySize,
             MemGuarantee = Memory.MemGuarantee.FromConfig(config.Memory.GuaranteePercent),
             MemGuaranteePercent = Memory.MemoryPlanner.EffectiveGuaranteePercent(config),
             MemHotplug = vm.MemHotplug,

@@ -91,7 +91,7 @@ public sealed class VmMemoryManager(HostServiceJournal journal, HostSupervisorOp
             var stats = await mon.GetBalloonStatsAsync(token);
             var sample = new BalloonSample
             {
-                Time = time.GetUtcNow(), MemorySize = config.Memory.Size, Guarantee = guarantee, Actual = actual,
+                Time = time.GetUtcNow(), MemorySize = config.Memory.MemorySize, Guarantee = guarantee, Actual = actual,
                 Guest = stats, Host = host, Paused = paused, OptedOut = optedOut,
             };
             var decision = track.Policy.Decide(sample);

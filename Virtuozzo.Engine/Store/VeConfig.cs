@@ -1,3 +1,5 @@
+using YamlDotNet.Serialization;
+
 namespace Virtuozzo.Engine.Store;
 
 /// <summary>
@@ -40,13 +42,18 @@ public sealed class VeConfig
 /// <summary>Memory limits and guarantee (prlctl --memsize, --swappages, --memguarantee).</summary>
 public sealed class MemorySettings
 {
-    /// <summary>RAM in bytes: the memcg limit of a container, the RAM of a VM.</summary>
-    public long Size { get; set; }
+    /// <summary>
+    /// RAM in bytes: the memcg limit of a container, the RAM of a VM. Named as the -MemorySize parameter and
+    /// CgroupLimits.MemorySize so the value keeps one name end to end; the YAML key stays
+    /// "size" so every ve.yaml and exported file written before still loads.
+    /// </summary>
+    [YamlMember(Alias = "size")]
+    public long MemorySize { get; set; }
 
-    /// <summary>Swap in bytes on top of <see cref="Size"/>.</summary>
+    /// <summary>Swap in bytes on top of <see cref="MemorySize"/>.</summary>
     public long SwapSize { get; set; }
 
-    /// <summary>Guaranteed share of <see cref="Size"/>, 0-100; null means the type's default (VM 40 %, CT 0 %).</summary>
+    /// <summary>Guaranteed share of <see cref="MemorySize"/>, 0-100; null means the type's default (VM 40 %, CT 0 %).</summary>
     public int? GuaranteePercent { get; set; }
 }
 

@@ -103,7 +103,7 @@ public sealed class VeConfigExchange(VeStore store, ILogger<VeConfigExchange> lo
             if (type == VeType.VirtualMachine && entry.Container is not null) throw Bad($"'{entry.Name}' is a VM but has a 'container' section.");
             if (entry.Memory is { } m)
             {
-                if (m.Size < 0 || m.SwapSize < 0) throw Bad($"'{entry.Name}': memory sizes cannot be negative.");
+                if (m.MemorySize < 0 || m.SwapSize < 0) throw Bad($"'{entry.Name}': memory sizes cannot be negative.");
                 try { Memory.MemGuarantee.FromConfig(m.GuaranteePercent).Validate(entry.Name); }
                 catch (VzInvalidArgumentException ex) { throw Bad($"'{entry.Name}': memory.guaranteePercent: {ex.Message}"); }
             }
@@ -177,7 +177,7 @@ public sealed class VeConfigExchange(VeStore store, ILogger<VeConfigExchange> lo
                     var created = VeConfigFile.Clone(c);
                     c.Description = desired.Description; c.OnBoot = desired.OnBoot;
                     (c.BootOrder, c.BootDelay, c.AutoStop) = (desired.BootOrder, desired.BootDelay, desired.AutoStop);
-                    if (desired.Memory.Size > 0) c.Memory = desired.Memory;
+                    if (desired.Memory.MemorySize > 0) c.Memory = desired.Memory;
                     c.Cpu = desired.Cpu;
                     c.Container = desired.Container ?? c.Container; c.Vm = desired.Vm ?? c.Vm;
                     VeIdentity.Keep(created, c);

@@ -21,12 +21,12 @@ public sealed class VmSettings
     public bool? MemMerge { get; set; }
 
     /// <summary>
-    /// The RAM QEMU booted with, while it differs from Memory.Size less the DIMMs (a running VM shrunk or grown by its
-    /// balloon); null otherwise. A restore needs QEMU's exact layout; a cold start boots Memory.Size and clears it.
+    /// The RAM QEMU booted with, while it differs from Memory.MemorySize less the DIMMs (a running VM shrunk or grown by its
+    /// balloon); null otherwise. A restore needs QEMU's exact layout; a cold start boots Memory.MemorySize and clears it.
     /// </summary>
     public long? BootMemorySize { get; set; }
 
-    /// <summary>DIMMs hot-added since the last cold start (part of the Memory.Size total).</summary>
+    /// <summary>DIMMs hot-added since the last cold start (part of the Memory.MemorySize total).</summary>
     public List<VmDimm> Dimms { get; set; } = [];
 
     public List<VmDisk> Disks { get; set; } = [];

@@ -24,7 +24,7 @@ function New-VzTestVeRecord {
         $config = [Virtuozzo.Engine.Store.VeConfig]::new()
         $config.Name = $n
         $config.Type = $Type
-        $config.Memory.Size = $MemorySize
+        $config.Memory.MemorySize = $MemorySize
         if ($Type -eq 'Container') {
             $config.Container = [Virtuozzo.Engine.Store.ContainerSettings]::new()
             $config.Container.Template = $Template

@@ -35,7 +35,7 @@ try {
                 $null = $store.Update($id, [Action[Virtuozzo.Engine.Store.VeConfig]] {
                     param($c)
                     switch ($Field) {
-                        'MemorySize'  { $c.Memory.Size++ }
+                        'MemorySize'  { $c.Memory.MemorySize++ }
                         'SwapSize'    { $c.Memory.SwapSize++ }
                         'Guarantee'   { $c.Memory.GuaranteePercent = [int]$c.Memory.GuaranteePercent + 1 }
                         'CpuCount'    { $c.Cpu.Count = [int]$c.Cpu.Count + 1 }

@@ -16,6 +16,8 @@ out=${1:?usage: build-cgroupv2-guest.sh OUTDIR}
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
+# shellcheck source=initramfs.sh
+. "$here/initramfs.sh"
 
 modules=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk)
 # Binaries the engine and its tests run inside the guest; busybox provides the rest (sh, mkswap, swapon, dd, ...).
@@ -26,7 +28,7 @@ fxr_dir=$(ls -d "$dotnet_root"/host/fxr/* | sort -V | tail -1)
 
 kernel_pkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9].*-cloud-amd64\)$/\1/p' | head -1)
 [ -n "$kernel_pkg" ] || { echo "cannot resolve linux-image-cloud-amd64 (run apt-get update)" >&2; exit 1; }
-stamp=$( { cat "$0" "$here"/init-cgroupv2; echo "$kernel_pkg $runtime_dir $fxr_dir"; sha256sum /bin/busybox "${tools[@]}" "$dotnet_root/dotnet" /usr/lib/x86_64-linux-gnu/libssl.so.3 /usr/lib/x86_64-linux-gnu/libcrypto.so.3; } | sha256sum | cut -c1-16)
+stamp=$( { cat "$0" "$here"/initramfs.sh "$here"/init-cgroupv2; echo "$kernel_pkg $runtime_dir $fxr_dir"; sha256sum /bin/busybox "${tools[@]}" "$dotnet_root/dotnet" /usr/lib/x86_64-linux-gnu/libssl.so.3 /usr/lib/x86_64-linux-gnu/libcrypto.so.3; } | sha256sum | cut -c1-16)
 if [ -f "$out/stamp" ] && [ "$(cat "$out/stamp")" = "$stamp" ] && [ -f "$out/vmlinuz" ] && [ -f "$out/initrd.img" ] && [ -f "$out/dotnet.img" ]; then
     echo "cgroup v2 guest is up to date in $out"
     exit 0
@@ -51,29 +53,10 @@ libs() { ldd "$1" 2>/dev/null | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 
     for so in "$runtime_dir"/*.so; do libs "$so"; done
     # .NET dlopens OpenSSL (not in ldd's view) as soon as anything touches System.Security.Cryptography.
     for so in /usr/lib/x86_64-linux-gnu/libssl.so.3 /usr/lib/x86_64-linux-gnu/libcrypto.so.3; do echo "$so"; libs "$so"; done
-} | grep -v "^$dotnet_root" | sort -u | while read -r lib; do
-    mkdir -p "$root$(dirname "$lib")"
-    cp -L "$lib" "$root$lib"
-done
-[ -e "$root/lib64/ld-linux-x86-64.so.2" ] || { mkdir -p "$root/lib64"; cp -L /lib64/ld-linux-x86-64.so.2 "$root/lib64/"; }
+} | grep -v "^$dotnet_root" | sort -u | copy_libs "$root"
 
 kver=$(ls kernel/lib/modules)
-moddir=kernel/lib/modules/$kver
-loaded=()
-order=()
-add_module() {
-    local name=$1 file deps dep
-    for m in "${loaded[@]:-}"; do [ "$m" = "$name" ] && return 0; done
-    file=$(find "$moddir" -name "$name.ko" | head -1)
-    [ -n "$file" ] || { echo "module $name not found in $kernel_pkg" >&2; exit 1; }
-    deps=$(tr '\0' '\n' < "$file" | sed -n 's/^depends=//p' | head -1)
-    for dep in ${deps//,/ }; do add_module "$dep"; done
-    loaded+=("$name")
-    cp "$file" "$root/lib/modules/$name.ko"
-    order+=("$name")
-}
-for m in "${modules[@]}"; do add_module "$m"; done
-printf '%s\n' "${order[@]}" > "$root/etc/modules.order"
+copy_modules "$root" "kernel/lib/modules/$kver" "${modules[@]}"
 
 install -m 0755 "$here/init-cgroupv2" "$root/init"
 printf 'root:x:0:0:root:/root:/bin/sh\n' > "$root/etc/passwd"

@@ -12,6 +12,8 @@ out=${1:?usage: build-testguest.sh OUTDIR}
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
+# shellcheck source=initramfs.sh
+. "$here/initramfs.sh"
 
 # Virtio drivers are modules in the cloud kernel. No depmod in the image: each module's `depends=` is read from
 # its .modinfo and the list is ordered so every dependency loads first (button and evdev let busybox acpid see the ACPI power button).
@@ -21,7 +23,7 @@ modules=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_p
 kernel_pkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9].*-cloud-amd64\)$/\1/p' | head -1)
 [ -n "$kernel_pkg" ] || { echo "cannot resolve linux-image-cloud-amd64 (run apt-get update)" >&2; exit 1; }
 ga_version=$(apt-cache policy qemu-guest-agent | sed -n 's/^ *Candidate: //p')
-stamp=$( { cat "$0" "$here"/init "$here"/chpasswd "$here"/shutdown; echo "$kernel_pkg $ga_version"; sha256sum /bin/busybox; } | sha256sum | cut -c1-16)
+stamp=$( { cat "$0" "$here"/initramfs.sh "$here"/init "$here"/chpasswd "$here"/shutdown; echo "$kernel_pkg $ga_version"; sha256sum /bin/busybox; } | sha256sum | cut -c1-16)
 if [ -f "$out/stamp" ] && [ "$(cat "$out/stamp")" = "$stamp" ] && [ -f "$out/vmlinuz" ] && [ -f "$out/initrd.img" ]; then
     echo "test guest is up to date in $out"
     exit 0
@@ -42,30 +44,10 @@ ln -s ../run "$root/var/run"
 cp /bin/busybox "$root/bin/busybox"
 cp ga/usr/sbin/qemu-ga "$root/usr/sbin/qemu-ga"
 # qemu-ga links glib and friends dynamically: copy exactly what ldd resolves on this host (same Debian release).
-ldd ga/usr/sbin/qemu-ga | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }' | while read -r lib; do
-    mkdir -p "$root$(dirname "$lib")"
-    cp -L "$lib" "$root$lib"
-done
-# glib's iconv and the loader path must be there too.
-[ -e "$root/lib64/ld-linux-x86-64.so.2" ] || { mkdir -p "$root/lib64"; cp -L /lib64/ld-linux-x86-64.so.2 "$root/lib64/"; }
+ldd ga/usr/sbin/qemu-ga | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }' | copy_libs "$root"
 
 kver=$(ls kernel/lib/modules)
-moddir=kernel/lib/modules/$kver
-loaded=()
-order=()
-add_module() {
-    local name=$1 file deps dep
-    for m in "${loaded[@]:-}"; do [ "$m" = "$name" ] && return 0; done
-    file=$(find "$moddir" -name "$name.ko" | head -1)
-    [ -n "$file" ] || { echo "module $name not found in $kernel_pkg" >&2; exit 1; }
-    deps=$(tr '\0' '\n' < "$file" | sed -n 's/^depends=//p' | head -1)
-    for dep in ${deps//,/ }; do add_module "$dep"; done
-    loaded+=("$name")
-    cp "$file" "$root/lib/modules/$name.ko"
-    order+=("$name")
-}
-for m in "${modules[@]}"; do add_module "$m"; done
-printf '%s\n' "${order[@]}" > "$root/etc/modules.order"
+copy_modules "$root" "kernel/lib/modules/$kver" "${modules[@]}"
 
 install -m 0755 "$here/init" "$root/init"
 install -m 0755 "$here/chpasswd" "$root/sbin/chpasswd"

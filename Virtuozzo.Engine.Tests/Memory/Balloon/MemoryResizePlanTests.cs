@@ -13,7 +13,7 @@ public sealed class MemoryResizePlanTests
     {
         var c = new VeConfig
         {
-            Name = "web1", Type = VeType.VirtualMachine, Memory = new MemorySettings { Size = size },
+            Name = "web1", Type = VeType.VirtualMachine, Memory = new MemorySettings { MemorySize = size },
             Vm = new VmSettings { MemHotplug = hotplug, MaxMemorySize = hotplug ? max : 0, BootMemorySize = boot },
         };
         foreach (var d in dimms) c.Vm.Dimms.Add(new VmDimm { Id = $"d{c.Vm.Dimms.Count}", Size = d });

@@ -101,7 +101,7 @@ public sealed class CgroupV1Backend : ICgroupBackend
         var memswFile = Path.Combine(dir, "memory.memsw.limit_in_bytes");
         var hasMemsw = File.Exists(memswFile); // absent without swap accounting
         static string V(long v) => v < 0 ? "-1" : v.ToString();
-        if (limits.MemoryLimit is { } mem && limits.MemorySwapLimit is { } memsw && hasMemsw)
+        if (limits.MemorySize is { } mem && limits.MemorySwapLimit is { } memsw && hasMemsw)
         {
             // The kernel keeps limit <= memsw at every step: grow memsw first, shrink the limit first.
             var currentMemsw = CgroupFile.ReadLong(memswFile, long.MaxValue);
@@ -111,7 +111,7 @@ public sealed class CgroupV1Backend : ICgroupBackend
         }
         else
         {
-            if (limits.MemoryLimit is { } m) CgroupFile.Write(limitFile, V(m));
+            if (limits.MemorySize is { } m) CgroupFile.Write(limitFile, V(m));
             if (limits.MemorySwapLimit is { } s && hasMemsw) CgroupFile.Write(memswFile, V(s));
         }
         if (limits.MemoryLow is { } low) CgroupFile.Write(Path.Combine(dir, "memory.soft_limit_in_bytes"), low <= 0 ? "-1" : low.ToString());

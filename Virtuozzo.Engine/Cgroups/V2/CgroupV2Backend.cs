@@ -59,11 +59,11 @@ public sealed class CgroupV2Backend(string mountPoint, string? delegatedParent =
     {
         var dir = Dir(path);
         static string V(long v) => v < 0 ? "max" : v.ToString();
-        if (limits.MemoryLimit is { } mem) CgroupFile.Write(Path.Combine(dir, "memory.max"), V(mem));
+        if (limits.MemorySize is { } mem) CgroupFile.Write(Path.Combine(dir, "memory.max"), V(mem));
         if (limits.MemorySwapLimit is { } memsw)
         {
             // v2 limits swap alone; the config (like v1 memsw) names memory + swap.
-            var memory = limits.MemoryLimit ?? ParseMax(CgroupFile.Read(Path.Combine(dir, "memory.max")));
+            var memory = limits.MemorySize ?? ParseMax(CgroupFile.Read(Path.Combine(dir, "memory.max")));
             var swap = memsw < 0 || memory < 0 ? -1 : Math.Max(0, memsw - memory);
             CgroupFile.TryWrite(Path.Combine(dir, "memory.swap.max"), V(swap));
         }

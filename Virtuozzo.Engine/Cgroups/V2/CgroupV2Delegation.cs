@@ -31,7 +31,7 @@ public static class CgroupV2Delegation
     public static IReadOnlyList<string> Required(CgroupLimits limits)
     {
         var needed = new List<string>();
-        if (limits.MemoryLimit is not null || limits.MemorySwapLimit is not null || limits.MemoryLow is not null) needed.Add("memory");
+        if (limits.MemorySize is not null || limits.MemorySwapLimit is not null || limits.MemoryLow is not null) needed.Add("memory");
         if (limits.CpuUnits is not null || limits.CpuQuotaMicroseconds is not null || limits.CpuPeriodMicroseconds is not null) needed.Add("cpu");
         if (limits.CpuSet is not null) needed.Add("cpuset");
         if (limits.PidsLimit is not null) needed.Add("pids");

@@ -46,7 +46,7 @@ public static class OciBundle
                     .ToArray()),
         };
         var memory = new JsonObject();
-        if (l.MemoryLimit is { } mem) memory["limit"] = mem;
+        if (l.MemorySize is { } mem) memory["limit"] = mem;
         if (l.MemorySwapLimit is { } memsw) memory["swap"] = memsw;
         if (l.MemoryLow is > 0) memory["reservation"] = l.MemoryLow;
         if (memory.Count > 0) resources["memory"] = memory;

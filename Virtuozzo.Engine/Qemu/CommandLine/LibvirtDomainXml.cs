@@ -15,7 +15,7 @@ public static class LibvirtDomainXml
     public static string Build(VeConfig config, VmRuntimePaths paths, Accelerator accelerator, Func<string, string> resolvePath)
     {
         var vm = config.Vm ?? throw new ArgumentException("Not a VM config.", nameof(config));
-        var kib = config.Memory.Size / 1024;
+        var kib = config.Memory.MemorySize / 1024;
         var cpus = config.Cpu.Count ?? 1;
         var q35 = vm.Machine != "pc";
 
@@ -45,11 +45,11 @@ public static class LibvirtDomainXml
         // libvirt orders cputune children: vcpupin comes before period/quota in its schema's interleave, so any order validates.
 
         var cpu = new XElement("cpu", new XAttribute("mode", accelerator == Accelerator.Kvm ? "host-passthrough" : "maximum"));
-        var hotplug = vm.MemHotplug && vm.MaxMemorySize > config.Memory.Size;
+        var hotplug = vm.MemHotplug && vm.MaxMemorySize > config.Memory.MemorySize;
         if (hotplug)
             // libvirt requires a NUMA node for memory hotplug; one node holding every vCPU and the base RAM.
             cpu.Add(new XElement("numa", new XElement("cell", new XAttribute("id", 0), new XAttribute("cpus", cpus == 1 ? "0" : $"0-{cpus - 1}"),
-                new XAttribute("memory", (config.Memory.Size - vm.Dimms.Sum(d => d.Size)) / 1024), new XAttribute("unit", "KiB"))));
+                new XAttribute("memory", (config.Memory.MemorySize - vm.Dimms.Sum(d => d.Size)) / 1024), new XAttribute("unit", "KiB"))));
 
         var devices = new XElement("devices", new XElement("emulator", "/usr/bin/qemu-system-x86_64"));
         var order = 1;

@@ -29,8 +29,8 @@ public static class QemuCommandLine
             { RecommendedAction = "Install qemu-system-x86 and check Get-VzHost -Refresh." };
         var a = new List<string>();
         void Add(params string[] items) => a.AddRange(items);
-        // Hot-added DIMMs are part of Memory.Size but sit in their own slots, as when QEMU saved them.
-        var mib = (vm.BootMemorySize ?? config.Memory.Size - vm.Dimms.Sum(d => d.Size)) / (1024 * 1024);
+        // Hot-added DIMMs are part of Memory.MemorySize but sit in their own slots, as when QEMU saved them.
+        var mib = (vm.BootMemorySize ?? config.Memory.MemorySize - vm.Dimms.Sum(d => d.Size)) / (1024 * 1024);
         var cpus = config.Cpu.Count ?? 1;
 
         Add("-name", $"guest={Opt(config.Name)},debug-threads=on");
@@ -40,7 +40,7 @@ public static class QemuCommandLine
         Add("-accel", accelerator == Accelerator.Kvm ? "kvm" : "tcg");
         Add("-cpu", accelerator == Accelerator.Kvm ? "host" : "max");
         Add("-smp", cpus.ToString(CultureInfo.InvariantCulture));
-        if (vm.MemHotplug && vm.MaxMemorySize > config.Memory.Size)
+        if (vm.MemHotplug && vm.MaxMemorySize > config.Memory.MemorySize)
             Add("-m", $"size={mib}M,slots={MemorySlots},maxmem={vm.MaxMemorySize / (1024 * 1024)}M");
         else
             Add("-m", $"{mib}M");

@@ -29,7 +29,7 @@ public sealed record MemoryResizePlan
     {
         var vm = config.Vm!;
         var dimms = vm.Dimms.Sum(d => d.Size);
-        return (vm.BootMemorySize ?? config.Memory.Size - dimms) + dimms;
+        return (vm.BootMemorySize ?? config.Memory.MemorySize - dimms) + dimms;
     }
 
     public static MemoryResizePlan For(VeConfig current, long newSize)
@@ -40,8 +40,8 @@ public sealed record MemoryResizePlan
             return new MemoryResizePlan
             {
                 BalloonTarget = newSize,
-                Note = newSize < current.Memory.Size
-                    ? $"The guest gives {(current.Memory.Size - newSize) >> 20} MB back through its balloon; the plugged RAM ({plugged >> 20} MB) stays until the next cold start."
+                Note = newSize < current.Memory.MemorySize
+                    ? $"The guest gives {(current.Memory.MemorySize - newSize) >> 20} MB back through its balloon; the plugged RAM ({plugged >> 20} MB) stays until the next cold start."
                     : $"The balloon deflates to {newSize >> 20} MB (of {plugged >> 20} MB plugged); no DIMM is needed.",
             };
         if (!vm.MemHotplug)
