@@ -49,18 +49,4 @@ public sealed class KsmControlTests
         Assert.False(control.Read().Available);
         Assert.Throws<VzCapabilityMissingException>(() => control.Apply(new KsmSettings { Run = KsmRunMode.Running }));
     }
-
-    [Fact]
-    public void The_vcmmd_rule_stops_ksm_with_few_vms_and_speeds_it_up_under_pressure()
-    {
-        var roomy = new MemInfo(Total: 64L << 30, Available: 40L << 30, Free: 30L << 30);
-        Assert.Equal(KsmRunMode.Stopped, KsmControl.Recommend(roomy, activeVms: 20, currentPagesToScan: 100).Run);
-        var tight = new MemInfo(Total: 64L << 30, Available: 8L << 30, Free: 4L << 30);
-        Assert.Equal(KsmRunMode.Stopped, KsmControl.Recommend(tight, activeVms: 3, currentPagesToScan: 100).Run);
-        var r = KsmControl.Recommend(tight, activeVms: 20, currentPagesToScan: 100);
-        Assert.Equal(KsmRunMode.Running, r.Run);
-        Assert.Equal(400, r.PagesToScan);
-        Assert.Equal(1250, KsmControl.Recommend(tight, 20, 1200).PagesToScan);
-        Assert.Equal(64, KsmControl.Recommend(tight with { Available = 40L << 30 }, 20, 80).PagesToScan);
-    }
 }

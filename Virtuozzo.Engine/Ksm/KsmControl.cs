@@ -1,5 +1,4 @@
 using Virtuozzo.Engine.Errors;
-using Virtuozzo.Engine.Host;
 
 namespace Virtuozzo.Engine.Ksm;
 
@@ -58,21 +57,6 @@ public sealed class KsmControl(string directory = KsmControl.SysfsDirectory)
         if (settings.MergeAcrossNodes is { } m) Write("merge_across_nodes", m ? 1 : 0);
         if (settings.Run is { } r) Write("run", (int)r);
         return Read();
-    }
-
-    /// <summary>vcmmd's KSM rule for the current host (virtuozzo7-semantics.md §3.6), without applying it.</summary>
-    public static KsmSettings Recommend(MemInfo memory, int activeVms, int currentPagesToScan)
-    {
-        const int activeVmThreshold = 16;
-        if (activeVms < activeVmThreshold || memory.Free > memory.Total / 5) return new KsmSettings { Run = KsmRunMode.Stopped };
-        var sleep = (int)Math.Max(1, 10 * ((16L << 30) / Math.Max(1, memory.Total)));
-        var delta = memory.Available < memory.Total / 5 ? 300 : -50;
-        return new KsmSettings
-        {
-            Run = KsmRunMode.Running,
-            SleepMilliseconds = sleep,
-            PagesToScan = Math.Clamp(currentPagesToScan + delta, 64, 1250),
-        };
     }
 
     /// <summary>The kernel's KSM advisor (6.7+) is present: it tunes the scan rate itself.</summary>
