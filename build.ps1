@@ -28,6 +28,7 @@ param(
     [string[]] $ExcludeTag,
 
     # Pester test files to run (default: all), relative to the checkout; a quick loop over one area.
+    # With Bench: the bench scripts to run; only their sections of docs/BENCHMARKS.md are replaced.
     [string[]] $Path,
 
 
@@ -51,7 +52,7 @@ foreach ($t in $Task) {
         'Layout'    { Invoke-VzLayout -Root $root }
         'Help'      { Invoke-VzHelp -Root $root }
         'Test'      { Invoke-VzTest -Root $root -Tag $Tag -ExcludeTag $ExcludeTag -Path $Path -SkipEngineTests:$SkipEngineTests }
-        'Bench'     { Invoke-VzBench -Root $root }
+        'Bench'     { Invoke-VzBench -Root $root -Path $Path }
         'Demo'      { Invoke-VzDemo -Root $root }
     }
 }

@@ -180,26 +180,49 @@ function Invoke-VzCgroupV2HostTest {
 }
 
 function Invoke-VzBench {
-    param([Parameter(Mandatory)][string] $Root)
-    $sections = foreach ($script in Get-ChildItem (Join-Path $Root 'bench') -Filter '*.Bench.ps1' | Sort-Object Name) {
-        Write-Host "-- $($script.BaseName)"
+    # -Path runs only the named bench scripts and replaces only their sections, so one area can be re-measured
+    # without the hour a full run takes; each section sits between '<!-- bench: Name -->' markers.
+    param([Parameter(Mandatory)][string] $Root, [string[]] $Path)
+    $docPath = Join-Path $Root 'docs/BENCHMARKS.md'
+    $all = @(Get-ChildItem (Join-Path $Root 'bench') -Filter '*.Bench.ps1' | Sort-Object Name)
+    $chosen = if ($Path) {
+        foreach ($p in $Path) {
+            $full = if ([IO.Path]::IsPathRooted($p)) { $p } else { Join-Path $Root $p }
+            if (-not (Test-Path $full)) { throw "No bench script '$p'." }
+            Get-Item $full
+        }
+    } else { $all }
+    $sections = [ordered]@{}
+    if ($Path -and (Test-Path $docPath)) {
+        foreach ($m in [regex]::Matches((Get-Content $docPath -Raw), '(?s)<!-- bench: (?<n>[^ ]+) -->\n(?<t>.*?)<!-- /bench: \k<n> -->')) {
+            $sections[$m.Groups['n'].Value] = $m.Groups['t'].Value
+        }
+    }
+    foreach ($script in $chosen) {
+        $name = $script.BaseName -replace '\.Bench$', ''
+        Write-Host "-- $name"
         $text = & $script.FullName -Root $Root
-        ($text | Out-String).TrimEnd() + "`n"
+        $sections[$name] = ($text | Out-String).TrimEnd() + "`n"
     }
     $mem = [math]::Round((Get-Content /proc/meminfo | Select-String '^MemTotal:\s+(\d+)').Matches[0].Groups[1].Value / 1MB, 1)
     $cpu = ((Get-Content /proc/cpuinfo | Select-String '^model name') | Select-Object -First 1).ToString().Split(':')[1].Trim()
+    $when = "$((Get-Date).ToUniversalTime().ToString('yyyy-MM-dd HH:mm')) UTC"
+    $how = if ($Path) { "Sections re-measured alone carry their own date; this header was last written on $when." } else { "Written by ``./build.ps1 -Task Bench`` on $when." }
+    $body = foreach ($script in $all) {
+        $name = $script.BaseName -replace '\.Bench$', ''
+        if ($sections.Contains($name)) { "<!-- bench: $name -->`n$($sections[$name])<!-- /bench: $name -->`n" }
+    }
     $doc = @(
         '# Benchmarks'
         ''
-        "Written by ``./build.ps1 -Task Bench`` on $((Get-Date).ToUniversalTime().ToString('yyyy-MM-dd HH:mm')) UTC. Every ratio compares against a peer measured in the same run."
+        "$how Every ratio compares against a peer measured in the same run."
         ''
         "Machine: $([Environment]::ProcessorCount) x $cpu, $mem GiB RAM, kernel $((Get-Content /proc/sys/kernel/osrelease).Trim()), pwsh $($PSVersionTable.PSVersion)."
         ''
-        $sections
+        $body
     ) -join "`n"
-    $path = Join-Path $Root 'docs/BENCHMARKS.md'
-    Set-Content -Path $path -Value $doc
-    Write-Host "Wrote $path"
+    Set-Content -Path $docPath -Value $doc
+    Write-Host "Wrote $docPath"
 }
 
 function Invoke-VzDemo {
