@@ -134,4 +134,8 @@ public sealed class VzEngine
 
     /// <summary>System containers (and their templates, cgroups and network plumbing).</summary>
     public ContainerService Containers => containers.Value;
+
+    /// <summary>Host folders shared with containers (bind mounts) and VMs (virtio-fs, 9p).</summary>
+    public SharedFolders.SharedFolderService SharedFolders =>
+        new(Paths, Store, () => Vms, () => Containers, LoggerFactory.CreateLogger<SharedFolders.SharedFolderService>());
 }

@@ -121,7 +121,10 @@ public sealed partial class ContainerService
             ContainerFiles.WriteIdentity(root, hostname, ctSettings);
             var bundle = record.Directory;
             PrepareVeDirectory(id);
-            OciBundleWriter.Write(bundle, OciBundleWriter.InputFor(cfg, root, CgroupPlacement.PathOf(id), host.CpuCount));
+            // Shares are checked again at start: a folder removed or swapped for a link since Add-VzSharedFolder is refused, not bound.
+            var shares = SharedFolders.SharedFolderRules.RecheckAll(cfg, paths.DataRoot);
+            var idMapped = shares > 0 && await IdMappedMounts.SupportedAsync(runner, runtime.Name, ct);
+            OciBundleWriter.Write(bundle, OciBundleWriter.InputFor(cfg, root, CgroupPlacement.PathOf(id), host.CpuCount, idMapped));
             init.Prepare(runtime.Name);
             try
             {

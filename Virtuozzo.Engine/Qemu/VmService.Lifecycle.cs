@@ -6,6 +6,7 @@ using Virtuozzo.Engine.Qemu.Agent;
 using Virtuozzo.Engine.Qemu.CommandLine;
 using Virtuozzo.Engine.Qemu.Migration;
 using Virtuozzo.Engine.Qemu.Process;
+using Virtuozzo.Engine.SharedFolders;
 using Virtuozzo.Engine.Store;
 
 namespace Virtuozzo.Engine.Qemu;
@@ -52,10 +53,25 @@ public sealed partial class VmService
                 rt.ValidateSocketPaths();
                 var caps = await host.GetAsync(false, cancellationToken);
                 if (restore) progress?.Report(new VzProgress($"Starting VM '{name}'", "Loading the saved memory state", 5));
-                var args = QemuCommandLine.Build(config, rt, caps.Accelerator, p => ResolvePath(id, p), restore ? rt.SavedState : null);
-                // Not cancellable: killing the launcher half-way can leave a daemonized QEMU that nothing knows of. It
-                // takes a moment; a Ctrl+C meanwhile ends that QEMU right after, in the catch below.
-                var pid = await process.StartAsync(rt, args, name, CancellationToken.None);
+                // Shared folders: checked again (the folder may have changed since it was added), then virtio-fs daemons first,
+                // since QEMU connects to their sockets as it starts.
+                SharedFolderRules.RecheckAll(config, paths.DataRoot);
+                var shares = VmSharePlan.For(config, rt, File.Exists(VmSharePlan.VirtiofsdPath));
+                rt.ValidateShareSockets(shares);
+                var args = QemuCommandLine.Build(config, rt, caps.Accelerator, p => ResolvePath(id, p), restore ? rt.SavedState : null, shares);
+                int pid;
+                try
+                {
+                    await StartShareDaemonsAsync(rt, shares, name, cancellationToken);
+                    // Not cancellable: killing the launcher half-way can leave a daemonized QEMU that nothing knows of. It
+                    // takes a moment; a Ctrl+C meanwhile ends that QEMU right after, in the catch below.
+                    pid = await process.StartAsync(rt, args, name, CancellationToken.None);
+                }
+                catch
+                {
+                    QemuProcess.CleanRunDirectory(rt); // ends the daemons already started
+                    throw;
+                }
                 launched = pid;
                 try
                 {
@@ -88,6 +104,19 @@ public sealed partial class VmService
         }
         progress?.Report(new VzProgress($"Starting VM '{name}'", "Running", 100) { Completed = true });
         return Describe(store.TryGet(id) ?? throw NotFound(id));
+    }
+
+    /// <summary>Starts one virtiofsd per virtio-fs share and records what QEMU gets (VmShareState).</summary>
+    private async Task StartShareDaemonsAsync(VmRuntimePaths rt, IReadOnlyList<Qemu.CommandLine.VmShareDevice> shares, string name, CancellationToken ct)
+    {
+        if (shares.Count == 0) return;
+        Directory.CreateDirectory(rt.RunDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        foreach (var share in shares.Where(s => s.Transport == SharedFolderTransport.VirtioFs))
+        {
+            var daemon = await VirtioFsDaemon.StartAsync(runner, rt, share, name, ct);
+            logger.LogInformation("Started virtiofsd (pid {Pid}) for shared folder '{Share}' of '{Name}' ({Path}).", daemon, share.Tag, name, share.HostPath);
+        }
+        VmShareState.Write(rt, shares);
     }
 
     /// <summary>Ends a QEMU this start launched, when the start is cancelled after it; bounded, and not cancellable itself.</summary>
@@ -224,6 +253,7 @@ public sealed partial class VmService
         var (rt, name) = Running(id);
         if (saveState)
         {
+            RefuseWithVirtioFs(rt, name, "VzSaveStateBlockedBySharedFolder", "save the state of");
             using (store.AcquireVeLock(id, cancellationToken))
             {
                 var pid = QemuProcess.Inspect(rt).Pid!.Value;

@@ -41,6 +41,7 @@ public sealed partial class VmService
         if (o.MemorySize is { } mem && mem != current.Memory.MemorySize && running)
         {
             var plan = MemoryResizePlan.For(current, mem);
+            if (!plan.Deferred && plan.DimmBytes > 0) RefuseWithVirtioFs(rt, name, "VzMemoryHotplugBlockedBySharedFolder", "add memory (a DIMM) to");
             notes.Add(plan.Note);
             if (plan.Deferred) pending.Add($"MemorySize={mem / (1024 * 1024)}MB");
             else

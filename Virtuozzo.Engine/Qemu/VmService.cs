@@ -91,7 +91,8 @@ public sealed partial class VmService : Disks.IOnlineDiskResizer
             Name = config.Name,
             Id = config.Id,
             StateValue = state,
-            StateReason = state == VmState.Saved ? null : status.DeadReason,
+            // A running VM whose virtio-fs daemon died still runs, but its share hangs: the reason says so.
+            StateReason = state == VmState.Saved ? null : status.Alive ? VmShareState.DeadDaemonReason(rt) : status.DeadReason,
             ProcessId = status.Pid,
             CpuCount = config.Cpu.Count ?? 1,
             CpuMask = config.Cpu.Mask,

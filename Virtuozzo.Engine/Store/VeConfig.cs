@@ -37,6 +37,9 @@ public sealed class VeConfig
 
     /// <summary>Present when <see cref="Type"/> is VirtualMachine.</summary>
     public VmSettings? Vm { get; set; }
+
+    /// <summary>Host folders shared with the VE (Add-VzSharedFolder); null when none, so older files read the same.</summary>
+    public List<VeSharedFolder>? SharedFolders { get; set; }
 }
 
 /// <summary>Memory limits and guarantee (prlctl --memsize, --swappages, --memguarantee).</summary>

@@ -98,17 +98,22 @@ public static class OciBundle
             },
             ["root"] = new JsonObject { ["path"] = i.RootPath, ["readonly"] = false },
             ["hostname"] = i.Hostname,
-            ["mounts"] = new JsonArray(
+            ["mounts"] = new JsonArray([
                 Mount("/proc", "proc", "proc", "nosuid", "noexec", "nodev"),
                 Mount("/dev", "tmpfs", "tmpfs", "nosuid", "strictatime", "mode=755", "size=65536k"),
                 Mount("/dev/pts", "devpts", "devpts", "nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"),
                 Mount("/dev/shm", "tmpfs", "shm", "nosuid", "noexec", "nodev", "mode=1777", "size=65536k"),
                 Mount("/dev/mqueue", "mqueue", "mqueue", "nosuid", "noexec", "nodev"),
                 Mount("/sys", "sysfs", "sysfs", "nosuid", "noexec", "nodev", "ro"),
-                Mount("/run", "tmpfs", "tmpfs", "nosuid", "nodev", "mode=755", "size=65536k")),
+                Mount("/run", "tmpfs", "tmpfs", "nosuid", "nodev", "mode=755", "size=65536k"),
+                .. i.BindMounts.Select(Bind)]),
             ["linux"] = linux,
         };
     }
+
+    /// <summary>A shared folder: rbind keeps mounts below it; nosuid and nodev so a share cannot smuggle in setuid programs or devices.</summary>
+    private static JsonObject Bind(OciBindMount b) =>
+        Mount(b.Destination, "bind", b.Source, ["rbind", "nosuid", "nodev", .. b.ReadOnly ? ["ro"] : Array.Empty<string>(), .. b.IdMapped ? ["idmap"] : Array.Empty<string>()]);
 
     private static JsonObject Mount(string destination, string type, string source, params string[] options) => new()
     {

@@ -22,4 +22,14 @@ public sealed record OciBundleInput
 
     /// <summary>The <c>linux.seccomp</c> object (see <see cref="SeccompProfile"/>); null runs the container without a filter.</summary>
     public System.Text.Json.Nodes.JsonObject? Seccomp { get; init; }
+
+    /// <summary>Shared folders bind-mounted after the runtime's own mounts (Add-VzSharedFolder); none by default.</summary>
+    public IReadOnlyList<OciBindMount> BindMounts { get; init; } = [];
 }
+
+/// <summary>
+/// A host folder bind-mounted into a container. <see cref="IdMapped"/> asks the runtime for an idmapped mount over the
+/// container's own id mapping (OCI option <c>idmap</c>): host uid 0 is container root there, and what container root
+/// writes is owned by host uid 0, as on the host and in a VM sharing the folder.
+/// </summary>
+public sealed record OciBindMount(string Source, string Destination, bool ReadOnly, bool IdMapped);

@@ -10,8 +10,11 @@ public static class OciBundleWriter
 {
     public const string ConfigFileName = "config.json";
 
-    /// <summary>What the OCI config depends on, from the container's config and the host. Pure.</summary>
-    public static OciBundleInput InputFor(VeConfig cfg, string rootPath, string cgroupPath, int hostCpuCount)
+    /// <summary>
+    /// What the OCI config depends on, from the container's config and the host. Pure. <paramref name="idMappedMounts"/>:
+    /// whether kernel and runtime make idmapped mounts (<see cref="IdMappedMounts"/>), asked only when shares exist.
+    /// </summary>
+    public static OciBundleInput InputFor(VeConfig cfg, string rootPath, string cgroupPath, int hostCpuCount, bool idMappedMounts = false)
     {
         var ct = cfg.Container ?? throw new ArgumentException("Not a container config.", nameof(cfg));
         return new OciBundleInput
@@ -25,6 +28,7 @@ public static class OciBundleWriter
             Limits = ContainerConfigurator.ToLimits(cfg, hostCpuCount),
             // The host's architecture decides which syscall tables the filter covers; a custom profile file is read here.
             Seccomp = SeccompProfile.Resolve(ct.SeccompProfile, System.Runtime.InteropServices.RuntimeInformation.OSArchitecture, cfg.Name),
+            BindMounts = [.. (cfg.SharedFolders ?? []).Select(s => new OciBindMount(s.Path, s.GuestPath ?? SharedFolders.SharedFolderRules.DefaultGuestPath(s.Name), s.ReadOnly, idMappedMounts))],
         };
     }
 

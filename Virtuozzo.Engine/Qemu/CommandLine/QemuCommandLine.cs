@@ -20,8 +20,12 @@ public static class QemuCommandLine
     public const string OvmfCode = "/usr/share/OVMF/OVMF_CODE_4M.fd";
     public const string OvmfVarsTemplate = "/usr/share/OVMF/OVMF_VARS_4M.fd";
 
-    /// <summary>The arguments (without the program name). <paramref name="resolvePath"/> makes disk paths absolute.</summary>
-    public static IReadOnlyList<string> Build(VeConfig config, VmRuntimePaths paths, Accelerator accelerator, Func<string, string> resolvePath, string? incomingStatePath = null)
+    /// <summary>
+    /// The arguments (without the program name). <paramref name="resolvePath"/> makes disk paths absolute;
+    /// <paramref name="shares"/> are the VM's shared folders as <see cref="SharedFolders.VmSharePlan"/> resolved them.
+    /// </summary>
+    public static IReadOnlyList<string> Build(VeConfig config, VmRuntimePaths paths, Accelerator accelerator, Func<string, string> resolvePath, string? incomingStatePath = null,
+        IReadOnlyList<VmShareDevice>? shares = null)
     {
         var vm = config.Vm ?? throw new ArgumentException("Not a VM config.", nameof(config));
         if (accelerator == Accelerator.None)
@@ -44,6 +48,14 @@ public static class QemuCommandLine
             Add("-m", $"size={mib}M,slots={MemorySlots},maxmem={vm.MaxMemorySize / (1024 * 1024)}M");
         else
             Add("-m", $"{mib}M");
+        shares ??= [];
+        if (shares.Any(s => s.Transport == SharedFolders.SharedFolderTransport.VirtioFs))
+        {
+            // vhost-user: virtiofsd reads and writes guest RAM itself, so the RAM must be a shared, fd-backed mapping.
+            // Only then: a VM without virtio-fs keeps plain anonymous RAM (and its golden command line).
+            Add("-object", $"memory-backend-memfd,id={SharedRamId},size={mib}M,share=on");
+            a[a.IndexOf("-machine") + 1] += $",memory-backend={SharedRamId}";
+        }
         foreach (var dimm in vm.Dimms)
         {
             Add("-object", $"memory-backend-ram,id={DimmBackendId(dimm.Id)},size={dimm.Size / (1024 * 1024)}M");
@@ -102,6 +114,23 @@ public static class QemuCommandLine
                 break;
         }
 
+        foreach (var share in shares)
+        {
+            if (share.Transport == SharedFolders.SharedFolderTransport.VirtioFs)
+            {
+                Add("-chardev", $"socket,id=vfs-{share.Tag},path={Opt(share.SocketPath)}");
+                // queue-size=1024: what virtiofsd and Proxmox use (the default 128 stalls Windows guests).
+                Add("-device", $"vhost-user-fs-pci,id=fs-{share.Tag},chardev=vfs-{share.Tag},tag={share.Tag},queue-size=1024");
+            }
+            else
+            {
+                // passthrough: guest ids are the host's, as with virtio-fs and an idmapped container mount, so one
+                // folder shared with all three shows the same owners everywhere.
+                Add("-fsdev", $"local,id=fsdev-{share.Tag},path={Opt(share.HostPath)},security_model=passthrough{(share.ReadOnly ? ",readonly=on" : "")}");
+                Add("-device", $"virtio-9p-pci,id=fs-{share.Tag},fsdev=fsdev-{share.Tag},mount_tag={share.Tag}");
+            }
+        }
+
         if (vm.KernelPath is { Length: > 0 } kernel)
         {
             Add("-kernel", resolvePath(kernel));
@@ -114,6 +143,9 @@ public static class QemuCommandLine
         Add("-daemonize", "-pidfile", paths.PidFile);
         return a;
     }
+
+    /// <summary>The id of the shared RAM backend of a VM with virtio-fs.</summary>
+    public const string SharedRamId = "ram0";
 
     /// <summary>The tap device of a bridged VM: 15 bytes at most (IFNAMSIZ), stable per VM.</summary>
     public static string TapName(Guid id) => "vzt" + id.ToString("N")[..12];

@@ -95,9 +95,10 @@ public sealed class QemuProcess(ProcessRunner runner, ILogger logger)
             throw new VzTimeoutException("VzVmKillTimeout", $"QEMU (pid {pid}) of '{target}' did not die within 10 s of SIGKILL.", target, TimeSpan.FromSeconds(10));
     }
 
-    /// <summary>Removes the run folder (sockets, pid file, markers) once QEMU is gone.</summary>
+    /// <summary>Removes the run folder (sockets, pid file, markers) once QEMU is gone, ending its shares' virtiofsd first.</summary>
     public static void CleanRunDirectory(VmRuntimePaths paths)
     {
+        VirtioFsDaemon.StopAll(paths);
         if (Directory.Exists(paths.RunDirectory)) Directory.Delete(paths.RunDirectory, recursive: true);
     }
 

@@ -30,7 +30,26 @@ public sealed record VmRuntimePaths(string RunDirectory, string VeDirectory)
     /// <summary>The guest's memory and device state written by Suspend-VzVm -SaveState; loaded and deleted by the next start.</summary>
     public string SavedState => Path.Combine(VeDirectory, "memory.sav");
 
+    /// <summary>The vhost-user socket virtiofsd serves the shared folder <paramref name="tag"/> on.</summary>
+    public string VirtioFsSocket(string tag) => Path.Combine(RunDirectory, $"vfs-{tag}.sock");
+    /// <summary>The pid and start time of a share's virtiofsd, to tell it from a recycled pid.</summary>
+    public string VirtioFsPidFile(string tag) => Path.Combine(RunDirectory, $"vfs-{tag}.pid");
+    /// <summary>The shares QEMU was started with (name and transport), for listing and the migration and hotplug gates.</summary>
+    public string SharesFile => Path.Combine(RunDirectory, "shares.json");
+    /// <summary>A share's virtiofsd log, kept in the VE folder for after the VM stopped.</summary>
+    public string VirtioFsLog(string tag) => Path.Combine(VeDirectory, $"virtiofsd-{tag}.log");
+
     public static VmRuntimePaths For(VzPaths paths, Guid id) => new(paths.VeRunDirectory(id), paths.VeDirectory(id));
+
+    /// <summary>Refuses shares whose virtiofsd socket path would not fit in sun_path (a deep run folder).</summary>
+    public void ValidateShareSockets(IEnumerable<CommandLine.VmShareDevice> shares)
+    {
+        foreach (var share in shares.Where(s => s.Transport == SharedFolders.SharedFolderTransport.VirtioFs))
+            if (Encoding.UTF8.GetByteCount(share.SocketPath) > MaxSocketPathBytes)
+                throw new VzInvalidArgumentException("VzRunRootTooLong",
+                    $"The virtio-fs socket path '{share.SocketPath}' is longer than {MaxSocketPathBytes} bytes, the limit of a unix socket address.", share.SocketPath, "RunRoot")
+                { RecommendedAction = "Use a shorter run folder (VZ_RUN_ROOT, default /run/vz) or a shorter share name." };
+    }
 
     /// <summary>Refuses a run folder so deep that the socket paths would not fit in sun_path.</summary>
     public void ValidateSocketPaths()
