@@ -64,4 +64,8 @@
     'Get-VzVmGuestInfo'          = @('Id', 'InputObject', 'Name', 'Timeout')
     'Get-VzVmGuestNetwork'       = @('Id', 'InputObject', 'Name', 'Timeout')
     'Set-VzVmUserPassword'       = @('Id', 'InputObject', 'Name', 'PassThru', 'Password', 'Timeout', 'UserName')
+    # Shared folders
+    'Add-VzSharedFolder'         = @('GuestPath', 'Name', 'PassThru', 'Path', 'ReadOnly', 'Transport', 'VeId', 'VeName')
+    'Get-VzSharedFolder'         = @('Name', 'VeId', 'VeName')
+    'Remove-VzSharedFolder'      = @('Name', 'PassThru', 'VeId', 'VeName')
 }

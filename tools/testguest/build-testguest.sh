@@ -2,13 +2,18 @@
 # Builds the VM test guest: a Debian cloud kernel plus a small initramfs (static busybox, qemu-ga with the
 # shared libraries it links, the virtio modules). Boots under TCG to a working guest agent in a few seconds.
 #
-#   tools/testguest/build-testguest.sh OUTDIR
+#   tools/testguest/build-testguest.sh OUTDIR [cloud|generic]
+#
+# cloud (the default) boots fastest; generic is Debian's full kernel of the same release, for what the cloud
+# kernel leaves out: 9p (CONFIG_9P_FS is off in cloud), which the shared-folder tests and benchmark compare with virtio-fs.
 #
 # Writes OUTDIR/vmlinuz, OUTDIR/initrd.img, OUTDIR/cmdline and OUTDIR/stamp (a hash of this script and its inputs,
 # so the cache is rebuilt when either changes). Needs apt-get, dpkg, busybox-static; no root-only step besides apt.
 set -euo pipefail
 
-out=${1:?usage: build-testguest.sh OUTDIR}
+out=${1:?usage: build-testguest.sh OUTDIR [cloud|generic]}
+flavour=${2:-cloud}
+case "$flavour" in cloud|generic) ;; *) echo "unknown kernel flavour '$flavour' (cloud or generic)" >&2; exit 2 ;; esac
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
@@ -18,10 +23,14 @@ out=$(cd "$out" && pwd)
 # Virtio drivers are modules in the cloud kernel. No depmod in the image: each module's `depends=` is read from
 # its .modinfo and the list is ordered so every dependency loads first (button and evdev let busybox acpid see the ACPI power button).
 modules=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_console virtio_balloon
-         virtio_blk failover net_failover virtio_net virtio_mem button evdev)
+         virtio_blk failover net_failover virtio_net virtio_mem button evdev fuse virtiofs)
+# The generic kernel adds 9p (the shared-folder fallback, see SharedFolders/VmSharePlan.cs).
+if [ "$flavour" = generic ]; then modules+=(9pnet 9pnet_virtio 9p); fi
 
-kernel_pkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9].*-cloud-amd64\)$/\1/p' | head -1)
-[ -n "$kernel_pkg" ] || { echo "cannot resolve linux-image-cloud-amd64 (run apt-get update)" >&2; exit 1; }
+if [ "$flavour" = cloud ]; then meta=linux-image-cloud-amd64; pattern='linux-image-[0-9].*-cloud-amd64'
+else meta=linux-image-amd64; pattern='linux-image-[0-9].*-amd64'; fi
+kernel_pkg=$(apt-cache depends "$meta" 2>/dev/null | sed -n "s/^ *Depends: \($pattern\)\$/\1/p" | head -1)
+[ -n "$kernel_pkg" ] || { echo "cannot resolve $meta (run apt-get update)" >&2; exit 1; }
 ga_version=$(apt-cache policy qemu-guest-agent | sed -n 's/^ *Candidate: //p')
 stamp=$( { cat "$0" "$here"/initramfs.sh "$here"/init "$here"/chpasswd "$here"/shutdown; echo "$kernel_pkg $ga_version"; sha256sum /bin/busybox; } | sha256sum | cut -c1-16)
 if [ -f "$out/stamp" ] && [ "$(cat "$out/stamp")" = "$stamp" ] && [ -f "$out/vmlinuz" ] && [ -f "$out/initrd.img" ]; then
