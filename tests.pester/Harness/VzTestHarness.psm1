@@ -5,7 +5,7 @@
 #>
 Set-StrictMode -Version 3.0
 
-$script:ProcessPattern = '^(qemu-system|qemu-storage-daemon|qemu-nbd|crun|runc|conmon)'
+$script:ProcessPattern = '^(qemu-system|qemu-storage-daemon|qemu-nbd|crun|runc|conmon|virtiofsd)'
 
 function Test-VzRunOwnsProcess {
     # A process belongs to this run when it inherited the run's id, sits in the run's cgroups, or names its folders.

@@ -6,7 +6,7 @@ namespace Virtuozzo.Commands;
 /// <summary>
 /// <para type="synopsis">Stops sharing a host folder with a VE (the folder and its files stay); a running VE keeps it until it stops.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Remove, "VzSharedFolder", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = NameSet)]
+[Cmdlet(VerbsCommon.Remove, "VzSharedFolder", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = NameSet)]
 [OutputType(typeof(SharedFolderInfo))]
 public sealed class RemoveVzSharedFolderCommand : SharedFolderCmdlet
 {

@@ -1,0 +1,264 @@
+# Shared folders: the cmdlet contracts and every refusal without a running VE (Unit), and the acceptance runbook
+# (Integration): one host folder read and written by a busybox container (bind mount, idmapped where possible) and
+# by the TCG test guest (virtio-fs, then 9p), the virtiofsd watch and the gates virtio-fs puts on the VM.
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'Harness/VzTestHarness.psm1')
+    Import-Module Virtuozzo -Force
+    $script:Root = if ($env:VZ_SOURCE_ROOT) { $env:VZ_SOURCE_ROOT } else { (Resolve-Path (Join-Path $PSScriptRoot '..')).Path }
+
+    function script:Get-ConfigHash([string] $Name) {
+        $id = if (Get-VzVm $Name -ErrorAction SilentlyContinue) { (Get-VzVm $Name).Id } else { (Get-VzContainer $Name).Id }
+        (Get-FileHash (Join-Path $env:VZ_ROOT "private/$id/ve.yaml")).Hash
+    }
+    function script:Wait-Until([scriptblock] $Condition, [int] $Seconds = 30) {
+        $end = (Get-Date).AddSeconds($Seconds)
+        while ((Get-Date) -lt $end) { if (& $Condition) { return $true }; Start-Sleep -Milliseconds 100 }
+        return [bool](& $Condition)
+    }
+    # The virtiofsd processes serving a folder of this scope (their command line names the scope's run folder).
+    function script:Get-Virtiofsd([string] $Under) {
+        [IO.DirectoryInfo]::new('/proc').GetDirectories() | Where-Object { $_.Name -match '^\d+$' } | Where-Object {
+            $cmd = try { [IO.File]::ReadAllText("$($_.FullName)/cmdline") } catch { '' }
+            $state = (Get-Content "$($_.FullName)/stat" -ErrorAction SilentlyContinue) -replace '^.*\) (\S).*$', '$1'
+            $cmd.Contains('virtiofsd') -and $cmd.Contains($Under) -and $state -ne 'Z'
+        } | ForEach-Object { [int]$_.Name }
+    }
+}
+
+Describe 'Shared folder cmdlets without a running VE' -Tag Unit, SharedFolders {
+    BeforeAll {
+        $script:scope = New-VzTestScope -Name sfunit
+        $script:share = Join-Path $script:scope.Base 'share'
+        $null = New-Item -ItemType Directory $script:share
+        $null = New-VzVm sfvm -MemorySize 256MB
+    }
+    AfterAll {
+        Get-VzVm | Remove-VzVm -Force -Confirm:$false -ErrorAction SilentlyContinue
+        Remove-VzTestScope $script:scope
+    }
+
+    It 'stores a VM share in ve.yaml and lists it: virtio-fs by default, 9p when read-only' {
+        $s = Add-VzSharedFolder -VeName sfvm -Path $script:share -Name data -PassThru
+        $s.VeName | Should -Be 'sfvm'
+        $s.Path | Should -Be $script:share
+        $s.Transport | Should -Be 'VirtioFs'
+        $s.Active | Should -BeFalse
+        $ro = Add-VzSharedFolder sfvm $script:share docs -ReadOnly -PassThru
+        $ro.Transport | Should -Be 'NineP'
+        $ro.RequestedTransport | Should -Be 'Auto'
+        $yaml = Get-Content (Join-Path $env:VZ_ROOT "private/$((Get-VzVm sfvm).Id)/ve.yaml") -Raw
+        $yaml | Should -Match 'sharedFolders:'
+        $yaml | Should -Match "path: $([regex]::Escape($script:share))"
+        @(Get-VzSharedFolder -VeName sfvm).Name | Should -Be @('data', 'docs')
+        @(Get-VzSharedFolder -VeName sfvm -Name do*).Name | Should -Be @('docs')
+        (Get-VzSharedFolder | Where-Object VeName -eq sfvm).Count | Should -Be 2
+    }
+
+    It 'removes a share by pipeline, and says when there is none' {
+        Get-VzSharedFolder sfvm docs | Remove-VzSharedFolder -Confirm:$false
+        @(Get-VzSharedFolder -VeName sfvm).Name | Should -Be @('data')
+        { Remove-VzSharedFolder sfvm nosuch -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'VzSharedFolderNotFound,Virtuozzo.Commands.RemoveVzSharedFolderCommand'
+        { Get-VzSharedFolder -VeName nosuchve -ErrorAction Stop } | Should -Throw -ErrorId 'VzVeNotFound,Virtuozzo.Commands.GetVzSharedFolderCommand'
+    }
+
+    It 'refuses bad input with a typed error and changes nothing' -ForEach @(
+        @{ What = 'a path that does not exist'; Path = '/nonexistent/vz-share'; Name = 'x'; Id = 'VzSharedFolderPathNotFound'; Category = 'ObjectNotFound' }
+        @{ What = 'a device'; Path = '/dev/null'; Name = 'x'; Id = 'VzSharedFolderPathNotDirectory'; Category = 'InvalidArgument' }
+        @{ What = 'a .. trick'; Path = '<share>/../../../etc'; Name = 'x'; Id = 'VzSharedFolderPathTraversal'; Category = 'InvalidArgument' }
+        @{ What = 'a relative .. trick'; Path = '../../etc'; Name = 'x'; Id = 'VzSharedFolderPathTraversal'; Category = 'InvalidArgument' }
+        @{ What = 'a symlink'; Path = '<link>'; Name = 'x'; Id = 'VzSharedFolderPathSymlink'; Category = 'InvalidArgument' }
+        @{ What = 'the host root'; Path = '/'; Name = 'x'; Id = 'VzSharedFolderPathReserved'; Category = 'InvalidArgument' }
+        @{ What = 'a kernel tree'; Path = '/proc'; Name = 'x'; Id = 'VzSharedFolderPathReserved'; Category = 'InvalidArgument' }
+        @{ What = 'the data root'; Path = '<root>'; Name = 'x'; Id = 'VzSharedFolderPathReserved'; Category = 'InvalidArgument' }
+        @{ What = 'a name with shell characters'; Path = '<share>'; Name = 'a;rm -rf'; Id = 'VzSharedFolderNameInvalid'; Category = 'InvalidArgument' }
+        @{ What = 'a name with a slash'; Path = '<share>'; Name = '../x'; Id = 'VzSharedFolderNameInvalid'; Category = 'InvalidArgument' }
+        @{ What = 'a name too long for a mount tag'; Path = '<share>'; Name = ('n' * 32); Id = 'VzSharedFolderNameInvalid'; Category = 'InvalidArgument' }
+        @{ What = 'a name clash'; Path = '<share>'; Name = 'DATA'; Id = 'VzSharedFolderExists'; Category = 'ResourceExists' }
+    ) {
+        $link = Join-Path $script:scope.Base 'link'
+        if (-not (Test-Path $link)) { $null = New-Item -ItemType SymbolicLink -Path $link -Target $script:share }
+        $p = $Path.Replace('<share>', $script:share).Replace('<link>', $link).Replace('<root>', $env:VZ_ROOT)
+        $before = Get-ConfigHash sfvm
+        $err = $null
+        try { Add-VzSharedFolder -VeName sfvm -Path $p -Name $Name -ErrorAction Stop } catch { $err = $_ }
+        $err | Should -Not -BeNullOrEmpty -Because $What
+        $err.FullyQualifiedErrorId | Should -Be "$Id,Virtuozzo.Commands.AddVzSharedFolderCommand"
+        $err.CategoryInfo.Category | Should -Be $Category
+        $err.ErrorDetails.RecommendedAction | Should -Not -BeNullOrEmpty
+        Get-ConfigHash sfvm | Should -Be $before
+    }
+
+    It 'refuses what a VM cannot have: a guest path, a read-only virtio-fs share, a bind mount' {
+        $before = Get-ConfigHash sfvm
+        { Add-VzSharedFolder sfvm $script:share g -GuestPath /mnt/g -ErrorAction Stop } |
+            Should -Throw -ErrorId 'VzSharedFolderGuestPathVm,Virtuozzo.Commands.AddVzSharedFolderCommand'
+        { Add-VzSharedFolder sfvm $script:share r -ReadOnly -Transport VirtioFs -ErrorAction Stop } |
+            Should -Throw -ErrorId 'VzSharedFolderReadOnlyVirtioFs,Virtuozzo.Commands.AddVzSharedFolderCommand'
+        { Add-VzSharedFolder sfvm $script:share b -Transport Bind -ErrorAction Stop } |
+            Should -Throw -ErrorId 'VzSharedFolderTransportInvalid,Virtuozzo.Commands.AddVzSharedFolderCommand'
+        Get-ConfigHash sfvm | Should -Be $before
+    }
+
+    It 'honours -WhatIf' {
+        $before = Get-ConfigHash sfvm
+        Add-VzSharedFolder sfvm $script:share whatif -WhatIf
+        Get-ConfigHash sfvm | Should -Be $before
+    }
+
+    It 'reads well as a table' {
+        $text = Get-VzSharedFolder sfvm | Out-String -Width 250
+        $text | Should -Match 'VirtioFs'
+        $text | Should -Match 'tag: data'
+    }
+}
+
+Describe 'A container and a VM sharing one host folder' -Tag Integration, Slow, SharedFolders {
+    BeforeAll {
+        $script:guest = & (Join-Path $script:Root 'tools/testguest/Get-VzTestGuest.ps1') -Root $script:Root
+        $script:scope = New-VzTestScope -Name sf
+        $script:share = Join-Path $script:scope.Base 'shared'
+        $null = New-Item -ItemType Directory $script:share
+        Set-Content (Join-Path $script:share 'fromhost') 'written by the host'
+        # Busybox container root is an unprivileged host uid: the folders above the share must let it pass.
+        & chmod o+x $script:scope.Base
+
+        $null = New-VzContainer sfct -Template busybox -MemorySize 128MB
+        Add-VzSharedFolder sfct $script:share shared -GuestPath /srv/shared
+        # Bad guest paths for a container are refused before anything is stored.
+        $script:ctHash = Get-ConfigHash sfct
+        $script:guestPathErrors = foreach ($g in 'relative/path', '/srv/../etc', '/proc/x', '/', '/srv/shared/below') {
+            try { Add-VzSharedFolder sfct $script:share other -GuestPath $g -ErrorAction Stop } catch { $_.FullyQualifiedErrorId }
+        }
+        $script:ctHashAfter = Get-ConfigHash sfct
+        $null = Start-VzContainer sfct
+
+        $null = New-VzVm sfvm -MemorySize 1GB -MemHotplug -KernelPath $script:guest.KernelPath -InitrdPath $script:guest.InitrdPath -KernelArguments $script:guest.KernelArguments
+        Add-VzSharedFolder sfvm $script:share shared
+        $script:vm = Start-VzVm sfvm -Wait -Timeout 180 -PassThru
+        $script:mount = Invoke-VzVmCommand sfvm sh -ArgumentList '-c', 'mkdir -p /mnt/shared && mount -t virtiofs shared /mnt/shared && echo mounted' -Timeout 60
+    }
+    AfterAll {
+        Get-VzVm | Stop-VzVm -Kill -ErrorAction SilentlyContinue
+        Get-VzContainer | Stop-VzContainer -Kill -ErrorAction SilentlyContinue
+        Get-VzVm | Remove-VzVm -Force -Confirm:$false -ErrorAction SilentlyContinue
+        Get-VzContainer | Remove-VzContainer -Force -Confirm:$false -ErrorAction SilentlyContinue
+        Remove-VzTestScope $script:scope
+    }
+
+    It 'refused bad container guest paths with typed errors, changing nothing' {
+        $script:guestPathErrors | Should -Be @(
+            'VzSharedFolderGuestPathInvalid,Virtuozzo.Commands.AddVzSharedFolderCommand'
+            'VzSharedFolderGuestPathInvalid,Virtuozzo.Commands.AddVzSharedFolderCommand'
+            'VzSharedFolderGuestPathInvalid,Virtuozzo.Commands.AddVzSharedFolderCommand'
+            'VzSharedFolderGuestPathInvalid,Virtuozzo.Commands.AddVzSharedFolderCommand'
+            'VzSharedFolderGuestPathInUse,Virtuozzo.Commands.AddVzSharedFolderCommand')
+        $script:ctHashAfter | Should -Be $script:ctHash
+    }
+
+    It 'gives the container a bind mount at its guest path, with host ownership kept (idmapped)' {
+        (Invoke-VzContainerCommand sfct cat /srv/shared/fromhost).StdOut.Trim() | Should -Be 'written by the host'
+        $r = Invoke-VzContainerCommand sfct -Shell 'echo written by the container > /srv/shared/fromct && ls -ln /srv/shared/fromhost'
+        $r.ExitCode | Should -Be 0
+        # Idmapped: a host root file is container root's inside, and what container root writes is host root's.
+        ($r.StdOut -split '\s+')[2] | Should -Be '0'
+        (& stat -c %u (Join-Path $script:share 'fromct')) | Should -Be '0'
+        (Get-VzSharedFolder sfct shared).Active | Should -BeTrue
+        (Get-VzSharedFolder sfct shared).Transport | Should -Be 'Bind'
+    }
+
+    It 'gives the VM a virtio-fs share its guest mounts by tag, served by one sandboxed virtiofsd' {
+        $script:mount.StdOut.Trim() | Should -Be 'mounted'
+        $s = Get-VzSharedFolder sfvm shared
+        $s.Active | Should -BeTrue
+        $s.Transport | Should -Be 'VirtioFs'
+        $s.DaemonProcessId | Should -BeGreaterThan 0
+        $cmd = (Get-Content "/proc/$($s.DaemonProcessId)/cmdline" -Raw) -replace "`0", ' '
+        $cmd | Should -Match 'sandbox=namespace'
+        $cmd | Should -Match "source=$([regex]::Escape($script:share))"
+        $q = (Get-Content "/proc/$($script:vm.ProcessId)/cmdline" -Raw) -replace "`0", ' '
+        $q | Should -Match 'memory-backend-memfd,id=ram0,size=1024M,share=on'
+        $q | Should -Match 'vhost-user-fs-pci,id=fs-shared,chardev=vfs-shared,tag=shared'
+    }
+
+    It 'lets the container and the VM read and write the same host folder' {
+        (Invoke-VzVmCommand sfvm cat /mnt/shared/fromhost).StdOut.Trim() | Should -Be 'written by the host'
+        (Invoke-VzVmCommand sfvm cat /mnt/shared/fromct).StdOut.Trim() | Should -Be 'written by the container'
+        (Invoke-VzVmCommand sfvm sh -ArgumentList '-c', 'echo written by the VM > /mnt/shared/fromvm && sync').ExitCode | Should -Be 0
+        (Invoke-VzContainerCommand sfct cat /srv/shared/fromvm).StdOut.Trim() | Should -Be 'written by the VM'
+        (Get-Content (Join-Path $script:share 'fromvm')).Trim() | Should -Be 'written by the VM'
+        # Ownership agrees everywhere: the guest's root wrote as host root, as the container's root did.
+        (& stat -c %u (Join-Path $script:share 'fromvm')) | Should -Be '0'
+        (Invoke-VzVmCommand sfvm stat -ArgumentList '-c', '%u', '/mnt/shared/fromct').StdOut.Trim() | Should -Be '0'
+    }
+
+    It 'refuses memory hotplug and saving the state while virtio-fs is attached, with the reason' {
+        $err = $null
+        try { Set-VzVm sfvm -MemorySize 2GB -ErrorAction Stop } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -Be 'VzMemoryHotplugBlockedBySharedFolder,Virtuozzo.Commands.SetVzVmCommand'
+        $err.CategoryInfo.Category | Should -Be 'InvalidOperation'
+        $err.Exception.Message | Should -Match 'unmigratable'
+        (Get-VzVm sfvm).MemorySize | Should -Be 1GB
+        { Suspend-VzVm sfvm -SaveState -ErrorAction Stop } | Should -Throw -ErrorId 'VzSaveStateBlockedBySharedFolder,Virtuozzo.Commands.SuspendVzVmCommand'
+        (Get-VzVm sfvm).State | Should -Be 'Running'
+    }
+
+    It 'says a share added to a running VM applies at its next start' {
+        $other = Join-Path $script:scope.Base 'later'
+        $null = New-Item -ItemType Directory $other
+        $s = Add-VzSharedFolder sfvm $other later -PassThru -WarningVariable w -WarningAction SilentlyContinue
+        $s.Active | Should -BeFalse
+        "$w" | Should -Match 'next start'
+        Remove-VzSharedFolder sfvm later -Confirm:$false
+    }
+
+    It 'notices a virtiofsd that dies, on the VM state reason' {
+        $daemon = (Get-VzSharedFolder sfvm shared).DaemonProcessId
+        (Get-VzVm sfvm).StateReason | Should -BeNullOrEmpty
+        $watch = [Diagnostics.Stopwatch]::StartNew()
+        & kill -9 $daemon
+        Wait-Until { (Get-VzVm sfvm).StateReason -match "virtio-fs daemon of shared folder 'shared'" } -Seconds 30 | Should -BeTrue
+        Write-Host "virtiofsd death seen on Get-VzVm after $($watch.ElapsedMilliseconds) ms"
+        (Get-VzVm sfvm).State | Should -Be 'Running'
+    }
+
+    It 'leaves no virtiofsd behind when the VM stops' {
+        $null = Stop-VzVm sfvm -Kill
+        @(Get-Virtiofsd $script:scope.Base).Count | Should -Be 0
+        (Get-VzSharedFolder sfvm shared).Active | Should -BeFalse
+    }
+}
+
+Describe 'A VM on 9p (the generic-kernel test guest)' -Tag Integration, Slow, SharedFolders {
+    BeforeAll {
+        $script:guest = & (Join-Path $script:Root 'tools/testguest/Get-VzTestGuest.ps1') -Root $script:Root -Flavour Generic
+        $script:scope = New-VzTestScope -Name sf9p
+        $script:share = Join-Path $script:scope.Base 'ninep'
+        $null = New-Item -ItemType Directory $script:share
+        Set-Content (Join-Path $script:share 'fromhost') 'host file'
+        $null = New-VzVm sf9p -MemorySize 512MB -KernelPath $script:guest.KernelPath -InitrdPath $script:guest.InitrdPath -KernelArguments $script:guest.KernelArguments
+        Add-VzSharedFolder sf9p $script:share rw -Transport NineP
+        Add-VzSharedFolder sf9p $script:share ro -ReadOnly
+        $script:vm = Start-VzVm sf9p -Wait -Timeout 240 -PassThru
+    }
+    AfterAll {
+        Get-VzVm | Stop-VzVm -Kill -ErrorAction SilentlyContinue
+        Get-VzVm | Remove-VzVm -Force -Confirm:$false -ErrorAction SilentlyContinue
+        Remove-VzTestScope $script:scope
+    }
+
+    It 'mounts 9p shares by tag, writes through the writable one, and the read-only one refuses writes' {
+        $q = (Get-Content "/proc/$($script:vm.ProcessId)/cmdline" -Raw) -replace "`0", ' '
+        $q | Should -Not -Match 'memory-backend-memfd'
+        $q | Should -Match 'virtio-9p-pci,id=fs-ro,fsdev=fsdev-ro,mount_tag=ro'
+        $q | Should -Match 'readonly=on'
+        @(Get-Virtiofsd $script:scope.Base).Count | Should -Be 0
+        $r = Invoke-VzVmCommand sf9p sh -ArgumentList '-c', 'mkdir -p /mnt/rw /mnt/ro && mount -t 9p -o trans=virtio,version=9p2000.L rw /mnt/rw && mount -t 9p -o trans=virtio,version=9p2000.L ro /mnt/ro && cat /mnt/rw/fromhost && echo from guest > /mnt/rw/fromvm' -Timeout 60
+        $r.ExitCode | Should -Be 0 -Because $r.StdErr
+        $r.StdOut.Trim() | Should -Be 'host file'
+        (Get-Content (Join-Path $script:share 'fromvm')).Trim() | Should -Be 'from guest'
+        (Invoke-VzVmCommand sf9p sh -ArgumentList '-c', 'echo x > /mnt/ro/nope').ExitCode | Should -Not -Be 0
+        Test-Path (Join-Path $script:share 'nope') | Should -BeFalse
+        @(Get-VzSharedFolder sf9p | Where-Object Active).Transport | Should -Be @('NineP', 'NineP')
+    }
+}
