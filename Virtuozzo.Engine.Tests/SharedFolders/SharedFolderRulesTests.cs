@@ -80,10 +80,10 @@ public sealed class SharedFolderRulesTests
         using var dir = new TempDirectory();
         var data = Directory.CreateDirectory(dir.Combine("data")).FullName;
         var share = Directory.CreateDirectory(dir.Combine("share")).FullName;
-        var cfg = new Store.VeConfig { Name = "ct", SharedFolders = [new Store.VeSharedFolder { Name = "s", Path = share }] };
+        var cfg = new Virtuozzo.Engine.Store.VeConfig { Name = "ct", SharedFolders = [new Virtuozzo.Engine.Store.VeSharedFolder { Name = "s", Path = share }] };
         Assert.Equal(1, SharedFolderRules.RecheckAll(cfg, data));
         Directory.Delete(share);
         Directory.CreateSymbolicLink(share, "/etc");
-        Assert.Equal("VzSharedFolderPathSymlink", Assert.ThrowsAny<VzException>(() => SharedFolderRules.RecheckAll(cfg, data)).ErrorId);
+        Assert.Equal("VzSharedFolderPathSymlink", Assert.ThrowsAny<VzException>(() => { SharedFolderRules.RecheckAll(cfg, data); }).ErrorId);
     }
 }
