@@ -139,6 +139,7 @@ Describe 'A container and a VM sharing one host folder' -Tag Integration, Slow, 
         $script:mount = Invoke-VzVmCommand sfvm sh -ArgumentList '-c', 'mkdir -p /mnt/shared && mount -t virtiofs shared /mnt/shared && echo mounted' -Timeout 60
     }
     AfterAll {
+        if ((Get-VzHostService).Running) { Stop-VzHostService -Timeout 120 -Confirm:$false -ErrorAction SilentlyContinue }
         Get-VzVm | Stop-VzVm -Kill -ErrorAction SilentlyContinue
         Get-VzContainer | Stop-VzContainer -Kill -ErrorAction SilentlyContinue
         Get-VzVm | Remove-VzVm -Force -Confirm:$false -ErrorAction SilentlyContinue
@@ -212,14 +213,22 @@ Describe 'A container and a VM sharing one host folder' -Tag Integration, Slow, 
         Remove-VzSharedFolder sfvm later -Confirm:$false
     }
 
-    It 'notices a virtiofsd that dies, on the VM state reason' {
+    It 'notices a virtiofsd that dies, on the VM state reason and in the host service journal' {
+        $null = Start-VzHostService -Background -Confirm:$false
         $daemon = (Get-VzSharedFolder sfvm shared).DaemonProcessId
         (Get-VzVm sfvm).StateReason | Should -BeNullOrEmpty
+        $killedAt = [datetimeoffset]::UtcNow
         $watch = [Diagnostics.Stopwatch]::StartNew()
         & kill -9 $daemon
         Wait-Until { (Get-VzVm sfvm).StateReason -match "virtio-fs daemon of shared folder 'shared'" } -Seconds 30 | Should -BeTrue
         Write-Host "virtiofsd death seen on Get-VzVm after $($watch.ElapsedMilliseconds) ms"
         (Get-VzVm sfvm).State | Should -Be 'Running'
+        $events = Join-Path $env:VZ_RUN_ROOT 'hostservice/events.jsonl'
+        $seen = { @(Get-Content $events -ErrorAction SilentlyContinue | ConvertFrom-Json | Where-Object { $_.kind -eq 'SharedFolderDaemonDied' -and $_.target -eq 'sfvm' }) }
+        Wait-Until { (& $seen).Count -ge 1 } -Seconds 60 | Should -BeTrue
+        Write-Host ("virtiofsd death journalled by the host service {0:N2} s after the kill" -f ([datetimeoffset](& $seen)[0].time - $killedAt).TotalSeconds)
+        (& $seen)[0].message | Should -Match 'hangs until the VM is stopped'
+        Stop-VzHostService -Timeout 120 -Confirm:$false
     }
 
     It 'leaves no virtiofsd behind when the VM stops' {

@@ -26,6 +26,8 @@ public sealed class HostSupervisor
     private readonly Dictionary<Guid, VmLiveState> live = [];
     private readonly Dictionary<Guid, bool> wasRunning = [];
     private readonly HashSet<Guid> corruptReported = [];
+    /// <summary>VMs (by QEMU pid) whose dead virtiofsd was journalled already.</summary>
+    private readonly HashSet<(Guid, int)> shareDeathReported = [];
     private BalloonPolicySettings balloonSettings = new();
     private Ksm.KsmPolicyMode ksmPolicy = Ksm.KsmPolicyMode.Manual;
     private DateTimeOffset settingsReadAt = DateTimeOffset.MinValue;
@@ -130,11 +132,18 @@ public sealed class HostSupervisor
             if (running && config.Type == VeType.VirtualMachine)
             {
                 var rt = engine.Vms.RuntimePaths(config.Id);
-                if (QemuProcess.Inspect(rt).Pid is { } pid) runningVms.Add((config, rt, pid));
+                if (QemuProcess.Inspect(rt).Pid is { } pid)
+                {
+                    runningVms.Add((config, rt, pid));
+                    // A share's virtiofsd that died leaves the VM running with a hung mount: journalled once per QEMU.
+                    if (VmShareState.DeadDaemonReason(rt) is { } broken && shareDeathReported.Add((config.Id, pid)))
+                        Journal.Record("SharedFolderDaemonDied", config.Name, broken, LogLevel.Warning);
+                }
             }
             if (died is not null) Journal.Record("VeDied", config.Name, died, LogLevel.Warning);
         }
         foreach (var gone in live.Keys.Except(runningVms.Select(v => v.Config.Id)).ToList()) live.Remove(gone);
+        shareDeathReported.RemoveWhere(k => !runningVms.Any(v => v.Config.Id == k.Item1 && v.Pid == k.Item2));
 
         var settings = BalloonSettings();
         foreach (var (id, state) in await memory.TickAsync(runningVms, settings, live, cancellationToken)) live[id] = state;
