@@ -100,6 +100,19 @@ Describe 'Shared folder cmdlets without a running VE' -Tag Unit, SharedFolders {
         Get-ConfigHash sfvm | Should -Be $before
     }
 
+    It 'keeps the shares of a VM with a saved state as they are' {
+        # A saved state file (injected: the resume would need exactly the saved devices).
+        $saved = Join-Path $env:VZ_ROOT "private/$((Get-VzVm sfvm).Id)/memory.sav"
+        Set-Content $saved 'state'
+        try {
+            $before = Get-ConfigHash sfvm
+            { Add-VzSharedFolder sfvm $script:share more -ErrorAction Stop } | Should -Throw -ErrorId 'VzSharedFolderVmSaved,Virtuozzo.Commands.AddVzSharedFolderCommand'
+            { Remove-VzSharedFolder sfvm data -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'VzSharedFolderVmSaved,Virtuozzo.Commands.RemoveVzSharedFolderCommand'
+            Get-ConfigHash sfvm | Should -Be $before
+        }
+        finally { Remove-Item $saved }
+    }
+
     It 'honours -WhatIf' {
         $before = Get-ConfigHash sfvm
         Add-VzSharedFolder sfvm $script:share whatif -WhatIf

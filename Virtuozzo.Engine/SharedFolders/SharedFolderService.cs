@@ -39,10 +39,7 @@ public sealed class SharedFolderService(VzPaths paths, VeStore store, Func<VmSer
                 throw new VzInvalidArgumentException("VzSharedFolderReadOnlyVirtioFs",
                     "QEMU 7.2's virtiofsd cannot serve a folder read-only; a read-only share goes over 9p, which QEMU enforces.", veName, "ReadOnly")
                 { RecommendedAction = "Use -Transport Auto or NineP with -ReadOnly." };
-            if (File.Exists(vms().RuntimePaths(veId).SavedState))
-                throw new VzInvalidStateException("VzSharedFolderVmSaved",
-                    $"The VM '{veName}' has a saved state, which resumes with exactly the devices it was saved with.", veName)
-                { RecommendedAction = $"Resume and stop it (Start-VzVm, Stop-VzVm), or discard the state with Stop-VzVm -Name '{veName}', then add the share." };
+            RefuseWhileSaved(veId, veName, "add");
         }
         else
         {
@@ -88,6 +85,7 @@ public sealed class SharedFolderService(VzPaths paths, VeStore store, Func<VmSer
         var info = Describe(record).FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase))
             ?? throw new VzNotFoundException("VzSharedFolderNotFound", $"'{record.DisplayName}' has no shared folder named '{name}'.", record.DisplayName)
             { RecommendedAction = $"List its shares with Get-VzSharedFolder -VeName '{record.DisplayName}'." };
+        if (record.Config?.Type == VeType.VirtualMachine) RefuseWhileSaved(veId, record.DisplayName, "remove");
         store.Update(veId, c =>
         {
             c.SharedFolders?.RemoveAll(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase));
@@ -97,6 +95,15 @@ public sealed class SharedFolderService(VzPaths paths, VeStore store, Func<VmSer
             logger.LogWarning("'{Ve}' is running: the shared folder '{Name}' stays attached until it stops.", record.DisplayName, name);
         logger.LogInformation("Removed the shared folder '{Name}' of '{Ve}'.", name, record.DisplayName);
         return info;
+    }
+
+    /// <summary>A VM saved by Suspend-VzVm -SaveState resumes with exactly the devices it was saved with: its shares stay as they are.</summary>
+    private void RefuseWhileSaved(Guid veId, string veName, string verb)
+    {
+        if (File.Exists(vms().RuntimePaths(veId).SavedState))
+            throw new VzInvalidStateException("VzSharedFolderVmSaved",
+                $"Cannot {verb} a shared folder of the VM '{veName}': it has a saved state, which resumes with exactly the devices it was saved with.", veName)
+            { RecommendedAction = $"Resume it and stop it (Start-VzVm, then Stop-VzVm), or discard the state with Stop-VzVm -Name '{veName}', then {verb} the share." };
     }
 
     private IReadOnlyList<SharedFolderInfo> Describe(VeRecord record)
