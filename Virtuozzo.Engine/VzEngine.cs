@@ -99,12 +99,13 @@ public sealed class VzEngine
             VmState.Paused => VeActivity.Paused,
             _ => VeActivity.Stopped,
         },
-        VeType.Container => Containers.Describe(record).StateValue switch
-        {
-            ContainerState.Running => VeActivity.Running,
-            ContainerState.Suspended => VeActivity.Paused,
-            _ => VeActivity.Stopped,
-        },
+        VeType.Container => record.Config is null || record.State != VeRegistrationState.Ready ? VeActivity.Stopped
+            : Containers.LiveState(record.Id) switch
+            {
+                { Frozen: true } => VeActivity.Paused,
+                { Running: true } => VeActivity.Running,
+                _ => VeActivity.Stopped,
+            },
         _ => VeActivity.Stopped,
     };
 

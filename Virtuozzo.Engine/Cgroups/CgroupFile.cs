@@ -37,11 +37,26 @@ internal static class CgroupFile
     {
         try
         {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.None);
-            var buffer = new byte[MaxBytes];
-            int total = 0, n;
-            while (total < buffer.Length && (n = stream.Read(buffer, total, buffer.Length - total)) > 0) total += n;
-            return System.Text.Encoding.ASCII.GetString(buffer, 0, total);
+            // Most interface files are a line or a few dozen; start small (a listing reads thousands of them, and a
+            // 1 MiB buffer per read was most of its time, in allocation and GCs) and grow only for big ones.
+            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(4096);
+            try
+            {
+                int total = 0, n;
+                while ((n = RandomAccess.Read(handle, buffer.AsSpan(total), total)) > 0)
+                {
+                    total += n;
+                    if (total < buffer.Length) continue;
+                    if (buffer.Length >= MaxBytes) break;
+                    var bigger = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 4, MaxBytes));
+                    buffer.AsSpan(0, total).CopyTo(bigger);
+                    System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = bigger;
+                }
+                return System.Text.Encoding.ASCII.GetString(buffer, 0, total);
+            }
+            finally { System.Buffers.ArrayPool<byte>.Shared.Return(buffer); }
         }
         catch (FileNotFoundException) { return null; }
         catch (DirectoryNotFoundException) { return null; }

@@ -59,6 +59,9 @@ public sealed partial class ContainerService
     /// <summary>What is running for a container right now, read from its run folder and /proc (no subprocess).</summary>
     internal (bool Running, int Pid, string? Runtime) Live(Guid id) => Init(id).Live();
 
+    /// <summary>A container's live state and counters, read cheaply (see <see cref="ContainerLiveState"/>).</summary>
+    public ContainerLiveState LiveState(Guid id) => ContainerLiveState.Read(Init(id), CgroupPlacement, id);
+
     /// <summary>A container's settings and live state, for Get-VzContainer. Reads files and /proc only.</summary>
     public ContainerInfo Describe(VeRecord r)
     {
@@ -71,8 +74,7 @@ public sealed partial class ContainerService
                 StatusMessage = r.Error?.Message ?? (r.State == VeRegistrationState.Creating ? "being created" : "left half-created; remove it"),
             };
         var ct = cfg.Container ?? new ContainerSettings();
-        var (running, pid, runtime) = Live(r.Id);
-        var stats = running ? CgroupPlacement.ReadStats(r.Id) : CgroupStats.Empty;
+        var (running, pid, runtime, stats) = LiveState(r.Id);
         return new ContainerInfo
         {
             Name = cfg.Name,
