@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Virtuozzo.Engine.Concurrency;
 using Virtuozzo.Engine.Containers.Runtime;
 using Virtuozzo.Engine.Containers.Templates;
 using Virtuozzo.Engine.Errors;
@@ -106,6 +107,9 @@ public sealed partial class ContainerService
         {
             var (record, cfg) = RequireReady(id);
             if (Live(id).Running) return Describe(id);
+            // Starts run concurrently over a pipeline: a container that sets memory aside is admitted and started
+            // one at a time, so two cannot both be admitted against the same free memory. Others (0 %) skip the gate.
+            using var admitted = Memory.MemoryPlanner.Protection(cfg) > 0 ? await AdmissionGate.EnterAsync(ct) : null;
             Admission?.Invoke(cfg);
             var init = Init(id);
             if (Directory.Exists(init.RunDirectory) || CgroupPlacement.Exists(id))
@@ -182,7 +186,8 @@ public sealed partial class ContainerService
             if (!kill)
             {
                 await runtime.KillAsync(OciRuntimes.RuntimeId(id), cfg.Container!.StopSignal, cfg.Name, ct);
-                exited = await ContainerInit.WaitForExitAsync(pid, timeout, ct);
+                // The init shuts down by its own clock (busybox: about 2 s): no work for the host, so no throttle slot.
+                exited = await WorkThrottle.IdleAsync(() => ContainerInit.WaitForExitAsync(pid, timeout, ct));
                 if (!exited) logger.LogWarning("Container {Name} did not stop within {Seconds} s; killing it.", cfg.Name, timeout.TotalSeconds);
             }
             if (!exited)

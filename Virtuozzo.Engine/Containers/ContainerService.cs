@@ -50,6 +50,9 @@ public sealed partial class ContainerService
     /// <summary>The OCI runtime adapters (crun, runc) and which one starts use.</summary>
     public OciRuntimes Runtimes { get; }
 
+    /// <summary>Admission and start of containers with a guarantee happen one at a time in this process (see StartAsync).</summary>
+    private static readonly Concurrency.AsyncGate AdmissionGate = new();
+
     /// <summary>Admission control run before a start: throws when the container's guarantee does not fit.</summary>
     public Action<VeConfig>? Admission { get; init; }
 

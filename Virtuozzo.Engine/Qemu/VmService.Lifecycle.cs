@@ -191,7 +191,8 @@ public sealed partial class VmService
                 var ignoredBefore = ShutdownIgnored.WasIgnored(rt, pid);
                 var wait = deadline - DateTime.UtcNow;
                 if (ignoredBefore && wait > ShutdownIgnored.RetryWait) wait = ShutdownIgnored.RetryWait;
-                if (!await QemuProcess.WaitForExitAsync(pid, wait > TimeSpan.Zero ? wait : TimeSpan.Zero, cancellationToken))
+                // The guest powers off on its own: waiting costs the host nothing, so it holds no throttle slot.
+                if (!await Concurrency.WorkThrottle.IdleAsync(() => QemuProcess.WaitForExitAsync(pid, wait > TimeSpan.Zero ? wait : TimeSpan.Zero, cancellationToken)))
                 {
                     File.Delete(rt.StoppingMarker);
                     ShutdownIgnored.Record(rt, pid);
