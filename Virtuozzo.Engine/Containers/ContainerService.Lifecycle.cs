@@ -55,18 +55,10 @@ public sealed partial class ContainerService
                 var image = ImageLayout.ImagePath(record.Directory);
                 await Images.CreateAsync(image, cfg.Container.DiskSize!.Value, name, ct);
                 await Images.MountAsync(image, RootPath(record.Id), name, ct);
-                try
-                {
-                    await CopyTreeAsync(tpl.RootPath + "/.", RootPath(record.Id), ct);
-                    OwnershipShifter.Shift(RootPath(record.Id), 0, cfg.Container.UidBase, ct: ct);
-                }
+                try { RootTreeCopier.Copy(tpl.RootPath, RootPath(record.Id), 0, cfg.Container.UidBase, ct: ct); }
                 finally { await Images.UnmountAsync(RootPath(record.Id), name, CancellationToken.None); }
             }
-            else
-            {
-                await CopyTreeAsync(tpl.RootPath, RootPath(record.Id), ct);
-                OwnershipShifter.Shift(RootPath(record.Id), 0, cfg.Container.UidBase, ct: ct);
-            }
+            else RootTreeCopier.Copy(tpl.RootPath, RootPath(record.Id), 0, cfg.Container.UidBase, ct: ct);
             PrepareVeDirectory(record.Id);
             store.CompleteCreation(record.Id);
             progress?.Report(new VzProgress($"Creating container {name}", "done", 100, true));
