@@ -54,7 +54,7 @@ internal static class CgroupFile
                     System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
                     buffer = bigger;
                 }
-                return System.Text.Encoding.ASCII.GetString(buffer, 0, total);
+                return System.Text.Encoding.UTF8.GetString(buffer, 0, total); // ASCII for cgroup files; /proc/<pid>/stat's name may not be
             }
             finally { System.Buffers.ArrayPool<byte>.Shared.Return(buffer); }
         }
