@@ -150,10 +150,10 @@ public sealed class VzEngine
     /// Before a VE's NIC is plumbed: its network is brought up if it is not (first start after a reboot), and the
     /// firewall table put back if it is gone, so a VE never comes up unfiltered.
     /// </summary>
-    private async Task BeforeNetworkAsync(string? bridge, CancellationToken ct)
+    private async Task BeforeNetworkAsync(Guid id, string? bridge, CancellationToken ct)
     {
         if (bridge is { Length: > 0 }) await Networks.EnsureUpForBridgeAsync(bridge, ct);
-        await Firewall.EnsureAsync(ct);
+        await Firewall.EnsureAsync(id, ct);
     }
 
     /// <summary>System containers (and their templates, cgroups and network plumbing).</summary>

@@ -73,18 +73,18 @@ public sealed class NftRulesetTests
     }
 
     [Fact]
-    public void A_disabled_firewall_renders_no_chains()
+    public void With_nothing_to_enforce_the_tables_are_only_deleted()
     {
         var ve = Ve() with { Settings = new FirewallSettings { Enabled = false } };
-        Assert.DoesNotContain("ve-111111112222", NftRuleset.Render("vz_t", [ve], []));
+        Assert.Equal("table inet vz_t {}\ndelete table inet vz_t\ntable bridge vz_t {}\ndelete table bridge vz_t\n", NftRuleset.Render("vz_t", [ve], []));
     }
 
     [Fact]
     public void Private_networks_are_fenced_and_nat_masquerades_only_its_subnet()
     {
         var s = NftRuleset.Render("vz_t", [], [new NetworkFence("vzn-p1", null, true), new NetworkFence("vzn-h1", "198.19.21.0/24", false)]);
-        Assert.Contains("iifname \"vzn-p1\" oifname != \"vzn-p1\" counter drop", s);
-        Assert.Contains("iifname \"vzn-p1\" counter drop", s);
+        Assert.Contains("iifname \"vzn-p1\" oifname != \"vzn-p1\" counter drop comment \"private:vzn-p1\"", s);
+        Assert.Contains("iifname \"vzn-p1\" counter drop comment \"private:vzn-p1\"", s);
         Assert.Contains("ip saddr 198.19.21.0/24 ip daddr != 198.19.21.0/24 oifname != \"vzn-h1\" counter masquerade", s);
     }
 

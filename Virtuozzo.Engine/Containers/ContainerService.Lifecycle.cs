@@ -142,7 +142,7 @@ public sealed partial class ContainerService
                     CgroupPlacement.Apply(id, cfg, host.CpuCount);
                     progress?.Report(new VzProgress($"Starting container {cfg.Name}", "network", 60));
                     if (BeforeNetwork is { } before)
-                        await before(ctSettings.Network.Mode == NetworkMode.Bridged ? ctSettings.Network.Bridge : null, ct);
+                        await before(id, ctSettings.Network.Mode == NetworkMode.Bridged ? ctSettings.Network.Bridge : null, ct);
                     await Network.AttachAsync(id, pid, ctSettings.Network, ct);
                     await runtime.StartAsync(OciRuntimes.RuntimeId(id), cfg.Name, ct);
                 }

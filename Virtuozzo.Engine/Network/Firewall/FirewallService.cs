@@ -105,13 +105,17 @@ public sealed partial class FirewallService(VzPaths paths, VeStore store, Virtua
         await ApplyLockedAsync(null, null, ct);
     }
 
-    /// <summary>Puts the ruleset back if the table is gone (after a reboot) and something needs it.</summary>
-    public async Task EnsureAsync(CancellationToken ct)
+    /// <summary>
+    /// Before VE <paramref name="id"/> plumbs its NIC: re-renders the ruleset when the VE has a firewall (its
+    /// addresses or MAC may have changed since), or puts it back when the table is gone (a reboot) and something
+    /// needs it. Nothing to enforce costs no nft call.
+    /// </summary>
+    public async Task EnsureAsync(Guid id, CancellationToken ct)
     {
-        var check = await runner.RunAsync("nft", ["list", "table", "inet", Table], Nft with { ThrowOnFailure = false }, ct);
-        if (check.ExitCode == 0) return;
+        if (File.Exists(SettingsPath(id)) && Load(id).Enabled) { await ApplyAsync(ct); return; }
         if (networks.List().Count == 0 && !store.List().Any(r => r.Config is { } c && File.Exists(SettingsPath(c.Id)))) return;
-        await ApplyAsync(ct);
+        var check = await runner.RunAsync("nft", ["list", "table", "inet", Table], Nft with { ThrowOnFailure = false }, ct);
+        if (check.ExitCode != 0) await ApplyAsync(ct);
     }
 
     /// <summary>

@@ -25,25 +25,27 @@ public static class NftRuleset
         // "table x {}" makes sure the table exists, so the delete that follows cannot fail on a first run.
         s.Append($"table inet {table} {{}}\ndelete table inet {table}\n");
         s.Append($"table bridge {table} {{}}\ndelete table bridge {table}\n");
+        // Nothing to enforce: the module leaves no empty table behind (the last network or firewall removed).
+        if (active.Count == 0 && networks.Count == 0) return s.ToString();
 
         s.Append($"table inet {table} {{\n");
         s.Append("\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n");
         foreach (var n in networks.Where(n => n.Isolated))
         {
-            s.Append($"\t\tiifname {Q(n.Bridge)} oifname != {Q(n.Bridge)} counter drop\n");
-            s.Append($"\t\toifname {Q(n.Bridge)} iifname != {Q(n.Bridge)} counter drop\n");
+            s.Append($"\t\tiifname {Q(n.Bridge)} oifname != {Q(n.Bridge)} counter drop comment {Q("private:" + n.Bridge)}\n");
+            s.Append($"\t\toifname {Q(n.Bridge)} iifname != {Q(n.Bridge)} counter drop comment {Q("private:" + n.Bridge)}\n");
         }
         foreach (var v in active) AppendOutboundDispatch(s, v);
         foreach (var v in active) AppendInboundDispatch(s, v, viaOutput: false);
         s.Append("\t}\n");
 
         s.Append("\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n");
-        foreach (var n in networks.Where(n => n.Isolated)) s.Append($"\t\tiifname {Q(n.Bridge)} counter drop\n");
+        foreach (var n in networks.Where(n => n.Isolated)) s.Append($"\t\tiifname {Q(n.Bridge)} counter drop comment {Q("private:" + n.Bridge)}\n");
         foreach (var v in active) AppendOutboundDispatch(s, v);
         s.Append("\t}\n");
 
         s.Append("\tchain output {\n\t\ttype filter hook output priority filter; policy accept;\n");
-        foreach (var n in networks.Where(n => n.Isolated)) s.Append($"\t\toifname {Q(n.Bridge)} counter drop\n");
+        foreach (var n in networks.Where(n => n.Isolated)) s.Append($"\t\toifname {Q(n.Bridge)} counter drop comment {Q("private:" + n.Bridge)}\n");
         foreach (var v in active) AppendInboundDispatch(s, v, viaOutput: true);
         s.Append("\t}\n");
 
