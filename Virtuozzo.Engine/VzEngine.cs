@@ -73,7 +73,7 @@ public sealed class VzEngine
             new NetworkSetup(Runner, LoggerFactory.CreateLogger<NetworkSetup>()), Runner, LoggerFactory.CreateLogger<VirtualNetworkService>()));
         containers = new(() => new ContainerService(paths, Store, Runner,
             new TemplateStore(paths, Runner, LoggerFactory.CreateLogger<TemplateStore>()),
-            new NetworkSetup(Runner, LoggerFactory.CreateLogger<NetworkSetup>()),
+            new NetworkSetup(Runner, LoggerFactory.CreateLogger<NetworkSetup>()) { ProxyStateDirectory = Path.Combine(paths.RunRoot, "network") },
             () => Cgroups,
             LoggerFactory.CreateLogger<ContainerService>())
         {

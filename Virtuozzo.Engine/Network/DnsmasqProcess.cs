@@ -44,6 +44,6 @@ public sealed class DnsmasqProcess(ProcessRunner runner, ILogger logger)
             using (var p = System.Diagnostics.Process.GetProcessById(pid)) p.Kill();
             for (var i = 0; i < 100 && Directory.Exists($"/proc/{pid}"); i++) await Task.Delay(20);
         }
-        File.Delete(PidFile(runRoot, network));
+        if (File.Exists(PidFile(runRoot, network))) File.Delete(PidFile(runRoot, network));
     }
 }
