@@ -240,15 +240,15 @@ Describe 'Isolation matrix: six containers on Private, HostOnly and Bridged netw
         @{ From = 'mf'; To = '198.19.22.2'; Kind = 'tcp7001'; Ve = 'mf'; Chain = 'out' }
     ) {
         $fw = Get-VzFirewall $Ve
-        $chain = if ($Chain -eq 'in') { $fw.InboundChain } else { $fw.OutboundChain }
+        # (PowerShell names are case-insensitive: $nftChain, not $chain, or it would overwrite $Chain.)
+        $nftChain = if ($Chain -eq 'in') { $fw.InboundChain } else { $fw.OutboundChain }
         $comment = if ($Chain -eq 'out') { 'no-smtp' } else { 'default' }
-        $before = Get-ChainCounter $chain $comment
-        if ($Chain -eq 'out') { Write-Host "before=$before"; Write-Host ((& nft list chain inet $script:Table $chain) -join "`n") }
+        $before = Get-ChainCounter $nftChain $comment
         $fromPid = $script:pids[$From]
         if ($Kind -eq 'ping') { Test-Ping $fromPid $To | Should -BeFalse }
         else { Test-Tcp $fromPid $To ([int]$Kind.Substring(3)) | Should -BeFalse }
-        $after = Get-ChainCounter $chain $comment
-        if ($after -le $before) { Write-Host ((& nft list chain inet $script:Table $chain) -join "`n"); Write-Host ((& nft list chain inet $script:Table forward) -join "`n") }
+        $after = Get-ChainCounter $nftChain $comment
+        if ($after -le $before) { Write-Host ((& nft list chain inet $script:Table $nftChain) -join "`n") }
         $after | Should -BeGreaterThan $before -Because 'the packets were seen and refused by the VE''s chain, not lost elsewhere'
     }
 
