@@ -162,7 +162,7 @@ public sealed partial class FirewallService(VzPaths paths, VeStore store, Virtua
         await ApplyLockedAsync(config.Id, after, ct);
         AtomicFile.WriteAllText(SettingsPath(config.Id), Yaml.Serializer.Serialize(after));
         if (Narrowed(before, after)) await ForgetFlowsAsync(config, ct);
-        return Describe(config);
+        return Describe(config, LastApplyDuration.TotalMilliseconds);
     }
 
     /// <summary>A change that may take away something that was allowed: a rule gone or changed, a policy tightened, the firewall turned on.</summary>
@@ -183,7 +183,7 @@ public sealed partial class FirewallService(VzPaths paths, VeStore store, Virtua
             }
     }
 
-    private VeFirewallInfo Describe(VeConfig config)
+    private VeFirewallInfo Describe(VeConfig config, double? applyMilliseconds = null)
     {
         var s = Load(config.Id);
         var view = View(config, s);
@@ -194,6 +194,7 @@ public sealed partial class FirewallService(VzPaths paths, VeStore store, Virtua
             RuleCount = s.Rules.Count, AllowedSources = [.. view.Macs, .. view.Addresses], Table = Table,
             InboundChain = NftRuleset.ChainName(view, FirewallDirection.Inbound), OutboundChain = NftRuleset.ChainName(view, FirewallDirection.Outbound),
             InboundDefaultPackets = counts.GetValueOrDefault("default/in"), OutboundDefaultPackets = counts.GetValueOrDefault("default/out"),
+            ApplyMilliseconds = applyMilliseconds,
         };
     }
 

@@ -21,4 +21,7 @@ public sealed class VeFirewallInfo
     /// <summary>Packets the default policy dropped or rejected so far (read from the chain counters), per direction.</summary>
     public long InboundDefaultPackets { get; init; }
     public long OutboundDefaultPackets { get; init; }
+
+    /// <summary>On the result of a change (Set-VzFirewall -PassThru): how long nft took to load the new ruleset, in ms.</summary>
+    public double? ApplyMilliseconds { get; init; }
 }
