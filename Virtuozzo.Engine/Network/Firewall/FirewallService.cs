@@ -169,7 +169,10 @@ public sealed partial class FirewallService(VzPaths paths, VeStore store, Virtua
     private static bool Narrowed(FirewallSettings before, FirewallSettings after) =>
         (after.Enabled && !before.Enabled) ||
         after.DefaultInbound != before.DefaultInbound || after.DefaultOutbound != before.DefaultOutbound ||
-        before.Rules.Any(b => !after.Rules.Any(a => Yaml.Serializer.Serialize(a) == Yaml.Serializer.Serialize(b)));
+        !before.Rules.Select(Key).ToHashSet().IsSubsetOf(after.Rules.Select(Key));
+
+    private static string Key(FirewallRule r) =>
+        $"{r.Name}|{r.Direction}|{r.Action}|{r.Protocol}|{string.Join(',', r.LocalPorts)}|{string.Join(',', r.RemotePorts)}|{string.Join(',', r.RemoteAddresses)}";
 
     /// <summary>Deletes conntrack entries to and from the VE's addresses; a VE with no known address has none to find.</summary>
     private async Task ForgetFlowsAsync(VeConfig config, CancellationToken ct)
