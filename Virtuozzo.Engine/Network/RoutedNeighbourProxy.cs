@@ -33,6 +33,8 @@ public sealed class RoutedNeighbourProxy(ProcessRunner runner, string stateDirec
             // Forwarding on the two interfaces this path uses, not host-wide.
             File.WriteAllText($"/proc/sys/net/ipv4/conf/{uplink}/forwarding", "1");
             File.WriteAllText($"/proc/sys/net/ipv4/conf/{vethHost}/forwarding", "1");
+            // The kernel delays proxied ARP answers by up to 0.8 s by default; a VE should answer as fast as a host.
+            File.WriteAllText($"/proc/sys/net/ipv4/neigh/{uplink}/proxy_delay", "0");
             logger.LogDebug("Proxy ARP for {Address} on {Uplink}.", addr, uplink);
         }
         if (made.Count == 0) return;
