@@ -48,6 +48,7 @@ BeforeAll {
         for ($i = 0; $i -lt $Tries; $i++) {
             $r = Invoke-InNetns $FromPid @('busybox', 'timeout', '4', 'busybox', 'nc', '-w', '2', $To, "$Port")
             if ($r.Output -match 'hello') { return $true }
+            if ($i + 1 -lt $Tries) { Start-Sleep -Seconds 1 }
         }
         $false
     }
