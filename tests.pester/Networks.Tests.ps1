@@ -348,3 +348,39 @@ Describe 'A host-routed VE answers an external host on the uplink''s subnet (PSB
         Test-Ping $script:ext2.Pid 198.19.35.10 | Should -BeFalse
     }
 }
+
+Describe 'A VM (TCG test guest) on a HostOnly network with DHCP, behind its firewall' -Tag Networks, Integration, Slow, Vms -Skip:(-not $IsRoot) {
+    BeforeAll {
+        $root = (Resolve-Path (Join-Path $PSScriptRoot '..')).Path
+        $script:guest = & (Join-Path $root 'tools/testguest/Get-VzTestGuest.ps1') -Root $root
+        $script:vmBridge = Get-VzTestLinkName 60
+        New-VzNetwork vmnet -Type HostOnly -HostAddress 198.19.37.1/24 -Dhcp -DhcpRange 198.19.37.100-198.19.37.110 -Bridge $script:vmBridge | Out-Null
+        New-VzContainer vmpeer -Template busybox -MemorySize 64MB -IpAddress 198.19.37.5/24 -Bridge $script:vmBridge | Start-VzContainer
+        New-VzVm fwvm -MemorySize 256MB -CpuCount 1 -DiskSize 16MB -Network $script:vmBridge `
+            -KernelPath $script:guest.KernelPath -InitrdPath $script:guest.InitrdPath -KernelArguments $script:guest.KernelArguments |
+            Start-VzVm -Wait -Timeout 300 | Out-Null
+        Set-VzFirewall fwvm -Enabled -DefaultInbound Drop
+        Add-VzFirewallRule fwvm from-host -Direction Inbound -Action Accept -RemoteAddress 198.19.37.1
+    }
+    AfterAll {
+        Get-VzVm fwvm -ErrorAction SilentlyContinue | Stop-VzVm -Kill -ErrorAction SilentlyContinue
+        Remove-VzVm fwvm -Force -Confirm:$false -ErrorAction SilentlyContinue
+        Remove-VzContainer vmpeer -Force -ErrorAction SilentlyContinue
+        Remove-VzNetwork vmnet -Confirm:$false -ErrorAction SilentlyContinue
+    }
+
+    It 'leases an address from the network''s dnsmasq, answers the host, and drops a container its rules leave out' {
+        $ip = $null
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        while (-not $ip -and $sw.Elapsed.TotalSeconds -lt 120) {
+            $out = (Invoke-VzVmCommand fwvm sh -ArgumentList '-c', 'ifconfig eth0 2>/dev/null || ip -4 addr show eth0').StdOut
+            if ($out -match '(198\.19\.37\.1\d\d)') { $ip = $Matches[1] } else { Start-Sleep -Seconds 2 }
+        }
+        $ip | Should -Match '^198\.19\.37\.1(0\d|10)$' -Because 'the guest''s udhcpc got a lease from dnsmasq on the network'
+        Test-Ping $PID $ip -Tries 5 | Should -BeTrue
+        $chain = (Get-VzFirewall fwvm).InboundChain
+        $before = Get-ChainCounter $chain 'default'
+        Test-Ping (Get-CtPid vmpeer) $ip | Should -BeFalse
+        (Get-ChainCounter $chain 'default') | Should -BeGreaterThan $before -Because 'the VM''s chain (found by its MAC) dropped them'
+    }
+}
