@@ -54,10 +54,15 @@ BeforeAll {
     }
     function Start-Responder([string] $Container, [int[]] $Port) {
         # A TCP responder inside the container (it dies with the container): answers "hello" to every connection.
+        # Started again until the container's netns shows it listening: on a loaded machine the first may be lost.
+        $ctPid = (Get-VzContainer $Container).InitPid
         foreach ($p in $Port) {
-            $null = Invoke-VzContainerCommand $Container -Shell "setsid nc -ll -p $p -e echo hello </dev/null >/dev/null 2>&1 &"
+            for ($i = 0; $i -lt 5; $i++) {
+                $null = Invoke-VzContainerCommand $Container -Shell "setsid nc -ll -p $p -e echo hello </dev/null >/dev/null 2>&1 &"
+                Start-Sleep -Milliseconds 300
+                if ((& nsenter -t $ctPid -n busybox netstat -ltn) -match ":$p\s") { break }
+            }
         }
-        Start-Sleep -Milliseconds 300
     }
     function Get-ChainCounter([string] $Chain, [string] $Comment = 'default') {
         $json = & nft -j list chain inet $script:Table $Chain | ConvertFrom-Json
