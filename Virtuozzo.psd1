@@ -16,6 +16,7 @@
         'formats/Virtuozzo.Disk.format.ps1xml'
         'formats/Virtuozzo.Memory.format.ps1xml'
         'formats/Virtuozzo.Configuration.format.ps1xml'
+        'formats/Virtuozzo.Network.format.ps1xml'
     )
     TypesToProcess       = @('formats/Virtuozzo.types.ps1xml')
     CmdletsToExport      = @(
@@ -80,6 +81,16 @@
         'Export-VzConfig'
         'Import-VzConfig'
         'Compare-VzConfig'
+        # Networks and firewall
+        'New-VzNetwork'
+        'Get-VzNetwork'
+        'Set-VzNetwork'
+        'Remove-VzNetwork'
+        'Get-VzFirewall'
+        'Set-VzFirewall'
+        'Add-VzFirewallRule'
+        'Get-VzFirewallRule'
+        'Remove-VzFirewallRule'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -13,6 +13,16 @@
     'Start-VzHostService'   = @('Background', 'PassThru', 'Timeout')
     'Stop-VzHostService'    = @('PassThru', 'Timeout')
     'Install-VzHostService' = @('Path')
+    # Networks and firewall
+    'New-VzNetwork'         = @('Bridge', 'Dhcp', 'DhcpRange', 'HostAddress', 'Name', 'Nat', 'Type', 'Uplink')
+    'Get-VzNetwork'         = @('Name')
+    'Set-VzNetwork'         = @('Dhcp', 'DhcpRange', 'HostAddress', 'Name', 'Nat', 'PassThru', 'Uplink')
+    'Remove-VzNetwork'      = @('Name', 'PassThru')
+    'Get-VzFirewall'        = @('Name')
+    'Set-VzFirewall'        = @('DefaultInbound', 'DefaultOutbound', 'Enabled', 'Name', 'PassThru', 'Rule')
+    'Add-VzFirewallRule'    = @('Action', 'Direction', 'LocalPort', 'Name', 'PassThru', 'Position', 'Protocol', 'RemoteAddress', 'RemotePort', 'VeName')
+    'Get-VzFirewallRule'    = @('Name', 'VeName')
+    'Remove-VzFirewallRule' = @('Name', 'PassThru', 'VeName')
     'Set-VzKsm'        = @('MergeAcrossNodes', 'Mode', 'PagesToScan', 'PassThru', 'Policy', 'SleepMilliseconds')
     # Disks
     'New-VzDisk'       = @('BackingDisk', 'ClusterSize', 'Compat', 'LazyRefcounts', 'Path', 'Preallocation', 'RelativeBackingPath', 'Size')

@@ -137,6 +137,8 @@ public sealed partial class ContainerService
                     var pid = init.Record(cfg.Name);
                     CgroupPlacement.Apply(id, cfg, host.CpuCount);
                     progress?.Report(new VzProgress($"Starting container {cfg.Name}", "network", 60));
+                    if (BeforeNetwork is { } before)
+                        await before(id, ctSettings.Network.Mode == NetworkMode.Bridged ? ctSettings.Network.Bridge : null, ct);
                     await Network.AttachAsync(id, pid, ctSettings.Network, ct);
                     await runtime.StartAsync(OciRuntimes.RuntimeId(id), cfg.Name, ct);
                 }

@@ -56,6 +56,12 @@ public sealed partial class ContainerService
     /// <summary>Admission control run before a start: throws when the container's guarantee does not fit.</summary>
     public Action<VeConfig>? Admission { get; init; }
 
+    /// <summary>
+    /// Called with the VE's id and the bridge its NIC joins (null: host-routed) before the NIC is plumbed: brings the virtual
+    /// network up and puts the firewall back after a reboot (set by the engine; null in area-only tests).
+    /// </summary>
+    public Func<Guid, string?, CancellationToken, Task>? BeforeNetwork { get; init; }
+
     private string RootPath(Guid id) => Path.Combine(paths.VeDirectory(id), "root");
     private ContainerInit Init(Guid id) => new(paths.VeRunDirectory(id));
 
