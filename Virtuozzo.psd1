@@ -17,6 +17,7 @@
         'formats/Virtuozzo.Memory.format.ps1xml'
         'formats/Virtuozzo.Configuration.format.ps1xml'
         'formats/Virtuozzo.SharedFolder.format.ps1xml'
+        'formats/Virtuozzo.Network.format.ps1xml'
     )
     TypesToProcess       = @('formats/Virtuozzo.types.ps1xml')
     CmdletsToExport      = @(
@@ -85,6 +86,16 @@
         'Add-VzSharedFolder'
         'Get-VzSharedFolder'
         'Remove-VzSharedFolder'
+        # Networks and firewall
+        'New-VzNetwork'
+        'Get-VzNetwork'
+        'Set-VzNetwork'
+        'Remove-VzNetwork'
+        'Get-VzFirewall'
+        'Set-VzFirewall'
+        'Add-VzFirewallRule'
+        'Get-VzFirewallRule'
+        'Remove-VzFirewallRule'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -53,6 +53,7 @@ public sealed partial class VmService
                 rt.ValidateSocketPaths();
                 var caps = await host.GetAsync(false, cancellationToken);
                 if (restore) progress?.Report(new VzProgress($"Starting VM '{name}'", "Loading the saved memory state", 5));
+                if (BeforeNetwork is { } before && vm.NetworkMode == VmNetworkMode.Bridge) await before(id, vm.Bridge, cancellationToken);
                 // Shared folders: checked again (the folder may have changed since it was added), then virtio-fs daemons first,
                 // since QEMU connects to their sockets as it starts.
                 SharedFolderRules.RecheckAll(config, paths.DataRoot);
@@ -220,7 +221,8 @@ public sealed partial class VmService
                 var ignoredBefore = ShutdownIgnored.WasIgnored(rt, pid);
                 var wait = deadline - DateTime.UtcNow;
                 if (ignoredBefore && wait > ShutdownIgnored.RetryWait) wait = ShutdownIgnored.RetryWait;
-                if (!await QemuProcess.WaitForExitAsync(pid, wait > TimeSpan.Zero ? wait : TimeSpan.Zero, cancellationToken))
+                // The guest powers off on its own: waiting costs the host nothing, so it holds no throttle slot.
+                if (!await Concurrency.WorkThrottle.IdleAsync(() => QemuProcess.WaitForExitAsync(pid, wait > TimeSpan.Zero ? wait : TimeSpan.Zero, cancellationToken)))
                 {
                     File.Delete(rt.StoppingMarker);
                     ShutdownIgnored.Record(rt, pid);
