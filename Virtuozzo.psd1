@@ -16,6 +16,7 @@
         'formats/Virtuozzo.Disk.format.ps1xml'
         'formats/Virtuozzo.Memory.format.ps1xml'
         'formats/Virtuozzo.Configuration.format.ps1xml'
+        'formats/Virtuozzo.Metrics.format.ps1xml'
     )
     TypesToProcess       = @('formats/Virtuozzo.types.ps1xml')
     CmdletsToExport      = @(
@@ -80,6 +81,9 @@
         'Export-VzConfig'
         'Import-VzConfig'
         'Compare-VzConfig'
+        # Metrics
+        'Measure-VzVm'
+        'Measure-VzContainer'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

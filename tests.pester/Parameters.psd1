@@ -4,7 +4,7 @@
 @{
     # Host
     'Get-VzHost'       = @('Refresh')
-    'Set-VzHost'       = @('AutoBalloon', 'BalloonBufferPercent', 'BalloonIntervalSeconds', 'BalloonLowAvailablePercent', 'ContainerRuntime', 'DataRoot', 'PassThru')
+    'Set-VzHost'       = @('AllowRemoteMetrics', 'AutoBalloon', 'BalloonBufferPercent', 'BalloonIntervalSeconds', 'BalloonLowAvailablePercent', 'ContainerRuntime', 'DataRoot', 'MetricsAddress', 'MetricsEnabled', 'PassThru')
     # Memory
     'Get-VzMemoryPlan' = @('Name', 'Summary')
     'Get-VzKsm'        = @()
@@ -64,4 +64,6 @@
     'Get-VzVmGuestInfo'          = @('Id', 'InputObject', 'Name', 'Timeout')
     'Get-VzVmGuestNetwork'       = @('Id', 'InputObject', 'Name', 'Timeout')
     'Set-VzVmUserPassword'       = @('Id', 'InputObject', 'Name', 'PassThru', 'Password', 'Timeout', 'UserName')
+    'Measure-VzVm'               = @('Continuous', 'Id', 'InputObject', 'Interval', 'Name')
+    'Measure-VzContainer'        = @('Continuous', 'Id', 'InputObject', 'Interval', 'Name')
 }
