@@ -51,4 +51,31 @@ public sealed class CounterReaderTests
         Assert.Null(NetDeviceReader.Read("absent", dir.Path));
         Assert.Null(NetDeviceReader.Read("../vzabc", dir.Path));
     }
+
+    [Fact]
+    public void Usage_reads_cpu_and_memory_of_a_v1_group_and_nothing_of_a_group_that_went()
+    {
+        using var dir = new TempDirectory();
+        foreach (var c in new[] { "memory", "cpuacct" }) Directory.CreateDirectory(Path.Combine(dir.Path, c, "vz", "ct-1"));
+        File.WriteAllText(Path.Combine(dir.Path, "memory", "vz", "ct-1", "memory.usage_in_bytes"), "4194304\n");
+        File.WriteAllText(Path.Combine(dir.Path, "cpuacct", "vz", "ct-1", "cpuacct.usage"), "2500000000\n");
+        var backend = new Virtuozzo.Engine.Cgroups.V1.CgroupV1Backend(new Dictionary<string, string>
+        {
+            ["memory"] = Path.Combine(dir.Path, "memory"), ["cpuacct"] = Path.Combine(dir.Path, "cpuacct"),
+        }, []);
+        Assert.Equal((TimeSpan.FromSeconds(2.5), 4194304L), CgroupUsageReader.Read(backend, "vz/ct-1"));
+        Assert.Null(CgroupUsageReader.Read(backend, "vz/ct-2"));
+    }
+
+    [Fact]
+    public void Usage_reads_cpu_stat_and_memory_current_of_a_v2_group()
+    {
+        using var dir = new TempDirectory();
+        var group = Path.Combine(dir.Path, "vz", "ct-1");
+        Directory.CreateDirectory(group);
+        File.WriteAllText(Path.Combine(group, "memory.current"), "1048576\n");
+        File.WriteAllText(Path.Combine(group, "cpu.stat"), "usage_usec 3000000\nuser_usec 2000000\nsystem_usec 1000000\n");
+        var backend = new Virtuozzo.Engine.Cgroups.V2.CgroupV2Backend(dir.Path, "vz");
+        Assert.Equal((TimeSpan.FromSeconds(3), 1048576L), CgroupUsageReader.Read(backend, "vz/ct-1"));
+    }
 }

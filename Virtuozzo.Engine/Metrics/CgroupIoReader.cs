@@ -14,12 +14,12 @@ public static class CgroupIoReader
     public static IoCounters Read(ICgroupBackend backend, string path)
     {
         if (backend.Mode == CgroupMode.V2)
-            return backend.HostPath("io", path) is { } dir ? ParseIoStat(CgroupFile.Read(Path.Combine(dir, "io.stat"))) : IoCounters.Zero;
+            return backend.HostPath("io", path) is { } dir ? ParseIoStat(SmallFile.Read(Path.Combine(dir, "io.stat"))) : IoCounters.Zero;
         if (backend.HostPath("blkio", path) is not { } blkio) return IoCounters.Zero;
-        var (rb, wb) = ParseBlkio(CgroupFile.Read(Path.Combine(blkio, "blkio.throttle.io_service_bytes_recursive"))
-            ?? CgroupFile.Read(Path.Combine(blkio, "blkio.throttle.io_service_bytes")));
-        var (ro, wo) = ParseBlkio(CgroupFile.Read(Path.Combine(blkio, "blkio.throttle.io_serviced_recursive"))
-            ?? CgroupFile.Read(Path.Combine(blkio, "blkio.throttle.io_serviced")));
+        var (rb, wb) = ParseBlkio(SmallFile.Read(Path.Combine(blkio, "blkio.throttle.io_service_bytes_recursive"))
+            ?? SmallFile.Read(Path.Combine(blkio, "blkio.throttle.io_service_bytes")));
+        var (ro, wo) = ParseBlkio(SmallFile.Read(Path.Combine(blkio, "blkio.throttle.io_serviced_recursive"))
+            ?? SmallFile.Read(Path.Combine(blkio, "blkio.throttle.io_serviced")));
         return new IoCounters(rb, wb, ro, wo);
     }
 

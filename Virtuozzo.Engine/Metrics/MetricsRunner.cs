@@ -74,10 +74,8 @@ public sealed class MetricsRunner(VzEngine engine, ILogger logger) : IAsyncDispo
         foreach (var config in st.Registered)
         {
             if (!st.Running.TryGetValue(config.Id, out var last)) continue;
-            var s = sampler.Sample(config);
-            if (!s.Running || s.ProcessId != last.ProcessId) continue;
-            // A VM's disks are counted by its monitor: the last pass's figures, never a QMP round trip per scrape.
-            fresh.Add(s.Kind == VeType.VirtualMachine ? s with { Disk = last.Disk, BalloonActual = s.BalloonActual ?? last.BalloonActual, GuestAvailable = s.GuestAvailable ?? last.GuestAvailable } : s);
+            // Counters re-read; a VM's disks (counted by its monitor) and balloon from the last pass, never a QMP round trip per scrape.
+            if (sampler.Refresh(config, last) is { Running: true } s) fresh.Add(s);
         }
         Ksm.KsmStatus? ksm = null;
         try { ksm = engine.Ksm.Read(); }

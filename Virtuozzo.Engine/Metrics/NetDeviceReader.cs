@@ -14,11 +14,7 @@ public static class NetDeviceReader
     {
         var dir = Path.Combine(root, hostInterface, "statistics");
         if (hostInterface.Contains('/') || !Directory.Exists(dir)) return null;
-        long Stat(string name)
-        {
-            try { return long.TryParse(File.ReadAllText(Path.Combine(dir, name)).Trim(), out var v) && v >= 0 ? v : 0; }
-            catch (IOException) { return 0; } // the interface went away between the check and the read
-        }
+        long Stat(string name) => SmallFile.Long(SmallFile.Read(Path.Combine(dir, name)));
         return Mirror(Stat("rx_bytes"), Stat("tx_bytes"), Stat("rx_packets"), Stat("tx_packets"));
     }
 

@@ -56,19 +56,47 @@ public sealed class VeSampler(VzEngine engine)
         }
     }
 
+    /// <summary>
+    /// A VE found running by a full sample, read again for a scrape: the counters fresh, its liveness from that sample
+    /// (its process still exists), and what needs more than a file read (a VM's disks and balloon) carried over.
+    /// </summary>
+    public VeSample Refresh(VeConfig config, VeSample last)
+    {
+        if (!last.Running || last.ProcessId is not { } pid || !Directory.Exists($"/proc/{pid}")) return last with { Running = false };
+        var sample = Base(config, true, pid);
+        return config.Type == VeType.VirtualMachine
+            ? VmCounters(config, pid, sample) with { Disk = last.Disk, BalloonActual = last.BalloonActual, BalloonTarget = last.BalloonTarget, GuestAvailable = last.GuestAvailable }
+            : ContainerCounters(config, sample);
+    }
+
     private VeSample SampleContainer(VeConfig config)
     {
         var (running, pid, _) = engine.Containers.Live(config.Id);
         var sample = Base(config, running, running ? pid : null);
-        if (!running) return sample;
+        return running ? ContainerCounters(config, sample) : sample;
+    }
+
+    private VeSample ContainerCounters(VeConfig config, VeSample sample)
+    {
         var placement = engine.Containers.CgroupPlacement;
-        var stats = placement.ReadStats(config.Id);
+        if (CgroupUsageReader.Read(placement.Backend, placement.PathOf(config.Id)) is not { } usage) return sample with { Running = false };
         return sample with
         {
-            CpuTime = stats.CpuTime,
-            MemoryResident = stats.MemoryCurrent,
+            CpuTime = usage.CpuTime,
+            MemoryResident = usage.MemoryCurrent,
             Disk = CgroupIoReader.Read(placement.Backend, placement.PathOf(config.Id)),
             Network = NetDeviceReader.Read(NetworkSetup.HostInterfaceName(config.Id)),
+        };
+    }
+
+    private VeSample VmCounters(VeConfig config, int pid, VeSample sample)
+    {
+        var cpu = CgroupUsageReader.Read(engine.Cgroups, engine.Vms.CgroupPlacement.PathOf(config.Id))?.CpuTime ?? TimeSpan.Zero;
+        return sample with
+        {
+            CpuTime = cpu > TimeSpan.Zero ? cpu : ProcCpu.Time(pid),
+            MemoryResident = ProcMemory.ResidentBytes(pid) ?? 0,
+            Network = NetDeviceReader.Read(QemuCommandLine.TapName(config.Id)),
         };
     }
 
@@ -78,17 +106,13 @@ public sealed class VeSampler(VzEngine engine)
         var status = QemuProcess.Inspect(rt);
         var sample = Base(config, status.Alive, status.Alive ? status.Pid : null);
         if (!status.Alive || status.Pid is not { } pid) return sample with { Running = false };
-        var cpu = engine.Cgroups.ReadStats(engine.Vms.CgroupPlacement.PathOf(config.Id)).CpuTime;
         // The service's cache is the balloon's truth while it runs; a stale one (no service) is not shown.
         var live = VmLiveState.Read(rt, pid) is { } l && DateTimeOffset.UtcNow - l.MemoryUpdatedAt < VmLiveState.FreshFor ? l : null;
-        return sample with
+        return VmCounters(config, pid, sample) with
         {
-            CpuTime = cpu > TimeSpan.Zero ? cpu : ProcCpu.Time(pid),
-            MemoryResident = ProcMemory.ResidentBytes(pid) ?? 0,
             BalloonActual = live?.BalloonActual,
             BalloonTarget = live?.BalloonTarget,
             GuestAvailable = live?.GuestAvailable,
-            Network = NetDeviceReader.Read(QemuCommandLine.TapName(config.Id)),
         };
     }
 
