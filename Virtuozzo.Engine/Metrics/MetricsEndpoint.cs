@@ -40,7 +40,12 @@ public sealed class MetricsEndpoint : IAsyncDisposable
             catch (OperationCanceledException) { return; }
             catch (ObjectDisposedException) { return; }
             catch (SocketException) { continue; }
-            await slots.WaitAsync(stop.Token).ConfigureAwait(false);
+            try { await slots.WaitAsync(stop.Token).ConfigureAwait(false); }
+            catch (OperationCanceledException)
+            {
+                client.Dispose();
+                return;
+            }
             _ = Task.Run(async () =>
             {
                 try { await ServeAsync(client); }

@@ -88,17 +88,17 @@ public sealed class MetricsRunner(VzEngine engine, ILogger logger) : IAsyncDispo
     {
         var settings = HostSettings.TryLoad()?.Metrics;
         var wanted = settings is { Enabled: true } ? settings : null;
-        if (wanted == endpointSettings && (endpoint is not null || wanted is null || lastError is not null)) return;
+        if (wanted == endpointSettings && (endpoint is not null || wanted is null)) return;
         if (endpoint is not null)
         {
             await endpoint.DisposeAsync();
             endpoint = null;
             logger.LogInformation("Metrics endpoint stopped.");
         }
-        endpointSettings = wanted;
-        lastError = null;
+        var error = (string?)null;
         if (wanted is not null)
         {
+            // A failed bind (the port taken by another program) is tried again every pass; said once per cause.
             try
             {
                 var address = MetricsAddress.Parse(wanted.Address);
@@ -108,10 +108,14 @@ public sealed class MetricsRunner(VzEngine engine, ILogger logger) : IAsyncDispo
             }
             catch (VzException ex)
             {
-                lastError = ex.Message;
-                logger.LogWarning("Metrics endpoint not started: {Error} {Action}", ex.Message, ex.RecommendedAction);
+                error = ex.Message;
+                if (error != lastError || wanted != endpointSettings) logger.LogWarning("Metrics endpoint not started: {Error} {Action}", ex.Message, ex.RecommendedAction);
             }
         }
+        var changed = wanted != endpointSettings || error != lastError || endpoint is not null;
+        endpointSettings = wanted;
+        lastError = error;
+        if (!changed) return;
         try { new MetricsEndpointState { ProcessId = Environment.ProcessId, Address = endpoint?.Address ?? wanted?.Address, Listening = endpoint is not null, Error = lastError }.Write(paths); }
         catch (IOException ex) { logger.LogWarning("Cannot write {Path}: {Error}", MetricsEndpointState.PathFor(paths), ex.Message); }
     }

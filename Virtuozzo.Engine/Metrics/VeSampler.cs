@@ -52,7 +52,7 @@ public sealed class VeSampler(VzEngine engine)
         catch (Exception ex) when (ex is VzException or IOException or InvalidDataException or InvalidOperationException or FormatException)
         {
             // Stopped meanwhile, or a hung monitor: the file figures stand and the caller sees Running as it is now.
-            return QemuProcess.Inspect(rt).Pid == sample.ProcessId ? sample : sample with { Running = false };
+            return QemuProcess.Inspect(rt) is { Alive: true } now && now.Pid == sample.ProcessId ? sample : sample with { Running = false };
         }
     }
 
