@@ -281,6 +281,20 @@ scrape_configs:
         $targets = Invoke-RestMethod "http://127.0.0.1:$promPort/api/v1/targets"
         @($targets.data.activeTargets)[0].health | Should -Be 'up'
     }
+
+    It 'waits for an address another program holds, says so in metrics.json, and listens once it is free' {
+        $other = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $other.Start()
+        $taken = $other.LocalEndpoint.Port
+        try {
+            # Written by hand (Set-VzHost refuses a taken port): the service meets it as it would after a reboot.
+            (Get-Content $env:VZ_HOST_CONFIG -Raw) -replace "address: 127.0.0.1:$port", "address: 127.0.0.1:$taken" | Set-Content $env:VZ_HOST_CONFIG
+            Wait-Until { $s = Get-Content "$env:VZ_RUN_ROOT/hostservice/metrics.json" -Raw -ErrorAction SilentlyContinue | ConvertFrom-Json; $s -and -not $s.listening -and $s.error -match 'already in use' } -Seconds 60 | Should -BeTrue
+        }
+        finally { $other.Stop() }
+        Wait-Until { (Get-Content "$env:VZ_RUN_ROOT/hostservice/metrics.json" -Raw | ConvertFrom-Json).listening } -Seconds 60 | Should -BeTrue
+        (Invoke-WebRequest "http://127.0.0.1:$taken/metrics").StatusCode | Should -Be 200
+    }
 }
 
 Describe 'Measure-VzVm on a TCG guest' -Tag Integration, Slow, Metrics, Vms -Skip:(-not $IsRoot) {
