@@ -17,6 +17,7 @@
         'formats/Virtuozzo.Memory.format.ps1xml'
         'formats/Virtuozzo.Configuration.format.ps1xml'
         'formats/Virtuozzo.Metrics.format.ps1xml'
+        'formats/Virtuozzo.Network.format.ps1xml'
     )
     TypesToProcess       = @('formats/Virtuozzo.types.ps1xml')
     CmdletsToExport      = @(
@@ -84,6 +85,16 @@
         # Metrics
         'Measure-VzVm'
         'Measure-VzContainer'
+        # Networks and firewall
+        'New-VzNetwork'
+        'Get-VzNetwork'
+        'Set-VzNetwork'
+        'Remove-VzNetwork'
+        'Get-VzFirewall'
+        'Set-VzFirewall'
+        'Add-VzFirewallRule'
+        'Get-VzFirewallRule'
+        'Remove-VzFirewallRule'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

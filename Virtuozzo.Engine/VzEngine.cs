@@ -27,6 +27,8 @@ public sealed class VzEngine
     private readonly Lazy<VmService> vms;
     private readonly Lazy<ContainerService> containers;
     private readonly Lazy<ICgroupBackend> cgroups;
+    private readonly Lazy<Network.Firewall.FirewallService> firewall;
+    private readonly Lazy<VirtualNetworkService> networks;
 
     public VzEngine(VzPaths paths, ILoggerFactory? loggerFactory = null)
     {
@@ -52,6 +54,7 @@ public sealed class VzEngine
         vms = new(() => new VmService(paths, Store, Host, Runner, () => Cgroups, LoggerFactory.CreateLogger<VmService>())
         {
             Admission = Memory.Admit,
+            BeforeNetwork = BeforeNetworkAsync,
         });
         configExchange = new(() => new VeConfigExchange(Store, LoggerFactory.CreateLogger<VeConfigExchange>())
         {
@@ -64,13 +67,18 @@ public sealed class VzEngine
             RuntimeTrial = (info, ct) => Containers.RuntimeTrialAsync(info, ct),
         });
         cgroups = new(() => CgroupBackends.ForHost(parent: paths.CgroupParent));
+        var networkStore = new VirtualNetworkStore(paths);
+        firewall = new(() => new Network.Firewall.FirewallService(paths, Store, networkStore, Runner, LoggerFactory.CreateLogger<Network.Firewall.FirewallService>()));
+        networks = new(() => new VirtualNetworkService(paths, Store, networkStore, Firewall,
+            new NetworkSetup(Runner, LoggerFactory.CreateLogger<NetworkSetup>()), Runner, LoggerFactory.CreateLogger<VirtualNetworkService>()));
         containers = new(() => new ContainerService(paths, Store, Runner,
             new TemplateStore(paths, Runner, LoggerFactory.CreateLogger<TemplateStore>()),
-            new NetworkSetup(Runner, LoggerFactory.CreateLogger<NetworkSetup>()),
+            new NetworkSetup(Runner, LoggerFactory.CreateLogger<NetworkSetup>()) { ProxyStateDirectory = Path.Combine(paths.RunRoot, "network") },
             () => Cgroups,
             LoggerFactory.CreateLogger<ContainerService>())
         {
             Admission = Memory.Admit,
+            BeforeNetwork = BeforeNetworkAsync,
         });
     }
 
@@ -99,12 +107,13 @@ public sealed class VzEngine
             VmState.Paused => VeActivity.Paused,
             _ => VeActivity.Stopped,
         },
-        VeType.Container => Containers.Describe(record).StateValue switch
-        {
-            ContainerState.Running => VeActivity.Running,
-            ContainerState.Suspended => VeActivity.Paused,
-            _ => VeActivity.Stopped,
-        },
+        VeType.Container => record.Config is null || record.State != VeRegistrationState.Ready ? VeActivity.Stopped
+            : Containers.LiveState(record.Id) switch
+            {
+                { Frozen: true } => VeActivity.Paused,
+                { Running: true } => VeActivity.Running,
+                _ => VeActivity.Stopped,
+            },
         _ => VeActivity.Stopped,
     };
 
@@ -133,6 +142,22 @@ public sealed class VzEngine
     /// <see cref="VzPaths.CgroupParent"/>, e.g. <c>{CgroupParent}/ct-&lt;id&gt;</c> or <c>{CgroupParent}/vm-&lt;id&gt;</c>.
     /// </summary>
     public ICgroupBackend Cgroups => cgroups.Value;
+
+    /// <summary>Per-VE firewalls: the module's nft table, replaced per change in one transaction.</summary>
+    public Network.Firewall.FirewallService Firewall => firewall.Value;
+
+    /// <summary>Virtual networks (Bridged, HostOnly, Private) and their bridges, NAT and DHCP.</summary>
+    public VirtualNetworkService Networks => networks.Value;
+
+    /// <summary>
+    /// Before a VE's NIC is plumbed: its network is brought up if it is not (first start after a reboot), and the
+    /// firewall table put back if it is gone, so a VE never comes up unfiltered.
+    /// </summary>
+    private async Task BeforeNetworkAsync(Guid id, string? bridge, CancellationToken ct)
+    {
+        if (bridge is { Length: > 0 }) await Networks.EnsureUpForBridgeAsync(bridge, ct);
+        await Firewall.EnsureAsync(id, ct);
+    }
 
     /// <summary>System containers (and their templates, cgroups and network plumbing).</summary>
     public ContainerService Containers => containers.Value;

@@ -9,6 +9,7 @@ $script:DebianPackages = @(
     'busybox-static', 'debootstrap',                   # templates
     'xfsprogs', 'e2fsprogs', 'fdisk', 'lvm2',          # image layouts, guest file system resize
     'iproute2', 'nftables', 'iputils-ping',            # container networking
+    'dnsmasq-base', 'conntrack',                       # virtual networks' DHCP, cutting revoked flows
     'cpio', 'kmod', 'zstd',                            # building the VM test guest
     'libvirt-clients', 'libxml2-utils',                # Export-VzVm tests validate against libvirt's domain schema
     'openssh-server',                                  # SSH remoting tests

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Virtuozzo.Engine.Concurrency;
 using Virtuozzo.Engine.Containers.Runtime;
 using Virtuozzo.Engine.Containers.Templates;
 using Virtuozzo.Engine.Errors;
@@ -54,18 +55,10 @@ public sealed partial class ContainerService
                 var image = ImageLayout.ImagePath(record.Directory);
                 await Images.CreateAsync(image, cfg.Container.DiskSize!.Value, name, ct);
                 await Images.MountAsync(image, RootPath(record.Id), name, ct);
-                try
-                {
-                    await CopyTreeAsync(tpl.RootPath + "/.", RootPath(record.Id), ct);
-                    OwnershipShifter.Shift(RootPath(record.Id), 0, cfg.Container.UidBase, ct: ct);
-                }
+                try { RootTreeCopier.Copy(tpl.RootPath, RootPath(record.Id), 0, cfg.Container.UidBase, ct: ct); }
                 finally { await Images.UnmountAsync(RootPath(record.Id), name, CancellationToken.None); }
             }
-            else
-            {
-                await CopyTreeAsync(tpl.RootPath, RootPath(record.Id), ct);
-                OwnershipShifter.Shift(RootPath(record.Id), 0, cfg.Container.UidBase, ct: ct);
-            }
+            else RootTreeCopier.Copy(tpl.RootPath, RootPath(record.Id), 0, cfg.Container.UidBase, ct: ct);
             PrepareVeDirectory(record.Id);
             store.CompleteCreation(record.Id);
             progress?.Report(new VzProgress($"Creating container {name}", "done", 100, true));
@@ -106,6 +99,9 @@ public sealed partial class ContainerService
         {
             var (record, cfg) = RequireReady(id);
             if (Live(id).Running) return Describe(id);
+            // Starts run concurrently over a pipeline: a container that sets memory aside is admitted and started
+            // one at a time, so two cannot both be admitted against the same free memory. Others (0 %) skip the gate.
+            using var admitted = Memory.MemoryPlanner.Protection(cfg) > 0 ? await AdmissionGate.EnterAsync(ct) : null;
             Admission?.Invoke(cfg);
             var init = Init(id);
             if (Directory.Exists(init.RunDirectory) || CgroupPlacement.Exists(id))
@@ -141,6 +137,8 @@ public sealed partial class ContainerService
                     var pid = init.Record(cfg.Name);
                     CgroupPlacement.Apply(id, cfg, host.CpuCount);
                     progress?.Report(new VzProgress($"Starting container {cfg.Name}", "network", 60));
+                    if (BeforeNetwork is { } before)
+                        await before(id, ctSettings.Network.Mode == NetworkMode.Bridged ? ctSettings.Network.Bridge : null, ct);
                     await Network.AttachAsync(id, pid, ctSettings.Network, ct);
                     await runtime.StartAsync(OciRuntimes.RuntimeId(id), cfg.Name, ct);
                 }
@@ -182,7 +180,8 @@ public sealed partial class ContainerService
             if (!kill)
             {
                 await runtime.KillAsync(OciRuntimes.RuntimeId(id), cfg.Container!.StopSignal, cfg.Name, ct);
-                exited = await ContainerInit.WaitForExitAsync(pid, timeout, ct);
+                // The init shuts down by its own clock (busybox: about 2 s): no work for the host, so no throttle slot.
+                exited = await WorkThrottle.IdleAsync(() => ContainerInit.WaitForExitAsync(pid, timeout, ct));
                 if (!exited) logger.LogWarning("Container {Name} did not stop within {Seconds} s; killing it.", cfg.Name, timeout.TotalSeconds);
             }
             if (!exited)

@@ -50,14 +50,26 @@ public sealed partial class ContainerService
     /// <summary>The OCI runtime adapters (crun, runc) and which one starts use.</summary>
     public OciRuntimes Runtimes { get; }
 
+    /// <summary>Admission and start of containers with a guarantee happen one at a time in this process (see StartAsync).</summary>
+    private static readonly Concurrency.AsyncGate AdmissionGate = new();
+
     /// <summary>Admission control run before a start: throws when the container's guarantee does not fit.</summary>
     public Action<VeConfig>? Admission { get; init; }
+
+    /// <summary>
+    /// Called with the VE's id and the bridge its NIC joins (null: host-routed) before the NIC is plumbed: brings the virtual
+    /// network up and puts the firewall back after a reboot (set by the engine; null in area-only tests).
+    /// </summary>
+    public Func<Guid, string?, CancellationToken, Task>? BeforeNetwork { get; init; }
 
     private string RootPath(Guid id) => Path.Combine(paths.VeDirectory(id), "root");
     private ContainerInit Init(Guid id) => new(paths.VeRunDirectory(id));
 
     /// <summary>What is running for a container right now, read from its run folder and /proc (no subprocess).</summary>
     internal (bool Running, int Pid, string? Runtime) Live(Guid id) => Init(id).Live();
+
+    /// <summary>A container's live state and counters, read cheaply (see <see cref="ContainerLiveState"/>).</summary>
+    public ContainerLiveState LiveState(Guid id) => ContainerLiveState.Read(Init(id), CgroupPlacement, id);
 
     /// <summary>A container's settings and live state, for Get-VzContainer. Reads files and /proc only.</summary>
     public ContainerInfo Describe(VeRecord r)
@@ -71,8 +83,7 @@ public sealed partial class ContainerService
                 StatusMessage = r.Error?.Message ?? (r.State == VeRegistrationState.Creating ? "being created" : "left half-created; remove it"),
             };
         var ct = cfg.Container ?? new ContainerSettings();
-        var (running, pid, runtime) = Live(r.Id);
-        var stats = running ? CgroupPlacement.ReadStats(r.Id) : CgroupStats.Empty;
+        var (running, pid, runtime, stats) = LiveState(r.Id);
         return new ContainerInfo
         {
             Name = cfg.Name,

@@ -36,7 +36,16 @@ public sealed class MemoryService(VeStore store, Func<VeRecord, VeActivity> acti
     }
 
     /// <summary>Throws <see cref="Errors.VzInsufficientResourcesException"/> when <paramref name="candidate"/>'s guarantee does not fit.</summary>
-    public void Admit(VeConfig candidate) => MemoryPlanner.Admit(candidate, Ves(), MemInfo.Read().Total);
+    public void Admit(VeConfig candidate) => MemoryPlanner.Admit(candidate, ProtectedVes(), MemInfo.Read().Total);
+
+    /// <summary>
+    /// The VEs that set memory aside (a guarantee or overhead), with their activity. Only they count in admission,
+    /// and asking every VE whether it runs would make each start cost a read per VE on the host (hundreds of
+    /// containers with the default 0 % guarantee).
+    /// </summary>
+    private IEnumerable<(VeConfig, VeActivity)> ProtectedVes() =>
+        store.List().Where(r => r.Config is not null && r.State == VeRegistrationState.Ready && MemoryPlanner.Protection(r.Config) > 0)
+            .Select(r => (r.Config!, activityOf(r)));
 
     private IEnumerable<(VeConfig, VeActivity)> Ves() =>
         store.List().Where(r => r.Config is not null && r.State == VeRegistrationState.Ready).Select(r => (r.Config!, activityOf(r)));

@@ -25,6 +25,9 @@ internal static partial class LibC
     public static partial int close(int fd);
 
     [LibraryImport("libc", SetLastError = true)]
+    public static unsafe partial nint read(int fd, byte* buffer, nint count);
+
+    [LibraryImport("libc", SetLastError = true)]
     public static partial int kill(int pid, int signal);
 
     [LibraryImport("libc")]

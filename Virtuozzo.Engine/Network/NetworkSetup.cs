@@ -15,6 +15,14 @@ public sealed class NetworkSetup(ProcessRunner runner, ILogger<NetworkSetup> log
     public const string DefaultBridge = "vzbr0";
     private static readonly ProcessRunOptions Quick = new() { Timeout = TimeSpan.FromSeconds(15) };
 
+    /// <summary>
+    /// Where the proxy ARP entries of host-routed VEs are recorded (under the run root); null: host-routed VEs are
+    /// reachable from the host only, as before.
+    /// </summary>
+    public string? ProxyStateDirectory { get; init; }
+
+    private RoutedNeighbourProxy? Proxy => ProxyStateDirectory is { } dir ? new RoutedNeighbourProxy(runner, dir, logger) : null;
+
     /// <summary>The host end's name for a VE: "vz" + 11 hex digits of its id (interface names stop at 15 characters).</summary>
     public static string HostInterfaceName(Guid id) => "vz" + id.ToString("N")[..11];
 
@@ -114,6 +122,7 @@ public sealed class NetworkSetup(ProcessRunner runner, ILogger<NetworkSetup> log
                 await Ip(ct, "route", "replace", single, "dev", host);
             }
             await InNetns(pid, ct, "route", "replace", "default", "dev", "eth0");
+            if (Proxy is { } proxy) await proxy.AddAsync(id, host, net.IpAddresses, ct);
         }
         else
         {
@@ -138,6 +147,7 @@ public sealed class NetworkSetup(ProcessRunner runner, ILogger<NetworkSetup> log
     /// <summary>Removes the host end of the pair if it is still there (the kernel removes both ends with the netns).</summary>
     public async Task DetachAsync(Guid id, CancellationToken ct)
     {
+        if (Proxy is { } proxy) await proxy.RemoveAsync(id, ct);
         var host = HostInterfaceName(id);
         if (Directory.Exists($"/sys/class/net/{host}"))
             await runner.RunAsync("ip", ["link", "del", host], Quick with { ThrowOnFailure = false }, ct);

@@ -12,11 +12,10 @@ public sealed record ProcStat(int Pid, string Command, char State, int ParentPid
 
     public static ProcStat? Read(int pid)
     {
-        string text;
-        try { text = File.ReadAllText($"/proc/{pid}/stat"); }
-        catch (IOException) { return null; }
+        string? text;
+        try { text = Cgroups.CgroupFile.Read($"/proc/{pid}/stat"); } // one small read; listings ask once per running VE
         catch (UnauthorizedAccessException) { return null; }
-        return Parse(text);
+        return text is null ? null : Parse(text);
     }
 
     /// <summary>Parses one stat line. The command sits in parentheses and may itself contain ')' and spaces.</summary>

@@ -52,6 +52,7 @@ public sealed partial class VmService
                 rt.ValidateSocketPaths();
                 var caps = await host.GetAsync(false, cancellationToken);
                 if (restore) progress?.Report(new VzProgress($"Starting VM '{name}'", "Loading the saved memory state", 5));
+                if (BeforeNetwork is { } before && vm.NetworkMode == VmNetworkMode.Bridge) await before(id, vm.Bridge, cancellationToken);
                 var args = QemuCommandLine.Build(config, rt, caps.Accelerator, p => ResolvePath(id, p), restore ? rt.SavedState : null);
                 // Not cancellable: killing the launcher half-way can leave a daemonized QEMU that nothing knows of. It
                 // takes a moment; a Ctrl+C meanwhile ends that QEMU right after, in the catch below.
@@ -191,7 +192,8 @@ public sealed partial class VmService
                 var ignoredBefore = ShutdownIgnored.WasIgnored(rt, pid);
                 var wait = deadline - DateTime.UtcNow;
                 if (ignoredBefore && wait > ShutdownIgnored.RetryWait) wait = ShutdownIgnored.RetryWait;
-                if (!await QemuProcess.WaitForExitAsync(pid, wait > TimeSpan.Zero ? wait : TimeSpan.Zero, cancellationToken))
+                // The guest powers off on its own: waiting costs the host nothing, so it holds no throttle slot.
+                if (!await Concurrency.WorkThrottle.IdleAsync(() => QemuProcess.WaitForExitAsync(pid, wait > TimeSpan.Zero ? wait : TimeSpan.Zero, cancellationToken)))
                 {
                     File.Delete(rt.StoppingMarker);
                     ShutdownIgnored.Record(rt, pid);

@@ -37,6 +37,12 @@ public sealed partial class VmService : Disks.IOnlineDiskResizer
     /// <summary>Admission control run before a start: throws when the VM's guarantee does not fit.</summary>
     public Action<VeConfig>? Admission { get; init; }
 
+    /// <summary>
+    /// Called with the VE's id and the bridge its NIC joins (null: host-routed) before the NIC is plumbed: brings the virtual
+    /// network up and puts the firewall back after a reboot (set by the engine; null in area-only tests).
+    /// </summary>
+    public Func<Guid, string?, CancellationToken, Task>? BeforeNetwork { get; init; }
+
     public VmService(VzPaths paths, VeStore store, HostProbe host, ProcessRunner runner, Func<ICgroupBackend> cgroupBackend, ILogger logger)
     {
         this.paths = paths;

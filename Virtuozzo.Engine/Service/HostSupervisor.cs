@@ -58,6 +58,7 @@ public sealed class HostSupervisor
     {
         phase = "Starting";
         WriteStatus();
+        await BringNetworksUpAsync(cancellationToken);
         if (File.Exists(OnBootDoneMarker))
         {
             Journal.Record("OnBootSkipped", "host", "OnBoot already ran since the host booted (the service restarted).");
@@ -86,6 +87,23 @@ public sealed class HostSupervisor
             WriteStatus();
         }
         File.WriteAllText(OnBootDoneMarker, time.GetUtcNow().ToString("O"));
+    }
+
+    /// <summary>
+    /// Virtual networks and the firewall table after a reboot: every service start (idempotent, a network already
+    /// up is left alone), before any OnBoot VE, so no VE comes up on a missing bridge or unfiltered.
+    /// </summary>
+    private async Task BringNetworksUpAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await engine.Networks.EnsureAllUpAsync(cancellationToken);
+            await engine.Firewall.EnsureAsync(Guid.Empty, cancellationToken);
+        }
+        catch (Exception ex) when (ex is VzException or IOException)
+        {
+            Journal.Record("NetworksFailed", "host", $"Bringing the virtual networks up failed: {ex.Message}", LogLevel.Error);
+        }
     }
 
     /// <summary>Loops until cancelled; every pass is bounded, and one failing pass never ends the loop.</summary>

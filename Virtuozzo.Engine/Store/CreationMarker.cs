@@ -25,8 +25,12 @@ internal static class CreationMarker
     /// <summary>Null when there is no marker; otherwise whether its creator still runs.</summary>
     public static VeRegistrationState? Inspect(string veDirectory)
     {
+        var path = Path.Combine(veDirectory, FileName);
+        // Almost every VE has no marker, and every listing asks each VE: a stat is far cheaper than a thrown
+        // FileNotFoundException (the race with a creator removing it is still caught below).
+        if (!File.Exists(path)) return null;
         string text;
-        try { text = File.ReadAllText(Path.Combine(veDirectory, FileName)); }
+        try { text = File.ReadAllText(path); }
         catch (FileNotFoundException) { return null; }
         catch (DirectoryNotFoundException) { return null; }
         var parts = text.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

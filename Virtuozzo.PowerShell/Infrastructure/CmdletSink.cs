@@ -30,5 +30,11 @@ internal sealed class CmdletSink : IDisposable
         foreach (var action in queue.GetConsumingEnumerable()) action(cmdlet);
     }
 
+    /// <summary>Runs the actions queued so far on the calling (pipeline) thread, without waiting for more.</summary>
+    public void PumpAvailable(Cmdlet cmdlet)
+    {
+        while (queue.TryTake(out var action)) action(cmdlet);
+    }
+
     public void Dispose() => queue.Dispose();
 }

@@ -14,18 +14,21 @@ internal static class VeSelector
     {
         // Records whose config does not read (half-created, corrupt) have no type: they are offered to both kinds,
         // so either Remove- cmdlet can clean them up by id.
-        var typed = store.List().Where(r => r.Config is null || r.Config.Type == type).ToList();
+        static bool OfType(VeRecord r, VeType type) => r.Config is null || r.Config.Type == type;
         var seen = new HashSet<Guid>();
         if (ids is { Length: > 0 })
         {
+            // By id (and piped objects, one pipeline item at a time): the VE's own folder, not a listing of all of
+            // them, so piping hundreds of VEs costs one lookup each.
             foreach (var id in ids)
             {
-                var hit = typed.FirstOrDefault(r => r.Id == id);
+                var hit = store.TryGet(id) is { } r && OfType(r, type) ? r : null;
                 if (hit is null) onMissing(NotFound(type, id.ToString(), byId: true), id);
                 else if (seen.Add(hit.Id)) yield return hit;
             }
             yield break;
         }
+        var typed = store.List().Where(r => OfType(r, type)).ToList();
         if (names is null || names.Length == 0)
         {
             foreach (var r in typed) yield return r;

@@ -29,7 +29,29 @@ public abstract class VzCmdlet : PSCmdlet
 
     protected override void StopProcessing() => cancellation.Cancel();
 
-    protected override void EndProcessing() => cancellation.Dispose();
+    protected override void EndProcessing()
+    {
+        try { concurrent?.Drain(); }
+        finally
+        {
+            concurrent?.Dispose();
+            cancellation.Dispose();
+        }
+    }
+
+    private ConcurrentItems? concurrent;
+
+    /// <summary>
+    /// Queues an operation for one pipeline item to run beside the others of this command, at most
+    /// <paramref name="throttleLimit"/> at once (see <see cref="ConcurrentItems"/>); <paramref name="done"/> gets its
+    /// result on the pipeline thread, a failure becomes that item's error. EndProcessing waits for them all.
+    /// </summary>
+    protected void RunConcurrently<T>(int throttleLimit, object target, Func<CancellationToken, Task<T>> operation, Action<T> done)
+    {
+        concurrent ??= new ConcurrentItems(this, throttleLimit, cancellation.Token,
+            (item, error) => ForItem(item, () => System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error)));
+        concurrent.Add(target, operation, done);
+    }
 
     /// <summary>
     /// Runs an engine operation off the pipeline thread while this thread writes the operation's log lines and

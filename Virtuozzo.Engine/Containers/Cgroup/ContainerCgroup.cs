@@ -1,4 +1,5 @@
 using Virtuozzo.Engine.Cgroups;
+using Virtuozzo.Engine.Concurrency;
 using Virtuozzo.Engine.Configuration;
 using Virtuozzo.Engine.Errors;
 using Virtuozzo.Engine.Store;
@@ -55,7 +56,10 @@ public sealed class ContainerCgroup(VzPaths paths, Func<ICgroupBackend> backend)
         while (true)
         {
             try { Backend.Delete(PathOf(id), paths.CgroupParent); return; }
-            catch (VzInvalidStateException) when (DateTime.UtcNow < deadline) { await Task.Delay(100, ct); }
+            catch (VzInvalidStateException) when (DateTime.UtcNow < deadline)
+            {
+                await WorkThrottle.IdleAsync(async () => { await Task.Delay(100, ct); return true; }); // waiting on the host's PID 1 costs nothing
+            }
         }
     }
 }

@@ -18,6 +18,7 @@ public sealed record ContainerInit(string RunDirectory)
     /// <summary>What is running right now: alive, the init pid, and the runtime that started it.</summary>
     public (bool Running, int Pid, string? Runtime) Live()
     {
+        if (!Directory.Exists(RunDirectory)) return (false, 0, null); // stopped through the engine: one stat
         var runtime = ReadSmall(RuntimeFile);
         if (runtime is null) return (false, 0, null);
         if (!int.TryParse(ReadSmall(PidFile), out var pid) || !ulong.TryParse(ReadSmall(StartFile), out var start))
@@ -40,7 +41,7 @@ public sealed record ContainerInit(string RunDirectory)
         if (stat is not { IsAlive: true })
         {
             // The run folder (and its console log) is cleaned up after this, so the log's tail goes into the error.
-            var log = ReadSmall(ConsoleLog) ?? "";
+            var log = File.Exists(ConsoleLog) ? File.ReadAllText(ConsoleLog).Trim() : "";
             if (log.Length > 2000) log = log[^2000..];
             throw new VzInvalidStateException("VzContainerDiedOnStart",
                 $"The init of {name} exited during start.{(log.Length > 0 ? " Its console said: " + log : "")}", name)
@@ -73,9 +74,6 @@ public sealed record ContainerInit(string RunDirectory)
         return true;
     }
 
-    private static string? ReadSmall(string path)
-    {
-        try { return File.Exists(path) ? File.ReadAllText(path).Trim() : null; }
-        catch (IOException) { return null; }
-    }
+    /// <summary>One open and read (a listing reads three of these per container); null when missing.</summary>
+    private static string? ReadSmall(string path) => Cgroups.CgroupFile.Read(path)?.Trim();
 }

@@ -87,9 +87,10 @@ public sealed partial class TemplateStore(VzPaths paths, ProcessRunner runner, I
             switch (kind)
             {
                 case TemplateKind.Busybox: await BusyboxTemplate.BuildAsync(runner, Path.Combine(build, "root"), ct); info.Description = "BusyBox (static) with busybox init"; break;
-                case TemplateKind.Debian: await DebianTemplate.BuildAsync(runner, Path.Combine(build, "root"), ct); info.Description = "Debian 12 (bookworm) minbase with sysvinit"; info.StopSignal = "SIGINT"; break;
+                case TemplateKind.Debian: await DebianTemplate.BuildAsync(runner, Path.Combine(build, "root"), ct); info.Description = "Debian 12 (bookworm) minbase with sysvinit"; break;
                 default: throw new VzInvalidArgumentException("VzInvalidTemplateKind", $"Unknown template kind {kind}.", kind, "Kind");
             }
+            info.StopSignal = InitStopSignal.Detect(Path.Combine(build, "root"), info.Init);
             info.SizeBytes = TreeSize(Path.Combine(build, "root"));
             AtomicFile.WriteAllText(Path.Combine(build, MetadataFile), Yaml.Serializer.Serialize(info), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
             if (Directory.Exists(final))

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using Virtuozzo.Engine.Concurrency;
 using Virtuozzo.Engine.Containers;
 using Virtuozzo.Engine.Store;
 
@@ -13,12 +14,16 @@ public sealed class StartVzContainerCommand : ContainerCmdlet
 {
     [Parameter] public SwitchParameter PassThru { get; set; }
 
+    /// <summary>How many containers are worked on at once over a pipeline (default: four per CPU).</summary>
+    [Parameter][ValidateRange(1, 1024)] public int ThrottleLimit { get; set; } = WorkThrottle.DefaultLimit;
+
+
     protected override void ProcessContainer(VeRecord record)
     {
         if (!ShouldProcess(record.DisplayName, "Start container")) return;
         var engine = Engine;
         var progress = Progress;
-        var info = Run(ct => engine.Containers.StartAsync(record.Id, progress, ct));
-        if (PassThru) WriteObject(info);
+        var id = record.Id;
+        RunConcurrently(ThrottleLimit, record.DisplayName, ct => engine.Containers.StartAsync(id, progress, ct), info => { if (PassThru) WriteObject(info); });
     }
 }

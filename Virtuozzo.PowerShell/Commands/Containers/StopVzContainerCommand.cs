@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using Virtuozzo.Engine.Concurrency;
 using Virtuozzo.Engine.Containers;
 using Virtuozzo.Engine.Store;
 
@@ -19,11 +20,15 @@ public sealed class StopVzContainerCommand : ContainerCmdlet
 
     [Parameter] public SwitchParameter PassThru { get; set; }
 
+    /// <summary>How many containers are worked on at once over a pipeline (default: four per CPU). Waiting for an init to shut down holds no slot.</summary>
+    [Parameter][ValidateRange(1, 1024)] public int ThrottleLimit { get; set; } = WorkThrottle.DefaultLimit;
+
+
     protected override void ProcessContainer(VeRecord record)
     {
         if (!ShouldProcess(record.DisplayName, Kill ? "Kill container" : "Stop container")) return;
         var engine = Engine;
-        var info = Run(ct => engine.Containers.StopAsync(record.Id, Kill.IsPresent, TimeSpan.FromSeconds(Timeout), ct));
-        if (PassThru) WriteObject(info);
+        var (id, kill, timeout) = (record.Id, Kill.IsPresent, TimeSpan.FromSeconds(Timeout));
+        RunConcurrently(ThrottleLimit, record.DisplayName, ct => engine.Containers.StopAsync(id, kill, timeout, ct), info => { if (PassThru) WriteObject(info); });
     }
 }

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using Virtuozzo.Engine.Concurrency;
 using Virtuozzo.Engine.Qemu;
 using Virtuozzo.Engine.Store;
 
@@ -23,6 +24,11 @@ public sealed class StartVzVmCommand : VzVmCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    /// <summary>How many VMs are worked on at once over a pipeline (default: four per CPU). With -AsJob each VM is its own job.</summary>
+    [Parameter]
+    [ValidateRange(1, 1024)]
+    public int ThrottleLimit { get; set; } = WorkThrottle.DefaultLimit;
+
     /// <summary>Run in the background: returns a job whose output is what the cmdlet would write.</summary>
     [Parameter]
     public SwitchParameter AsJob { get; set; }
@@ -32,6 +38,12 @@ public sealed class StartVzVmCommand : VzVmCmdlet
         if (!ShouldProcess(record.DisplayName, "Start virtual machine")) return;
         var engine = Engine;
         var (id, wait, timeout) = (record.Id, Wait.IsPresent, TimeSpan.FromSeconds(Timeout));
-        RunOrStartJob(AsJob, $"Start-VzVm {record.DisplayName}", (progress, ct) => engine.Vms.StartAsync(id, wait, timeout, progress, ct), write: PassThru);
+        if (AsJob)
+        {
+            RunOrStartJob(true, $"Start-VzVm {record.DisplayName}", (progress, ct) => engine.Vms.StartAsync(id, wait, timeout, progress, ct), write: PassThru);
+            return;
+        }
+        var progress = Progress;
+        RunConcurrently(ThrottleLimit, record.DisplayName, ct => engine.Vms.StartAsync(id, wait, timeout, progress, ct), info => { if (PassThru) WriteObject(info); });
     }
 }

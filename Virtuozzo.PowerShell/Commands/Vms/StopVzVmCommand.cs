@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using Virtuozzo.Engine.Concurrency;
 using Virtuozzo.Engine.Qemu;
 using Virtuozzo.Engine.Store;
 
@@ -27,13 +28,19 @@ public sealed class StopVzVmCommand : VzVmCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    /// <summary>How many VMs are worked on at once over a pipeline (default: four per CPU). Waiting for a guest to power off holds no slot.</summary>
+    [Parameter]
+    [ValidateRange(1, 1024)]
+    public int ThrottleLimit { get; set; } = WorkThrottle.DefaultLimit;
+
+
     protected override void ProcessVm(VeRecord record)
     {
         var mode = Kill ? VmStopMode.Kill : Acpi ? VmStopMode.Acpi : VmStopMode.Graceful;
         if (!ShouldProcess(record.DisplayName, Kill ? "Power off virtual machine" : "Shut down virtual machine")) return;
         var engine = Engine;
         var progress = Progress;
-        var info = Run(ct => engine.Vms.StopAsync(record.Id, mode, TimeSpan.FromSeconds(Timeout), progress, ct));
-        if (PassThru) WriteObject(info);
+        var (id, timeout) = (record.Id, TimeSpan.FromSeconds(Timeout));
+        RunConcurrently(ThrottleLimit, record.DisplayName, ct => engine.Vms.StopAsync(id, mode, timeout, progress, ct), info => { if (PassThru) WriteObject(info); });
     }
 }
