@@ -17,6 +17,7 @@
         'formats/Virtuozzo.Memory.format.ps1xml'
         'formats/Virtuozzo.Configuration.format.ps1xml'
         'formats/Virtuozzo.SharedFolder.format.ps1xml'
+        'formats/Virtuozzo.Metrics.format.ps1xml'
         'formats/Virtuozzo.Network.format.ps1xml'
     )
     TypesToProcess       = @('formats/Virtuozzo.types.ps1xml')
@@ -86,6 +87,9 @@
         'Add-VzSharedFolder'
         'Get-VzSharedFolder'
         'Remove-VzSharedFolder'
+        # Metrics
+        'Measure-VzVm'
+        'Measure-VzContainer'
         # Networks and firewall
         'New-VzNetwork'
         'Get-VzNetwork'

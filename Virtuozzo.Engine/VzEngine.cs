@@ -125,6 +125,8 @@ public sealed class VzEngine
     public DiskService Disks => disks.Value;
     public MemoryService Memory { get; }
     public KsmControl Ksm { get; } = new();
+    /// <summary>Usage figures of running VEs (Measure-VzVm, Measure-VzContainer).</summary>
+    public Metrics.VeMeter Meter => new(this);
 
     /// <summary>The host service of this data root: whether it runs, start, stop, install (Service/).</summary>
     public Service.HostServiceControl HostService => new(Paths, Runner, LoggerFactory.CreateLogger<Service.HostServiceControl>());

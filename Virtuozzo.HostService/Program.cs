@@ -29,6 +29,7 @@ catch (VzException ex)
 builder.Services.AddSingleton(paths);
 builder.Services.AddSingleton(sp => new VzEngine(paths, sp.GetRequiredService<ILoggerFactory>()));
 builder.Services.AddHostedService<SupervisorWorker>();
+builder.Services.AddHostedService<MetricsWorker>();
 
 // The lock before anything else: a second instance must fail at once, naming the first, and touch nothing.
 IDisposable instanceLock;

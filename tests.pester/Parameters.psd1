@@ -4,7 +4,7 @@
 @{
     # Host
     'Get-VzHost'       = @('Refresh')
-    'Set-VzHost'       = @('AutoBalloon', 'BalloonBufferPercent', 'BalloonIntervalSeconds', 'BalloonLowAvailablePercent', 'ContainerRuntime', 'DataRoot', 'PassThru')
+    'Set-VzHost'       = @('AllowRemoteMetrics', 'AutoBalloon', 'BalloonBufferPercent', 'BalloonIntervalSeconds', 'BalloonLowAvailablePercent', 'ContainerRuntime', 'DataRoot', 'MetricsAddress', 'MetricsEnabled', 'PassThru')
     # Memory
     'Get-VzMemoryPlan' = @('Name', 'Summary')
     'Get-VzKsm'        = @()
@@ -78,4 +78,6 @@
     'Add-VzSharedFolder'         = @('GuestPath', 'Name', 'PassThru', 'Path', 'ReadOnly', 'Transport', 'VeId', 'VeName')
     'Get-VzSharedFolder'         = @('Name', 'VeId', 'VeName')
     'Remove-VzSharedFolder'      = @('Name', 'PassThru', 'VeId', 'VeName')
+    'Measure-VzVm'               = @('Continuous', 'Id', 'InputObject', 'Interval', 'Name')
+    'Measure-VzContainer'        = @('Continuous', 'Id', 'InputObject', 'Interval', 'Name')
 }

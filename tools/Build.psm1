@@ -13,7 +13,8 @@ $script:DebianPackages = @(
     'cpio', 'kmod', 'zstd',                            # building the VM test guest
     'libvirt-clients', 'libxml2-utils',                # Export-VzVm tests validate against libvirt's domain schema
     'openssh-server',                                  # SSH remoting tests
-    'procps', 'util-linux', 'criu'
+    'procps', 'util-linux', 'criu',
+    'prometheus', 'strace'                             # metrics tests (a real scraper, promtool) and bench (no process per VE)
 )
 $script:PesterVersion = '5.7.1'
 

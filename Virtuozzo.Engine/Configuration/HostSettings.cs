@@ -23,6 +23,9 @@ public sealed class HostSettings
     /// <summary>Set-VzKsm -Policy: Auto lets the host service run KSM by ksmtuned's rules (or the kernel's advisor).</summary>
     public Ksm.KsmPolicyMode? KsmPolicy { get; set; }
 
+    /// <summary>The host service's Prometheus endpoint (Set-VzHost -MetricsEnabled, -MetricsAddress); null is off.</summary>
+    public Metrics.MetricsSettings? Metrics { get; set; }
+
     public static string FilePath => Environment.GetEnvironmentVariable("VZ_HOST_CONFIG") is { Length: > 0 } p ? p : DefaultPath;
 
     public static HostSettings Load()

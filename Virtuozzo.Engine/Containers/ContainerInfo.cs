@@ -55,6 +55,8 @@ public sealed record ContainerInfo
     public long MemoryPeak { get; init; }
     public long OomKills { get; init; }
     public TimeSpan CpuTime { get; init; }
+    /// <summary>CPU use in percent of one CPU over the host service's last interval; null when the service does not run or the container is stopped.</summary>
+    public double? CpuPercent { get; init; }
     public int ProcessCount { get; init; }
     /// <summary>First host uid of the container's user namespace.</summary>
     public long UidBase { get; init; }

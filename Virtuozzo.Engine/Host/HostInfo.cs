@@ -39,6 +39,10 @@ public sealed record HostInfo
     public int BalloonBufferPercent { get; init; }
     public int BalloonIntervalSeconds { get; init; }
     public int BalloonLowAvailablePercent { get; init; }
+    /// <summary>The host service's Prometheus endpoint (Set-VzHost -MetricsEnabled, -MetricsAddress, -AllowRemoteMetrics).</summary>
+    public bool MetricsEnabled { get; init; }
+    public string MetricsAddress { get; init; } = "";
+    public bool AllowRemoteMetrics { get; init; }
     public DateTimeOffset ProbedAt { get; init; }
     public TimeSpan ProbeAge { get; init; }
 }

@@ -62,6 +62,9 @@ public sealed class HostProbe(VzPaths paths, ProcessRunner runner, ILogger<HostP
             BalloonBufferPercent = balloon.BufferPercent,
             BalloonIntervalSeconds = balloon.MinIntervalSeconds,
             BalloonLowAvailablePercent = balloon.LowAvailablePercent,
+            MetricsEnabled = settings.Metrics?.Enabled ?? false,
+            MetricsAddress = settings.Metrics?.Address ?? Metrics.MetricsSettings.DefaultAddress,
+            AllowRemoteMetrics = settings.Metrics?.AllowRemote ?? false,
             ProbedAt = caps.ProbedAt,
             ProbeAge = DateTimeOffset.UtcNow - caps.ProbedAt,
         };

@@ -48,6 +48,10 @@ public sealed record VmInfo
     public GuestToolsState GuestToolsState { get; init; }
     /// <summary>Memory the guest has now (balloon actual), from the host service's cache; null when no fresh value.</summary>
     public long? MemoryActual { get; init; }
+    /// <summary>CPU use in percent of one CPU over the host service's last interval; null when the service does not run or the VM is stopped.</summary>
+    public double? CpuPercent { get; init; }
+    /// <summary>QEMU's resident memory on the host at the host service's last sample; null as for <see cref="CpuPercent"/>.</summary>
+    public long? MemoryResident { get; init; }
     /// <summary>How old the guest tools facts are (the host service refreshes them); null when none are cached.</summary>
     public TimeSpan? GuestInfoAge { get; init; }
     public string? OsName { get; init; }

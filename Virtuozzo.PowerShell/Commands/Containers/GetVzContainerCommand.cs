@@ -26,11 +26,12 @@ public sealed class GetVzContainerCommand : VzCmdlet
     protected override void ProcessRecord()
     {
         var engine = Engine;
+        var usage = new UsageColumns(engine);
         foreach (var r in VeSelector.Select(engine.Store, VeType.Container, Name, Id, (e, t) => WriteVzError(e, t)).ToList())
         {
             // An unreadable ve.yaml is an error naming the file and line; the other containers still list.
             if (r.Error is { } corrupt) { WriteVzError(corrupt, corrupt.Path); continue; }
-            ForItem(r.DisplayName, () => WriteObject(engine.Containers.Describe(r)));
+            ForItem(r.DisplayName, () => WriteObject(usage.Add(engine.Containers.Describe(r))));
         }
     }
 }

@@ -38,6 +38,19 @@ public sealed class SetVzHostCommand : VzCmdlet
     [Parameter]
     public int? BalloonLowAvailablePercent { get; set; }
 
+    /// <summary>Whether the host service serves Prometheus metrics (off by default).</summary>
+    [Parameter]
+    public bool? MetricsEnabled { get; set; }
+
+    /// <summary>host:port the metrics endpoint listens on (default 127.0.0.1:9784); an address other hosts reach needs -AllowRemoteMetrics.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? MetricsAddress { get; set; }
+
+    /// <summary>Allows a metrics address that is not loopback (the endpoint has no authentication: firewall it).</summary>
+    [Parameter]
+    public SwitchParameter AllowRemoteMetrics { get; set; }
+
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
@@ -46,10 +59,12 @@ public sealed class SetVzHostCommand : VzCmdlet
         try
         {
             var balloon = AutoBalloon is not null || BalloonBufferPercent is not null || BalloonIntervalSeconds is not null || BalloonLowAvailablePercent is not null;
+            var metrics = MetricsEnabled is not null || MetricsAddress is not null || MyInvocation.BoundParameters.ContainsKey(nameof(AllowRemoteMetrics));
             var change = string.Join(", ", new[]
             {
                 DataRoot is null ? null : $"data root '{DataRoot}'", ContainerRuntime is null ? null : $"container runtime {ContainerRuntime}",
                 balloon ? "the autoballoon policy" : null,
+                metrics ? "the metrics endpoint" : null,
             }.Where(s => s is not null));
             if (change.Length == 0 || !ShouldProcess("localhost", $"Set {change}")) return;
             var dataRoot = DataRoot is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(DataRoot);
@@ -61,6 +76,11 @@ public sealed class SetVzHostCommand : VzCmdlet
                     MinIntervalSeconds = BalloonIntervalSeconds ?? b.MinIntervalSeconds,
                     LowAvailablePercent = BalloonLowAvailablePercent ?? b.LowAvailablePercent,
                 }));
+            if (metrics)
+            {
+                var service = Virtuozzo.Engine.Service.HostServicePaths.For(Engine.Paths);
+                Run(() => Virtuozzo.Engine.Metrics.MetricsSettingsEditor.Apply(MetricsEnabled, MetricsAddress, MyInvocation.BoundParameters.ContainsKey(nameof(AllowRemoteMetrics)) ? AllowRemoteMetrics.IsPresent : null, service));
+            }
             if (dataRoot is not null || ContainerRuntime is not null) Run(() => { HostSettingsEditor.Apply(dataRoot, ContainerRuntime); return true; });
             if (PassThru) { var engine = Engine; WriteObject(Run(ct => engine.Host.GetAsync(false, ct))); }
         }

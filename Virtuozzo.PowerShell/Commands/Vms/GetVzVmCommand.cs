@@ -34,6 +34,7 @@ public sealed class GetVzVmCommand : VzCmdlet
     protected override void ProcessRecord()
     {
         var engine = Engine;
+        var usage = new UsageColumns(engine);
         var records = VeSelector.Select(engine.Store, VeType.VirtualMachine, ParameterSetName == NameSet ? Name : null,
             ParameterSetName == IdSet ? Id : null, (ex, target) => WriteVzError(ex, target)).ToList();
         foreach (var record in records)
@@ -45,7 +46,7 @@ public sealed class GetVzVmCommand : VzCmdlet
                 var info = GuestTools
                     ? Run(ct => engine.Vms.DescribeWithGuestToolsAsync(record, TimeSpan.FromSeconds(2), ct))
                     : engine.Vms.Describe(record);
-                WriteObject(info);
+                WriteObject(usage.Add(info));
             });
         }
     }

@@ -1,0 +1,56 @@
+using System.Diagnostics;
+using Virtuozzo.Engine.Store;
+
+namespace Virtuozzo.Engine.Metrics;
+
+/// <summary>Turns two samples of one VE into rates over the interval between them. Pure: tested without a host.</summary>
+public static class VeUsageCalculator
+{
+    /// <summary>
+    /// Usage between <paramref name="before"/> and <paramref name="after"/> (same VE, same process). A counter that
+    /// went down (a device that went away, a reset) gives a rate of 0 rather than a negative one.
+    /// </summary>
+    public static VeUsage Between(VeSample before, VeSample after)
+    {
+        var seconds = Math.Max(1e-6, Stopwatch.GetElapsedTime(before.Timestamp, after.Timestamp).TotalSeconds);
+        double Rate(long a, long b) => b >= a ? (b - a) / seconds : 0;
+        var cpuPercent = Math.Max(0, (after.CpuTime - before.CpuTime).TotalSeconds) / seconds * 100;
+        var disk = after.Disk ?? IoCounters.Zero;
+        var diskBefore = before.Disk ?? disk;
+        var net = after.Network ?? NetCounters.Zero;
+        var netBefore = before.Network ?? net;
+        return new VeUsage
+        {
+            Name = after.Name,
+            Id = after.Id,
+            Kind = after.Kind == VeType.VirtualMachine ? "VirtualMachine" : "Container",
+            Timestamp = after.At,
+            Interval = TimeSpan.FromSeconds(seconds),
+            CpuPercent = Math.Round(cpuPercent, 2),
+            CpuPercentOfLimit = after.CpuCapacityPercent > 0 ? Math.Round(cpuPercent * 100 / after.CpuCapacityPercent, 2) : 0,
+            CpuCapacityPercent = after.CpuCapacityPercent,
+            MemoryResident = after.MemoryResident,
+            MemorySize = after.MemorySize,
+            MemoryGuarantee = after.MemoryGuarantee,
+            BalloonActual = after.BalloonActual,
+            GuestAvailable = after.GuestAvailable,
+            DiskReadBytesPerSecond = Math.Round(Rate(diskBefore.ReadBytes, disk.ReadBytes), 1),
+            DiskWriteBytesPerSecond = Math.Round(Rate(diskBefore.WriteBytes, disk.WriteBytes), 1),
+            DiskReadOpsPerSecond = Math.Round(Rate(diskBefore.ReadOps, disk.ReadOps), 2),
+            DiskWriteOpsPerSecond = Math.Round(Rate(diskBefore.WriteOps, disk.WriteOps), 2),
+            NetworkReceiveBytesPerSecond = Math.Round(Rate(netBefore.ReceiveBytes, net.ReceiveBytes), 1),
+            NetworkTransmitBytesPerSecond = Math.Round(Rate(netBefore.TransmitBytes, net.TransmitBytes), 1),
+            NetworkReceivePacketsPerSecond = Math.Round(Rate(netBefore.ReceivePackets, net.ReceivePackets), 2),
+            NetworkTransmitPacketsPerSecond = Math.Round(Rate(netBefore.TransmitPackets, net.TransmitPackets), 2),
+            CpuTime = after.CpuTime,
+            DiskReadBytes = disk.ReadBytes,
+            DiskWriteBytes = disk.WriteBytes,
+            DiskReadOps = disk.ReadOps,
+            DiskWriteOps = disk.WriteOps,
+            NetworkReceiveBytes = net.ReceiveBytes,
+            NetworkTransmitBytes = net.TransmitBytes,
+            NetworkReceivePackets = net.ReceivePackets,
+            NetworkTransmitPackets = net.TransmitPackets,
+        };
+    }
+}
