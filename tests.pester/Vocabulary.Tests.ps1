@@ -21,17 +21,21 @@ BeforeAll {
     $disk = Join-Path $scope.Base 'probe.qcow2'
     $null = New-VzDisk $disk -Size 16MB -LazyRefcounts
     $null = New-VzTemplate busybox
+    # A Private network on a bridge named for this run (no address, no DHCP: nothing outside the bridge changes).
+    $null = New-VzNetwork vocnet -Type Private -Bridge (Get-VzTestLinkName 71)
 
     # What each Get-Vz* twin returns here, and how to call the setter for a binding check that changes nothing (-WhatIf).
     $script:objects = @{
         VzContainer = Get-VzContainer ct1; VzVm = Get-VzVm vm1; VzHost = Get-VzHost; VzKsm = Get-VzKsm
         VzDisk = Get-VzDisk $disk; VzTemplate = Get-VzTemplate busybox
+        VzNetwork = Get-VzNetwork vocnet; VzFirewall = Get-VzFirewall ct1
     }
     $script:targets = @{
         'New-VzContainer' = @{ Name = 'probe' }; 'Set-VzContainer' = @{ Name = 'ct1' }
         'New-VzVm' = @{ Name = 'probe' }; 'Set-VzVm' = @{ Name = 'vm1' }
         'New-VzDisk' = @{ Path = (Join-Path $scope.Base 'other.qcow2') }; 'New-VzTemplate' = @{ Name = 'probe' }
         'Set-VzHost' = @{}; 'Set-VzKsm' = @{}
+        'New-VzNetwork' = @{ Name = 'probe'; Type = 'Private' }; 'Set-VzNetwork' = @{ Name = 'vocnet' }; 'Set-VzFirewall' = @{ Name = 'ct1' }
     }
     # Parameters that say how to make something rather than a setting it keeps; each needs its reason.
     $script:notSettings = @{
@@ -39,12 +43,14 @@ BeforeAll {
         'New-VzContainer' = @('CpuLimitMhz')                           # CpuLimit in another unit; the container shows CpuLimit
         'Set-VzContainer' = @('CpuLimitMhz')
         'New-VzDisk'      = 'Path', 'Preallocation', 'RelativeBackingPath'  # the new file, and how it is written: not properties to copy
+        'Set-VzFirewall'  = @('Rule')                                  # replaces the whole rule list, which Get-VzFirewallRule returns (the firewall shows RuleCount)
     }
     $script:ignored = [Management.Automation.Cmdlet]::CommonParameters + [Management.Automation.Cmdlet]::OptionalCommonParameters +
         'Name', 'Id', 'InputObject', 'PassThru', 'Force', 'AsJob', 'WhatIf', 'Confirm'
 }
 
 AfterAll {
+    Remove-VzNetwork vocnet -Confirm:$false -ErrorAction SilentlyContinue
     Remove-VzTestScope $scope
 }
 
