@@ -36,8 +36,6 @@ BeforeAll {
     # Parameters that say how to make something rather than a setting it keeps; each needs its reason.
     $script:notSettings = @{
         'New-VzVm'        = 'DiskSize', 'DiskPath', 'IsoPath', 'Convert'  # the system disk and DVD (the VM shows them in Disks and DvdDrives), and whether -DiskPath is copied in
-        'New-VzContainer' = @('CpuLimitMhz')                           # CpuLimit in another unit; the container shows CpuLimit
-        'Set-VzContainer' = @('CpuLimitMhz')
         'New-VzDisk'      = 'Path', 'Preallocation', 'RelativeBackingPath'  # the new file, and how it is written: not properties to copy
     }
     $script:ignored = [Management.Automation.Cmdlet]::CommonParameters + [Management.Automation.Cmdlet]::OptionalCommonParameters +
