@@ -72,6 +72,8 @@
         'Remove-VzVmDvdDrive'
         'Invoke-VzVmCommand'
         'Set-VzVmUserPassword'
+        'Set-VzVmGuestNetwork'
+        'Set-VzContainerUserPassword'
         'Get-VzVmGuestInfo'
         'Get-VzVmGuestNetwork'
         'Enter-VzVm'

@@ -64,4 +64,6 @@
     'Get-VzVmGuestInfo'          = @('Id', 'InputObject', 'Name', 'Timeout')
     'Get-VzVmGuestNetwork'       = @('Id', 'InputObject', 'Name', 'Timeout')
     'Set-VzVmUserPassword'       = @('Id', 'InputObject', 'Name', 'PassThru', 'Password', 'Timeout', 'UserName')
+    'Set-VzVmGuestNetwork'       = @('Dhcp', 'Gateway', 'HostName', 'Id', 'InputObject', 'InterfaceName', 'IPAddress', 'Name', 'Nameserver', 'PassThru', 'Timeout')
+    'Set-VzContainerUserPassword' = @('Id', 'InputObject', 'Name', 'PassThru', 'Password', 'Timeout', 'UserName')
 }

@@ -27,7 +27,7 @@ public static partial class ContainerConfigurator
     public const long MinMemorySize = 16L << 20;
 
     [GeneratedRegex(@"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")]
-    private static partial Regex HostnamePattern();
+    internal static partial Regex HostnamePattern();
 
     /// <summary>Validates <paramref name="c"/> and writes it into <paramref name="cfg"/> (a copy the caller owns).</summary>
     public static void Apply(VeConfig cfg, ContainerChanges c, HostLimits host)
