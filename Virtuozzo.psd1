@@ -70,6 +70,7 @@
         'Remove-VzVmDisk'
         'Add-VzVmDvdDrive'
         'Remove-VzVmDvdDrive'
+        'Set-VzVmDvdDrive'
         'Invoke-VzVmCommand'
         'Set-VzVmUserPassword'
         'Set-VzVmGuestNetwork'

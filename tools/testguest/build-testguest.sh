@@ -19,6 +19,7 @@ out=$(cd "$out" && pwd)
 # its .modinfo and the list is ordered so every dependency loads first (button and evdev let busybox acpid see the ACPI power button).
 modules=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_console virtio_balloon
          virtio_blk failover net_failover virtio_net virtio_mem button evdev)
+cdrom_modules=(ata_piix sr_mod isofs)
 
 kernel_pkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9].*-cloud-amd64\)$/\1/p' | head -1)
 [ -n "$kernel_pkg" ] || { echo "cannot resolve linux-image-cloud-amd64 (run apt-get update)" >&2; exit 1; }
@@ -47,6 +48,10 @@ cp ga/usr/sbin/qemu-ga "$root/usr/sbin/qemu-ga"
 ldd ga/usr/sbin/qemu-ga | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }' | copy_libs "$root"
 
 kver=$(ls kernel/lib/modules)
+# The CD-ROM stack (IDE, SCSI CD, ISO 9660) is in the image but not loaded at boot, so VMs without a DVD boot as
+# fast as before; the DVD tests load it through the agent from /etc/modules.cdrom (load order, dependencies first).
+copy_modules "$root" "kernel/lib/modules/$kver" "${cdrom_modules[@]}"
+mv "$root/etc/modules.order" "$root/etc/modules.cdrom"
 copy_modules "$root" "kernel/lib/modules/$kver" "${modules[@]}"
 
 install -m 0755 "$here/init" "$root/init"
