@@ -48,13 +48,16 @@ Describe 'Guest tools cmdlets without a guest' -Tag Unit {
 Describe 'A VM''s network and host name through the guest agent' -Tag Integration, Slow, Vms -Skip:(-not $IsRoot) {
     BeforeAll {
         $guest = & (Join-Path $script:Root 'tools/testguest/Get-VzTestGuest.ps1') -Root $script:Root
-        $script:vm = New-VzVm gtvm1 -MemorySize 256MB -CpuCount 1 -Network User `
-            -KernelPath $guest.KernelPath -InitrdPath $guest.InitrdPath -KernelArguments $guest.KernelArguments |
-            Start-VzVm -Wait -Timeout 300 -PassThru
+        # i440fx (pc): its DVD drive is on the PIIX IDE controller, which the test guest's cloud kernel drives
+        # (ata_piix); the kernel has no AHCI driver for q35's SATA.
+        $null = New-VzVm gtvm1 -Machine pc -MemorySize 256MB -CpuCount 1 -Network User `
+            -KernelPath $guest.KernelPath -InitrdPath $guest.InitrdPath -KernelArguments $guest.KernelArguments
+        $null = Add-VzVmDvdDrive gtvm1   # an empty drive: the DVD tests put media in while the VM runs
+        $script:vm = Start-VzVm gtvm1 -Wait -Timeout 300 -PassThru
         # What QEMU's user network handed out at boot (its DHCP server): what -Dhcp must bring back.
         $script:BootAddress = @((Get-VzVmGuestNetwork gtvm1 -Timeout 120 | Where-Object Name -eq eth0).IPAddresses | Where-Object { $_ -match '^\d+\.' })[0]
     }
-    AfterAll { Get-VzVm gtvm1 -ErrorAction SilentlyContinue | Stop-VzVm -Kill -PassThru -ErrorAction SilentlyContinue | Remove-VzVm -Force -Confirm:$false }
+    # gtvm1 stays up for the DVD tests below; they remove it.
 
     It 'sets a static address, gateway, DNS server and host name, and reads them back' {
         $nics = Set-VzVmGuestNetwork gtvm1 -InterfaceName eth0 -IPAddress 198.19.60.10/24 -Gateway 198.19.60.1 -Nameserver 198.19.60.53, 198.19.61.53 `
@@ -100,6 +103,76 @@ Describe 'A VM''s network and host name through the guest agent' -Tag Integratio
         $err.Exception.Message | Should -Match 'runs Linux \d|runs .*Linux'
         $err.Exception.Message | Should -Match 'only on Windows'
         (Get-VzVm gtvm1).CpuUnits | Should -Be 1000
+    }
+}
+
+Describe 'DVD media changed on a running VM' -Tag Integration, Slow, Vms -Skip:(-not $IsRoot) {
+    AfterAll { Get-VzVm gtvm1 -ErrorAction SilentlyContinue | Stop-VzVm -Kill -PassThru -ErrorAction SilentlyContinue | Remove-VzVm -Force -Confirm:$false }
+    BeforeAll {
+        # Two small ISO images made here, each with a file that says which disc it is.
+        foreach ($d in 'A', 'B') {
+            $src = Join-Path $script:Scope.Base "disc$d"
+            $null = New-Item -ItemType Directory -Path $src -Force
+            Set-Content -Path (Join-Path $src 'hello.txt') -Value "from disc $d"
+            & xorriso -as mkisofs -quiet -V "VZDISC$d" -o (Join-Path $script:Scope.Base "disc$d.iso") $src 2>&1 | Out-Null
+            $LASTEXITCODE | Should -Be 0
+        }
+        # The guest's CD-ROM stack (IDE, sr, iso9660) is loaded on demand; then /dev/sr0 appears.
+        $load = 'while read -r m; do insmod /lib/modules/$m.ko 2>/dev/null; done < /etc/modules.cdrom; i=0; while [ ! -b /dev/sr0 ] && [ $i -lt 100 ]; do sleep 0.2; i=$((i+1)); done; ls -l /dev/sr0'
+        $script:Loaded = Invoke-VzVmCommand gtvm1 sh -ArgumentList '-c', $load -Timeout 180
+        function script:Read-Disc {
+            Invoke-VzVmCommand gtvm1 sh -ArgumentList '-c', 'mount -t iso9660 -o ro /dev/sr0 /mnt && cat /mnt/hello.txt; r=$?; umount /mnt 2>/dev/null; exit $r' -Timeout 180
+        }
+    }
+
+    It 'shows the empty drive and the guest''s CD-ROM device' {
+        $script:Loaded.ExitCode | Should -Be 0 -Because $script:Loaded.StdErr
+        (Get-VzVm gtvm1).DvdDrives.Count | Should -Be 1
+        (Get-VzVm gtvm1).DvdDrives[0].IsoPath | Should -BeNullOrEmpty
+    }
+
+    It 'inserts an ISO into the running VM, and the guest mounts it and reads its file' {
+        $vm = Set-VzVmDvdDrive gtvm1 -Path (Join-Path $script:Scope.Base 'discA.iso') -PassThru
+        $vm.DvdDrives[0].IsoPath | Should -Be (Join-Path $script:Scope.Base 'discA.iso')
+        $r = Read-Disc
+        $r.ExitCode | Should -Be 0 -Because $r.StdErr
+        $r.StdOut.Trim() | Should -Be 'from disc A'
+    }
+
+    It 'swaps the disc while the VM runs, and the guest reads the new one' {
+        Set-VzVmDvdDrive gtvm1 -DriveId cd0 -Path (Join-Path $script:Scope.Base 'discB.iso')
+        (Read-Disc).StdOut.Trim() | Should -Be 'from disc B'
+    }
+
+    It 'ejects: the guest finds no medium, and the drive shows empty' {
+        Set-VzVmDvdDrive gtvm1 -Eject
+        $r = Read-Disc
+        $r.ExitCode | Should -Not -Be 0
+        (Get-VzVm gtvm1).DvdDrives[0].IsoPath | Should -BeNullOrEmpty
+    }
+
+    It 'refuses a path that is not an ISO image or an optical drive, changing nothing' {
+        $disk = Join-Path $script:Scope.Base 'notiso.qcow2'
+        $null = New-VzDisk $disk -Size 16MB
+        Set-VzVmDvdDrive gtvm1 -Path (Join-Path $script:Scope.Base 'discA.iso')
+        foreach ($bad in $disk, (Join-Path $script:Scope.Base 'discA'), '/dev/null') {
+            $err = $null
+            try { Set-VzVmDvdDrive gtvm1 -Path $bad -ErrorAction Stop } catch { $err = $_ }
+            $err.FullyQualifiedErrorId | Should -Be 'VzDiskPathRefused,Virtuozzo.Commands.SetVzVmDvdDriveCommand'
+            $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        }
+        $err.Exception.Message | Should -Match 'character device'
+        (Get-VzVm gtvm1).DvdDrives[0].IsoPath | Should -Be (Join-Path $script:Scope.Base 'discA.iso')
+        (Read-Disc).StdOut.Trim() | Should -Be 'from disc A'
+        $err = $null
+        try { Set-VzVmDvdDrive gtvm1 -DriveId cd7 -Eject -ErrorAction Stop } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -Be 'VzVmDvdDriveNotFound,Virtuozzo.Commands.SetVzVmDvdDriveCommand'
+    }
+
+    It 'passes a host optical drive through where the host has one' -Skip:(-not (Test-Path /dev/sr0)) {
+        Set-VzVmDvdDrive gtvm1 -Path /dev/sr0
+        (Get-VzVm gtvm1).DvdDrives[0].IsoPath | Should -Be '/dev/sr0'
+        Set-VzVmDvdDrive gtvm1 -Eject
     }
 }
 

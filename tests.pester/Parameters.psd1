@@ -44,7 +44,7 @@
     'Remove-VzTemplate'          = @('Force', 'Name', 'PassThru')
     # Virtual machines
     'Copy-VzVm'                  = @('AsJob', 'Id', 'InputObject', 'Linked', 'Name', 'NewName')
-    'Enter-VzVm'                 = @('Id', 'InputObject', 'Name', 'Shell', 'Timeout')
+    'Enter-VzVm'                 = @('Agent', 'Id', 'InputObject', 'Name', 'Shell', 'Timeout')
     'Export-VzVm'                = @('Format', 'Id', 'InputObject', 'Name', 'Path')
     'Get-VzVm'                   = @('GuestTools', 'Id', 'Name')
     'New-VzVm'                   = @('AutoBalloon', 'Convert', 'CpuCount', 'CpuLimit', 'CpuLimitMhz', 'CpuMask', 'CpuUnits', 'Description', 'DiskPath', 'DiskSize', 'Firmware', 'InitrdPath', 'IsoPath', 'KernelArguments', 'KernelPath', 'Machine', 'MemGuarantee', 'MemHotplug', 'MemMerge', 'MemorySize', 'Name', 'Network', 'OnBoot')

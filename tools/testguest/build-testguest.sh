@@ -48,8 +48,9 @@ cp ga/usr/sbin/qemu-ga "$root/usr/sbin/qemu-ga"
 ldd ga/usr/sbin/qemu-ga | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }' | copy_libs "$root"
 
 kver=$(ls kernel/lib/modules)
-# The CD-ROM stack (IDE, SCSI CD, ISO 9660) is in the image but not loaded at boot, so VMs without a DVD boot as
-# fast as before; the DVD tests load it through the agent from /etc/modules.cdrom (load order, dependencies first).
+# The CD-ROM stack (the pc machine's PIIX IDE, SCSI CD, ISO 9660; the cloud kernel has no AHCI for q35) is in the
+# image but not loaded at boot, so VMs without a DVD boot as fast as before; the DVD tests load it through the agent
+# from /etc/modules.cdrom (load order, dependencies first).
 copy_modules "$root" "kernel/lib/modules/$kver" "${cdrom_modules[@]}"
 mv "$root/etc/modules.order" "$root/etc/modules.cdrom"
 copy_modules "$root" "kernel/lib/modules/$kver" "${modules[@]}"
