@@ -17,7 +17,7 @@
     # Disks
     'New-VzDisk'       = @('BackingDisk', 'ClusterSize', 'Compat', 'LazyRefcounts', 'Path', 'Preallocation', 'RelativeBackingPath', 'Size')
     'Get-VzDisk'       = @('AllowBlockDevice', 'InputObject', 'Path')
-    'Resize-VzDisk'    = @('InputObject', 'PassThru', 'Path', 'ResizeGuestFileSystem', 'Shrink', 'Size')
+    'Resize-VzDisk'    = @('InputObject', 'LogicalVolume', 'PassThru', 'Path', 'ResizeGuestFileSystem', 'Shrink', 'Size')
     'Test-VzDisk'      = @('InputObject', 'Path', 'Repair')
     'Optimize-VzDisk'  = @('AsJob', 'InputObject', 'PassThru', 'Path')
     'Convert-VzDisk'   = @('AllowBlockDevice', 'AsJob', 'DestinationPath', 'Format', 'InputObject', 'PassThru', 'Path')

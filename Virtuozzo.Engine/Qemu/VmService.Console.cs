@@ -7,17 +7,18 @@ namespace Virtuozzo.Engine.Qemu;
 public sealed partial class VmService
 {
     /// <summary>
-    /// Attaches <paramref name="input"/>/<paramref name="output"/> to the running VM's serial console until the
-    /// escape byte (Ctrl+]) or the VM ends; <paramref name="rawTerminal"/> puts the terminal on fd 0 into raw mode
-    /// for the session (restored after). <paramref name="attached"/> is called once the console is held and
-    /// connected, before any byte moves (the cmdlet says how to leave).
+    /// Attaches the running VM's serial console to <paramref name="output"/> and to <paramref name="input"/>, or,
+    /// when that is null, to this process's terminal: fd 0 read directly (.NET's console stream would edit and echo
+    /// whole lines) and put into raw mode for the session, restored after. Ends at the escape byte (Ctrl+]) or when
+    /// the VM ends. <paramref name="attached"/> is called once the console is held, before any byte moves.
     /// </summary>
-    public async Task<VmConsole.Ending> AttachConsoleAsync(Guid id, Stream input, Stream output, bool rawTerminal, Action? attached, CancellationToken ct)
+    public async Task<VmConsole.Ending> AttachConsoleAsync(Guid id, Stream? input, Stream output, Action? attached, CancellationToken ct)
     {
         var (rt, name) = Running(id);
         using var claim = VmConsole.Claim(rt, name);
         attached?.Invoke();
-        using var raw = rawTerminal ? TerminalRawMode.Enter() : null;
-        return await VmConsole.RunAsync(rt, name, input, output, VmConsole.DefaultEscape, ct);
+        using var raw = input is null ? TerminalRawMode.Enter() : null;
+        await using var terminal = input is null ? new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(0, ownsHandle: false), FileAccess.Read, 1) : null;
+        return await VmConsole.RunAsync(rt, name, input ?? terminal!, output, VmConsole.DefaultEscape, ct);
     }
 }

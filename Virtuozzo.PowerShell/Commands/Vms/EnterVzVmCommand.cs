@@ -29,7 +29,7 @@ public sealed class EnterVzVmCommand : VzVmCmdlet
         if (Agent) { AgentShell(record); return; }
         var engine = Engine;
         var name = record.DisplayName;
-        var ending = Run(ct => engine.Vms.AttachConsoleAsync(record.Id, global::System.Console.OpenStandardInput(), global::System.Console.OpenStandardOutput(), rawTerminal: true,
+        var ending = Run(ct => engine.Vms.AttachConsoleAsync(record.Id, input: null, global::System.Console.OpenStandardOutput(),
             () => global::System.Console.Out.Write($"Connected to the serial console of '{name}'. Escape character is ^] (Ctrl+]).\r\n"), ct));
         Host.UI.WriteLine();
         Host.UI.WriteLine(ending == Virtuozzo.Engine.Qemu.Console.VmConsole.Ending.ConsoleClosed
