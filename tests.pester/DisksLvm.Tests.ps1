@@ -18,9 +18,9 @@ BeforeAll {
 
     # Where an LV's extents start on its PV (bytes) and how long it is, from LVM's metadata.
     function script:Get-LvRange([string] $Pv, [string] $Vg, [string] $Lv) {
-        $peStart = [long]((& lvm pvs @Lvm --devices $Pv --noheadings --units b --nosuffix -o pe_start $Pv) -join '').Trim()
-        $extent = [long]((& lvm vgs @Lvm --devices $Pv --noheadings --units b --nosuffix -o vg_extent_size $Vg) -join '').Trim()
-        $row = (& lvm lvs @Lvm --devices $Pv --noheadings --segments -o lv_name,seg_pe_ranges $Vg | Where-Object { ($_.Trim() -split '\s+')[0] -eq $Lv })
+        $peStart = [long]((& lvm pvs @Lvm --devices $Pv --noheadings --units b --nosuffix -o pe_start $Pv 2>$null) -join '').Trim()
+        $extent = [long]((& lvm vgs @Lvm --devices $Pv --noheadings --units b --nosuffix -o vg_extent_size $Vg 2>$null) -join '').Trim()
+        $row = (& lvm lvs @Lvm --devices $Pv --noheadings --segments -o lv_name,seg_pe_ranges $Vg 2>$null | Where-Object { ($_.Trim() -split '\s+')[0] -eq $Lv })
         @($row).Count | Should -Be 1 -Because "$Vg/$Lv is one linear segment"
         $range = (($row.Trim() -split '\s+')[1] -split ':')[-1] -split '-'
         [pscustomobject]@{ Offset = $peStart + [long]$range[0] * $extent; Size = ([long]$range[1] - [long]$range[0] + 1) * $extent }
@@ -65,8 +65,8 @@ BeforeAll {
         $p = (sfdisk -J $raw | ConvertFrom-Json).partitiontable.partitions[0]
         $pv = losetup --find --show --offset ($p.start * 512) --sizelimit ($p.size * 512) $raw
         try {
-            $names = @(& lvm lvs @Lvm --devices $pv --noheadings -o lv_name $Vg | ForEach-Object Trim)
-            $out = @{ PvBytes = [long]((& lvm pvs @Lvm --devices $pv --noheadings --nosuffix --units b -o pv_size $pv) -join '').Trim() }
+            $names = @(& lvm lvs @Lvm --devices $pv --noheadings -o lv_name $Vg 2>$null | ForEach-Object Trim)
+            $out = @{ PvBytes = [long]((& lvm pvs @Lvm --devices $pv --noheadings --nosuffix --units b -o pv_size $pv 2>$null) -join '').Trim() }
             foreach ($n in $names) {
                 $r = Get-LvRange $pv $Vg $n
                 $lv = losetup --find --show --offset $r.Offset --sizelimit $r.Size $pv
