@@ -127,9 +127,17 @@ Describe 'A 25 % limit, measured' -Tag Integration, Slow -Skip:(-not $IsRoot) {
         $ct = New-VzContainer cpuct2 -Template busybox -MemorySize 64MB -CpuLimit 25 | Start-VzContainer -PassThru
         $rel = "/$env:VZ_CGROUP_PARENT/ct-$($ct.Id.ToString('N'))"
         Get-CgroupQuota $rel | Should -Be 25000
-        # Two loops: a single one would not reach the limit if the quota were per-task, and these must exceed it.
-        $null = Invoke-VzContainerCommand cpuct2 sh -ArgumentList '-c', '(while :; do :; done) >/dev/null 2>&1 & (while :; do :; done) >/dev/null 2>&1 &'
+        # Two loops (together they would use two CPUs) held in the foreground of one exec for 30 s, in a thread job,
+        # so they run for the whole measurement whatever the runtime does with an exec's background children.
+        $loops = Start-ThreadJob {
+            Import-Module Virtuozzo
+            Invoke-VzContainerCommand cpuct2 sh -ArgumentList '-c', 'timeout 30 sh -c "while :; do :; done" & timeout 30 sh -c "while :; do :; done"; wait' -Timeout 120
+        }
+        $end = (Get-Date).AddSeconds(60)
+        while ((Get-Date) -lt $end -and (Invoke-VzContainerCommand cpuct2 ps).StdOut -notmatch 'while') { Start-Sleep -Milliseconds 200 }
         $share = Invoke-WithTopWeight { Measure-CgroupCpuShare $rel 5 }
+        $null = $loops | Wait-Job -Timeout 120 | Receive-Job
+        $loops | Remove-Job -Force
         Write-Host ("container with -CpuLimit 25: {0:P1} of one CPU over 5 s (load {1})" -f $share, (Get-Content /proc/loadavg))
         $share | Should -BeGreaterOrEqual 0.20
         $share | Should -BeLessOrEqual 0.30

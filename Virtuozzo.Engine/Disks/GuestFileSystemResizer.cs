@@ -103,7 +103,14 @@ public sealed class GuestFileSystemResizer(VzPaths paths, ProcessRunner runner, 
                 Directory.CreateDirectory(mountPoint);
                 await Run("mount", ["-t", "xfs", "-o", "nouuid", device, mountPoint], image, cancellationToken);
                 try { await Run("xfs_growfs", [mountPoint], image, cancellationToken); }
-                finally { await Try("umount", [mountPoint]); }
+                catch
+                {
+                    await Try("umount", [mountPoint]);
+                    throw;
+                }
+                // The unmount writes the grown file system back through the export: with the step's full timeout,
+                // not the short one of a cleanup, or a loaded host would lose the growth.
+                await Run("umount", [mountPoint], image, CancellationToken.None);
                 break;
             default:
                 throw new VzDiskUnsupportedException(image, type.Length == 0 ? "an unknown file system in the last partition" : $"the file system '{type}' in the last partition", "grow");

@@ -24,11 +24,17 @@ internal sealed class LvmVolumeGrower(ProcessRunner runner, ILogger logger)
         Func<string, string, string, string, CancellationToken, Task> growFileSystem, CancellationToken ct)
     {
         pv = physicalVolume;
-        var pvFields = Fields(await Lvm("pvs", image, ct, "--units", "b", "--nosuffix", "-o", "vg_name,pe_start", pv));
-        if (pvFields.Count == 0 || pvFields[0].Length < 2 || pvFields[0][0].Length == 0)
-            throw new VzInvalidStateException("VzDiskNoLvm", $"The LVM physical volume in '{image}' belongs to no volume group.", image);
-        var vg = pvFields[0][0];
-        var peStart = long.Parse(pvFields[0][1], CultureInfo.InvariantCulture);
+        var pvFields = Fields(await Lvm("pvs", image, ct, "--units", "b", "--nosuffix", "-o", "pe_start,vg_name", pv));
+        if (pvFields.Count == 0 || pvFields[0].Length < 2)
+        {
+            // A PV in no volume group yet: the grown PV is all there is to grow.
+            if (logicalVolume is not null)
+                throw new VzNotFoundException("VzLogicalVolumeNotFound", $"The LVM physical volume in '{image}' belongs to no volume group, so it has no logical volume '{logicalVolume}'.", image);
+            logger.LogInformation("the physical volume of {Image} is in no volume group; only the PV grew", image);
+            return;
+        }
+        var peStart = long.Parse(pvFields[0][0], CultureInfo.InvariantCulture);
+        var vg = pvFields[0][1];
         var vgFields = Fields(await Lvm("vgs", image, ct, "--units", "b", "--nosuffix", "-o", "vg_extent_size,vg_free_count", vg))[0];
         var extent = long.Parse(vgFields[0], CultureInfo.InvariantCulture);
         var free = long.Parse(vgFields[1], CultureInfo.InvariantCulture);
