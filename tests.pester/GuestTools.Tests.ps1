@@ -133,7 +133,11 @@ Start-Sleep -Seconds 600
             (Get-VzVm gtvm1).State | Should -Be 'Running'
             (Get-Content -Raw (Join-Path (Get-VzVm gtvm1).Directory 'console.log')) | Should -Match 'vz-42-ok'
         }
-        finally { & tmux -L $sock kill-server 2>$null }
+        finally {
+            & tmux -L $sock kill-server 2>$null
+            # kill-server leaves its socket file behind.
+            Remove-Item (Join-Path $(if ($env:TMUX_TMPDIR) { $env:TMUX_TMPDIR } else { '/tmp' }) "tmux-$(id -u)/$sock") -ErrorAction SilentlyContinue
+        }
     }
 
     It 'answers a Windows SID change with NotSupported naming the guest OS, changing nothing' {
