@@ -26,7 +26,9 @@ internal sealed class VeSettingsApplier(VeStore store, Func<ContainerService> co
                 MemGuarantee = MemGuarantee.FromConfig(desired.Memory.GuaranteePercent),
                 CpuCount = desired.Cpu.Count,
                 CpuUnits = desired.Cpu.Units,
-                CpuLimit = desired.Cpu.LimitPercent ?? 0,
+                // The limit as the file gives it: in MHz, or in percent (none is 0 %).
+                CpuLimit = desired.Cpu.LimitMhz is null ? desired.Cpu.LimitPercent ?? 0 : null,
+                CpuLimitMhz = desired.Cpu.LimitMhz,
                 CpuMask = desired.Cpu.Mask ?? "all",
                 PidsLimit = c.PidsLimit ?? 0,
                 Hostname = c.Hostname,
@@ -57,7 +59,8 @@ internal sealed class VeSettingsApplier(VeStore store, Func<ContainerService> co
             CpuCount = desired.Cpu.Count ?? 1,
             // Re-pinning a running VM's vCPU threads costs a monitor round trip: only when the mask changes.
             CpuMask = desired.Cpu.Mask == current?.Cpu.Mask ? null : desired.Cpu.Mask ?? "",
-            CpuLimit = desired.Cpu.LimitPercent ?? 0,
+            CpuLimit = desired.Cpu.LimitMhz is null ? desired.Cpu.LimitPercent ?? 0 : null,
+            CpuLimitMhz = desired.Cpu.LimitMhz,
             CpuUnits = desired.Cpu.Units,
             MemorySize = desired.Memory.MemorySize > 0 ? desired.Memory.MemorySize : null,
             MemGuarantee = MemGuarantee.FromConfig(desired.Memory.GuaranteePercent),

@@ -14,7 +14,8 @@ $script:DebianPackages = @(
     'libvirt-clients', 'libxml2-utils',                # Export-VzVm tests validate against libvirt's domain schema
     'openssh-server',                                  # SSH remoting tests
     'procps', 'util-linux', 'criu',
-    'prometheus', 'strace'                             # metrics tests (a real scraper, promtool) and bench (no process per VE)
+    'prometheus', 'strace',                            # metrics tests (a real scraper, promtool) and bench (no process per VE)
+    'xorriso'                                          # DVD tests build ISO images
 )
 $script:PesterVersion = '5.7.1'
 

@@ -43,12 +43,20 @@ public sealed class ContainerConfiguratorTests
     }
 
     [Fact]
-    public void MhzBecomesPercentOfOneCpu()
+    public void MhzIsStoredAsGivenAndBecomesAQuotaOfOneCpu()
     {
         var cfg = New();
         ContainerConfigurator.Apply(cfg, new ContainerChanges { CpuLimitMhz = 1000 }, Host);
-        Assert.Equal(50, cfg.Cpu.LimitPercent);
-        Assert.Equal(50000, ContainerConfigurator.ToLimits(cfg, 4).CpuQuotaMicroseconds);
+        Assert.Equal(1000, cfg.Cpu.LimitMhz);
+        Assert.Null(cfg.Cpu.LimitPercent);
+        Assert.Equal(50000, ContainerConfigurator.ToLimits(cfg, 4, hostMhz: Host.CpuMhz).CpuQuotaMicroseconds);
+        // A percentage replaces the MHz limit (one unit at a time), and 0 in either unit removes it.
+        ContainerConfigurator.Apply(cfg, new ContainerChanges { CpuLimit = 30 }, Host);
+        Assert.Equal((30, (int?)null), (cfg.Cpu.LimitPercent!.Value, cfg.Cpu.LimitMhz));
+        ContainerConfigurator.Apply(cfg, new ContainerChanges { CpuLimit = 0, CpuLimitMhz = 700 }, Host);
+        Assert.Equal(((int?)null, 700), (cfg.Cpu.LimitPercent, cfg.Cpu.LimitMhz!.Value));
+        ContainerConfigurator.Apply(cfg, new ContainerChanges { CpuLimitMhz = 0 }, Host);
+        Assert.Equal(((int?)null, (int?)null), (cfg.Cpu.LimitPercent, cfg.Cpu.LimitMhz));
     }
 
     [Fact]
@@ -95,6 +103,8 @@ public sealed class ContainerConfiguratorTests
         { new ContainerChanges { CpuUnits = 500001 }, "VzInvalidCpuUnits", "CpuUnits" },
         { new ContainerChanges { CpuLimit = 401 }, "VzInvalidCpuLimit", "CpuLimit" },
         { new ContainerChanges { CpuLimit = 10, CpuLimitMhz = 10 }, "VzConflictingCpuLimit", "CpuLimitMhz" },
+        { new ContainerChanges { CpuLimitMhz = 8001 }, "VzInvalidCpuLimit", "CpuLimitMhz" },
+        { new ContainerChanges { CpuLimitMhz = -1 }, "VzInvalidCpuLimit", "CpuLimitMhz" },
         { new ContainerChanges { CpuMask = "4" }, "VzInvalidCpuMask", "CpuMask" },
         { new ContainerChanges { PidsLimit = -2 }, "VzInvalidPidsLimit", "PidsLimit" },
         { new ContainerChanges { Hostname = "bad_host" }, "VzInvalidHostname", "Hostname" },

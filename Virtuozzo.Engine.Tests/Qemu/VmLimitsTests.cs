@@ -34,4 +34,13 @@ public sealed class VmLimitsTests
         Assert.Equal(100000, l.CpuPeriodMicroseconds);
         Assert.Equal(2000, l.CpuUnits);
     }
+
+    [Fact]
+    public void Cpu_limit_in_mhz_is_a_quota_of_the_host_frequency_rounded_up()
+    {
+        var c = Config(0, null, 1000);
+        c.Cpu.LimitMhz = 1000;
+        // 1000 MHz of a 2596.146 MHz CPU: ceil(1000 * 100000 / 2596.146) = 38519 us per 100 ms period.
+        Assert.Equal(38519, VmCgroup.LimitsFor(c, hostMhz: 2596.146).CpuQuotaMicroseconds);
+    }
 }

@@ -27,7 +27,7 @@ public static partial class ContainerConfigurator
     public const long MinMemorySize = 16L << 20;
 
     [GeneratedRegex(@"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")]
-    private static partial Regex HostnamePattern();
+    internal static partial Regex HostnamePattern();
 
     /// <summary>Validates <paramref name="c"/> and writes it into <paramref name="cfg"/> (a copy the caller owns).</summary>
     public static void Apply(VeConfig cfg, ContainerChanges c, HostLimits host)
@@ -51,22 +51,8 @@ public static partial class ContainerConfigurator
                 throw Invalid("VzInvalidCpuUnits", "CpuUnits", units, $"{units} CPU units is outside {CgroupUnits.MinCpuUnits}-{CgroupUnits.MaxCpuUnits}.", "Give 8-500000 (1000 is the default weight).");
             cfg.Cpu.Units = units;
         }
-        if (c.CpuLimit is not null && c.CpuLimitMhz is not null)
-            throw Invalid("VzConflictingCpuLimit", "CpuLimitMhz", c.CpuLimitMhz, "Give the CPU limit either in percent or in MHz, not both.", "Use -CpuLimit or -CpuLimitMhz.");
-        var limit = c.CpuLimit;
-        if (c.CpuLimitMhz is { } mhz)
-        {
-            if (mhz < 0) throw Invalid("VzInvalidCpuLimit", "CpuLimitMhz", mhz, "A CPU limit cannot be negative.", "Give 0 (no limit) or a positive MHz value.");
-            if (host.CpuMhz <= 0) throw new VzCapabilityMissingException("VzCpuFrequencyUnknown", "The host's CPU frequency is unknown, so a MHz limit cannot be converted.", mhz, "CPU frequency")
-            { RecommendedAction = "Give the limit in percent with -CpuLimit." };
-            limit = mhz == 0 ? 0 : CgroupUnits.PercentFromMhz(mhz, host.CpuMhz);
-        }
-        if (limit is { } pct)
-        {
-            if (pct < 0 || pct > host.CpuCount * 100)
-                throw Invalid("VzInvalidCpuLimit", "CpuLimit", pct, $"A CPU limit of {pct} % is outside 0-{host.CpuCount * 100} (100 % is one CPU).", "Give 0 (no limit) to the host's CPU count x 100.");
-            cfg.Cpu.LimitPercent = pct == 0 ? null : pct;
-        }
+        CpuLimit.Validate(c.CpuLimit, c.CpuLimitMhz, host.CpuCount, host.CpuMhz, cfg.Name);
+        CpuLimit.Store(cfg.Cpu, c.CpuLimit, c.CpuLimitMhz);
         if (c.CpuMask is { } mask)
         {
             var normalized = CpuList.Normalize(mask, host.CpuCount);
@@ -134,11 +120,14 @@ public static partial class ContainerConfigurator
             : [];
 
     /// <summary>The cgroup limits a container's config asks for, with every value set (a start writes them all).</summary>
-    public static CgroupLimits ToLimits(VeConfig cfg, int hostCpuCount)
+    public static CgroupLimits ToLimits(VeConfig cfg, int hostCpuCount, double hostMhz = double.NaN)
     {
         var size = cfg.Memory.MemorySize > 0 ? cfg.Memory.MemorySize : DefaultMemorySize;
-        var pct = cfg.Cpu.LimitPercent ?? 0;
-        if (cfg.Cpu.Count is { } count && (pct == 0 || pct > count * 100)) pct = count * 100; // CPU count caps the limit
+        // A MHz limit needs the host's frequency; read only then, so the common percent case stays pure.
+        if (double.IsNaN(hostMhz)) hostMhz = cfg.Cpu.LimitMhz is > 0 ? Host.CpuInfo.NominalMhz() : 0;
+        var quota = CpuLimit.QuotaMicroseconds(cfg.Cpu, hostMhz) ?? 0;
+        if (cfg.Cpu.Count is { } count && (quota == 0 || quota > CgroupUnits.QuotaFromPercent(count * 100)))
+            quota = CgroupUnits.QuotaFromPercent(count * 100); // CPU count caps the limit
         return new CgroupLimits
         {
             MemorySize = size,
@@ -146,7 +135,7 @@ public static partial class ContainerConfigurator
             MemoryLow = Memory.MemoryPlanner.Guarantee(cfg),
             CpuUnits = cfg.Cpu.Units,
             CpuPeriodMicroseconds = CgroupUnits.DefaultCfsPeriod,
-            CpuQuotaMicroseconds = pct > 0 ? CgroupUnits.QuotaFromPercent(pct) : -1,
+            CpuQuotaMicroseconds = quota > 0 ? quota : -1,
             CpuSet = cfg.Cpu.Mask ?? CpuList.Format(Enumerable.Range(0, hostCpuCount)),
             PidsLimit = cfg.Container?.PidsLimit ?? -1,
         };

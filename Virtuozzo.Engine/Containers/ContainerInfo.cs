@@ -36,6 +36,8 @@ public sealed record ContainerInfo
     public int CpuUnits { get; init; }
     /// <summary>Percent of one CPU; 0 for no limit.</summary>
     public int CpuLimit { get; init; }
+    /// <summary>The limit in MHz when it was given in MHz (then <see cref="CpuLimit"/> is 0); as -CpuLimitMhz takes it.</summary>
+    public int? CpuLimitMhz { get; init; }
     public string? CpuMask { get; init; }
     public long? PidsLimit { get; init; }
     public bool OnBoot { get; init; }

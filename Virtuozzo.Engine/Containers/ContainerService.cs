@@ -105,6 +105,7 @@ public sealed partial class ContainerService
             CpuCount = cfg.Cpu.Count,
             CpuUnits = cfg.Cpu.Units,
             CpuLimit = cfg.Cpu.LimitPercent ?? 0,
+            CpuLimitMhz = cfg.Cpu.LimitMhz,
             CpuMask = cfg.Cpu.Mask,
             PidsLimit = ct.PidsLimit,
             OnBoot = cfg.OnBoot,

@@ -110,9 +110,16 @@ public sealed class DiskService(VzPaths paths, VeStore store, QemuImgDriver qemu
     /// <param name="allowShrink">Permit a smaller size (still refused over data).</param>
     /// <param name="resizeGuestFileSystem">After growing, grow the last partition and its file system too.</param>
     /// <param name="cancellationToken">Stops between steps.</param>
-    public async Task<DiskInfo> ResizeAsync(string path, long newSize, bool allowShrink = false, bool resizeGuestFileSystem = false,
-        CancellationToken cancellationToken = default)
+    public Task<DiskInfo> ResizeAsync(string path, long newSize, bool allowShrink = false, bool resizeGuestFileSystem = false,
+        CancellationToken cancellationToken = default) => ResizeAsync(path, newSize, allowShrink, resizeGuestFileSystem, null, cancellationToken);
+
+    /// <summary>As above; <paramref name="logicalVolume"/> names the LVM logical volume to grow when the last
+    /// partition is a physical volume (default: the one that ends the volume group's used space).</summary>
+    public async Task<DiskInfo> ResizeAsync(string path, long newSize, bool allowShrink, bool resizeGuestFileSystem, string? logicalVolume,
+        CancellationToken cancellationToken)
     {
+        if (logicalVolume is not null && !resizeGuestFileSystem)
+            throw new VzInvalidArgumentException("VzLogicalVolumeWithoutResize", "-LogicalVolume says which LV -ResizeGuestFileSystem grows; give both.", path, "LogicalVolume");
         var target = DiskPathGate.Check(path, DiskUse.RewriteInPlace);
         path = target.Path;
         if (target.Format is not (DiskFormat.Qcow2 or DiskFormat.Raw or DiskFormat.Qed))
@@ -153,7 +160,7 @@ public sealed class DiskService(VzPaths paths, VeStore store, QemuImgDriver qemu
             }
         }
         logger.LogInformation("resized {Path} to {Size} bytes", path, newSize);
-        if (resizeGuestFileSystem) await guestResizer.GrowLastPartitionAsync(path, before.Format, cancellationToken);
+        if (resizeGuestFileSystem) await guestResizer.GrowLastPartitionAsync(path, before.Format, logicalVolume, cancellationToken);
         return Get(path, cancellationToken: cancellationToken);
     }
 

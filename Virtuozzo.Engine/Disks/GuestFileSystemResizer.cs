@@ -18,12 +18,19 @@ public sealed class GuestFileSystemResizer(VzPaths paths, ProcessRunner runner, 
 {
     private static readonly TimeSpan StepTimeout = TimeSpan.FromMinutes(10);
 
-    public async Task GrowLastPartitionAsync(string image, string format, CancellationToken cancellationToken)
+    public async Task GrowLastPartitionAsync(string image, string format, CancellationToken cancellationToken) =>
+        await GrowLastPartitionAsync(image, format, null, cancellationToken);
+
+    /// <summary>
+    /// As above; when the partition is an LVM physical volume, also grows <paramref name="logicalVolume"/> (default:
+    /// the logical volume that ends the volume group's used space) and the file system in it.
+    /// </summary>
+    public async Task GrowLastPartitionAsync(string image, string format, string? logicalVolume, CancellationToken cancellationToken)
     {
         var work = Path.Combine(paths.RunRoot, "disk-resize", Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(work);
         int? daemon = null;
-        string? loop = null, mountPoint = null, raw = null;
+        string? loop = null, raw = null;
         try
         {
             if (format == "qcow2")
@@ -54,37 +61,61 @@ public sealed class GuestFileSystemResizer(VzPaths paths, ProcessRunner runner, 
 
             loop = (await Run("losetup", ["--find", "--show", "--offset", (last.Start * table.SectorSize).ToString(System.Globalization.CultureInfo.InvariantCulture),
                 "--sizelimit", (last.Size * table.SectorSize).ToString(System.Globalization.CultureInfo.InvariantCulture), device], image, cancellationToken)).StandardOutput.Trim();
-            var type = (await runner.RunAsync("blkid", ["-p", "-o", "value", "-s", "TYPE", loop],
-                new ProcessRunOptions { Timeout = StepTimeout, Target = image, SuccessExitCodes = [0, 2] }, cancellationToken)).StandardOutput.Trim();
-            switch (type)
+            var type = await ProbeType(loop, image, cancellationToken);
+            if (type == "LVM2_member")
             {
-                case "ext2" or "ext3" or "ext4":
-                    // ext4 cannot grow online here (no CAP_SYS_RESOURCE): check, then resize offline.
-                    await runner.RunAsync("e2fsck", ["-f", "-y", loop], new ProcessRunOptions { Timeout = StepTimeout, Target = image, SuccessExitCodes = [0, 1] }, cancellationToken);
-                    await Run("resize2fs", [loop], image, cancellationToken);
-                    break;
-                case "xfs":
-                    // XFS grows only while mounted; nouuid keeps a clone of a host file system mountable.
-                    mountPoint = Path.Combine(work, "mnt");
-                    Directory.CreateDirectory(mountPoint);
-                    await Run("mount", ["-t", "xfs", "-o", "nouuid", loop, mountPoint], image, cancellationToken);
-                    await Run("xfs_growfs", [mountPoint], image, cancellationToken);
-                    await Run("umount", [mountPoint], image, CancellationToken.None);
-                    mountPoint = null;
-                    break;
-                case "LVM2_member":
-                    // Only this loop device is visible to LVM, so no host volume group is touched.
-                    await Run("pvresize", ["--devices", loop, loop], image, cancellationToken);
-                    break;
-                default:
-                    throw new VzDiskUnsupportedException(image, type.Length == 0 ? "an unknown file system in the last partition" : $"the file system '{type}' in the last partition", "grow");
+                // Only this loop device is visible to LVM, so no host volume group is touched.
+                await Run("pvresize", ["--devices", loop, loop], image, cancellationToken);
+                await new LvmVolumeGrower(runner, logger).GrowAsync(loop, logicalVolume, image, work, GrowFileSystemAsync, cancellationToken);
+            }
+            else
+            {
+                if (logicalVolume is not null)
+                    throw new VzInvalidArgumentException("VzDiskNoLvm", $"The last partition of '{image}' holds {(type.Length == 0 ? "no known file system" : type)}, not an LVM physical volume.", image, "LogicalVolume");
+                await GrowFileSystemAsync(loop, type, work, image, cancellationToken);
             }
             logger.LogInformation("grew the {Type} file system in partition {Number} of {Image}", type, last.Number, image);
         }
         finally
         {
-            await TearDown(mountPoint, loop, daemon, raw, work);
+            await TearDown(null, loop, daemon, raw, work);
         }
+    }
+
+    private async Task<string> ProbeType(string device, string image, CancellationToken ct) =>
+        (await runner.RunAsync("blkid", ["-p", "-o", "value", "-s", "TYPE", device],
+            new ProcessRunOptions { Timeout = StepTimeout, Target = image, SuccessExitCodes = [0, 2] }, ct)).StandardOutput.Trim();
+
+    /// <summary>Grows the ext2/3/4 or XFS file system on <paramref name="device"/> to the device's size.</summary>
+    private async Task GrowFileSystemAsync(string device, string type, string work, string image, CancellationToken cancellationToken)
+    {
+        if (type.Length == 0) type = await ProbeType(device, image, cancellationToken);
+        switch (type)
+        {
+            case "ext2" or "ext3" or "ext4":
+                // ext4 cannot grow online here (no CAP_SYS_RESOURCE): check, then resize offline.
+                await runner.RunAsync("e2fsck", ["-f", "-y", device], new ProcessRunOptions { Timeout = StepTimeout, Target = image, SuccessExitCodes = [0, 1] }, cancellationToken);
+                await Run("resize2fs", [device], image, cancellationToken);
+                break;
+            case "xfs":
+                // XFS grows only while mounted; nouuid keeps a clone of a host file system mountable.
+                var mountPoint = Path.Combine(work, "mnt-" + Path.GetFileName(device));
+                Directory.CreateDirectory(mountPoint);
+                await Run("mount", ["-t", "xfs", "-o", "nouuid", device, mountPoint], image, cancellationToken);
+                try { await Run("xfs_growfs", [mountPoint], image, cancellationToken); }
+                catch
+                {
+                    await Try("umount", [mountPoint]);
+                    throw;
+                }
+                // The unmount writes the grown file system back through the export: with the step's full timeout,
+                // not the short one of a cleanup, or a loaded host would lose the growth.
+                await Run("umount", [mountPoint], image, CancellationToken.None);
+                break;
+            default:
+                throw new VzDiskUnsupportedException(image, type.Length == 0 ? "an unknown file system in the last partition" : $"the file system '{type}' in the last partition", "grow");
+        }
+        logger.LogInformation("grew the {Type} file system on {Device} of {Image}", type, device, image);
     }
 
     private async Task TearDown(string? mountPoint, string? loop, int? daemon, string? raw, string work)

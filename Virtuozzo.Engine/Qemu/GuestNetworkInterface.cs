@@ -8,4 +8,8 @@ public sealed record GuestNetworkInterface
     public string? MacAddress { get; init; }
     /// <summary>Addresses with prefix length ("198.18.0.15/24").</summary>
     public IReadOnlyList<string> IPAddresses { get; init; } = [];
+    /// <summary>The default route's gateway through this interface, from the guest's routing table; null when none (or unreadable).</summary>
+    public string? Gateway { get; init; }
+    /// <summary>The DNS servers of the guest's /etc/resolv.conf (the guest's, not this interface's alone).</summary>
+    public IReadOnlyList<string> Nameserver { get; init; } = [];
 }

@@ -12,6 +12,8 @@ public sealed record VmCreateOptions
     public int CpuUnits { get; init; } = 1000;
     /// <summary>Percent of one host CPU; 0 for no limit.</summary>
     public int CpuLimit { get; init; }
+    /// <summary>The limit in MHz of the host's CPU instead of percent; 0 or null for none.</summary>
+    public int? CpuLimitMhz { get; init; }
     /// <summary>Host CPUs the vCPU threads may run on ("0,2-3"); null or "all" for all.</summary>
     public string? CpuMask { get; init; }
     public bool OnBoot { get; init; }

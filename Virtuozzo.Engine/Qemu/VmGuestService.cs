@@ -9,7 +9,7 @@ using Virtuozzo.Engine.Qemu.Agent;
 namespace Virtuozzo.Engine.Qemu;
 
 /// <summary>Guest tools over the QEMU guest agent: run programs, set passwords, read OS and network facts.</summary>
-public sealed class VmGuestService(VmService vms, ILogger logger)
+public sealed partial class VmGuestService(VmService vms, ILogger logger)
 {
     /// <summary>Bound on stdin handed to guest-exec (the agent holds it in memory).</summary>
     public const int MaxStdinBytes = 16 * 1024 * 1024;
@@ -206,14 +206,6 @@ public sealed class VmGuestService(VmService vms, ILogger logger)
             Disks = disks ?? [],
             SupportedCommands = info.EnabledCommands ?? [],
         };
-    }
-
-    public async Task<IReadOnlyList<GuestNetworkInterface>> GetNetworkAsync(Guid id, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        var (rt, name) = vms.Running(id);
-        await AgentChannel.RequireConnectedAsync(rt, name, cancellationToken);
-        await using var agent = await VmService.OpenAgentAsync(rt, name, timeout, cancellationToken);
-        return await agent.GuestNetworkGetInterfacesAsync(timeout, cancellationToken);
     }
 
     private static TimeSpan Left(TimeSpan timeout, Stopwatch watch)

@@ -17,6 +17,8 @@ public sealed record VmInfo
     public int CpuCount { get; init; }
     public string? CpuMask { get; init; }
     public int? CpuLimit { get; init; }
+    /// <summary>The limit in MHz when it was given in MHz (then <see cref="CpuLimit"/> is null); as -CpuLimitMhz takes it.</summary>
+    public int? CpuLimitMhz { get; init; }
     public int CpuUnits { get; init; }
     public long MemorySize { get; init; }
     /// <summary>The guarantee as set (Auto or a percentage): what -MemGuarantee takes back.</summary>

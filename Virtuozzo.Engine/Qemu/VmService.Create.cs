@@ -31,7 +31,7 @@ public sealed partial class VmService
             OnBoot = o.OnBoot,
             Cpu = new CpuSettings
             {
-                Count = o.CpuCount, Units = o.CpuUnits, LimitPercent = o.CpuLimit > 0 ? o.CpuLimit : null,
+                Count = o.CpuCount, Units = o.CpuUnits, LimitPercent = o.CpuLimit > 0 ? o.CpuLimit : null, LimitMhz = o.CpuLimitMhz is > 0 ? o.CpuLimitMhz : null,
                 Mask = o.CpuMask is { Length: > 0 } m && !m.Equals("all", StringComparison.OrdinalIgnoreCase)
                     ? CpuAffinity.Format(CpuAffinity.Parse(m, Environment.ProcessorCount, o.Name)) : null,
             },
@@ -88,7 +88,8 @@ public sealed partial class VmService
         Virtuozzo.Engine.Host.CpuCountRule.Validate(o.CpuCount, Environment.ProcessorCount, o.Name);
         o.MemGuarantee.Validate(o.Name);
         if (o.CpuUnits is < 8 or > 500000) throw new VzInvalidArgumentException("VzInvalidCpuUnits", "CpuUnits must be 8-500000.", o.Name, "CpuUnits");
-        if (o.CpuLimit < 0) throw new VzInvalidArgumentException("VzInvalidCpuLimit", "CpuLimit must be 0 (no limit) or a positive percentage of one CPU.", o.Name, "CpuLimit");
+        Cgroups.CpuLimit.Validate(o.CpuLimit, o.CpuLimitMhz, Environment.ProcessorCount,
+            o.CpuLimitMhz is > 0 ? Host.CpuInfo.NominalMhz() : 0, o.Name);
         if (o.MemHotplug && o.MemorySize < MinHotplugMemorySize)
             throw new VzInvalidArgumentException("VzMemHotplugTooSmall", "Memory hotplug needs at least 1 GB of RAM (as in Virtuozzo 7).", o.Name, "MemHotplug")
             { RecommendedAction = "Give -MemorySize 1GB or more, or leave out -MemHotplug." };

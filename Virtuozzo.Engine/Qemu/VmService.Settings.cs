@@ -18,7 +18,7 @@ public sealed partial class VmService
         var notes = new List<string>();
         if (o.CpuCount is { } count) Virtuozzo.Engine.Host.CpuCountRule.Validate(count, Environment.ProcessorCount, name);
         if (o.CpuUnits is < 8 or > 500000) throw new VzInvalidArgumentException("VzInvalidCpuUnits", "CpuUnits must be 8-500000.", name, "CpuUnits");
-        if (o.CpuLimit is < 0) throw new VzInvalidArgumentException("VzInvalidCpuLimit", "CpuLimit must be 0 (no limit) or a positive percentage of one CPU.", name, "CpuLimit");
+        Cgroups.CpuLimit.Validate(o.CpuLimit, o.CpuLimitMhz, Environment.ProcessorCount, o.CpuLimitMhz is > 0 ? Host.CpuInfo.NominalMhz() : 0, name);
         o.MemGuarantee?.Validate(name);
         if (o.MemorySize is { } ms && (ms < MinMemorySize || ms % (1024 * 1024) != 0))
             throw new VzInvalidArgumentException("VzInvalidMemorySize", $"MemorySize must be a whole number of MiB, at least {MinMemorySize / (1024 * 1024)} MB.", name, "MemorySize");
@@ -78,13 +78,13 @@ public sealed partial class VmService
             if (resized) vm.BootMemorySize = c.Memory.MemorySize - vm.Dimms.Sum(d => d.Size) == bootRam ? null : bootRam;
             if (vm.Pending?.IsEmpty == true) vm.Pending = null;
             if (o.CpuMask is not null) c.Cpu.Mask = mask;
-            if (o.CpuLimit is { } limit) c.Cpu.LimitPercent = limit == 0 ? null : limit;
+            Cgroups.CpuLimit.Store(c.Cpu, o.CpuLimit, o.CpuLimitMhz);
             if (o.CpuUnits is { } units) c.Cpu.Units = units;
             if (o.MemGuarantee is { } g) c.Memory.GuaranteePercent = g.Percent;
             if (o.OnBoot is { } onBoot) c.OnBoot = onBoot;
             if (o.Description is not null) c.Description = o.Description.Length == 0 ? null : o.Description;
         });
-        if (running && (o.CpuLimit is not null || o.CpuUnits is not null || o.MemGuarantee is not null || resized))
+        if (running && (o.CpuLimit is not null || o.CpuLimitMhz is not null || o.CpuUnits is not null || o.MemGuarantee is not null || resized))
             CgroupPlacement.Apply(id, updated);
         if (running && o.CpuMask is not null)
             await PinVcpusAsync(rt, name, mask ?? CpuAffinity.Format(Enumerable.Range(0, Environment.ProcessorCount)), cancellationToken);

@@ -103,6 +103,7 @@ public sealed partial class VmService : Disks.IOnlineDiskResizer
             CpuCount = config.Cpu.Count ?? 1,
             CpuMask = config.Cpu.Mask,
             CpuLimit = config.Cpu.LimitPercent,
+            CpuLimitMhz = config.Cpu.LimitMhz,
             CpuUnits = config.Cpu.Units,
             MemorySize = config.Memory.MemorySize,
             MemGuarantee = Memory.MemGuarantee.FromConfig(config.Memory.GuaranteePercent),

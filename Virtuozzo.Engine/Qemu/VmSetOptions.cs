@@ -8,6 +8,8 @@ public sealed record VmSetOptions
     public string? CpuMask { get; init; }
     /// <summary>Percent of one CPU; 0 removes the limit.</summary>
     public int? CpuLimit { get; init; }
+    /// <summary>The limit in MHz of the host's CPU (prlctl --cpulimit NNNm); 0 removes the limit. Not with <see cref="CpuLimit"/>.</summary>
+    public int? CpuLimitMhz { get; init; }
     public int? CpuUnits { get; init; }
     public long? MemorySize { get; init; }
     public Memory.MemGuarantee? MemGuarantee { get; init; }

@@ -71,6 +71,13 @@ public sealed class CpuSettings
     /// <summary>Percent of one CPU (100 = one full CPU); null for no limit.</summary>
     public int? LimitPercent { get; set; }
 
+    /// <summary>
+    /// The limit in MHz as given (prlctl --cpulimit NNNm); null when the limit is in percent or absent. Stored as
+    /// given, not as a percentage, so the VE keeps its MHz on a host with another CPU frequency: the quota is worked
+    /// out from the host's nominal frequency wherever limits are written (<see cref="Cgroups.CpuLimit"/>).
+    /// </summary>
+    public int? LimitMhz { get; set; }
+
     /// <summary>Host CPUs the VE may run on, in list form ("0,2-3"); null for all.</summary>
     public string? Mask { get; set; }
 }

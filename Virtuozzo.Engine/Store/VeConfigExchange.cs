@@ -111,6 +111,8 @@ public sealed class VeConfigExchange(VeStore store, ILogger<VeConfigExchange> lo
             {
                 if (c.Units is < 8 or > 500000) throw Bad($"'{entry.Name}': cpu.units is {c.Units}; it must be 8-500000 (default 1000).");
                 if (c.LimitPercent is < 0) throw Bad($"'{entry.Name}': cpu.limitPercent cannot be negative.");
+                if (c.LimitMhz is < 0) throw Bad($"'{entry.Name}': cpu.limitMhz cannot be negative.");
+                if (c.LimitPercent is > 0 && c.LimitMhz is > 0) throw Bad($"'{entry.Name}': give cpu.limitPercent or cpu.limitMhz, not both.");
                 if (c.Count is < 1) throw Bad($"'{entry.Name}': cpu.count must be at least 1.");
             }
             var automation = new VeAutomationChanges { BootOrder = entry.BootOrder, BootDelay = entry.BootDelay, AutoStop = entry.AutoStop };

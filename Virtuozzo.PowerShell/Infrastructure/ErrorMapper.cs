@@ -20,6 +20,7 @@ internal static class ErrorMapper
             VzInvalidArgumentException e => (e.ErrorId, ErrorCategory.InvalidArgument),
             Virtuozzo.Engine.Disks.Safety.VzDiskPathRefusedException e => (e.ErrorId, ErrorCategory.InvalidArgument),
             VzCapabilityMissingException e => (e.ErrorId, ErrorCategory.NotInstalled),
+            VzNotSupportedException e => (e.ErrorId, ErrorCategory.NotImplemented),
             VzTimeoutException e => (e.ErrorId, ErrorCategory.OperationTimeout),
             VzConfigCorruptException e => (e.ErrorId, ErrorCategory.InvalidData),
             VzExternalToolException e => (e.ErrorId, ErrorCategory.InvalidResult),

@@ -21,12 +21,14 @@ public sealed class VmCgroup(VzPaths paths, Func<ICgroupBackend> backend)
     /// VM is worse than the host reclaiming. The protection (guarantee plus QEMU's overhead, vcmmd's mem_min)
     /// becomes memory.low / soft limit.
     /// </summary>
-    public static CgroupLimits LimitsFor(VeConfig config) => new()
+    public static CgroupLimits LimitsFor(VeConfig config, double hostMhz = double.NaN) => new()
     {
         MemoryLow = Memory.MemoryPlanner.Protection(config),
         CpuUnits = config.Cpu.Units,
         CpuPeriodMicroseconds = CgroupUnits.DefaultCfsPeriod,
-        CpuQuotaMicroseconds = config.Cpu.LimitPercent is > 0 and var pct ? CgroupUnits.QuotaFromPercent(pct) : -1,
+        // A MHz limit is turned into a quota with this host's frequency at each write (start, Set-VzVm).
+        CpuQuotaMicroseconds = CpuLimit.QuotaMicroseconds(config.Cpu,
+            double.IsNaN(hostMhz) ? (config.Cpu.LimitMhz is > 0 ? Host.CpuInfo.NominalMhz() : 0) : hostMhz) ?? -1,
     };
 
     /// <summary>Creates the VM's group with its limits and moves the freshly started QEMU into it.</summary>

@@ -35,10 +35,11 @@ public static class LibvirtDomainXml
 
         var cputune = new XElement("cputune",
             new XElement("shares", Cgroups.CgroupUnits.SharesFromUnits(config.Cpu.Units)));
-        if (config.Cpu.LimitPercent is > 0 and var pct)
+        // A MHz limit is exported as the quota it has on this host (libvirt has no MHz unit).
+        if (Cgroups.CpuLimit.QuotaMicroseconds(config.Cpu, config.Cpu.LimitMhz is > 0 ? Host.CpuInfo.NominalMhz() : 0) is { } quota)
         {
             cputune.Add(new XElement("period", Cgroups.CgroupUnits.DefaultCfsPeriod));
-            cputune.Add(new XElement("quota", Cgroups.CgroupUnits.QuotaFromPercent(pct)));
+            cputune.Add(new XElement("quota", quota));
         }
         if (config.Cpu.Mask is { Length: > 0 } mask)
             for (var i = 0; i < cpus; i++) cputune.Add(new XElement("vcpupin", new XAttribute("vcpu", i), new XAttribute("cpuset", mask)));

@@ -72,7 +72,8 @@ public static class QemuCommandLine
 
         Add("-chardev", $"socket,id=qmp,path={Opt(paths.QmpSocket)},server=on,wait=off");
         Add("-mon", "chardev=qmp,mode=control");
-        Add("-chardev", $"file,id=serial0,path={Opt(paths.SerialLog)},append=on");
+        // ttyS0 is served on a socket for Enter-VzVm and, attached or not, logged to console.log as before.
+        Add("-chardev", $"socket,id=serial0,path={Opt(paths.ConsoleSocket)},server=on,wait=off,logfile={Opt(paths.SerialLog)},logappend=on");
         Add("-serial", "chardev:serial0");
         Add("-device", "virtio-serial-pci,id=vser0");
         Add("-chardev", $"socket,id=qga0,path={Opt(paths.QgaSocket)},server=on,wait=off");

@@ -21,6 +21,10 @@ public sealed record VmRuntimePaths(string RunDirectory, string VeDirectory)
     /// <summary>Serializes QMP clients across processes: QEMU serves one at a time and a second one hangs.</summary>
     public string QmpLock => Path.Combine(RunDirectory, "qmp.lock");
     public string QgaLock => Path.Combine(RunDirectory, "qga.lock");
+    /// <summary>The guest's first serial port (ttyS0) as a socket: Enter-VzVm attaches to it.</summary>
+    public string ConsoleSocket => Path.Combine(RunDirectory, "console.sock");
+    /// <summary>Held while a client is attached to the console: one at a time.</summary>
+    public string ConsoleLock => Path.Combine(RunDirectory, "console.lock");
     /// <summary>Present while the vCPUs are paused by Suspend-VzVm (so listing needs no QMP round trip).</summary>
     public string PausedMarker => Path.Combine(RunDirectory, "paused");
     /// <summary>Present while a stop was asked for, so an exit is not reported as a crash.</summary>
@@ -54,7 +58,7 @@ public sealed record VmRuntimePaths(string RunDirectory, string VeDirectory)
     /// <summary>Refuses a run folder so deep that the socket paths would not fit in sun_path.</summary>
     public void ValidateSocketPaths()
     {
-        foreach (var socket in new[] { QmpSocket, QgaSocket })
+        foreach (var socket in new[] { QmpSocket, QgaSocket, ConsoleSocket })
             if (Encoding.UTF8.GetByteCount(socket) > MaxSocketPathBytes)
                 throw new VzInvalidArgumentException("VzRunRootTooLong",
                     $"The socket path '{socket}' is longer than {MaxSocketPathBytes} bytes, the limit of a unix socket address.", socket, "RunRoot")

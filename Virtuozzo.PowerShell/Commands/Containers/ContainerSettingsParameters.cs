@@ -26,8 +26,8 @@ public sealed class ContainerSettingsParameters
     [Parameter(ValueFromPipelineByPropertyName = true)][SettingText][ValidateSettingRange(1, int.MaxValue)] public int? CpuCount { get; set; }
     [Parameter(ValueFromPipelineByPropertyName = true)][SettingText][ValidateSettingRange(8, 500000)] public int? CpuUnits { get; set; }
     [Parameter(ValueFromPipelineByPropertyName = true)][SettingText][ValidateSettingRange(0, 409600)] public int? CpuLimit { get; set; }
-    /// <summary>Not on the output objects (they show the limit in percent), so it never binds from the pipeline beside CpuLimit.</summary>
-    [Parameter][ValidateSettingRange(0, int.MaxValue)] public int? CpuLimitMhz { get; set; }
+    /// <summary>The limit in MHz of the host's CPU (Get-VzHost's CpuMhz); stored and shown as given. 0 beside a CpuLimit from the pipeline is no conflict.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)][SettingText][ValidateSettingRange(0, int.MaxValue)] public int? CpuLimitMhz { get; set; }
     [Parameter(ValueFromPipelineByPropertyName = true)][SettingText] public string? CpuMask { get; set; }
     [Parameter(ValueFromPipelineByPropertyName = true)][SettingText] public long? PidsLimit { get; set; }
     [Parameter(ValueFromPipelineByPropertyName = true)][SettingText] public string? Hostname { get; set; }

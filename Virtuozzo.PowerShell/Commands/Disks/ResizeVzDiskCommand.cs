@@ -24,6 +24,11 @@ public sealed class ResizeVzDiskCommand : DiskCmdlet
     [Parameter]
     public SwitchParameter ResizeGuestFileSystem { get; set; }
 
+    /// <summary>With -ResizeGuestFileSystem on an LVM physical volume: the logical volume to grow (default: the last one).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? LogicalVolume { get; set; }
+
     /// <summary>Write the resized disk to the pipeline.</summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
@@ -37,7 +42,7 @@ public sealed class ResizeVzDiskCommand : DiskCmdlet
             if (!ShouldProcess(path, what)) continue;
             ForItem(path, () =>
             {
-                var info = Run(ct => engine.Disks.ResizeAsync(path, Size, Shrink, ResizeGuestFileSystem, ct));
+                var info = Run(ct => engine.Disks.ResizeAsync(path, Size, Shrink, ResizeGuestFileSystem, LogicalVolume, ct));
                 if (PassThru) WriteObject(info);
             });
         }

@@ -4,23 +4,39 @@ using Virtuozzo.Engine.Store;
 namespace Virtuozzo.Commands;
 
 /// <summary>
-/// <para type="synopsis">Opens an interactive shell in a virtual machine, driven through the guest agent (one command per line).</para>
+/// <para type="synopsis">Attaches the terminal to a virtual machine's serial console (Ctrl+] leaves), or with -Agent opens a line shell through the guest agent.</para>
 /// </summary>
 [Cmdlet(VerbsCommon.Enter, "VzVm", DefaultParameterSetName = NameSet)]
 [OutputType(typeof(void))]
 public sealed class EnterVzVmCommand : VzVmCmdlet
 {
-    /// <summary>The guest's shell that runs each line.</summary>
+    /// <summary>A shell through the guest agent instead of the serial console (one command per line).</summary>
+    [Parameter]
+    public SwitchParameter Agent { get; set; }
+
+    /// <summary>With -Agent: the guest's shell that runs each line.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string Shell { get; set; } = "/bin/sh";
 
-    /// <summary>Seconds each command may run.</summary>
+    /// <summary>With -Agent: seconds each command may run.</summary>
     [Parameter]
     [ValidateRange(1, 86400)]
     public int Timeout { get; set; } = 300;
 
     protected override void ProcessVm(VeRecord record)
+    {
+        if (Agent) { AgentShell(record); return; }
+        var engine = Engine;
+        var name = record.DisplayName;
+        var ending = Run(ct => engine.Vms.AttachConsoleAsync(record.Id, input: null, global::System.Console.OpenStandardOutput(),
+            () => global::System.Console.Out.Write($"Connected to the serial console of '{name}'. Escape character is ^] (Ctrl+]).\r\n"), ct));
+        Host.UI.WriteLine();
+        Host.UI.WriteLine(ending == Virtuozzo.Engine.Qemu.Console.VmConsole.Ending.ConsoleClosed
+            ? $"The console of '{name}' closed (the VM stopped)." : $"Detached from the serial console of '{name}'.");
+    }
+
+    private void AgentShell(VeRecord record)
     {
         var engine = Engine;
         Host.UI.WriteLine($"Connected to '{record.DisplayName}' through its guest agent. Each line runs in '{Shell} -c'; 'exit' leaves.");

@@ -5,7 +5,7 @@ using Virtuozzo.Engine.Store;
 namespace Virtuozzo.Commands;
 
 /// <summary>
-/// <para type="synopsis">Lists the guest's network interfaces with MAC and IP addresses, as the guest agent reports them.</para>
+/// <para type="synopsis">Lists the guest's network interfaces with MAC and IP addresses, gateway and DNS servers, as the guest agent reports them.</para>
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "VzVmGuestNetwork", DefaultParameterSetName = NameSet)]
 [OutputType(typeof(GuestNetworkInterface))]

@@ -71,7 +71,7 @@ public sealed class NewVzVmCommand : VzCmdlet, IDynamicParameters
 
     private readonly VmSettingsParameters settings = new();
 
-    /// <summary>The settings shared with Set-VzVm (<see cref="VmSettingsParameters"/>): MemorySize (default 1 GB), CpuCount (default 1), MemGuarantee (default Auto), CpuUnits, CpuLimit, CpuMask, OnBoot, Description.</summary>
+    /// <summary>The settings shared with Set-VzVm (<see cref="VmSettingsParameters"/>): MemorySize (default 1 GB), CpuCount (default 1), MemGuarantee (default Auto), CpuUnits, CpuLimit, CpuLimitMhz, CpuMask, OnBoot, Description.</summary>
     public object GetDynamicParameters() => settings;
 
     protected override void ProcessRecord()
@@ -92,6 +92,7 @@ public sealed class NewVzVmCommand : VzCmdlet, IDynamicParameters
                 CpuCount = settings.CpuCount ?? 1,
                 CpuUnits = settings.CpuUnits ?? 1000,
                 CpuLimit = settings.CpuLimit ?? 0,
+                CpuLimitMhz = settings.CpuLimitMhz,
                 CpuMask = settings.CpuMask,
                 OnBoot = settings.OnBoot ?? false,
                 DiskSize = DiskSize,

@@ -43,6 +43,10 @@ public sealed class SetVzVmCommand : VzVmCmdlet, IDynamicParameters
     [Parameter]
     public bool? MemHotplug { get; set; }
 
+    /// <summary>A new Windows SID (prlctl --changesid): answered with VzChangeSidNotSupported naming the guest OS.</summary>
+    [Parameter]
+    public SwitchParameter ChangeSid { get; set; }
+
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
@@ -58,6 +62,8 @@ public sealed class SetVzVmCommand : VzVmCmdlet, IDynamicParameters
         };
         if (!ShouldProcess(record.DisplayName, "Change virtual machine settings")) return;
         var engine = Engine;
+        // Asked first: its answer is an error, and then nothing else of this call changes.
+        if (ChangeSid) Run(ct => engine.Vms.Guest.ChangeSidAsync(record.Id, TimeSpan.FromSeconds(30), ct));
         if (!automation.IsEmpty) Run(() => engine.Vms.SetAutomation(record.Id, automation, CancellationToken));
         if (MemMerge is not null && Run(() => engine.Vms.Describe(engine.Store.TryGet(record.Id)!)).StateValue != VmState.Stopped)
             WriteWarning($"{record.DisplayName}: MemMerge applies at the next start of the VM.");

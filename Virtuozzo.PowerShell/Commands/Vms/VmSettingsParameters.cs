@@ -23,6 +23,9 @@ public sealed class VmSettingsParameters
     /// <summary>Percent of one host CPU (100 = one CPU); 0 removes the limit.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)][SettingText][ValidateSettingRange(0, 100000)] public int? CpuLimit { get; set; }
 
+    /// <summary>The limit in MHz of the host's CPU (Get-VzHost's CpuMhz), as prlctl --cpulimit NNNm; 0 removes the limit.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)][SettingText][ValidateSettingRange(0, int.MaxValue)] public int? CpuLimitMhz { get; set; }
+
     [Parameter(ValueFromPipelineByPropertyName = true)][SettingText][ValidateSettingRange(8, 500000)] public int? CpuUnits { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)][SettingText][ValidateSettingRange(32L * 1024 * 1024, 16L * 1024 * 1024 * 1024 * 1024)]
@@ -41,6 +44,7 @@ public sealed class VmSettingsParameters
         CpuCount = CpuCount,
         CpuMask = CpuMask is null ? null : CpuMask.Equals("all", StringComparison.OrdinalIgnoreCase) ? "" : CpuMask,
         CpuLimit = CpuLimit,
+        CpuLimitMhz = CpuLimitMhz,
         CpuUnits = CpuUnits,
         MemorySize = MemorySize,
         MemGuarantee = MemGuarantee,
