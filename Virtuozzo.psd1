@@ -16,6 +16,7 @@
         'formats/Virtuozzo.Disk.format.ps1xml'
         'formats/Virtuozzo.Memory.format.ps1xml'
         'formats/Virtuozzo.Configuration.format.ps1xml'
+        'formats/Virtuozzo.Snapshot.format.ps1xml'
     )
     TypesToProcess       = @('formats/Virtuozzo.types.ps1xml')
     CmdletsToExport      = @(
@@ -76,6 +77,11 @@
         'Get-VzVmGuestNetwork'
         'Enter-VzVm'
         'Export-VzVm'
+        # Snapshots and backups
+        'Checkpoint-VzVm'
+        'Get-VzSnapshot'
+        'Restore-VzSnapshot'
+        'Remove-VzSnapshot'
         # Configuration
         'Export-VzConfig'
         'Import-VzConfig'

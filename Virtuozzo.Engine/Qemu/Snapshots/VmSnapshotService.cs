@@ -19,7 +19,7 @@ namespace Virtuozzo.Engine.Qemu.Snapshots;
 /// disks at one instant) inside a guest file system freeze, or the snapshot-save job when RAM state is wanted. The
 /// tree (parents, current position) lives in ve.yaml. Every operation holds the VE's <see cref="VeOperationLock"/>.
 /// </summary>
-public sealed class VmSnapshotService(VzPaths paths, VeStore store, VmService vms, ProcessRunner runner, ILogger logger)
+public sealed class VmSnapshotService(VzPaths paths, VeStore store, VmService vms, ProcessRunner runner, ILogger logger) : IVeSnapshots
 {
     /// <summary>How long a snapshot-save/-load job (RAM state) may run.</summary>
     public static readonly TimeSpan JobTimeout = TimeSpan.FromMinutes(10);
