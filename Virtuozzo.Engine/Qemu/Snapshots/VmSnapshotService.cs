@@ -195,7 +195,7 @@ public sealed class VmSnapshotService(VzPaths paths, VeStore store, VmService vm
             foreach (var disk in disks)
             {
                 var path = vms.ResolvePath(config.Id, disk.Path);
-                await runner.RunAsync("qemu-img", ["snapshot", flag, tag, "-f", "qcow2", path], new ProcessRunOptions { Target = config.Name, Timeout = TimeSpan.FromMinutes(10) }, cancellationToken);
+                await runner.RunAsync("qemu-img", ["snapshot", flag, tag, path], new ProcessRunOptions { Target = config.Name, Timeout = TimeSpan.FromMinutes(10) }, cancellationToken);
                 done.Add(path);
             }
         }
@@ -203,7 +203,7 @@ public sealed class VmSnapshotService(VzPaths paths, VeStore store, VmService vm
         {
             foreach (var path in done)
             {
-                try { await runner.RunAsync("qemu-img", ["snapshot", rollbackWith, tag, "-f", "qcow2", path], new ProcessRunOptions { Target = config.Name }, CancellationToken.None); }
+                try { await runner.RunAsync("qemu-img", ["snapshot", rollbackWith, tag, path], new ProcessRunOptions { Target = config.Name }, CancellationToken.None); }
                 catch (VzException ex) { logger.LogWarning("Could not undo the snapshot '{Tag}' in {Path}: {Error}", tag, path, ex.Message); }
             }
             throw;
