@@ -42,18 +42,16 @@ public sealed class GetVzSnapshotCommand : VzCmdlet
             ParameterSetName == VeIdSet ? VeId : null, (ex, target) => WriteVzError(ex, target)).Where(r => r.Config is not null).ToList();
         var patterns = Name?.Select(n => WildcardPattern.Get(n, WildcardOptions.None)).ToList();
         var explicitVe = ParameterSetName == VeIdSet || VeName is { Length: > 0 };
+        // Each VE's list is read once, before anything is written: a Remove-VzSnapshot downstream acts while this runs.
+        var lists = new List<(Virtuozzo.Engine.Store.VeRecord Record, IReadOnlyList<VeSnapshotInfo> Snapshots)>();
         foreach (var record in records)
-        {
-            ForItem(record.DisplayName, () =>
-            {
-                var all = SnapshotServices.TryFor(engine, record)?.List(record.Id) ?? [];
-                foreach (var s in all.Where(s => patterns is null || patterns.Any(p => p.IsMatch(s.Name)))) WriteObject(s);
-            });
-        }
-        // A snapshot name without wildcards that matched nothing on a named VE is an error, as Get-VzVm does for VMs.
+            ForItem(record.DisplayName, () => lists.Add((record, SnapshotServices.TryFor(engine, record)?.List(record.Id) ?? [])));
+        foreach (var (_, all) in lists)
+            foreach (var s in all.Where(s => patterns is null || patterns.Any(p => p.IsMatch(s.Name)))) WriteObject(s);
+        // A snapshot name without wildcards that a named VE lacks is an error, as Get-VzVm does for VMs.
         if (explicitVe && Name is not null)
             foreach (var n in Name.Where(n => !WildcardPattern.ContainsWildcardCharacters(n)))
-                foreach (var record in records.Where(r => (SnapshotServices.TryFor(engine, r)?.List(r.Id) ?? []).All(s => s.Name != n)))
+                foreach (var (record, _) in lists.Where(l => l.Snapshots.All(s => s.Name != n)))
                     WriteVzError(new Virtuozzo.Engine.Errors.VzNotFoundException("VzSnapshotNotFound", $"The VE '{record.DisplayName}' has no snapshot named '{n}'.", n)
                     { RecommendedAction = $"List its snapshots with Get-VzSnapshot -VeName '{record.DisplayName}'." }, n);
     }
