@@ -17,6 +17,7 @@
         'formats/Virtuozzo.Memory.format.ps1xml'
         'formats/Virtuozzo.Configuration.format.ps1xml'
         'formats/Virtuozzo.Snapshot.format.ps1xml'
+        'formats/Virtuozzo.Backup.format.ps1xml'
     )
     TypesToProcess       = @('formats/Virtuozzo.types.ps1xml')
     CmdletsToExport      = @(
@@ -82,6 +83,10 @@
         'Get-VzSnapshot'
         'Restore-VzSnapshot'
         'Remove-VzSnapshot'
+        'Backup-VzVm'
+        'Get-VzBackup'
+        'Restore-VzBackup'
+        'Remove-VzBackup'
         # Configuration
         'Export-VzConfig'
         'Import-VzConfig'

@@ -16,6 +16,8 @@ public sealed class BackupChainState
     public string LastBackupPath { get; set; } = "";
     /// <summary>The VM disks the bitmaps were added to; a changed set means a full backup.</summary>
     public List<string> Disks { get; set; } = [];
+    /// <summary>Set when something broke the chain (a snapshot restore rewound the disks): the next backup is full, for this reason.</summary>
+    public string? BrokenReason { get; set; }
 
     public static BackupChainState? Read(string veDirectory)
     {
@@ -27,5 +29,11 @@ public sealed class BackupChainState
 
     public void Write(string veDirectory) => AtomicFile.WriteAllText(Path.Combine(veDirectory, FileName), JsonSerializer.Serialize(this));
 
-    public static void Delete(string veDirectory) => File.Delete(Path.Combine(veDirectory, FileName));
+    /// <summary>Marks the chain broken, so the next incremental backup runs full and says <paramref name="reason"/>.</summary>
+    public static void Break(string veDirectory, string reason)
+    {
+        if (Read(veDirectory) is not { } state) return;
+        state.BrokenReason = reason;
+        state.Write(veDirectory);
+    }
 }

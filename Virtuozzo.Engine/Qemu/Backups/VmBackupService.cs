@@ -55,6 +55,7 @@ public sealed class VmBackupService(VzPaths paths, VeStore store, VmService vms,
         if (incremental)
         {
             if (chain is null) reason = "there is no earlier backup of this VM to add to";
+            else if (chain.BrokenReason is { } broken) reason = broken;
             else if (BackupFolder.List(dest).FirstOrDefault(b => b.Manifest.BackupId == chain.LastBackupId) is { Path: not null } found) baseBackup = found;
             else reason = $"the backup the VM's changes are tracked from ({chain.LastBackupPath}) is not in '{dest}'";
             if (reason is null && !chain!.Disks.SequenceEqual(disks.Select(d => d.Id)))

@@ -118,6 +118,11 @@ public sealed class VmSnapshotService(VzPaths paths, VeStore store, VmService vm
                 progress?.Report(new VzProgress(activity, "Starting QEMU to load the saved state into", 5));
                 await vms.StartAsync(id, wait: false, TimeSpan.FromSeconds(60), null, cancellationToken);
             }
+            // QEMU refuses to rewind a disk that has dirty bitmaps; the backup chain they tracked ends here.
+            await using (var monitor = await QemuMonitor.OpenAsync(rt, name, cancellationToken))
+                foreach (var d in disks)
+                    if ((await monitor.QueryBitmapsAsync(d.Id, cancellationToken)).Any(b => b.Name == Backups.VmBackupService.BitmapName))
+                        await monitor.BlockDirtyBitmapRemoveAsync(d.Id, Backups.VmBackupService.BitmapName, cancellationToken);
             progress?.Report(new VzProgress(activity, "Loading RAM and disks", 20));
             await RunJobAsync(rt, name, "snapshot-load", (m, job, ct) => m.SnapshotLoadAsync(job, snapshotName, disks[0].Id, disks.Select(d => d.Id), ct), progress, activity, cancellationToken);
             await using (var monitor = await QemuMonitor.OpenAsync(rt, name, cancellationToken))
@@ -132,8 +137,10 @@ public sealed class VmSnapshotService(VzPaths paths, VeStore store, VmService vm
             }
             using var veLock = store.AcquireVeLock(id, cancellationToken);
             progress?.Report(new VzProgress(activity, "Reverting every disk (qemu-img)", 30));
+            await RemoveBackupBitmapsAsync(config, disks, cancellationToken);
             await OfflineAsync(config, disks, "-a", snapshotName, rollbackWith: null, cancellationToken);
         }
+        Engine.Backups.BackupChainState.Break(paths.VeDirectory(id), $"the VM was restored to snapshot '{snapshotName}' since its last backup");
         VeConfig written;
         using (var veLock = store.AcquireVeLock(id, cancellationToken))
             written = store.UpdateLocked(veLock, id, c => SnapshotTree.MarkRestored(c, snapshot.Id));
@@ -207,6 +214,19 @@ public sealed class VmSnapshotService(VzPaths paths, VeStore store, VmService vm
                 catch (VzException ex) { logger.LogWarning("Could not undo the snapshot '{Tag}' in {Path}: {Error}", tag, path, ex.Message); }
             }
             throw;
+        }
+    }
+
+    /// <summary>QEMU refuses to rewind a disk that has dirty bitmaps: the backup bitmap goes (the next backup is full).</summary>
+    private async Task RemoveBackupBitmapsAsync(VeConfig config, IReadOnlyList<VmDisk> disks, CancellationToken cancellationToken)
+    {
+        foreach (var disk in disks)
+        {
+            var path = vms.ResolvePath(config.Id, disk.Path);
+            var r = await runner.RunAsync("qemu-img", ["bitmap", "--remove", path, Backups.VmBackupService.BitmapName],
+                new ProcessRunOptions { Target = config.Name, ThrowOnFailure = false }, cancellationToken);
+            if (r.ExitCode != 0 && !r.StandardError.Contains("not found", StringComparison.OrdinalIgnoreCase))
+                throw new VzExternalToolException(r.Tool, r.Arguments, r.ExitCode, r.StandardError, config.Name);
         }
     }
 
