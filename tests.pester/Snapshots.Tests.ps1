@@ -122,15 +122,17 @@ Describe 'Snapshots of stopped VMs' -Tag Unit, Snapshots {
 
     It 'runs one operation per VM: a second one fails fast with VzVeOperationInProgress' {
         $lock = Join-Path $script:vm.Directory '.operation.lock'
-        $holder = Start-Process flock -ArgumentList '-n', $lock, 'sleep', '20' -PassThru
+        # .NET takes flock(LOCK_EX) for FileShare.None: this process holds the VM's operation lock meanwhile.
+        $holder = [IO.File]::Open($lock, 'OpenOrCreate', 'ReadWrite', 'None')
         try {
-            $null = Wait-Until { (Get-Content "/proc/$($holder.Id)/cmdline" -Raw -ErrorAction SilentlyContinue) -match 'sleep' } 10
             $err = $null
             try { Checkpoint-VzVm snap1 -SnapshotName busy -ErrorAction Stop } catch { $err = $_ }
             $err.FullyQualifiedErrorId | Should -Be 'VzVeOperationInProgress,Virtuozzo.Commands.CheckpointVzVmCommand'
             $err.CategoryInfo.Category | Should -Be 'ResourceUnavailable'
             Get-Tags $script:d0 | Should -Not -Contain 'busy'
-        } finally { Stop-Process -Id $holder.Id -ErrorAction SilentlyContinue; $holder.WaitForExit() }
+        } finally { $holder.Dispose() }
+        Checkpoint-VzVm snap1 -SnapshotName free
+        Remove-VzSnapshot snap1 free -Confirm:$false
     }
 
     It 'refuses a linked clone of a VM with snapshots, and a full copy starts without any' {
