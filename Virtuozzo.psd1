@@ -80,6 +80,7 @@
         'Export-VzVm'
         # Snapshots and backups
         'Checkpoint-VzVm'
+        'Checkpoint-VzContainer'
         'Get-VzSnapshot'
         'Restore-VzSnapshot'
         'Remove-VzSnapshot'

@@ -57,6 +57,7 @@
     'Stop-VzVm'                  = @('Acpi', 'Id', 'InputObject', 'Kill', 'Name', 'PassThru', 'Timeout')
     'Suspend-VzVm'               = @('Id', 'InputObject', 'Name', 'PassThru', 'SaveState', 'Timeout')
     'Checkpoint-VzVm'            = @('AsJob', 'Description', 'Id', 'IncludeMemory', 'InputObject', 'Name', 'PassThru', 'SnapshotName')
+    'Checkpoint-VzContainer'     = @('AsJob', 'Description', 'Id', 'InputObject', 'Name', 'PassThru', 'SnapshotName')
     'Get-VzSnapshot'             = @('Name', 'VeId', 'VeName')
     'Restore-VzSnapshot'         = @('AsJob', 'InputObject', 'Name', 'PassThru', 'VeName')
     'Remove-VzSnapshot'          = @('AsJob', 'InputObject', 'Name', 'VeName')

@@ -12,7 +12,8 @@ $script:DebianPackages = @(
     'cpio', 'kmod', 'zstd',                            # building the VM test guest
     'libvirt-clients', 'libxml2-utils',                # Export-VzVm tests validate against libvirt's domain schema
     'openssh-server',                                  # SSH remoting tests
-    'procps', 'util-linux', 'criu'
+    'procps', 'util-linux', 'criu',
+    'attr'                                             # snapshot tests set and compare xattrs (setfattr, getfattr)
 )
 $script:PesterVersion = '5.7.1'
 

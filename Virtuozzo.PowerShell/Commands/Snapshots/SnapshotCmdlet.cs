@@ -62,6 +62,7 @@ internal static class SnapshotServices
     public static IVeSnapshots? TryFor(Virtuozzo.Engine.VzEngine engine, VeRecord record) => record.Config?.Type switch
     {
         VeType.VirtualMachine => engine.Vms.Snapshots,
+        VeType.Container => engine.Containers.Snapshots,
         _ => null,
     };
 
