@@ -264,3 +264,77 @@ Describe 'Live snapshots of the test guest' -Tag Integration, Slow, Snapshots {
         Remove-VzVm noagent2 -Force -Confirm:$false
     }
 }
+
+Describe 'Container snapshots' -Tag Integration, Snapshots {
+    BeforeAll {
+        $script:scope = New-VzTestScope -Name snapct
+        # Every file's type, owner, group, mode, size, inode group (hard links), xattrs and content hash, by path.
+        function script:Get-TreeManifest([string] $Root) {
+            $ino = @{}
+            Get-ChildItem -LiteralPath $Root -Recurse -Force | Sort-Object FullName | ForEach-Object {
+                $rel = $_.FullName.Substring($Root.Length)
+                $st = (& stat -c '%F|%u|%g|%a|%s|%i|%h' -- $_.FullName) -split '\|'
+                $link = if ($st[6] -gt 1 -and $st[0] -eq 'regular file') { if (-not $ino.ContainsKey($st[5])) { $ino[$st[5]] = $rel }; $ino[$st[5]] } else { '' }
+                $xattr = (& getfattr -h -d -m - --absolute-names -- $_.FullName 2>$null | Select-Object -Skip 1 | Sort-Object) -join ';'
+                $hash = if ($st[0] -eq 'regular file') { (Get-FileHash -LiteralPath $_.FullName -Algorithm SHA256).Hash } elseif ($_.LinkTarget) { $_.LinkTarget } else { '' }
+                '{0} {1} {2}:{3} {4} {5} link={6} x={7} {8}' -f $rel, $st[0], $st[1], $st[2], $st[3], $st[4], $link, $xattr, $hash
+            }
+        }
+    }
+    AfterAll {
+        Get-VzContainer | Remove-VzContainer -Force -Confirm:$false -ErrorAction SilentlyContinue
+        Remove-VzTestScope $script:scope
+    }
+
+    It 'restores a directory container exactly: owners, modes, xattrs and hard links' {
+        $c = New-VzContainer ctsnap1
+        $root = Join-Path $c.Path 'root'
+        $f = Join-Path $root 'srv/data.txt'
+        $null = New-Item -ItemType Directory (Join-Path $root 'srv') -Force
+        Set-Content $f 'original'
+        & chown 100123:100456 $f; & chmod 0640 $f
+        & setfattr -n user.vz -v snapshot-test $f
+        & ln $f (Join-Path $root 'srv/hardlink.txt')
+        & chmod 1777 (Join-Path $root 'srv')
+        $before = Get-TreeManifest $root
+        $s = Checkpoint-VzContainer ctsnap1 -SnapshotName s1 -PassThru
+        $s.Consistency | Should -Be 'Stopped'
+        $s.VeType | Should -Be 'Container'
+        (Get-VzContainer ctsnap1).SnapshotCount | Should -Be 1
+        Set-Content $f 'changed'
+        Remove-Item (Join-Path $root 'srv/hardlink.txt')
+        & setfattr -x user.vz $f
+        & chmod 0600 $f
+        Set-Content (Join-Path $root 'srv/new.txt') 'new'
+        Restore-VzSnapshot ctsnap1 s1 -Confirm:$false
+        $after = Get-TreeManifest $root
+        $diff = Compare-Object @($before) @($after)
+        $diff | Should -BeNullOrEmpty -Because 'the restored tree matches the manifest of the original'
+        @($before).Count | Should -BeGreaterThan 10
+        (Get-Content $f) | Should -Be 'original'
+    }
+
+    It 'snapshots a running image container inside a short cgroup freeze and restores the image' {
+        $c = New-VzContainer ctsnap2 -Layout Image -DiskSize 320MB | Start-VzContainer -PassThru
+        $null = Invoke-VzContainerCommand ctsnap2 -Shell 'echo before > /root/marker; sync'
+        $s = Checkpoint-VzContainer ctsnap2 -SnapshotName live -PassThru -WarningVariable warn -WarningAction SilentlyContinue
+        $s.Consistency | Should -Be 'Application'
+        $s.FrozenMilliseconds | Should -BeGreaterOrEqual 0
+        Write-Host "container freeze: $($s.FrozenMilliseconds) ms$(if ($warn) { " (no reflink: $warn)" })"
+        (Get-VzContainer ctsnap2).State | Should -Be 'Running'
+        $null = Invoke-VzContainerCommand ctsnap2 -Shell 'echo after > /root/marker; sync'
+        Restore-VzSnapshot ctsnap2 live -Confirm:$false
+        (Get-VzContainer ctsnap2).State | Should -Be 'Stopped'
+        Start-VzContainer ctsnap2
+        (Invoke-VzContainerCommand ctsnap2 cat /root/marker).StdOut.Trim() | Should -Be 'before'
+        Remove-VzSnapshot ctsnap2 live -Confirm:$false
+        (Get-VzContainer ctsnap2).SnapshotCount | Should -Be 0
+        @(Get-ChildItem (Join-Path $c.Path 'snapshots') -ErrorAction SilentlyContinue) | Should -BeNullOrEmpty
+    }
+
+    It 'removes snapshots with the container' {
+        $dir = (Get-VzContainer ctsnap1).Path
+        Remove-VzContainer ctsnap1 -Confirm:$false
+        Test-Path $dir | Should -BeFalse
+    }
+}
