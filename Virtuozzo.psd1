@@ -85,6 +85,7 @@
         'Restore-VzSnapshot'
         'Remove-VzSnapshot'
         'Backup-VzVm'
+        'Backup-VzContainer'
         'Get-VzBackup'
         'Restore-VzBackup'
         'Remove-VzBackup'

@@ -219,3 +219,71 @@ Describe 'Live backups of the test guest' -Tag Integration, Slow, Backups {
         Remove-VzVm bklive2 -Confirm:$false
     }
 }
+
+Describe 'Container backups' -Tag Integration, Backups {
+    BeforeAll {
+        $script:scope = New-VzTestScope -Name backupct
+        $script:dest = Join-Path $script:scope.Base 'backups'
+        $null = New-Item -ItemType Directory $script:dest
+        # Every file's type, owner and group relative to the container's id base, mode, size, hard-link group,
+        # xattrs and content hash, by path: what a restore must reproduce.
+        function script:Get-TreeManifest([string] $Root, [long] $Base) {
+            $ino = @{}
+            Get-ChildItem -LiteralPath $Root -Recurse -Force | Sort-Object FullName | ForEach-Object {
+                $rel = $_.FullName.Substring($Root.Length)
+                $st = (& stat -c '%F|%u|%g|%a|%s|%i|%h' -- $_.FullName) -split '\|'
+                $link = if ([int]$st[6] -gt 1 -and $st[0] -eq 'regular file') { if (-not $ino.ContainsKey($st[5])) { $ino[$st[5]] = $rel }; $ino[$st[5]] } else { '' }
+                $xattr = (& getfattr -h -d -m - --absolute-names -- $_.FullName 2>$null | Select-Object -Skip 1 | Sort-Object) -join ';'
+                $hash = if ($st[0] -eq 'regular file') { (Get-FileHash -LiteralPath $_.FullName -Algorithm SHA256).Hash } elseif ($_.LinkTarget) { $_.LinkTarget } else { '' }
+                $size = if ($st[0] -eq 'directory') { '' } else { $st[4] }
+                '{0} {1} {2}:{3} {4} {5} link={6} x={7} {8}' -f $rel, $st[0], ([long]$st[1] - $Base), ([long]$st[2] - $Base), $st[3], $size, $link, $xattr, $hash
+            }
+        }
+    }
+    AfterAll {
+        Get-VzContainer | Remove-VzContainer -Force -Confirm:$false -ErrorAction SilentlyContinue
+        Remove-VzTestScope $script:scope
+    }
+
+    It 'backs up full then incremental (changed files only), and the restored tree matches the original''s manifest' {
+        $c = New-VzContainer ctbk1
+        $root = Join-Path $c.Path 'root'
+        $null = New-Item -ItemType Directory (Join-Path $root 'srv') -Force
+        $f = Join-Path $root 'srv/data.txt'
+        Set-Content $f 'one'
+        & chown ($c.UidBase + 33) $f; & chmod 0640 $f
+        & setfattr -n user.vz -v backup-test $f
+        & ln $f (Join-Path $root 'srv/hard.txt')
+        Set-Content (Join-Path $root 'srv/gone.txt') 'to be deleted'
+        $full = Backup-VzContainer ctbk1 -Destination $script:dest
+        $full.Kind | Should -Be 'Full'
+        $full.VeType | Should -Be 'Container'
+        Set-Content (Join-Path $root 'srv/new.txt') 'two'
+        Remove-Item (Join-Path $root 'srv/gone.txt')
+        [IO.File]::WriteAllBytes((Join-Path $root 'srv/big.bin'), [byte[]]::new(256KB))
+        $inc = Backup-VzContainer ctbk1 -Destination $script:dest -Incremental
+        $inc.Kind | Should -Be 'Incremental'
+        $inc.DataBytes | Should -BeLessThan ($full.DataBytes) -Because 'only the changed files are stored'
+        $expected = Get-TreeManifest $root $c.UidBase
+        $r = $inc | Restore-VzBackup -NewName ctbk1r
+        $r.Name | Should -Be 'ctbk1r'
+        $r.UidBase | Should -Not -Be $c.UidBase
+        $actual = Get-TreeManifest (Join-Path $r.Path 'root') $r.UidBase
+        Compare-Object @($expected) @($actual) | Should -BeNullOrEmpty -Because 'the restore matches the original with no difference'
+        Test-Path (Join-Path $r.Path 'root/srv/gone.txt') | Should -BeFalse
+        Start-VzContainer ctbk1r
+        (Invoke-VzContainerCommand ctbk1r cat /srv/new.txt).StdOut.Trim() | Should -Be 'two'
+        Remove-VzContainer ctbk1r -Force -Confirm:$false
+    }
+
+    It 'backs up a running container and refuses a damaged archive' {
+        Start-VzContainer ctbk1
+        $b = Backup-VzContainer ctbk1 -Destination $script:dest -Incremental
+        $b.WasRunning | Should -BeTrue
+        (Get-VzContainer ctbk1).State | Should -Be 'Running'
+        $archive = Join-Path $b.Path 'root.tar.zst'
+        $fs = [IO.File]::Open($archive, 'Open', 'ReadWrite'); try { $fs.SetLength($fs.Length - 10) } finally { $fs.Dispose() }
+        { Restore-VzBackup $b.Path -NewName ctbroken -ErrorAction Stop } | Should -Throw -ErrorId 'VzBackupCorrupt,Virtuozzo.Commands.RestoreVzBackupCommand'
+        Get-VzContainer ctbroken -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+}

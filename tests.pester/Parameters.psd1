@@ -62,6 +62,7 @@
     'Restore-VzSnapshot'         = @('AsJob', 'InputObject', 'Name', 'PassThru', 'VeName')
     'Remove-VzSnapshot'          = @('AsJob', 'InputObject', 'Name', 'VeName')
     'Backup-VzVm'                = @('AsJob', 'Destination', 'Id', 'Incremental', 'InputObject', 'Name')
+    'Backup-VzContainer'         = @('AsJob', 'Destination', 'Id', 'Incremental', 'InputObject', 'Name')
     'Get-VzBackup'               = @('Destination', 'VeName')
     'Restore-VzBackup'           = @('AsJob', 'NewName', 'Path')
     'Remove-VzBackup'            = @('Path')

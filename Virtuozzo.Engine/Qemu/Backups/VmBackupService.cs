@@ -170,19 +170,16 @@ public sealed class VmBackupService(VzPaths paths, VeStore store, VmService vms,
     }
 
     /// <summary>
-    /// Creates a VM from a backup (settings and disks), verified first: every file of the backup and of the backups
-    /// it adds to is checked against its checksum before anything is created. A failure part-way removes the
-    /// half-created VM. With <paramref name="newName"/> (or when the original id is taken) the VM gets a new id and MAC.
+    /// Creates a VM from a verified backup chain (<see cref="BackupRestorer"/> checks every checksum first): the
+    /// settings of the newest backup, each disk written by qemu-img convert through the chain. A failure part-way
+    /// removes the half-created VM. With <paramref name="newName"/> (or when the original id is taken) the VM gets a
+    /// new id and MAC.
     /// </summary>
-    public async Task<VmInfo> RestoreAsync(string path, string? newName, IProgress<VzProgress>? progress, CancellationToken cancellationToken)
+    public async Task<VmInfo> RestoreAsync(IReadOnlyList<(BackupManifest Manifest, string Path)> chain, string? newName, IProgress<VzProgress>? progress, CancellationToken cancellationToken)
     {
-        var full = Path.GetFullPath(path);
-        var activity = $"Restoring backup '{Path.GetFileName(full)}'";
-        progress?.Report(new VzProgress(activity, "Verifying checksums", 2));
-        var chain = BackupFolder.VerifiedChain(full, null, cancellationToken);
         var (top, topPath) = chain[0];
-        if (top.VeType != VeType.VirtualMachine)
-            throw new VzInvalidArgumentException("VzBackupWrongType", $"The backup '{full}' holds a container, not a VM.", full, "Path");
+        var full = topPath;
+        var activity = $"Restoring backup '{Path.GetFileName(full)}'";
         VeConfig config;
         try { config = Yaml.Deserializer.Deserialize<VeConfig>(top.Settings) ?? throw new VzBackupCorruptException(full, "its settings are empty"); }
         catch (YamlDotNet.Core.YamlException ex) { throw new VzBackupCorruptException(full, $"its settings do not parse ({ex.Message})"); }

@@ -4,10 +4,10 @@ using Virtuozzo.Engine.Backups;
 namespace Virtuozzo.Commands;
 
 /// <summary>
-/// <para type="synopsis">Creates a virtual machine from a backup after checking every file against its checksum.</para>
+/// <para type="synopsis">Creates a virtual machine or container from a backup after checking every file against its checksum.</para>
 /// </summary>
 [Cmdlet(VerbsData.Restore, "VzBackup", SupportsShouldProcess = true)]
-[OutputType(typeof(Virtuozzo.Engine.Qemu.VmInfo))]
+[OutputType(typeof(Virtuozzo.Engine.Qemu.VmInfo), typeof(Virtuozzo.Engine.Containers.ContainerInfo))]
 public sealed class RestoreVzBackupCommand : Infrastructure.VzCmdlet
 {
     /// <summary>The backup's folder (Get-VzBackup output binds through its Path).</summary>
@@ -32,7 +32,7 @@ public sealed class RestoreVzBackupCommand : Infrastructure.VzCmdlet
             if (!ShouldProcess(path, NewName is null ? "Restore backup" : $"Restore backup as '{NewName}'")) return;
             var engine = Engine;
             var newName = NewName;
-            RunOrStartJob(AsJob, $"Restore-VzBackup {path}", (progress, ct) => engine.Vms.Backups.RestoreAsync(path, newName, progress, ct));
+            RunOrStartJob(AsJob, $"Restore-VzBackup {path}", (progress, ct) => BackupRestorer.RestoreAsync(engine, path, newName, progress, ct));
         });
     }
 }
