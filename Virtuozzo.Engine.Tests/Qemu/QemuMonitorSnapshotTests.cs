@@ -77,6 +77,35 @@ public sealed class QemuMonitorSnapshotTests
     }
 
     [Fact]
+    public async Task A_full_backup_adds_the_persistent_bitmap_in_the_same_transaction_and_an_incremental_one_reads_it()
+    {
+        var (monitor, peer) = await ConnectAsync();
+        await using var _m = monitor;
+        var call = monitor.BackupTransactionAsync([new("disk0", "vzbk-disk0", "j0", "vz-backup", false), new("disk1", "vzbk-disk1", "j1", "vz-backup", true)], CancellationToken.None);
+        var req = await AnswerAsync(peer, "transaction");
+        await call;
+        var expected = JsonNode.Parse("""
+            {"actions": [
+              {"type": "block-dirty-bitmap-add", "data": {"node": "disk0", "name": "vz-backup", "persistent": true}},
+              {"type": "blockdev-backup", "data": {"job-id": "j0", "device": "disk0", "target": "vzbk-disk0", "sync": "full", "auto-dismiss": false}},
+              {"type": "blockdev-backup", "data": {"job-id": "j1", "device": "disk1", "target": "vzbk-disk1", "sync": "incremental", "auto-dismiss": false, "bitmap": "vz-backup"}}]}
+            """);
+        Assert.True(JsonNode.DeepEquals(expected, req["arguments"]), req["arguments"]!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task An_inconsistent_bitmap_is_read_from_the_named_node()
+    {
+        var (monitor, peer) = await ConnectAsync();
+        await using var _m = monitor;
+        var call = monitor.QueryBitmapsAsync("disk0", CancellationToken.None);
+        var req = await AnswerAsync(peer, "query-named-block-nodes", "[{\"node-name\": \"disk0-file\"}, {\"node-name\": \"disk0\", \"dirty-bitmaps\": [{\"name\": \"vz-backup\", \"recording\": true, \"persistent\": true, \"busy\": false, \"granularity\": 65536, \"count\": 131072, \"inconsistent\": true}]}]");
+        var bitmaps = await call;
+        Assert.True(req["arguments"]!["flat"]!.GetValue<bool>());
+        Assert.Equal(new DirtyBitmap("vz-backup", true, true, 131072), Assert.Single(bitmaps));
+    }
+
+    [Fact]
     public async Task The_agent_freezes_and_thaws_and_reports_counts()
     {
         var (client, server) = MemoryDuplexStream.CreatePair();
