@@ -63,7 +63,7 @@ public sealed class VmSnapshotService(VzPaths paths, VeStore store, VmService vm
         {
             progress?.Report(new VzProgress(activity, "Saving RAM and disks (the guest pauses meanwhile)", 10));
             var watch = Stopwatch.StartNew();
-            await RunJobAsync(rt, name, "snapshot-save", (m, job, ct) => m.SnapshotSaveAsync(job, snapshotName, disks[0].Id, disks.Select(d => d.Id), ct), progress, activity, cancellationToken);
+            await RunJobAsync(rt, name, "snapshot save", (m, job, ct) => m.SnapshotSaveAsync(job, snapshotName, disks[0].Id, disks.Select(d => d.Id), ct), progress, activity, cancellationToken);
             snapshot.Consistency = VeSnapshotConsistency.Memory;
             snapshot.FrozenMilliseconds = watch.ElapsedMilliseconds;
         }
@@ -124,7 +124,7 @@ public sealed class VmSnapshotService(VzPaths paths, VeStore store, VmService vm
                     if ((await monitor.QueryBitmapsAsync(d.Id, cancellationToken)).Any(b => b.Name == Backups.VmBackupService.BitmapName))
                         await monitor.BlockDirtyBitmapRemoveAsync(d.Id, Backups.VmBackupService.BitmapName, cancellationToken);
             progress?.Report(new VzProgress(activity, "Loading RAM and disks", 20));
-            await RunJobAsync(rt, name, "snapshot-load", (m, job, ct) => m.SnapshotLoadAsync(job, snapshotName, disks[0].Id, disks.Select(d => d.Id), ct), progress, activity, cancellationToken);
+            await RunJobAsync(rt, name, "snapshot load", (m, job, ct) => m.SnapshotLoadAsync(job, snapshotName, disks[0].Id, disks.Select(d => d.Id), ct), progress, activity, cancellationToken);
             await using (var monitor = await QemuMonitor.OpenAsync(rt, name, cancellationToken))
                 if (await monitor.QueryStatusAsync(cancellationToken) is "paused" or "restore-vm") await monitor.ContAsync(cancellationToken);
         }
@@ -234,7 +234,7 @@ public sealed class VmSnapshotService(VzPaths paths, VeStore store, VmService vm
     private static async Task RunJobAsync(VmRuntimePaths rt, string name, string kind, Func<QemuMonitor, string, CancellationToken, Task> start,
         IProgress<VzProgress>? progress, string activity, CancellationToken cancellationToken)
     {
-        var jobId = $"vz-{kind}-{Guid.NewGuid():N}"[..24];
+        var jobId = $"vz-{kind.Replace(' ', '-')}-{Guid.NewGuid():N}"[..24];
         await using var monitor = await QemuMonitor.OpenAsync(rt, name, cancellationToken);
         await start(monitor, jobId, CancellationToken.None);
         var watch = Stopwatch.StartNew();
