@@ -251,7 +251,9 @@ Describe 'Container backups' -Tag Integration, Backups {
         $null = New-Item -ItemType Directory (Join-Path $root 'srv') -Force
         $f = Join-Path $root 'srv/data.txt'
         Set-Content $f 'one'
-        & chown ($c.UidBase + 33) $f; & chmod 0640 $f
+        # Owners inside the container's id range, as files the container itself writes have.
+        & chown -R "$($c.UidBase):$($c.UidBase)" (Join-Path $root 'srv')
+        & chown "$($c.UidBase + 33):$($c.UidBase + 33)" $f; & chmod 0640 $f
         & setfattr -n user.vz -v backup-test $f
         & ln $f (Join-Path $root 'srv/hard.txt')
         Set-Content (Join-Path $root 'srv/gone.txt') 'to be deleted'
@@ -261,6 +263,7 @@ Describe 'Container backups' -Tag Integration, Backups {
         Set-Content (Join-Path $root 'srv/new.txt') 'two'
         Remove-Item (Join-Path $root 'srv/gone.txt')
         [IO.File]::WriteAllBytes((Join-Path $root 'srv/big.bin'), [byte[]]::new(256KB))
+        & chown "$($c.UidBase):$($c.UidBase)" (Join-Path $root 'srv/new.txt') (Join-Path $root 'srv/big.bin')
         $inc = Backup-VzContainer ctbk1 -Destination $script:dest -Incremental
         $inc.Kind | Should -Be 'Incremental'
         $inc.DataBytes | Should -BeLessThan ($full.DataBytes) -Because 'only the changed files are stored'
