@@ -19,6 +19,8 @@
         'formats/Virtuozzo.SharedFolder.format.ps1xml'
         'formats/Virtuozzo.Metrics.format.ps1xml'
         'formats/Virtuozzo.Network.format.ps1xml'
+        'formats/Virtuozzo.Snapshot.format.ps1xml'
+        'formats/Virtuozzo.Backup.format.ps1xml'
     )
     TypesToProcess       = @('formats/Virtuozzo.types.ps1xml')
     CmdletsToExport      = @(
@@ -82,6 +84,17 @@
         'Get-VzVmGuestNetwork'
         'Enter-VzVm'
         'Export-VzVm'
+        # Snapshots and backups
+        'Checkpoint-VzVm'
+        'Checkpoint-VzContainer'
+        'Get-VzSnapshot'
+        'Restore-VzSnapshot'
+        'Remove-VzSnapshot'
+        'Backup-VzVm'
+        'Backup-VzContainer'
+        'Get-VzBackup'
+        'Restore-VzBackup'
+        'Remove-VzBackup'
         # Configuration
         'Export-VzConfig'
         'Import-VzConfig'

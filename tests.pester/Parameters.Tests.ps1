@@ -19,6 +19,7 @@ BeforeDiscovery {
         'Convert-VzDisk'    # replaces the image with the converted one
         'Optimize-VzDisk'   # rewrites the image
         'Resize-VzDisk'     # changes the image's size and metadata
+        'Restore-VzSnapshot' # rewinds the VE's disks or private area; its current state is lost
     )
     $destructive = { ($_.Verb -eq 'Remove' -and $_.Name -notin $notDestructive) -or $_.Name -in $inPlaceRewriters }
     $script:removers = @($all | Where-Object $destructive | ForEach-Object { @{ Name = $_.Name } })

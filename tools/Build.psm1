@@ -15,7 +15,8 @@ $script:DebianPackages = @(
     'openssh-server',                                  # SSH remoting tests
     'procps', 'util-linux', 'criu',
     'prometheus', 'strace',                            # metrics tests (a real scraper, promtool) and bench (no process per VE)
-    'xorriso'                                          # DVD tests build ISO images
+    'xorriso',                                         # DVD tests build ISO images
+    'attr'                                             # snapshot tests set and compare xattrs (setfattr, getfattr)
 )
 $script:PesterVersion = '5.7.1'
 

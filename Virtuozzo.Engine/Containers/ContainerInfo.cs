@@ -49,6 +49,8 @@ public sealed record ContainerInfo
     /// <summary>Size of the root image (Image layout); null for Directory.</summary>
     public long? DiskSize { get; init; }
     public string? Description { get; init; }
+    /// <summary>How many snapshots the container has (Get-VzSnapshot lists them).</summary>
+    public int SnapshotCount { get; init; }
     /// <summary>The OCI runtime the running container was started with.</summary>
     public string? Runtime { get; init; }
     /// <summary>Host pid of the container's init; 0 when stopped.</summary>

@@ -298,6 +298,9 @@ public sealed partial class ContainerService
             cfg.Id = Guid.Empty;
             cfg.CreatedAt = default;
             cfg.Name = newName;
+            // Snapshots stay with the original (their data is in its folder).
+            cfg.Snapshots = null;
+            cfg.CurrentSnapshotId = null;
             var ctSettings = cfg.Container!;
             if (ctSettings.Hostname is null || string.Equals(ctSettings.Hostname, src.Name, StringComparison.OrdinalIgnoreCase)) ctSettings.Hostname = null;
             ctSettings.Network.MacAddress = MacAddresses.New();

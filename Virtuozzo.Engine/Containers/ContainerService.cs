@@ -115,6 +115,7 @@ public sealed partial class ContainerService
             Layout = ct.Layout,
             DiskSize = ct.Layout == ContainerLayout.Image ? ct.DiskSize : null,
             Description = cfg.Description,
+            SnapshotCount = cfg.Snapshots?.Count ?? 0,
             Runtime = running ? runtime : null,
             InitPid = running ? pid : 0,
             MemoryCurrent = stats.MemoryCurrent,

@@ -5,7 +5,7 @@ namespace Virtuozzo.Engine.Qcow2;
 
 /// <summary>
 /// Reads the internal snapshot names of a QCOW2 image (header fields nb_snapshots and snapshots_offset, then the
-/// snapshot table) for tab completion only. Every count, offset and length is bounded before use; anything odd
+/// snapshot table) for tab completion and for telling which disks hold a snapshot tag. Every count, offset and length is bounded before use; anything odd
 /// yields no names.
 /// </summary>
 public static class Qcow2SnapshotNames

@@ -60,6 +60,8 @@ public sealed record VmInfo
     public IReadOnlyList<string> IpAddresses { get; init; } = [];
     /// <summary>Changes stored for the next start ("CpuCount=4"); empty when none.</summary>
     public string PendingChanges { get; init; } = "";
+    /// <summary>How many snapshots the VM has (Get-VzSnapshot lists them).</summary>
+    public int SnapshotCount { get; init; }
     public string? Description { get; init; }
     public string Directory { get; init; } = "";
     public DateTimeOffset CreatedAt { get; init; }

@@ -55,6 +55,11 @@ public sealed partial class VmService
             throw new VzInvalidStateException("VzVmRunning", $"The VM '{srcName}' is running; copy it while it is stopped.", srcName)
             { RecommendedAction = $"Stop-VzVm -Name '{srcName}', then copy." };
         var srcConfig = VeConfigFile.Read(paths.VeConfigPath(id));
+        // A linked clone turns the source's disks into a read-only base under new overlays: its internal snapshots
+        // would stay in the base, out of reach of Restore-VzSnapshot.
+        if (linked && srcConfig.Snapshots is { Count: > 0 } taken)
+            throw new VzInvalidStateException("VzVmHasSnapshots", $"The VM '{srcName}' has {taken.Count} snapshot(s); a linked clone would cut them off from it.", srcName)
+            { RecommendedAction = "Make a full copy (Copy-VzVm without -Linked), or remove the snapshots first (Get-VzSnapshot | Remove-VzSnapshot)." };
         var clone = VeConfigFile.Clone(srcConfig);
         clone.Id = Guid.NewGuid();
         clone.Name = newName;
@@ -62,6 +67,9 @@ public sealed partial class VmService
         clone.OnBoot = false;
         clone.Vm!.MacAddress = MacAddresses.New();
         clone.Vm.Pending = null;
+        // A copy is flattened (qemu-img convert drops internal snapshots): the clone starts with no snapshot tree.
+        clone.Snapshots = null;
+        clone.CurrentSnapshotId = null;
         var record = store.BeginCreate(clone, cancellationToken);
         var newSourceDisks = new List<VmDisk>();
         try

@@ -132,6 +132,7 @@ public sealed partial class VmService : Disks.IOnlineDiskResizer
             OsName = live?.OsName,
             IpAddresses = live?.IpAddresses ?? [],
             PendingChanges = vm.Pending?.ToString() ?? "",
+            SnapshotCount = config.Snapshots?.Count ?? 0,
             Description = config.Description,
             Directory = record.Directory,
             CreatedAt = config.CreatedAt,

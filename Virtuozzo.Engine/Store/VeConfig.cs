@@ -40,6 +40,12 @@ public sealed class VeConfig
 
     /// <summary>Host folders shared with the VE (Add-VzSharedFolder); null when none, so older files read the same.</summary>
     public List<VeSharedFolder>? SharedFolders { get; set; }
+
+    /// <summary>The VE's snapshot tree (Checkpoint-VzVm, Checkpoint-VzContainer); null when it has none.</summary>
+    public List<VeSnapshot>? Snapshots { get; set; }
+
+    /// <summary>The snapshot the VE's current state descends from (the parent of the next one); null when none.</summary>
+    public Guid? CurrentSnapshotId { get; set; }
 }
 
 /// <summary>Memory limits and guarantee (prlctl --memsize, --swappages, --memguarantee).</summary>

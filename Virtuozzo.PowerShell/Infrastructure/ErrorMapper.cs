@@ -27,6 +27,7 @@ internal static class ErrorMapper
             VzInsufficientResourcesException e => (e.ErrorId, ErrorCategory.ResourceUnavailable),
             VzUnavailableException e => (e.ErrorId, ErrorCategory.ResourceUnavailable),
             Virtuozzo.Engine.Qcow2.VzDiskCorruptException e => (e.ErrorId, ErrorCategory.InvalidData),
+            Virtuozzo.Engine.Backups.VzBackupCorruptException e => (e.ErrorId, ErrorCategory.InvalidData),
             Virtuozzo.Engine.Qcow2.VzDiskUnsupportedException e => (e.ErrorId, ErrorCategory.NotImplemented),
             Virtuozzo.Engine.Disks.VzDiskFormatUnsupportedException e => (e.ErrorId, ErrorCategory.NotImplemented),
             VzException e => (e.ErrorId, ErrorCategory.NotSpecified),

@@ -90,7 +90,7 @@ internal static class VeSelector
         }
     }
 
-    private static VzNotFoundException AnyNotFound(string message, object key) =>
+    internal static VzNotFoundException AnyNotFound(string message, object key) =>
         new("VzVeNotFound", message, key) { RecommendedAction = "Run Get-VzContainer and Get-VzVm to see the VEs on this host." };
 
     /// <summary>The typed not-found error for a VE of <paramref name="type"/>, with a stable id per type.</summary>

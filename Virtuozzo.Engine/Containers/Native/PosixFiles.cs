@@ -99,6 +99,14 @@ internal static unsafe partial class PosixFiles
         if (result != 0) throw new IOException($"{call} '{path}' failed (errno {Marshal.GetLastPInvokeError()}).");
     }
 
+    /// <summary>Device, inode and link count (x86_64 struct stat: st_dev at 0, st_ino at 8, st_nlink at 16), to re-own a hard-linked file once.</summary>
+    public static (ulong Device, ulong Inode, ulong Links)? Identity(string path)
+    {
+        byte* buffer = stackalloc byte[256];
+        if (lstat_(path, buffer) != 0) return null;
+        return (*(ulong*)buffer, *(ulong*)(buffer + 8), *(ulong*)(buffer + 16));
+    }
+
     public static void ChangeOwner(string path, uint uid, uint gid)
     {
         if (lchown_(path, uid, gid) != 0)
