@@ -26,6 +26,7 @@ public sealed class HostSupervisor
     private readonly Dictionary<Guid, VmLiveState> live = [];
     private readonly Dictionary<Guid, bool> wasRunning = [];
     private readonly HashSet<Guid> corruptReported = [];
+    private List<(VeConfig Config, VmRuntimePaths Paths, int Pid)> lastRunningVms = [];
     private BalloonPolicySettings balloonSettings = new();
     private Ksm.KsmPolicyMode ksmPolicy = Ksm.KsmPolicyMode.Manual;
     private DateTimeOffset settingsReadAt = DateTimeOffset.MinValue;
@@ -101,13 +102,46 @@ public sealed class HostSupervisor
             {
                 Journal.Record("LoopError", "host", ex.Message, LogLevel.Error);
             }
-            var left = options.LoopInterval - (time.GetUtcNow() - passStart);
-            if (left > TimeSpan.Zero)
+            // Between the loop's passes, memory-only passes look again at the ballooned VMs (a burst is seen sooner).
+            for (var at = passStart + options.MemoryPassInterval; at < passStart + options.LoopInterval; at += options.MemoryPassInterval)
             {
-                try { await Task.Delay(left, time, cancellationToken); }
-                catch (OperationCanceledException) { break; }
+                if (!await DelayUntilAsync(at, cancellationToken)) return;
+                try { await MemoryPassAsync(cancellationToken); }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested) { return; }
+                catch (Exception ex) when (ex is VzException or IOException or UnauthorizedAccessException or InvalidOperationException)
+                {
+                    Journal.Record("LoopError", "host", ex.Message, LogLevel.Error);
+                }
             }
+            if (!await DelayUntilAsync(passStart + options.LoopInterval, cancellationToken)) return;
         }
+    }
+
+    /// <summary>Waits until <paramref name="at"/> (no wait when it passed); false when cancelled.</summary>
+    private async Task<bool> DelayUntilAsync(DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        var left = at - time.GetUtcNow();
+        if (left <= TimeSpan.Zero) return !cancellationToken.IsCancellationRequested;
+        try { await Task.Delay(left, time, cancellationToken); return true; }
+        catch (OperationCanceledException) { return false; }
+    }
+
+    /// <summary>The memory manager alone, over the VMs the last pass found running; it samples only the VMs that are due.</summary>
+    private async Task MemoryPassAsync(CancellationToken cancellationToken)
+    {
+        var results = await memory.TickAsync(lastRunningVms, BalloonSettings(), live, cancellationToken);
+        foreach (var (id, state) in results) live[id] = state;
+        WriteLiveStates(lastRunningVms.Where(v => results.ContainsKey(v.Config.Id)));
+    }
+
+    private void WriteLiveStates(IEnumerable<(VeConfig Config, VmRuntimePaths Paths, int Pid)> vms)
+    {
+        foreach (var (config, rt, pid) in vms)
+            if (live.TryGetValue(config.Id, out var state) && state.ProcessId == pid && Directory.Exists(rt.RunDirectory))
+            {
+                try { state.Write(rt); }
+                catch (IOException) { /* the VM stopped while we wrote: its run folder went */ }
+            }
     }
 
     /// <summary>One pass: watch, memory manager, guest tools, status.</summary>
@@ -140,13 +174,9 @@ public sealed class HostSupervisor
         foreach (var (id, state) in await memory.TickAsync(runningVms, settings, live, cancellationToken)) live[id] = state;
         var guestInput = runningVms.Select(v => (v.Config.Id, v.Pid, File.Exists(v.Paths.PausedMarker))).ToList();
         foreach (var (id, state) in await guestTools.TickAsync(guestInput, live, cancellationToken)) live[id] = state;
-        ksm.Tick(ksmPolicy, runningVms.Select(v => v.Pid));
-        foreach (var (config, rt, pid) in runningVms)
-            if (live.TryGetValue(config.Id, out var state) && state.ProcessId == pid && Directory.Exists(rt.RunDirectory))
-            {
-                try { state.Write(rt); }
-                catch (IOException) { /* the VM stopped while we wrote: its run folder went */ }
-            }
+        ksm.Tick(ksmPolicy, runningVms.Select(v => v.Pid), runningVms.Where(v => v.Config.Vm?.MemMerge != false).Select(v => v.Pid));
+        WriteLiveStates(runningVms);
+        lastRunningVms = runningVms;
         loops++;
         WriteStatus();
     }
