@@ -149,6 +149,7 @@ public sealed class HostSupervisor
     {
         var records = engine.Store.List();
         var runningVms = new List<(VeConfig Config, VmRuntimePaths Paths, int Pid)>();
+        var mergeableInits = new List<int>(); // containers with MemMerge: their init (and all it starts) is mergeable
         foreach (var record in records)
         {
             if (record.Config is not { } config)
@@ -167,6 +168,7 @@ public sealed class HostSupervisor
                 if (QemuProcess.Inspect(rt).Pid is { } pid) runningVms.Add((config, rt, pid));
             }
             if (died is not null) Journal.Record("VeDied", config.Name, died, LogLevel.Warning);
+            if (running && config.Container?.MemMerge == true && engine.Containers.Live(config.Id) is { Running: true, Pid: > 0 } ct) mergeableInits.Add(ct.Pid);
         }
         foreach (var gone in live.Keys.Except(runningVms.Select(v => v.Config.Id)).ToList()) live.Remove(gone);
 
@@ -174,7 +176,7 @@ public sealed class HostSupervisor
         foreach (var (id, state) in await memory.TickAsync(runningVms, settings, live, cancellationToken)) live[id] = state;
         var guestInput = runningVms.Select(v => (v.Config.Id, v.Pid, File.Exists(v.Paths.PausedMarker))).ToList();
         foreach (var (id, state) in await guestTools.TickAsync(guestInput, live, cancellationToken)) live[id] = state;
-        ksm.Tick(ksmPolicy, runningVms.Select(v => v.Pid), runningVms.Where(v => v.Config.Vm?.MemMerge != false).Select(v => v.Pid));
+        ksm.Tick(ksmPolicy, runningVms.Select(v => v.Pid), runningVms.Where(v => v.Config.Vm?.MemMerge != false).Select(v => v.Pid).Concat(mergeableInits));
         WriteLiveStates(runningVms);
         lastRunningVms = runningVms;
         loops++;

@@ -116,7 +116,8 @@ public sealed class BalloonPolicy(BalloonPolicySettings settings)
             {
                 var target = Clamp(Math.Max(Math.Max(desired, Align(s.Actual + Math.Max(ceiling / 4, 256 * MiB))),
                     Align(used + (long)(perSecond * BurstHorizonSeconds) + lowMark)));
-                if (LastTarget is not { } asked || asked < s.Actual || target - asked >= deadband)
+                // ...and when it gives the guest something: a balloon already all but empty has nothing left to give.
+                if ((LastTarget is not { } asked || asked < s.Actual || target - asked >= deadband) && target - s.Actual >= MinBurstGrowth)
                     return new BalloonDecision { Target = target, Urgent = true, Reason = BalloonReason.UrgentDeflate, WorkingSet = workingSet, DesiredTarget = target,
                         Detail = $"guest use climbs {perSecond / MiB:0} MiB/s above its working set: {g.Available / MiB} MiB available lasts under {BurstWatchSeconds:0} s" };
             }
