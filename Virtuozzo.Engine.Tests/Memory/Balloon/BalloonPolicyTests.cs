@@ -104,6 +104,29 @@ public sealed class BalloonPolicyTests
     }
 
     [Fact]
+    public void The_stats_lag_of_an_inflating_balloon_is_no_burst()
+    {
+        // Recorded on TCG: a reclaim to 908 MiB; the next sample's stats already count the 116 MiB the balloon took as
+        // used, while query-balloon still said 1000 MiB. Use seemed to climb 92 MiB: the policy deflated straight back.
+        var policy = new BalloonPolicy(new() { MinIntervalSeconds = 5 });
+        var t0 = new DateTimeOffset(2026, 11, 30, 12, 0, 0, TimeSpan.Zero);
+        BalloonDecision At(double t, long actual, long available) => policy.Decide(new BalloonSample
+        {
+            Time = t0.AddSeconds(t), MemorySize = GiB, Guarantee = Guarantee, Actual = actual,
+            Guest = new GuestMemoryStats { Total = GiB, Available = available, UpdatedAt = t0.AddSeconds(t) },
+        });
+        for (var t = 0.0; t < 12; t += 0.5) At(t, GiB, GiB - 80 * MiB);
+        policy.Sent(908 * MiB, t0.AddSeconds(12));
+        var lagging = At(12.5, 1000 * MiB, GiB - 80 * MiB - 116 * MiB);
+        Assert.False(lagging.Urgent, lagging.Detail);
+        // Once the balloon is where it was sent and still, a real climb is a burst again.
+        At(13.0, 908 * MiB, 908 * MiB - 80 * MiB);
+        At(13.5, 908 * MiB, 908 * MiB - 80 * MiB);
+        var burst = At(14.0, 908 * MiB, 908 * MiB - 200 * MiB);
+        Assert.True(burst.Urgent, burst.Detail);
+    }
+
+    [Fact]
     public void A_climb_a_guest_with_plenty_available_absorbs_is_no_burst()
     {
         // A 4 GiB VM ballooned to 3 GiB with 2 GiB available: 20 MiB/s for 5 s would take 30 s x 20 = 600 MiB at most.

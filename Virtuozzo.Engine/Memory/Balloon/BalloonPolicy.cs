@@ -45,6 +45,7 @@ public sealed class BalloonPolicy(BalloonPolicySettings settings)
     public static readonly TimeSpan MaxBurstSampleGap = TimeSpan.FromSeconds(5);
 
     private readonly Queue<(DateTimeOffset Time, long Used)> window = new();
+    private long? previousActual;
 
     public BalloonPolicySettings Settings { get; } = settings;
 
@@ -85,6 +86,11 @@ public sealed class BalloonPolicy(BalloonPolicySettings settings)
         var used = g.UsedExcludingBalloon(s.Actual);
         var before = ClimbBaseline(used);
         var previous = window.Count > 0 ? window.Last() : ((DateTimeOffset Time, long Used)?)null;
+        // While the balloon inflates, the guest's stats and QEMU's actual are read at different moments: the pages the
+        // balloon took already count as used in the stats while actual still says the guest has them, so use seems to
+        // climb by what the balloon took. That is no burst (it deflated every reclaim straight back, measured on TCG).
+        var inflating = (previousActual is { } pa && pa - s.Actual > MiB) || (LastTarget is { } pending && pending < s.Actual - MinBurstGrowth);
+        previousActual = s.Actual;
         window.Enqueue((s.Time, used));
         while (window.Count > 0 && s.Time - window.Peek().Time > TimeSpan.FromSeconds(Settings.WorkingSetWindowSeconds)) window.Dequeue();
         var workingSet = window.Max(w => w.Used);
@@ -108,7 +114,7 @@ public sealed class BalloonPolicy(BalloonPolicySettings settings)
         // and only when that asks clearly more than the last target, so a burst is one or two commands, not one per sample.
         var lowMark = Math.Max(low, 32 * MiB);
         if (before is { } seen && previous is { } prev && s.Time > prev.Time && s.Time - prev.Time <= MaxBurstSampleGap
-            && used - seen >= MinBurstGrowth && used > prev.Used && s.Actual < ceiling)
+            && used - seen >= MinBurstGrowth && used > prev.Used && s.Actual < ceiling && !inflating)
         {
             var perSecond = (used - prev.Used) / (s.Time - prev.Time).TotalSeconds;
             var headroom = g.Available - lowMark;
