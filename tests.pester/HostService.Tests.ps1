@@ -312,7 +312,7 @@ Describe 'KSM under -Policy Auto' -Tag Integration, HostService {
         (Get-Content "$script:ksm/advisor_max_cpu").Trim() | Should -Be '15'
         Wait-Until { (Get-MergedPages $pids) -gt $before } -Seconds 90 | Should -BeTrue
         ((Get-Date) - $started).TotalSeconds | Should -BeLessThan 95
-        'ksm1', 'ksm2' | Stop-VzVm -Kill
+        Stop-VzVm -Name 'ksm1', 'ksm2' -Kill
         Wait-Until { (Get-Content "$script:ksm/run").Trim() -eq '0' } -Seconds 20 | Should -BeTrue
         (Get-ServiceEvents | Where-Object kind -eq 'KsmPolicy' | Select-Object -Last 1).message | Should -Match 'run=0.*no running VE'
     }
@@ -332,7 +332,7 @@ Describe 'Per-container KSM merging (Set-VzContainer -MemMerge)' -Tag Integratio
         $ct = New-VzContainer merge1 -MemorySize 64MB | Set-VzContainer -MemMerge $true -PassThru
         $ct.MemMerge | Should -BeTrue
         Get-Content (Join-Path $env:VZ_ROOT "private/$($ct.Id)/ve.yaml") -Raw | Should -Match 'memMerge: true'
-        'merge0', 'merge1' | Start-VzContainer
+        Start-VzContainer -Name 'merge0', 'merge1'
         $stat = Get-Content "/proc/$((Get-VzContainer merge1).InitPid)/ksm_stat" -Raw
         $stat | Should -Match 'ksm_merge_any: yes'
         Get-Content "/proc/$((Get-VzContainer merge0).InitPid)/ksm_stat" -Raw | Should -Match 'ksm_merge_any: no'

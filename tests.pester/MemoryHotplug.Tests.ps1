@@ -17,8 +17,8 @@ Describe 'Hotplugged memory onlined by the guest agent' -Tag Integration, Slow, 
     BeforeAll {
         $script:guest = & (Join-Path $script:Root 'tools/testguest/Get-VzTestGuest.ps1') -Root $script:Root
         $script:scope = New-VzTestScope -Name memhp
-        $script:args = ($script:guest.KernelArguments -replace '\s*memhp_default_state=\S+', '').Trim()
-        $script:vm = New-VzVm memhp1 -MemorySize 1GB -MemHotplug -Network None -KernelPath $script:guest.KernelPath -InitrdPath $script:guest.InitrdPath -KernelArguments $script:args |
+        $script:kargs = ($script:guest.KernelArguments -replace '\s*memhp_default_state=\S+', '').Trim()
+        $script:vm = New-VzVm memhp1 -MemorySize 1GB -MemHotplug -Network None -KernelPath $script:guest.KernelPath -InitrdPath $script:guest.InitrdPath -KernelArguments $script:kargs |
             Start-VzVm -Wait -Timeout 180 -PassThru
         function script:Get-GuestMeminfoKb([string] $Field) {
             [long](((Invoke-VzVmCommand memhp1 cat /proc/meminfo).StdOut -split "`n" | Where-Object { $_ -like "${Field}:*" }) -replace '\D', '')

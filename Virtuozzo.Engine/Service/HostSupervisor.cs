@@ -130,8 +130,11 @@ public sealed class HostSupervisor
     private async Task MemoryPassAsync(CancellationToken cancellationToken)
     {
         var results = await memory.TickAsync(lastRunningVms, BalloonSettings(), live, cancellationToken);
+        // Only a balloon that moved (or a new decision) is written at once; the rest waits for the loop's own pass.
+        var moved = results.Where(r => live.GetValueOrDefault(r.Key) is not { } was || was.BalloonActual != r.Value.BalloonActual
+            || was.BalloonTarget != r.Value.BalloonTarget || was.LastDecisionReason != r.Value.LastDecisionReason).Select(r => r.Key).ToHashSet();
         foreach (var (id, state) in results) live[id] = state;
-        WriteLiveStates(lastRunningVms.Where(v => results.ContainsKey(v.Config.Id)));
+        WriteLiveStates(lastRunningVms.Where(v => moved.Contains(v.Config.Id)));
     }
 
     private void WriteLiveStates(IEnumerable<(VeConfig Config, VmRuntimePaths Paths, int Pid)> vms)
