@@ -27,6 +27,7 @@ public sealed class HostSupervisor
     private readonly Dictionary<Guid, bool> wasRunning = [];
     private readonly HashSet<Guid> corruptReported = [];
     private List<(VeConfig Config, VmRuntimePaths Paths, int Pid)> lastRunningVms = [];
+    private readonly Dictionary<Guid, (DateTimeOffset At, VmLiveState State)> written = [];
     private BalloonPolicySettings balloonSettings = new();
     private Ksm.KsmPolicyMode ksmPolicy = Ksm.KsmPolicyMode.Manual;
     private DateTimeOffset settingsReadAt = DateTimeOffset.MinValue;
@@ -130,22 +131,37 @@ public sealed class HostSupervisor
     private async Task MemoryPassAsync(CancellationToken cancellationToken)
     {
         var results = await memory.TickAsync(lastRunningVms, BalloonSettings(), live, cancellationToken);
-        // Only a balloon that moved (or a new decision) is written at once; the rest waits for the loop's own pass.
-        var moved = results.Where(r => live.GetValueOrDefault(r.Key) is not { } was || was.BalloonActual != r.Value.BalloonActual
-            || was.BalloonTarget != r.Value.BalloonTarget || was.LastDecisionReason != r.Value.LastDecisionReason).Select(r => r.Key).ToHashSet();
         foreach (var (id, state) in results) live[id] = state;
-        WriteLiveStates(lastRunningVms.Where(v => moved.Contains(v.Config.Id)));
+        WriteLiveStates(lastRunningVms.Where(v => results.ContainsKey(v.Config.Id)));
     }
 
+    /// <summary>
+    /// Writes the live caches Get-VzVm reads: at once when something a reader acts on changed (the balloon, the last
+    /// decision, guest tools facts), otherwise every <see cref="LiveRewrite"/> so the cache stays fresh. Every write is
+    /// an atomic file replace with an fsync: four VMs at two passes a second made them most of the service's CPU.
+    /// </summary>
     private void WriteLiveStates(IEnumerable<(VeConfig Config, VmRuntimePaths Paths, int Pid)> vms)
     {
+        var now = time.GetUtcNow();
         foreach (var (config, rt, pid) in vms)
-            if (live.TryGetValue(config.Id, out var state) && state.ProcessId == pid && Directory.Exists(rt.RunDirectory))
+        {
+            if (!live.TryGetValue(config.Id, out var state) || state.ProcessId != pid || !Directory.Exists(rt.RunDirectory)) continue;
+            if (written.TryGetValue(config.Id, out var last) && now - last.At < LiveRewrite && Material(last.State).Equals(Material(state))) continue;
+            try
             {
-                try { state.Write(rt); }
-                catch (IOException) { /* the VM stopped while we wrote: its run folder went */ }
+                state.Write(rt);
+                written[config.Id] = (now, state);
             }
+            catch (IOException) { /* the VM stopped while we wrote: its run folder went */ }
+        }
+        foreach (var gone in written.Keys.Except(live.Keys).ToList()) written.Remove(gone);
     }
+
+    /// <summary>How stale an unchanged live cache may get before it is written again (readers trust it for <see cref="VmLiveState.FreshFor"/>).</summary>
+    private static readonly TimeSpan LiveRewrite = TimeSpan.FromSeconds(10);
+
+    private static object Material(VmLiveState s) =>
+        (s.ProcessId, s.BalloonActual, s.BalloonTarget, s.LastDecisionReason, s.LastDecisionAt, s.GuestToolsUpdatedAt, s.GuestToolsState);
 
     /// <summary>One pass: watch, memory manager, guest tools, status.</summary>
     public async Task TickAsync(CancellationToken cancellationToken)
