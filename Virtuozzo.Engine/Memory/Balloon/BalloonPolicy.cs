@@ -89,7 +89,9 @@ public sealed class BalloonPolicy(BalloonPolicySettings settings)
         // While the balloon inflates, the guest's stats and QEMU's actual are read at different moments: the pages the
         // balloon took already count as used in the stats while actual still says the guest has them, so use seems to
         // climb by what the balloon took. That is no burst (it deflated every reclaim straight back, measured on TCG).
-        var inflating = (previousActual is { } pa && pa - s.Actual > MiB) || (LastTarget is { } pending && pending < s.Actual - MinBurstGrowth);
+        // Only while actual moves: once it stands still the stats cannot be ahead of it, and a guest that stops short
+        // of its target must not lose its burst protection for good.
+        var inflating = previousActual is { } pa && pa - s.Actual > MiB;
         previousActual = s.Actual;
         window.Enqueue((s.Time, used));
         while (window.Count > 0 && s.Time - window.Peek().Time > TimeSpan.FromSeconds(Settings.WorkingSetWindowSeconds)) window.Dequeue();
