@@ -41,7 +41,9 @@ public sealed class BalloonPolicy(BalloonPolicySettings settings)
     public const double BurstWatchSeconds = 30.0;
     /// <summary>Growth above the window's working set smaller than this is noise, not a burst.</summary>
     public const long MinBurstGrowth = 16 * MiB;
-    /// <summary>A previous sample older than this says nothing about the rate now.</summary>
+    /// <summary>After an inflate command, stats and actual may disagree for about two of the guest's 1 s stats refreshes.</summary>
+    public static readonly TimeSpan InflateSettle = TimeSpan.FromSeconds(2);
+        /// <summary>A previous sample older than this says nothing about the rate now.</summary>
     public static readonly TimeSpan MaxBurstSampleGap = TimeSpan.FromSeconds(5);
 
     private readonly Queue<(DateTimeOffset Time, long Used)> window = new();
@@ -89,9 +91,11 @@ public sealed class BalloonPolicy(BalloonPolicySettings settings)
         // While the balloon inflates, the guest's stats and QEMU's actual are read at different moments: the pages the
         // balloon took already count as used in the stats while actual still says the guest has them, so use seems to
         // climb by what the balloon took. That is no burst (it deflated every reclaim straight back, measured on TCG).
-        // Only while actual moves: once it stands still the stats cannot be ahead of it, and a guest that stops short
+        // Only while actual moves, or within two stats refreshes of an inflate command (the guest may have taken pages
+        // before it reports a new actual): after that the stats cannot be ahead of actual, and a guest that stops short
         // of its target must not lose its burst protection for good.
-        var inflating = previousActual is { } pa && pa - s.Actual > MiB;
+        var inflating = (previousActual is { } pa && pa - s.Actual > MiB)
+            || (LastTarget is { } inflateTo && inflateTo < s.Actual - MiB && LastSentAt is { } sentAt && s.Time - sentAt < InflateSettle);
         previousActual = s.Actual;
         window.Enqueue((s.Time, used));
         while (window.Count > 0 && s.Time - window.Peek().Time > TimeSpan.FromSeconds(Settings.WorkingSetWindowSeconds)) window.Dequeue();
