@@ -40,7 +40,8 @@ internal sealed class VeSettingsApplier(VeStore store, Func<ContainerService> co
                 OnBoot = desired.OnBoot,
                 Description = desired.Description ?? "",
             }, ct).ConfigureAwait(false);
-            Automation(desired).ApplyTo(store, id, desired.Name);
+            // Per-container KSM merging is stored as Set-VzContainer -MemMerge stores it; the start checks the kernel.
+            (Automation(desired) with { MemMerge = c.MemMerge == true }).ApplyTo(store, id, desired.Name);
             if (desired.Cpu.Count is null || c.Hostname is null)
                 store.Update(id, cfg =>
                 {

@@ -44,7 +44,7 @@
     'Rename-VzContainer'         = @('Id', 'InputObject', 'Name', 'NewName', 'PassThru')
     'Restart-VzContainer'        = @('Id', 'InputObject', 'Name', 'PassThru', 'Timeout')
     'Resume-VzContainer'         = @('Id', 'InputObject', 'Name', 'PassThru')
-    'Set-VzContainer'            = @('AutoStop', 'BootDelay', 'BootOrder', 'Bridge', 'CpuCount', 'CpuLimit', 'CpuLimitMhz', 'CpuMask', 'CpuUnits', 'Description', 'DiskSize', 'Gateway', 'Hostname', 'Id', 'InputObject', 'IpAddress', 'MemGuarantee', 'MemorySize', 'Name', 'Nameserver', 'NetworkMode', 'OnBoot', 'PassThru', 'PidsLimit', 'SeccompProfile', 'SwapSize')
+    'Set-VzContainer'            = @('AutoStop', 'BootDelay', 'BootOrder', 'Bridge', 'CpuCount', 'CpuLimit', 'CpuLimitMhz', 'CpuMask', 'CpuUnits', 'Description', 'DiskSize', 'Gateway', 'Hostname', 'Id', 'InputObject', 'IpAddress', 'MemGuarantee', 'MemMerge', 'MemorySize', 'Name', 'Nameserver', 'NetworkMode', 'OnBoot', 'PassThru', 'PidsLimit', 'SeccompProfile', 'SwapSize')
     'Start-VzContainer'          = @('Id', 'InputObject', 'Name', 'PassThru', 'ThrottleLimit')
     'Stop-VzContainer'           = @('Id', 'InputObject', 'Kill', 'Name', 'PassThru', 'ThrottleLimit', 'Timeout')
     'Suspend-VzContainer'        = @('Id', 'InputObject', 'Name', 'PassThru')

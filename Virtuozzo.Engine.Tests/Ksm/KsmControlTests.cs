@@ -29,6 +29,23 @@ public sealed class KsmControlTests
     }
 
     [Fact]
+    public void The_advisor_is_set_to_scan_time_with_its_cpu_cap_and_a_kernel_without_it_is_left_alone()
+    {
+        using var t = Fixture();
+        var control = new KsmControl(t.Path);
+        Assert.False(control.HasAdvisor);
+        control.EnableAdvisor(15); // no advisor files: nothing written
+        Assert.False(File.Exists(t.Combine("advisor_max_cpu")));
+        File.WriteAllText(t.Combine("advisor_mode"), "[none] scan-time\n");
+        File.WriteAllText(t.Combine("advisor_max_cpu"), "70\n");
+        Assert.Throws<VzInvalidArgumentException>(() => control.EnableAdvisor(0));
+        Assert.Equal("70\n", File.ReadAllText(t.Combine("advisor_max_cpu")));
+        control.EnableAdvisor(15);
+        Assert.Equal("scan-time", File.ReadAllText(t.Combine("advisor_mode")));
+        Assert.Equal("15", File.ReadAllText(t.Combine("advisor_max_cpu")));
+    }
+
+    [Fact]
     public void Applies_only_what_is_given_and_refuses_bad_values_before_writing()
     {
         using var t = Fixture();

@@ -23,6 +23,19 @@ public sealed class BalloonScheduleTests
     }
 
     [Fact]
+    public void A_ballooned_vm_is_due_on_every_half_second_memory_pass()
+    {
+        var options = new HostSupervisorOptions();
+        Assert.Equal(TimeSpan.FromMilliseconds(500), options.MemoryPassInterval);
+        var next = options.NextBalloonSampleAt(T0, ballooned: true);
+        Assert.True(T0.AddMilliseconds(500) >= next);
+        Assert.True(T0.AddMilliseconds(480) >= next);
+        Assert.True(T0.AddMilliseconds(100) < next);
+        // A VM with all its memory waits for the loop's own pass.
+        Assert.True(T0.AddMilliseconds(500) < options.NextBalloonSampleAt(T0));
+    }
+
+    [Fact]
     public void A_longer_interval_skips_the_passes_in_between()
     {
         var options = new HostSupervisorOptions { BalloonInterval = TimeSpan.FromSeconds(5) };

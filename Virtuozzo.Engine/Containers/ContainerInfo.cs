@@ -45,6 +45,8 @@ public sealed record ContainerInfo
     /// <summary>Seconds the host service waits before starting this container at boot.</summary>
     public int BootDelay { get; init; }
     public Store.VeAutoStop AutoStop { get; init; }
+    /// <summary>Whether the container's processes offer their memory to KSM (Set-VzContainer -MemMerge).</summary>
+    public bool MemMerge { get; init; }
     public ContainerLayout Layout { get; init; }
     /// <summary>Size of the root image (Image layout); null for Directory.</summary>
     public long? DiskSize { get; init; }

@@ -111,6 +111,8 @@ public sealed partial class ContainerService
             var host = HostLimits.Read();
             CgroupPlacement.CheckControllers(id, cfg, host.CpuCount); // a missing controller is named before anything starts
             var ctSettings = cfg.Container!;
+            var memMerge = ctSettings.MemMerge == true;
+            if (memMerge) await ProcessMerge.EnsureSupportedAsync(cfg.Name, ct); // named before anything starts
             var root = RootPath(id);
             var hostname = ctSettings.Hostname ?? cfg.Name;
             if (ctSettings.Layout == ContainerLayout.Image) await Images.MountAsync(ImageLayout.ImagePath(record.Directory), root, cfg.Name, ct);
@@ -128,7 +130,7 @@ public sealed partial class ContainerService
                 {
                     // Nothing to plumb before init runs: one runtime call (run -d) instead of two (create + start).
                     progress?.Report(new VzProgress($"Starting container {cfg.Name}", $"{runtime.Name} run", 30));
-                    await runtime.RunDetachedAsync(OciRuntimes.RuntimeId(id), bundle, init.PidFile, init.ConsoleLog, cfg.Name, ct);
+                    await runtime.RunDetachedAsync(OciRuntimes.RuntimeId(id), bundle, init.PidFile, init.ConsoleLog, cfg.Name, ct, memMerge);
                     init.Record(cfg.Name);
                     CgroupPlacement.Apply(id, cfg, host.CpuCount);
                 }
@@ -136,7 +138,7 @@ public sealed partial class ContainerService
                 {
                     // eth0 must exist before init's boot scripts run: create, plumb the network, then start.
                     progress?.Report(new VzProgress($"Starting container {cfg.Name}", $"{runtime.Name} create", 30));
-                    await runtime.CreateAsync(OciRuntimes.RuntimeId(id), bundle, init.PidFile, init.ConsoleLog, cfg.Name, ct);
+                    await runtime.CreateAsync(OciRuntimes.RuntimeId(id), bundle, init.PidFile, init.ConsoleLog, cfg.Name, ct, memMerge);
                     var pid = init.Record(cfg.Name);
                     CgroupPlacement.Apply(id, cfg, host.CpuCount);
                     progress?.Report(new VzProgress($"Starting container {cfg.Name}", "network", 60));

@@ -39,7 +39,11 @@ public sealed partial class ContainerService
         Runtimes = new OciRuntimes(paths, runner);
         this.logger = logger;
         Images = new ImageLayout(runner, logger);
+        ProcessMerge = new Ksm.ProcessMerge(runner);
     }
+
+    /// <summary>Per-container KSM (Set-VzContainer -MemMerge): the host check and the runtime launcher's prefix.</summary>
+    public Ksm.ProcessMerge ProcessMerge { get; }
 
     public TemplateStore Templates { get; }
     /// <summary>Network plumbing: the veth pair, bridge or host routes, eth0's addresses.</summary>
@@ -109,6 +113,7 @@ public sealed partial class ContainerService
             CpuMask = cfg.Cpu.Mask,
             PidsLimit = ct.PidsLimit,
             OnBoot = cfg.OnBoot,
+            MemMerge = ct.MemMerge == true,
             BootOrder = cfg.BootOrder ?? 0,
             BootDelay = cfg.BootDelay ?? 0,
             AutoStop = cfg.AutoStop ?? VeAutoStop.None,

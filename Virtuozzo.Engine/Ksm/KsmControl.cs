@@ -62,14 +62,23 @@ public sealed class KsmControl(string directory = KsmControl.SysfsDirectory)
     /// <summary>The kernel's KSM advisor (6.7+) is present: it tunes the scan rate itself.</summary>
     public bool HasAdvisor => File.Exists(Path.Combine(directory, "advisor_mode"));
 
-    /// <summary>Turns the advisor to scan-time (it sizes pages_to_scan for a full scan every 200 s within 70 % of a CPU).</summary>
-    public void EnableAdvisor()
+    /// <summary>
+    /// Turns the advisor to scan-time (it sizes pages_to_scan for a full scan every advisor_target_scan_time, 200 s)
+    /// and caps ksmd at <paramref name="maxCpuPercent"/> of one CPU (advisor_max_cpu).
+    /// </summary>
+    public void EnableAdvisor(int maxCpuPercent)
     {
         if (!HasAdvisor) return;
-        try { File.WriteAllText(Path.Combine(directory, "advisor_mode"), "scan-time"); }
+        if (maxCpuPercent is < 1 or > 100)
+            throw new VzInvalidArgumentException("VzInvalidKsmSetting", $"The advisor's CPU cap must be 1-100 %; {maxCpuPercent} was given.", maxCpuPercent, "advisor_max_cpu");
+        try
+        {
+            File.WriteAllText(Path.Combine(directory, "advisor_mode"), "scan-time");
+            File.WriteAllText(Path.Combine(directory, "advisor_max_cpu"), maxCpuPercent.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
         catch (IOException ex)
         {
-            throw new VzInvalidStateException("VzKsmBusy", $"The kernel refused advisor_mode=scan-time: {ex.Message}", "advisor_mode");
+            throw new VzInvalidStateException("VzKsmBusy", $"The kernel refused the KSM advisor settings: {ex.Message}", "advisor_mode");
         }
     }
 

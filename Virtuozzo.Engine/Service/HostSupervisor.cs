@@ -28,6 +28,8 @@ public sealed class HostSupervisor
     private readonly HashSet<Guid> corruptReported = [];
     /// <summary>VMs (by QEMU pid) whose dead virtiofsd was journalled already.</summary>
     private readonly HashSet<(Guid, int)> shareDeathReported = [];
+    private List<(VeConfig Config, VmRuntimePaths Paths, int Pid)> lastRunningVms = [];
+    private readonly Dictionary<Guid, (DateTimeOffset At, VmLiveState State)> written = [];
     private BalloonPolicySettings balloonSettings = new();
     private Ksm.KsmPolicyMode ksmPolicy = Ksm.KsmPolicyMode.Manual;
     private DateTimeOffset settingsReadAt = DateTimeOffset.MinValue;
@@ -121,20 +123,72 @@ public sealed class HostSupervisor
             {
                 Journal.Record("LoopError", "host", ex.Message, LogLevel.Error);
             }
-            var left = options.LoopInterval - (time.GetUtcNow() - passStart);
-            if (left > TimeSpan.Zero)
+            // Between the loop's passes, memory-only passes look again at the ballooned VMs (a burst is seen sooner).
+            for (var at = passStart + options.MemoryPassInterval; at < passStart + options.LoopInterval; at += options.MemoryPassInterval)
             {
-                try { await Task.Delay(left, time, cancellationToken); }
-                catch (OperationCanceledException) { break; }
+                if (!await DelayUntilAsync(at, cancellationToken)) return;
+                try { await MemoryPassAsync(cancellationToken); }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested) { return; }
+                catch (Exception ex) when (ex is VzException or IOException or UnauthorizedAccessException or InvalidOperationException)
+                {
+                    Journal.Record("LoopError", "host", ex.Message, LogLevel.Error);
+                }
             }
+            if (!await DelayUntilAsync(passStart + options.LoopInterval, cancellationToken)) return;
         }
     }
+
+    /// <summary>Waits until <paramref name="at"/> (no wait when it passed); false when cancelled.</summary>
+    private async Task<bool> DelayUntilAsync(DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        var left = at - time.GetUtcNow();
+        if (left <= TimeSpan.Zero) return !cancellationToken.IsCancellationRequested;
+        try { await Task.Delay(left, time, cancellationToken); return true; }
+        catch (OperationCanceledException) { return false; }
+    }
+
+    /// <summary>The memory manager alone, over the VMs the last pass found running; it samples only the VMs that are due.</summary>
+    private async Task MemoryPassAsync(CancellationToken cancellationToken)
+    {
+        var results = await memory.TickAsync(lastRunningVms, BalloonSettings(), live, cancellationToken);
+        foreach (var (id, state) in results) live[id] = state;
+        WriteLiveStates(lastRunningVms.Where(v => results.ContainsKey(v.Config.Id)));
+    }
+
+    /// <summary>
+    /// Writes the live caches Get-VzVm reads: at once when something a reader acts on changed (the balloon, the last
+    /// decision, guest tools facts), otherwise every <see cref="LiveRewrite"/> so the cache stays fresh. Every write is
+    /// an atomic file replace with an fsync: four VMs at two passes a second made them most of the service's CPU.
+    /// </summary>
+    private void WriteLiveStates(IEnumerable<(VeConfig Config, VmRuntimePaths Paths, int Pid)> vms)
+    {
+        var now = time.GetUtcNow();
+        foreach (var (config, rt, pid) in vms)
+        {
+            if (!live.TryGetValue(config.Id, out var state) || state.ProcessId != pid || !Directory.Exists(rt.RunDirectory)) continue;
+            if (written.TryGetValue(config.Id, out var last) && now - last.At < LiveRewrite && Material(last.State).Equals(Material(state))) continue;
+            try
+            {
+                state.Write(rt);
+                written[config.Id] = (now, state);
+            }
+            catch (IOException) { /* the VM stopped while we wrote: its run folder went */ }
+        }
+        foreach (var gone in written.Keys.Except(live.Keys).ToList()) written.Remove(gone);
+    }
+
+    /// <summary>How stale an unchanged live cache may get before it is written again (readers trust it for <see cref="VmLiveState.FreshFor"/>).</summary>
+    private static readonly TimeSpan LiveRewrite = TimeSpan.FromSeconds(10);
+
+    private static object Material(VmLiveState s) =>
+        (s.ProcessId, s.BalloonActual, s.BalloonTarget, s.LastDecisionReason, s.LastDecisionAt, s.GuestToolsUpdatedAt, s.GuestToolsState);
 
     /// <summary>One pass: watch, memory manager, guest tools, status.</summary>
     public async Task TickAsync(CancellationToken cancellationToken)
     {
         var records = engine.Store.List();
         var runningVms = new List<(VeConfig Config, VmRuntimePaths Paths, int Pid)>();
+        var mergeableInits = new List<int>(); // containers with MemMerge: their init (and all it starts) is mergeable
         foreach (var record in records)
         {
             if (record.Config is not { } config)
@@ -159,6 +213,7 @@ public sealed class HostSupervisor
                 }
             }
             if (died is not null) Journal.Record("VeDied", config.Name, died, LogLevel.Warning);
+            if (running && config.Container?.MemMerge == true && engine.Containers.Live(config.Id) is { Running: true, Pid: > 0 } ct) mergeableInits.Add(ct.Pid);
         }
         foreach (var gone in live.Keys.Except(runningVms.Select(v => v.Config.Id)).ToList()) live.Remove(gone);
         shareDeathReported.RemoveWhere(k => !runningVms.Any(v => v.Config.Id == k.Item1 && v.Pid == k.Item2));
@@ -167,13 +222,9 @@ public sealed class HostSupervisor
         foreach (var (id, state) in await memory.TickAsync(runningVms, settings, live, cancellationToken)) live[id] = state;
         var guestInput = runningVms.Select(v => (v.Config.Id, v.Pid, File.Exists(v.Paths.PausedMarker))).ToList();
         foreach (var (id, state) in await guestTools.TickAsync(guestInput, live, cancellationToken)) live[id] = state;
-        ksm.Tick(ksmPolicy, runningVms.Select(v => v.Pid));
-        foreach (var (config, rt, pid) in runningVms)
-            if (live.TryGetValue(config.Id, out var state) && state.ProcessId == pid && Directory.Exists(rt.RunDirectory))
-            {
-                try { state.Write(rt); }
-                catch (IOException) { /* the VM stopped while we wrote: its run folder went */ }
-            }
+        ksm.Tick(ksmPolicy, runningVms.Select(v => v.Pid), runningVms.Where(v => v.Config.Vm?.MemMerge != false).Select(v => v.Pid).Concat(mergeableInits));
+        WriteLiveStates(runningVms);
+        lastRunningVms = runningVms;
         loops++;
         WriteStatus();
     }

@@ -8,11 +8,20 @@ public sealed record HostSupervisorOptions
     /// <summary>Balloon stats are read and the policy asked this often per VM.</summary>
     public TimeSpan BalloonInterval { get; init; } = TimeSpan.FromSeconds(1);
     /// <summary>
-    /// When a VM sampled at <paramref name="now"/> is due again. Half a loop early counts as due: passes start a
-    /// little earlier or later each time, and a VM found a millisecond short of its time would otherwise wait a whole
+    /// A ballooned VM (one that holds less than its RAM) is sampled this often, by memory-only passes between the
+    /// loop's passes: a burst in it must be seen within a second, and the guest's stats refresh every second at an
+    /// unknown phase, so a 1 s sample adds up to a second of its own.
+    /// </summary>
+    public TimeSpan BalloonedInterval { get; init; } = TimeSpan.FromMilliseconds(500);
+    /// <summary>
+    /// When a VM sampled at <paramref name="now"/> is due again. Half a memory pass early counts as due: passes start
+    /// a little earlier or later each time, and a VM found a millisecond short of its time would otherwise wait a whole
     /// extra pass (with a 1 s interval, a 2 s gap in the middle of a burst).
     /// </summary>
-    public DateTimeOffset NextBalloonSampleAt(DateTimeOffset now) => now + BalloonInterval - LoopInterval / 2;
+    public DateTimeOffset NextBalloonSampleAt(DateTimeOffset now, bool ballooned = false) =>
+        now + (ballooned ? BalloonedInterval : BalloonInterval) - MemoryPassInterval / 2;
+    /// <summary>The memory manager's pass period (a divisor of <see cref="LoopInterval"/>): the loop's own passes, and memory-only passes between them.</summary>
+    public TimeSpan MemoryPassInterval => BalloonedInterval < LoopInterval ? BalloonedInterval : LoopInterval;
     /// <summary>Guest tools facts (agent state, OS, addresses) are refreshed this often per VM.</summary>
     public TimeSpan GuestRefreshInterval { get; init; } = TimeSpan.FromSeconds(15);
     /// <summary>The balloon driver refreshes its stats this often (QOM guest-stats-polling-interval).</summary>

@@ -59,7 +59,8 @@ public sealed class VmMemoryManager(HostServiceJournal journal, HostSupervisorOp
             }
             try
             {
-                results[config.Id] = await PassAsync(config, rt, pid, track, host, previous.GetValueOrDefault(config.Id), cancellationToken);
+                var state = results[config.Id] = await PassAsync(config, rt, pid, track, host, previous.GetValueOrDefault(config.Id), cancellationToken);
+                if (state.BalloonActual < config.Memory.MemorySize - BalloonPolicy.MiB) track.NextAt = options.NextBalloonSampleAt(now, ballooned: true);
                 if (track.LastFailure is not null) logger.LogInformation("The monitor of '{Name}' answers again.", config.Name);
                 track.LastFailure = null;
             }

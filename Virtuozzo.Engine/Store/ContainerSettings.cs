@@ -39,6 +39,11 @@ public sealed class ContainerSettings
     public long? DiskSize { get; set; }
 
     public ContainerNetworkSettings Network { get; set; } = new();
+    /// <summary>
+    /// Whether the container's processes offer their memory to KSM (PR_SET_MEMORY_MERGE on its init, inherited by
+    /// everything init starts); null (off) by default, true set with Set-VzContainer -MemMerge. Applies at the next start.
+    /// </summary>
+    public bool? MemMerge { get; set; }
 
     /// <summary>
     /// The seccomp filter: null for the built-in default profile, <c>Unconfined</c> for none, or the absolute path of

@@ -41,5 +41,7 @@ public sealed record VeAutomationChanges
         if (BootOrder is { } order) config.BootOrder = order == 0 ? null : order;
         if (BootDelay is { } delay) config.BootDelay = delay == 0 ? null : delay;
         if (AutoStop is { } stop) config.AutoStop = stop == VeAutoStop.None ? null : stop;
+        // A container's KSM merging (VMs store theirs through VmService): off is the default, so it is stored as null.
+        if (MemMerge is { } merge && config.Container is { } ct) ct.MemMerge = merge ? true : null;
     }
 }

@@ -86,6 +86,63 @@ public sealed class BalloonPolicyTests
     }
 
     [Fact]
+    public void A_slow_burst_is_deflated_at_the_first_half_second_sample_that_shows_it()
+    {
+        // Recorded on a loaded TCG guest: dd into a tmpfs climbed only 28 MiB/s. With 330 MiB to spare the old rule
+        // (run short within 3 s) waited ~7 s; the service samples a ballooned VM every 0.5 s and must act on the first
+        // sample that shows the climb above the working set (t=20.5: +14 MiB, t=21.0: +28 MiB).
+        var rows = new List<GuestTrace.Row>();
+        for (var t = 0.0; t <= 40.0; t += 0.5)
+            rows.Add(new GuestTrace.Row(t, (80L << 20) + (t > 20 ? (long)(Math.Min(t - 20, 600.0 / 28) * (28L << 20)) : 0), 18L << 20, 0));
+        var sim = new GuestSimulator(GiB, Guarantee, new BalloonPolicy(new())) { StartActual = Guarantee };
+        sim.Run(new GuestTrace(rows));
+        var first = sim.Commands.First(c => c.Urgent);
+        Assert.Equal(21.0, first.T, 3);
+        Assert.Equal(BalloonReason.UrgentDeflate, first.Reason);
+        Assert.True(first.Target >= 600 * MiB, $"target {first.Target / MiB} MiB"); // the urgent step: a quarter of the RAM more than it had
+        Assert.Equal(0, sim.OomDeflates);
+    }
+
+    [Fact]
+    public void The_stats_lag_of_an_inflating_balloon_is_no_burst()
+    {
+        // Recorded on TCG: a reclaim to 908 MiB; the next sample's stats already count the 116 MiB the balloon took as
+        // used, while query-balloon still said 1000 MiB. Use seemed to climb 92 MiB: the policy deflated straight back.
+        var policy = new BalloonPolicy(new() { MinIntervalSeconds = 5 });
+        var t0 = new DateTimeOffset(2026, 11, 30, 12, 0, 0, TimeSpan.Zero);
+        BalloonDecision At(double t, long actual, long available) => policy.Decide(new BalloonSample
+        {
+            Time = t0.AddSeconds(t), MemorySize = GiB, Guarantee = Guarantee, Actual = actual,
+            Guest = new GuestMemoryStats { Total = GiB, Available = available, UpdatedAt = t0.AddSeconds(t) },
+        });
+        for (var t = 0.0; t < 12; t += 0.5) At(t, GiB, GiB - 80 * MiB);
+        policy.Sent(908 * MiB, t0.AddSeconds(12));
+        var lagging = At(12.5, 1000 * MiB, GiB - 80 * MiB - 116 * MiB);
+        Assert.False(lagging.Urgent, lagging.Detail);
+        // Once the balloon stands still, a real climb is a burst again, also in a guest that stopped 22 MiB short of
+        // its target (it must not lose its burst protection for good).
+        At(13.0, 930 * MiB, 930 * MiB - 80 * MiB);
+        At(13.5, 930 * MiB, 930 * MiB - 80 * MiB);
+        var burst = At(14.0, 930 * MiB, 930 * MiB - 200 * MiB);
+        Assert.True(burst.Urgent, burst.Detail);
+    }
+
+    [Fact]
+    public void A_climb_a_guest_with_plenty_available_absorbs_is_no_burst()
+    {
+        // A 4 GiB VM ballooned to 3 GiB with 2 GiB available: 20 MiB/s for 5 s would take 30 s x 20 = 600 MiB at most.
+        var policy = new BalloonPolicy(new());
+        var t0 = new DateTimeOffset(2026, 11, 30, 12, 0, 0, TimeSpan.Zero);
+        BalloonDecision At(double t, long used) => policy.Decide(new BalloonSample
+        {
+            Time = t0.AddSeconds(t), MemorySize = 4 * GiB, Guarantee = 0, Actual = 3 * GiB,
+            Guest = new GuestMemoryStats { Total = 4 * GiB, Available = 3 * GiB - used, UpdatedAt = t0.AddSeconds(t) },
+        });
+        for (var t = 0; t < 10; t++) At(t, GiB);
+        for (var t = 10; t < 15; t++) Assert.False(At(t, GiB + (t - 9) * 20 * MiB).Urgent, $"t={t}");
+    }
+
+    [Fact]
     public void Use_that_swings_within_its_working_set_is_no_burst()
     {
         // A build swinging 310-490 MiB every 3 s climbs ~200 MiB/s, but never above what the window saw.

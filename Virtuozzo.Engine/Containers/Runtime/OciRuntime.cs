@@ -29,13 +29,16 @@ public sealed class OciRuntime(string name, ProcessRunner runner, string stateRo
 
     private string[] Global => ["--root", stateRoot];
 
-    /// <summary>Creates the container (init waits for <see cref="StartAsync"/>); the init pid lands in <paramref name="pidFile"/>.</summary>
-    public Task CreateAsync(string id, string bundle, string pidFile, string consoleLog, object target, CancellationToken ct) =>
-        LaunchAsync([.. Global, "create", "--bundle", bundle, "--pid-file", pidFile, id], consoleLog, target, ct);
+    /// <summary>
+    /// Creates the container (init waits for <see cref="StartAsync"/>); the init pid lands in <paramref name="pidFile"/>.
+    /// <paramref name="memMerge"/>: the runtime starts with PR_SET_MEMORY_MERGE set, so the init inherits it (<see cref="Ksm.ProcessMerge"/>).
+    /// </summary>
+    public Task CreateAsync(string id, string bundle, string pidFile, string consoleLog, object target, CancellationToken ct, bool memMerge = false) =>
+        LaunchAsync([.. Global, "create", "--bundle", bundle, "--pid-file", pidFile, id], consoleLog, target, ct, memMerge);
 
     /// <summary>create + start in one step, detached (what the benchmark compares against).</summary>
-    public Task RunDetachedAsync(string id, string bundle, string pidFile, string consoleLog, object target, CancellationToken ct) =>
-        LaunchAsync([.. Global, "run", "--detach", "--bundle", bundle, "--pid-file", pidFile, id], consoleLog, target, ct);
+    public Task RunDetachedAsync(string id, string bundle, string pidFile, string consoleLog, object target, CancellationToken ct, bool memMerge = false) =>
+        LaunchAsync([.. Global, "run", "--detach", "--bundle", bundle, "--pid-file", pidFile, id], consoleLog, target, ct, memMerge);
 
     /// <summary>Runs a container to completion (the host probe's trial): create, start and wait for its init to exit.</summary>
     public Task RunAttachedAsync(string id, string bundle, string consoleLog, object target, CancellationToken ct) =>
@@ -92,24 +95,26 @@ public sealed class OciRuntime(string name, ProcessRunner runner, string stateRo
     public Task<int> ExecInteractiveAsync(string id, IReadOnlyList<string> command, bool tty, CancellationToken ct) =>
         runner.RunInteractiveAsync(name, [.. Global, "exec", "--cwd", "/", .. (tty ? new[] { "--tty" } : []), id, .. command], ct);
 
-    private async Task LaunchAsync(string[] runtimeArgs, string consoleLog, object target, CancellationToken ct)
+    private async Task LaunchAsync(string[] runtimeArgs, string consoleLog, object target, CancellationToken ct, bool memMerge = false)
     {
         var runtimePath = ToolLocator.Find(name) ?? throw new VzCapabilityMissingException("VzToolNotInstalled",
             $"The OCI runtime '{name}' is not installed.", target, name) { RecommendedAction = $"Install the {name} package, or choose another runtime with Set-VzHost -ContainerRuntime." };
         Directory.CreateDirectory(stateRoot);
         var before = File.Exists(consoleLog) ? new FileInfo(consoleLog).Length : 0;
         var env = new Dictionary<string, string?> { ["VZ_CONSOLE_LOG"] = consoleLog, ["VZ_UNIFIED"] = hybridUnifiedMount };
+        // The caller checked ProcessMerge.EnsureSupportedAsync; an unknown architecture cannot get here.
+        string[] program = memMerge && Ksm.ProcessMerge.PrctlSyscall is { } prctl ? [.. Ksm.ProcessMerge.LauncherPrefix(prctl), runtimePath] : [runtimePath];
         string tool;
         string[] args;
         if (UsesPrivateCgroupMount)
         {
             tool = "unshare";
-            args = ["--mount", "--propagation", "slave", "--", "/bin/sh", "-c", HybridLaunchScript, "vz-launch", runtimePath, .. runtimeArgs];
+            args = ["--mount", "--propagation", "slave", "--", "/bin/sh", "-c", HybridLaunchScript, "vz-launch", .. program, .. runtimeArgs];
         }
         else
         {
             tool = "/bin/sh";
-            args = ["-c", LaunchScript, "vz-launch", runtimePath, .. runtimeArgs];
+            args = ["-c", LaunchScript, "vz-launch", .. program, .. runtimeArgs];
         }
         var r = await runner.RunAsync(tool, args, new ProcessRunOptions { Timeout = TimeSpan.FromSeconds(60), ThrowOnFailure = false, Environment = env, Target = target }, ct);
         if (r.ExitCode != 0)

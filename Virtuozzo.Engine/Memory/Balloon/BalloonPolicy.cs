@@ -9,9 +9,10 @@ namespace Virtuozzo.Engine.Memory.Balloon;
 /// guarantee is restored at once.</item>
 /// <item>Idle VMs give memory back without host pressure (Proxmox and MoM only do it under pressure): target =
 /// max(working set × (1 + buffer), guarantee), the working set being the largest use over a short window.</item>
-/// <item>A guest short of available memory is deflated at once, exempt from the rate limit; so is a guest whose use
-/// climbs above its working set fast enough to run short within <see cref="BurstHorizonSeconds"/> (a burst is
-/// deflated at the first sample that shows it, not when it has already eaten the buffer).</item>
+/// <item>A guest short of available memory is deflated at once, exempt from the rate limit; so is a ballooned guest
+/// whose use climbs above its working set at a rate that would eat its headroom within <see cref="BurstWatchSeconds"/>
+/// (a burst is deflated at the first sample that shows it, not when it has already eaten the buffer: a slow climb
+/// under TCG used to wait 7 s for the trigger).</item>
 /// <item>The decision compares with what the guest has (actual), not with the last target, and a target the guest
 /// missed is re-sent (vcmmd PSBM-48383 cached its target and stalled).</item>
 /// <item>Steady state: one command per VM per <see cref="BalloonPolicySettings.MinIntervalSeconds"/> at most, and
@@ -28,16 +29,25 @@ public sealed class BalloonPolicy(BalloonPolicySettings settings)
     /// <summary>Guest stats older than this are the stats of a driver that went away.</summary>
     public static readonly TimeSpan StaleStats = TimeSpan.FromSeconds(30);
     /// <summary>
-    /// A burst is use growing so fast that the guest would run short within this many seconds: about one loop pass,
-    /// the command and the guest's deflate. Deflating then meets the 3 s target; waiting for the low mark does not.
+    /// A burst's deflate covers what the climb takes over this many seconds: about one sample, the command and the
+    /// guest's deflate, so the guest is not short again before the next sample can ask for more.
     /// </summary>
     public const double BurstHorizonSeconds = 3.0;
+    /// <summary>
+    /// A climb that would eat the guest's headroom within this many seconds is a burst, however slow it is now: an
+    /// allocation that starts slowly (a loaded TCG guest did 28 MiB/s) still wants its memory within seconds, and a
+    /// deflate costs the host nothing it cannot reclaim again once the window has seen the VM idle.
+    /// </summary>
+    public const double BurstWatchSeconds = 30.0;
     /// <summary>Growth above the window's working set smaller than this is noise, not a burst.</summary>
     public const long MinBurstGrowth = 16 * MiB;
-    /// <summary>A previous sample older than this says nothing about the rate now.</summary>
+    /// <summary>After an inflate command, stats and actual may disagree for about two of the guest's 1 s stats refreshes.</summary>
+    public static readonly TimeSpan InflateSettle = TimeSpan.FromSeconds(2);
+        /// <summary>A previous sample older than this says nothing about the rate now.</summary>
     public static readonly TimeSpan MaxBurstSampleGap = TimeSpan.FromSeconds(5);
 
     private readonly Queue<(DateTimeOffset Time, long Used)> window = new();
+    private long? previousActual;
 
     public BalloonPolicySettings Settings { get; } = settings;
 
@@ -76,8 +86,17 @@ public sealed class BalloonPolicy(BalloonPolicySettings settings)
             return new BalloonDecision { Reason = BalloonReason.NoGuestStats, DesiredTarget = s.Actual, Detail = "the guest reports no balloon stats" };
 
         var used = g.UsedExcludingBalloon(s.Actual);
-        var before = window.Count > 0 ? window.Max(w => w.Used) : (long?)null;
+        var before = ClimbBaseline(used);
         var previous = window.Count > 0 ? window.Last() : ((DateTimeOffset Time, long Used)?)null;
+        // While the balloon inflates, the guest's stats and QEMU's actual are read at different moments: the pages the
+        // balloon took already count as used in the stats while actual still says the guest has them, so use seems to
+        // climb by what the balloon took. That is no burst (it deflated every reclaim straight back, measured on TCG).
+        // Only while actual moves, or within two stats refreshes of an inflate command (the guest may have taken pages
+        // before it reports a new actual): after that the stats cannot be ahead of actual, and a guest that stops short
+        // of its target must not lose its burst protection for good.
+        var inflating = (previousActual is { } pa && pa - s.Actual > MiB)
+            || (LastTarget is { } inflateTo && inflateTo < s.Actual - MiB && LastSentAt is { } sentAt && s.Time - sentAt < InflateSettle);
+        previousActual = s.Actual;
         window.Enqueue((s.Time, used));
         while (window.Count > 0 && s.Time - window.Peek().Time > TimeSpan.FromSeconds(Settings.WorkingSetWindowSeconds)) window.Dequeue();
         var workingSet = window.Max(w => w.Used);
@@ -96,22 +115,23 @@ public sealed class BalloonPolicy(BalloonPolicySettings settings)
                 Detail = $"guest available {g.Available / MiB} MiB is under {Settings.LowAvailablePercent} % of {s.Actual / MiB} MiB" };
         }
 
-        // Burst: use climbs above everything the window saw, fast enough to eat the rest within the horizon. Deflate
-        // now, by what the climb would take over the horizon (at least the urgent step above), and only when that asks
-        // clearly more than the last target, so a burst is one or two commands, not one per sample.
+        // Burst: use climbs above everything the window saw, fast enough to eat the rest within the watch horizon.
+        // Deflate now, by what the climb would take over the (short) command horizon (at least the urgent step above),
+        // and only when that asks clearly more than the last target, so a burst is one or two commands, not one per sample.
         var lowMark = Math.Max(low, 32 * MiB);
         if (before is { } seen && previous is { } prev && s.Time > prev.Time && s.Time - prev.Time <= MaxBurstSampleGap
-            && used - seen >= MinBurstGrowth && used > prev.Used && s.Actual < ceiling)
+            && used - seen >= MinBurstGrowth && used > prev.Used && s.Actual < ceiling && !inflating)
         {
             var perSecond = (used - prev.Used) / (s.Time - prev.Time).TotalSeconds;
             var headroom = g.Available - lowMark;
-            if (perSecond * BurstHorizonSeconds > headroom)
+            if (perSecond * BurstWatchSeconds > headroom)
             {
                 var target = Clamp(Math.Max(Math.Max(desired, Align(s.Actual + Math.Max(ceiling / 4, 256 * MiB))),
                     Align(used + (long)(perSecond * BurstHorizonSeconds) + lowMark)));
-                if (LastTarget is not { } asked || asked < s.Actual || target - asked >= deadband)
+                // ...and when it gives the guest something: a balloon already all but empty has nothing left to give.
+                if ((LastTarget is not { } asked || asked < s.Actual || target - asked >= deadband) && target - s.Actual >= MinBurstGrowth)
                     return new BalloonDecision { Target = target, Urgent = true, Reason = BalloonReason.UrgentDeflate, WorkingSet = workingSet, DesiredTarget = target,
-                        Detail = $"guest use climbs {perSecond / MiB:0} MiB/s above its working set: {g.Available / MiB} MiB available lasts under {BurstHorizonSeconds:0} s" };
+                        Detail = $"guest use climbs {perSecond / MiB:0} MiB/s above its working set: {g.Available / MiB} MiB available lasts under {BurstWatchSeconds:0} s" };
             }
         }
 
@@ -133,6 +153,22 @@ public sealed class BalloonPolicy(BalloonPolicySettings settings)
             _ => $"working set {workingSet / MiB} MiB: {desired / MiB} MiB (+{bufferPercent} %{(hostPressure ? ", host under pressure" : "")}), floor {floor / MiB} MiB",
         };
         return new BalloonDecision { Target = desired, Reason = reason, WorkingSet = workingSet, DesiredTarget = desired, Detail = detail };
+    }
+
+    /// <summary>
+    /// The use before the climb that ends at <paramref name="used"/>: the largest use the window saw outside the run of
+    /// rising samples at its end, or where that run started. A slow climb sampled often gains little per sample, so
+    /// comparing with the window's plain maximum (which holds the climb's own last sample) would never see it.
+    /// </summary>
+    private long? ClimbBaseline(long used)
+    {
+        if (window.Count == 0) return null;
+        var samples = window.ToArray();
+        var i = samples.Length - 1;
+        var start = used;
+        while (i >= 0 && samples[i].Used < start) start = samples[i--].Used;
+        for (var j = 0; j <= i; j++) start = Math.Max(start, samples[j].Used);
+        return start;
     }
 
     private bool RateAllows(DateTimeOffset now) => LastSentAt is not { } at || now - at >= TimeSpan.FromSeconds(Settings.MinIntervalSeconds);

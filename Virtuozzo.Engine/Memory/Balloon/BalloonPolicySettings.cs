@@ -6,7 +6,7 @@ namespace Virtuozzo.Engine.Memory.Balloon;
 /// The autoballoon policy's knobs (Set-VzHost). Defaults follow the reference designs: a 20 % buffer over the working
 /// set (Hyper-V Dynamic Memory's default), one command per VM per 30 s in steady state (vcmmd's deadband lesson),
 /// urgent deflate when the guest has less than 10 % of its memory available (or, before that, when its use climbs
-/// fast enough to get there within <see cref="BalloonPolicy.BurstHorizonSeconds"/>).
+/// fast enough to get there within <see cref="BalloonPolicy.BurstWatchSeconds"/>).
 /// </summary>
 public sealed record BalloonPolicySettings
 {

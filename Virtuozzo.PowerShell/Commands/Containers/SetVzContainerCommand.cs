@@ -19,6 +19,8 @@ public sealed class SetVzContainerCommand : ContainerCmdlet, IDynamicParameters
     [Parameter][ValidateRange(0, VeAutomationChanges.MaxBootDelay)] public int? BootDelay { get; set; }
     /// <summary>What the host service does with the running container when it stops: None, Stop or Suspend (freeze).</summary>
     [Parameter] public VeAutoStop? AutoStop { get; set; }
+    /// <summary>Offer the container's memory to KSM (PR_SET_MEMORY_MERGE on its init; Linux 6.7+). Applies at the next start.</summary>
+    [Parameter] public bool? MemMerge { get; set; }
 
     [Parameter] public SwitchParameter PassThru { get; set; }
 
@@ -28,9 +30,12 @@ public sealed class SetVzContainerCommand : ContainerCmdlet, IDynamicParameters
     protected override void ProcessContainer(VeRecord record)
     {
         var changes = settings.ToChanges();
-        var automation = new VeAutomationChanges { BootOrder = BootOrder, BootDelay = BootDelay, AutoStop = AutoStop };
+        var automation = new VeAutomationChanges { BootOrder = BootOrder, BootDelay = BootDelay, AutoStop = AutoStop, MemMerge = MemMerge };
         if ((changes.IsEmpty && automation.IsEmpty) || !ShouldProcess(record.DisplayName, "Change container settings")) return;
         var engine = Engine;
+        if (MemMerge == true) Run(ct => engine.Containers.ProcessMerge.EnsureSupportedAsync(record.DisplayName, ct)); // refused: nothing stored
+        if (MemMerge is not null && Run(() => engine.Containers.Describe(record.Id)).StateValue != ContainerState.Stopped)
+            WriteWarning($"{record.DisplayName}: MemMerge applies at the next start of the container.");
         if (!automation.IsEmpty) Run(() => automation.ApplyTo(engine.Store, record.Id, record.DisplayName));
         var info = changes.IsEmpty ? Run(() => engine.Containers.Describe(record.Id)) : Run(ct => engine.Containers.SetAsync(record.Id, changes, ct));
         if (PassThru) WriteObject(info);
