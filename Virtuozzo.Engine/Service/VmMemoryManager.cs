@@ -45,7 +45,8 @@ public sealed class VmMemoryManager(HostServiceJournal journal, HostSupervisorOp
             if (track.Policy.Settings != settings)
             {
                 var policy = new BalloonPolicy(settings);
-                if (track.Policy.LastTarget is { } t && track.Policy.LastSentAt is { } at) policy.Sent(t, at);
+                if (track.Policy.LastTarget is { } st && track.Policy.LastSteadySentAt is { } steadyAt) policy.Sent(st, steadyAt);
+                if (track.Policy.LastTarget is { } ut && track.Policy.LastUrgentSentAt is { } urgentAt) policy.Sent(ut, urgentAt, urgent: true);
                 track.Policy = policy;
             }
             if (now < track.NextAt) continue;
@@ -100,7 +101,7 @@ public sealed class VmMemoryManager(HostServiceJournal journal, HostSupervisorOp
             if (decision.Target is { } target && Math.Abs(target - actual) >= BalloonPolicy.MiB)
             {
                 await mon.SetBalloonAsync(target, token);
-                track.Policy.Sent(target, sample.Time);
+                track.Policy.Sent(target, sample.Time, decision.Urgent);
                 sent = target;
             }
             return (actual, stats, decision, sent);

@@ -57,6 +57,26 @@ public sealed class BalloonPolicyTests
     }
 
     [Fact]
+    public void A_burst_deflate_does_not_hold_back_the_reclaim_after_the_guest_frees_again()
+    {
+        // The burst trace up to t=30 (urgent deflates from t=20), then the guest frees back to 80 MiB and idles, 1 s samples.
+        // The rate limit counts steady commands only: the reclaim comes once the 10 s window has seen the guest idle,
+        // not 30 s after the last urgent deflate (the 4-VM bench reached its floor at 45 s that way).
+        var burst = GuestTrace.Load("burst.csv").Rows.Where(r => r.Seconds <= 30.0).ToList();
+        var idle = Enumerable.Range(31, 40).Select(t => new GuestTrace.Row(t, 80 * MiB, 18 * MiB, 60)).ToList();
+        var sim = new GuestSimulator(GiB, Guarantee, new BalloonPolicy(new())) { StartActual = Guarantee };
+        sim.Run(new GuestTrace([.. burst, .. idle]));
+        var lastUrgent = sim.Commands.Last(c => c.Urgent);
+        Assert.True(lastUrgent.T >= 20 && lastUrgent.T <= 30, $"last urgent deflate at t={lastUrgent.T}");
+        var reclaim = sim.Commands.First(c => c.Reason == BalloonReason.Reclaim && c.T > 30);
+        Assert.True(reclaim.T <= 43, $"first reclaim after the free at t={reclaim.T}; the window is 10 s");
+        Assert.True(Guarantee / MiB == reclaim.Target / MiB, string.Join("; ", sim.Commands.Select(c => $"t={c.T} {c.Target / MiB} {c.Reason}")));
+        // ...and the steady rate limit still holds between steady commands.
+        var steady = sim.Commands.Where(c => !c.Urgent).ToList();
+        for (var i = 1; i < steady.Count; i++) Assert.True(steady[i].T - steady[i - 1].T >= 30, $"steady commands at t={steady[i - 1].T} and t={steady[i].T}");
+    }
+
+    [Fact]
     public void A_burst_is_deflated_at_the_first_sample_that_shows_it_not_when_the_buffer_is_gone()
     {
         // 0.1 s samples: the allocation starts at t=20.0 (+20 MiB in 0.1 s); the low mark alone would wait until ~t=21.3.
@@ -169,7 +189,7 @@ public sealed class BalloonPolicyTests
         // and never re-sent it, so such a guest stayed unballooned for good).
         var sim = Simulate("idle-reclaim.csv", () => new GuestSimulator(GiB, Guarantee, new BalloonPolicy(new())) { Stuck = t => t is >= 32 and < 50 });
         var reclaimCommands = sim.Commands.Where(c => c.T >= 32).ToList();
-        Assert.True(reclaimCommands.Count >= 2, "the missed target must be re-sent");
+        Assert.True(reclaimCommands.Count >= 2, "the missed target must be re-sent: " + string.Join("; ", sim.Commands.Select(c => $"t={c.T} {c.Target / MiB} {c.Reason}")));
         Assert.Equal(BalloonReason.Resend, reclaimCommands[1].Reason);
         Assert.Equal(reclaimCommands[0].Target, reclaimCommands[1].Target);
         Assert.True(reclaimCommands[1].T - reclaimCommands[0].T >= 30, "the re-send still honours the rate limit");
