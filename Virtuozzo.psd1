@@ -16,6 +16,7 @@
         'formats/Virtuozzo.Disk.format.ps1xml'
         'formats/Virtuozzo.Memory.format.ps1xml'
         'formats/Virtuozzo.Configuration.format.ps1xml'
+        'formats/Virtuozzo.Migration.format.ps1xml'
     )
     TypesToProcess       = @('formats/Virtuozzo.types.ps1xml')
     CmdletsToExport      = @(
@@ -66,6 +67,9 @@
         'Remove-VzVm'
         'Rename-VzVm'
         'Copy-VzVm'
+        'Move-VzVm'
+        'Move-VzContainer'
+        'Test-VzMigration'
         'Add-VzVmDisk'
         'Remove-VzVmDisk'
         'Add-VzVmDvdDrive'
