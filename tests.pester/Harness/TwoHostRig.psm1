@@ -163,7 +163,7 @@ function Invoke-VzRigHost {
     param([Parameter(Mandatory, Position = 0)] $Rig, [Parameter(Mandatory, Position = 1)][ValidateSet('A', 'B')][string] $HostName,
         [Parameter(Mandatory, Position = 2)][scriptblock] $ScriptBlock, [object[]] $ArgumentList = @())
     $h = $Rig.Hosts[$HostName]
-    $inner = [scriptblock]::Create("Import-Module Virtuozzo; `$ErrorActionPreference = 'Stop'`n" + $ScriptBlock.ToString())
+    $inner = [scriptblock]::Create("param([Parameter(ValueFromRemainingArguments)] `$RigArgs) Import-Module Virtuozzo; `$ErrorActionPreference = 'Stop'`n& {" + $ScriptBlock.ToString() + "`n} @RigArgs")
     Invoke-Command -HostName $h.AccessAddress -UserName root -KeyFilePath $Rig.KeyFile -Options (Get-VzRigSshOption $Rig) -ScriptBlock $inner -ArgumentList $ArgumentList
 }
 
@@ -185,7 +185,8 @@ function Get-VzRigLeftover {
         if ($cmd -match '^qemu-system' -and $cmd.Contains($h.RunRoot)) { "process: $($d.Name) qemu" }
     }
     Get-ChildItem (Join-Path $h.DataRoot 'private') -Force -ErrorAction SilentlyContinue | ForEach-Object { "ve folder: $($_.Name)" }
-    Get-ChildItem $h.RunRoot -Force -ErrorAction SilentlyContinue | ForEach-Object { "run folder: $($_.Name)" }
+    # VE run folders are named by 12 hex digits of the id; the host probe's cache beside them is not a VE's.
+    Get-ChildItem $h.RunRoot -Force -ErrorAction SilentlyContinue | Where-Object Name -Match '^[0-9a-f]{12}$' | ForEach-Object { "run folder: $($_.Name)" }
     (& ip -n $h.Namespace -o link show 2>$null) | ForEach-Object { ($_ -split ': ')[1] -replace '@.*$', '' } | Where-Object { $_ -like 'vzt*' } | ForEach-Object { "tap: $_" }
     foreach ($m in Get-Content /proc/self/mountinfo | ForEach-Object { $l = $_ -split ' '; if ($l[-3] -in 'cgroup', 'cgroup2') { $l[4] } }) {
         Get-ChildItem (Join-Path $m $h.CgroupParent) -Directory -ErrorAction SilentlyContinue | ForEach-Object { "cgroup: $($_.FullName)" }
@@ -214,6 +215,10 @@ function Remove-VzTwoHostRig {
                 try { [IO.Directory]::Delete($root) } catch { }
             }
         }
+    }
+    # The run's cgroup parent, when the rig's hosts were all that used it (rmdir fails on one in use, harmlessly).
+    foreach ($m in Get-Content /proc/self/mountinfo | ForEach-Object { $l = $_ -split ' '; if ($l[-3] -in 'cgroup', 'cgroup2') { $l[4] } }) {
+        try { [IO.Directory]::Delete((Join-Path $m $env:VZ_CGROUP_PARENT)) } catch { }
     }
     Remove-Item $Rig.Directory -Recurse -Force -ErrorAction SilentlyContinue
 }

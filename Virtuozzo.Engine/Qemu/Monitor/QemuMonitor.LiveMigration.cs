@@ -46,11 +46,11 @@ public sealed partial class QemuMonitor
         };
     }
 
-    /// <summary>Starts QEMU's NBD server on a unix socket (the target of a disk mirror).</summary>
+    /// <summary>Starts QEMU's NBD server on a unix socket (the target of a disk mirror). Its address is the legacy (nested "data") form.</summary>
     public Task NbdServerStartAsync(string socketPath, CancellationToken cancellationToken) =>
         ExecuteAsync("nbd-server-start", new JsonObject
         {
-            ["addr"] = new JsonObject { ["type"] = "unix", ["path"] = socketPath },
+            ["addr"] = new JsonObject { ["type"] = "unix", ["data"] = new JsonObject { ["path"] = socketPath } },
         }, cancellationToken);
 
     /// <summary>Exports a block node writable over the NBD server, under its node name.</summary>
