@@ -12,6 +12,7 @@ $script:DebianPackages = @(
     'cpio', 'kmod', 'zstd',                            # building the VM test guest
     'libvirt-clients', 'libxml2-utils',                # Export-VzVm tests validate against libvirt's domain schema
     'openssh-server',                                  # SSH remoting tests
+    'rsync',                                           # Move-VzContainer: pre-copy and delta over ssh
     'procps', 'util-linux', 'criu'
 )
 $script:PesterVersion = '5.7.1'

@@ -343,10 +343,10 @@ public sealed class MigrationService(VzEngine engine, ILogger logger)
         {
             if (wasRunning && !isVm)
             {
-                // Pre-copy while it runs, so the copy after the stop has little left to send (files changing under
-                // tar are fine here: the second pass overwrites them).
+                // Pre-copy while it runs, so the pass after the stop sends only what changed (Virtuozzo's "standard
+                // migration", rsync as Proxmox uses it): the downtime is the delta, not the whole private area.
                 progress?.Report(new VzProgress(activity, "Copying the private area while the container runs", 10));
-                sent += await agent.SendTreeAsync(id, dir, exclude, TimeSpan.FromMinutes(30), ct);
+                await agent.SyncTreeAsync(dir, ready.VeDirectory, TimeSpan.FromMinutes(30), ct);
             }
             if (wasRunning)
             {
@@ -357,7 +357,10 @@ public sealed class MigrationService(VzEngine engine, ILogger logger)
             }
             progress?.Report(new VzProgress(activity, "Copying", 60));
             using (engine.Store.AcquireVeLock(id, ct))
-                sent += await agent.SendTreeAsync(id, dir, exclude, TimeSpan.FromMinutes(30), ct);
+            {
+                if (isVm) sent += await agent.SendTreeAsync(id, dir, exclude, TimeSpan.FromMinutes(30), ct);
+                else await agent.SyncTreeAsync(dir, ready.VeDirectory, TimeSpan.FromMinutes(30), ct);
+            }
             progress?.Report(new VzProgress(activity, wasRunning ? "Starting on the destination" : "Confirming on the destination", 90));
             await agent.CallAsync<System.Text.Json.JsonElement>("commit", wasRunning ? [id.ToString("D"), "--start"] : [id.ToString("D")], null, TimeSpan.FromMinutes(5), ct);
             down?.Stop();

@@ -71,6 +71,27 @@ public sealed class RemoteAgent(SshTransport ssh, IReadOnlyList<string> agentCom
         return sent;
     }
 
+    /// <summary>
+    /// Brings a folder on the destination (one the agent made and named) up to date with a local one: rsync over the
+    /// same ssh, deleting what no longer exists here, keeping hard links, ACLs, xattrs, device nodes, sparse files and
+    /// numeric owners. Run once while a container runs and once after it stopped, the second pass sends only the
+    /// changes. The destination's own markers are left alone.
+    /// </summary>
+    public async Task SyncTreeAsync(string directory, string remoteDirectory, TimeSpan timeout, CancellationToken ct)
+    {
+        var shell = string.Join(' ', new[] { "ssh" }.Concat(ssh.BaseArguments()).Select(SshTransport.ShellQuote));
+        var r = await new Processes.ProcessRunner(Microsoft.Extensions.Logging.Abstractions.NullLogger<Processes.ProcessRunner>.Instance).RunAsync("rsync",
+            ["-aHAX", "--numeric-ids", "--sparse", "--delete", "--exclude=/.lock", "--exclude=/" + MigrationAgent.IncomingMarkerName,
+             "--exclude=/" + Store.CreationMarker.FileName, "-e", shell, directory.TrimEnd('/') + "/", $"{ssh.Destination.HostName}:{remoteDirectory.TrimEnd('/')}/"],
+            new Processes.ProcessRunOptions { Timeout = timeout, Target = directory, ThrowOnFailure = false }, ct);
+        // 24: files vanished while read (the live pre-copy of a running container); the pass after the stop is exact.
+        if (r.ExitCode is not (0 or 24))
+        {
+            if (r.ExitCode == 255 || r.StandardError.Contains("connection unexpectedly closed", StringComparison.Ordinal)) throw ssh.ConnectionError(r.StandardError);
+            throw new VzExternalToolException("rsync", [directory, remoteDirectory], r.ExitCode, r.StandardError, directory);
+        }
+    }
+
     private static async Task WaitAsync(Process p, TimeSpan timeout, string what, CancellationToken ct)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);

@@ -105,8 +105,9 @@ function New-VzTwoHostRig {
                 'ListenAddress 0.0.0.0', 'Port 22', "HostKey $hostKey", "PidFile $(Join-Path $dir 'sshd.pid')"
                 "AuthorizedKeysFile $($rig.KeyFile).pub", 'PermitRootLogin prohibit-password', 'PubkeyAuthentication yes'
                 'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'UsePAM no', 'StrictModes no', 'X11Forwarding no'
-                # The migration stream and the NBD mirror ride on forwarded unix sockets; TCP forwarding stays off.
-                'AllowTcpForwarding no', 'AllowStreamLocalForwarding local', 'PrintMotd no', 'LogLevel VERBOSE', 'MaxStartups 50'
+                # The migration stream and the NBD mirror ride on forwarded unix sockets (-L). sshd grants a unix socket
+                # forward only where local TCP forwarding is allowed too; remote forwarding stays off.
+                'AllowTcpForwarding local', 'AllowStreamLocalForwarding local', 'PrintMotd no', 'LogLevel VERBOSE', 'MaxStartups 50'
                 "SetEnv $($envPairs -join ' ')", "Subsystem powershell $pwsh -sshs -NoLogo -NoProfile"
             ) | Set-Content $config
             Invoke-VzRigNative /usr/sbin/sshd @('-t', '-f', $config)
