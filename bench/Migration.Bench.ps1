@@ -106,13 +106,14 @@ try {
             $pattern = if ($kind -eq 'tunnel cut') { 'ssh .*-N .*mig-nbd\.sock' } else { "^\S*qemu-system.*$([regex]::Escape((& $destRun $there)))" }
             $deadline = [DateTime]::UtcNow.AddSeconds(120)
             while (-not ($victim = @(Find-RigProcess $pattern)) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            # The first QEMU match may be its launcher, which exits once the daemon runs: kill what runs now.
             Start-Sleep -Milliseconds $delay
-            $victim | ForEach-Object { $null = & kill -KILL $_ }
+            @(Find-RigProcess $pattern) | ForEach-Object { $null = & kill -KILL $_ }
             $state = Invoke-Command -Session $s { $null = $script:job | Wait-Job -Timeout 600; $null = Receive-Job $script:job -ErrorAction SilentlyContinue; $script:job.State }
         }
         finally { Remove-PSSession $s }
         $watch = [Diagnostics.Stopwatch]::StartNew()
-        $tools = Invoke-VzRigHost $rig $here { (Get-VzVm mv1 -GuestTools).GuestToolsState }
+        $tools = Invoke-VzRigHost $rig $here { "$((Get-VzVm mv1 -GuestTools).GuestToolsState)" }
         Start-Sleep -Milliseconds 500
         $left = @(Get-VzRigLeftover $rig $there)
         $faults.Add([pscustomobject]@{ Kind = $kind; DelayMs = $delay; Job = "$state"; Source = "$tools"; Leftovers = $left.Count; Detail = ($left -join ', ') })

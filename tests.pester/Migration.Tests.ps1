@@ -156,7 +156,7 @@ Describe 'Moving VEs between two hosts over SSH' -Tag Integration, Slow, Migrati
                 $err[0] | Should -Be 'Failed'
             }
             finally { Remove-PSSession $s }
-            $vm = Invoke-VzRigHost $script:rig A { Get-VzVm lv1 -GuestTools }
+            $vm = Invoke-VzRigHost $script:rig A { $v = Get-VzVm lv1 -GuestTools; [pscustomobject]@{ State = $v.State; GuestToolsState = "$($v.GuestToolsState)" } }
             $vm.State | Should -Be 'Running'
             $vm.GuestToolsState | Should -Be 'Responding'
             @(Get-VzRigLeftover $script:rig B) | Should -BeNullOrEmpty
@@ -170,13 +170,14 @@ Describe 'Moving VEs between two hosts over SSH' -Tag Integration, Slow, Migrati
                 $pattern = "^\S*qemu-system.*$([regex]::Escape($script:B.RunRoot))"
                 while (-not ($qemu = @(Find-RigProcess $pattern)) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
                 $qemu | Should -Not -BeNullOrEmpty -Because 'the destination starts an incoming QEMU'
-                Start-Sleep -Milliseconds 2000
-                $qemu | ForEach-Object { $null = & kill -KILL $_ }
+                # The first match may be QEMU's launcher, which exits once the daemon runs: kill what runs now.
+                Start-Sleep -Milliseconds 1500
+                @(Find-RigProcess $pattern) | ForEach-Object { $null = & kill -KILL $_ }
                 $state = Invoke-Command -Session $s { $null = $script:job | Wait-Job -Timeout 300; $null = Receive-Job $script:job -ErrorAction SilentlyContinue; $script:job.State }
                 $state | Should -Be 'Failed'
             }
             finally { Remove-PSSession $s }
-            (Invoke-VzRigHost $script:rig A { (Get-VzVm lv1 -GuestTools).GuestToolsState }) | Should -Be 'Responding'
+            (Invoke-VzRigHost $script:rig A { "$((Get-VzVm lv1 -GuestTools).GuestToolsState)" }) | Should -Be 'Responding'
             Start-Sleep -Seconds 1
             @(Get-VzRigLeftover $script:rig B) | Should -BeNullOrEmpty
         }
@@ -187,7 +188,7 @@ Describe 'Moving VEs between two hosts over SSH' -Tag Integration, Slow, Migrati
             $result.Mode | Should -Be 'Live'
             $result.Running | Should -BeTrue
             $result.Downtime | Should -Not -BeNullOrEmpty -Because 'QEMU reports the downtime of the switchover'
-            $after = Invoke-VzRigHost $script:rig B { Get-VzVm lv1 -GuestTools }
+            $after = Invoke-VzRigHost $script:rig B { $v = Get-VzVm lv1 -GuestTools; [pscustomobject]@{ Id = $v.Id; MacAddress = $v.MacAddress; State = $v.State; GuestToolsState = "$($v.GuestToolsState)" } }
             $after.Id | Should -Be $before.Id
             $after.MacAddress | Should -Be $before.MacAddress
             $after.State | Should -Be 'Running'

@@ -23,8 +23,12 @@ public sealed class RemoteAgent(SshTransport ssh, IReadOnlyList<string> agentCom
         using var p = ssh.Start([.. agentCommand, Verb, verb, .. args]);
         var stdout = p.StandardOutput.ReadToEndAsync(ct);
         var stderr = p.StandardError.ReadToEndAsync(ct);
-        if (request is not null) await p.StandardInput.WriteAsync(JsonSerializer.Serialize(request, AgentJson.Options));
-        p.StandardInput.Close();
+        try
+        {
+            if (request is not null) await p.StandardInput.WriteAsync(JsonSerializer.Serialize(request, AgentJson.Options));
+            p.StandardInput.Close();
+        }
+        catch (IOException) { /* ssh already gave up (unreachable host, refused key): its exit code and stderr say why */ }
         await WaitAsync(p, timeout, verb, ct);
         var output = await stdout;
         var error = await stderr;
