@@ -59,7 +59,7 @@ Describe 'Moving VEs between two hosts over SSH' -Tag Integration, Slow, Migrati
         $r = Invoke-VzRigHost $script:rig A { $null = New-VzVm off1 -MemorySize 128MB -DiskSize 16MB -Network vzmbr; Test-VzMigration off1 -DestinationHost b }
         $r.PSObject.TypeNames[0] | Should -Be 'Deserialized.Virtuozzo.Engine.Migration.MigrationReport'
         $r.IsCompatible | Should -BeTrue
-        $r.Mode | Should -Be 'Offline'
+        "$($r.Mode)" | Should -Be 'Offline'
         $r.DestinationDataRoot | Should -Be $script:B.DataRoot
         @(Get-VzRigLeftover $script:rig B) | Should -BeNullOrEmpty -Because 'a check changes nothing on the destination'
         ($r | Format-Table | Out-String) | Should -Match 'off1\s+VirtualMachine\s+b\s+Offline\s+True'
@@ -79,13 +79,13 @@ Describe 'Moving VEs between two hosts over SSH' -Tag Integration, Slow, Migrati
         $clash = $reports | Where-Object Name -eq clash1
         $clash.Incompatibilities[0].MessageId | Should -Be 'VzMigrationNameInUse'
         $clash.Incompatibilities[0].Source | Should -Be 'clash1'
-        $clash.Incompatibilities[0].Side | Should -Be 'Destination'
+        "$($clash.Incompatibilities[0].Side)" | Should -Be 'Destination'
         $bridge = $reports | Where-Object Name -eq onlya
         @($bridge.Incompatibilities.MessageId) | Should -Be @('VzMigrationBridgeMissing')
         $bridge.Incompatibilities[0].Source | Should -Be 'vzmonly'
         $untrusted = $reports | Where-Object DestinationHost -eq 'b-untrusted'
         $untrusted.Incompatibilities[0].MessageId | Should -Be 'VzMigrationHostKeyUntrusted'
-        $untrusted.Incompatibilities[0].Side | Should -Be 'Connection'
+        "$($untrusted.Incompatibilities[0].Side)" | Should -Be 'Connection'
         ($reports | Where-Object DestinationHost -eq 'nosuch.invalid').Incompatibilities[0].MessageId | Should -Be 'VzMigrationHostUnreachable'
         ($reports | Where-Object DestinationHost -eq 'a').Incompatibilities[0].MessageId | Should -Be 'VzMigrationSameHost'
     }
@@ -111,7 +111,7 @@ Describe 'Moving VEs between two hosts over SSH' -Tag Integration, Slow, Migrati
     It 'moves a stopped VM offline, keeping its Id, name, MAC and settings, and removes the source' {
         $before = Invoke-VzRigHost $script:rig A { Set-VzVm off1 -Description 'moved offline'; Get-VzVm off1 }
         $result = Invoke-VzRigHost $script:rig A { Move-VzVm off1 -DestinationHost b }
-        $result.Mode | Should -Be 'Offline'
+        "$($result.Mode)" | Should -Be 'Offline'
         $after = Invoke-VzRigHost $script:rig B { Get-VzVm off1 }
         $after.Id | Should -Be $before.Id
         $after.MacAddress | Should -Be $before.MacAddress
@@ -185,7 +185,7 @@ Describe 'Moving VEs between two hosts over SSH' -Tag Integration, Slow, Migrati
         It 'moves live to B: same Id and MAC, disk identical, guest agent and the observer''s ping answer there, A is clean' {
             $before = Invoke-VzRigHost $script:rig A { Get-VzVm lv1 }
             $result = Invoke-VzRigHost $script:rig A { Move-VzVm lv1 -DestinationHost b }
-            $result.Mode | Should -Be 'Live'
+            "$($result.Mode)" | Should -Be 'Live'
             $result.Running | Should -BeTrue
             $result.Downtime | Should -Not -BeNullOrEmpty -Because 'QEMU reports the downtime of the switchover'
             $after = Invoke-VzRigHost $script:rig B { $v = Get-VzVm lv1 -GuestTools; [pscustomobject]@{ Id = $v.Id; MacAddress = $v.MacAddress; State = $v.State; GuestToolsState = "$($v.GuestToolsState)" } }
@@ -209,7 +209,7 @@ $null = Invoke-VzContainerCommand $n -Shell 'mkdir -p /data && echo hello > /dat
 Get-VzContainer $n
 '@))
         $result = Invoke-VzRigHost $script:rig A { Move-VzContainer ct1 -DestinationHost b -Restart }
-        $result.Mode | Should -Be 'Offline'
+        "$($result.Mode)" | Should -Be 'Offline'
         $result.Running | Should -BeTrue
         $result.Downtime | Should -Not -BeNullOrEmpty
         $b = Invoke-VzRigHost $script:rig B { Get-VzContainer ct1 }

@@ -12,8 +12,8 @@
 
   Host names: an ssh client config (VZ_SSH_CONFIG, given to every session) names the hosts 'a' and 'b', with one
   client key and a known_hosts file holding exactly the two host keys, so host keys are checked for real. Names of
-  namespaces and links in this machine's namespace carry the run id (vzm<X><6 hex>, vz<k><6 hex><a|b>); the bridge
-  and addresses live inside the rig's namespaces. Both hosts share the kernel and the file system; nothing in the
+  namespaces and links in this machine's namespace carry the run id (vzt<6 hex>a|b|o, vzt<6 hex><2 digits>: the
+  harness's prefix, so a concurrent run elsewhere takes them for foreign); the bridge lives inside the namespaces. Both hosts share the kernel and the file system; nothing in the
   product reads the other host's data root (the destination side runs only in its own host's sessions).
 
       $rig = New-VzTwoHostRig -ModuleRoot $root/out/Modules
@@ -42,7 +42,8 @@ function New-VzTwoHostRig {
     $rig = [pscustomobject]@{
         PSTypeName = 'Virtuozzo.Tests.TwoHostRig'
         Directory = $Directory; Suffix = $sfx; Hosts = [ordered]@{}
-        Observer = "vzmO$sfx"; Namespaces = @("vzmA$sfx", "vzmB$sfx", "vzmO$sfx"); RootLinks = @("vzra$sfx", "vzrb$sfx", "vzw$sfx", "vzo$sfx")
+        # vzt + the run's 6 hex: the harness of a concurrent run in another work tree takes these for foreign, not leaks.
+        Observer = "vzt${sfx}o"; Namespaces = @("vzt${sfx}a", "vzt${sfx}b", "vzt${sfx}o"); RootLinks = @("vzt${sfx}00", "vzt${sfx}01", "vzt${sfx}02", "vzt${sfx}03")
         Bridge = 'vzmbr'; Subnet = '198.19.10'; ObserverAddress = '198.19.10.100'
         SshConfig = Join-Path $Directory 'ssh_config'; KnownHosts = Join-Path $Directory 'known_hosts'; KeyFile = Join-Path $Directory 'client_ed25519'
         Processes = [Collections.Generic.List[Diagnostics.Process]]::new()
@@ -59,18 +60,19 @@ function New-VzTwoHostRig {
         $i = 0
         foreach ($h in 'A', 'B') {
             $i++
-            $ns = "vzm$h$sfx"
+            $ns = "vzt$sfx$($h.ToLowerInvariant())"
             Invoke-VzRigNative ip @('-n', $ns, 'link', 'add', $rig.Bridge, 'type', 'bridge')
             Invoke-VzRigNative ip @('-n', $ns, 'addr', 'add', "198.19.10.$i/24", 'dev', $rig.Bridge)
             Invoke-VzRigNative ip @('-n', $ns, 'link', 'set', $rig.Bridge, 'up')
-            $root = "vzr$($h.ToLowerInvariant())$sfx"
+            $root = "vzt$sfx$('{0:d2}' -f ($i - 1))"
             $o = ($i - 1) * 4
-            Invoke-VzRigNative ip @('link', 'add', $root, 'type', 'veth', 'peer', 'name', "${root}p")
-            Invoke-VzRigNative ip @('link', 'set', "${root}p", 'netns', $ns)
+            $peer = "vzt$sfx$('{0:d2}' -f ($i + 9))"
+            Invoke-VzRigNative ip @('link', 'add', $root, 'type', 'veth', 'peer', 'name', $peer)
+            Invoke-VzRigNative ip @('link', 'set', $peer, 'netns', $ns)
             Invoke-VzRigNative ip @('addr', 'add', "198.19.11.$($o + 1)/30", 'dev', $root)
             Invoke-VzRigNative ip @('link', 'set', $root, 'up')
-            Invoke-VzRigNative ip @('-n', $ns, 'addr', 'add', "198.19.11.$($o + 2)/30", 'dev', "${root}p")
-            Invoke-VzRigNative ip @('-n', $ns, 'link', 'set', "${root}p", 'up')
+            Invoke-VzRigNative ip @('-n', $ns, 'addr', 'add', "198.19.11.$($o + 2)/30", 'dev', $peer)
+            Invoke-VzRigNative ip @('-n', $ns, 'link', 'set', $peer, 'up')
             $base = Join-Path $Directory $h.ToLowerInvariant()
             $rig.Hosts[$h] = [pscustomobject]@{
                 Name = $h.ToLowerInvariant(); Namespace = $ns; WireAddress = "198.19.10.$i"; AccessAddress = "198.19.11.$($o + 2)"
@@ -79,17 +81,18 @@ function New-VzTwoHostRig {
             }
             $null = New-Item -ItemType Directory -Force $rig.Hosts[$h].DataRoot, $rig.Hosts[$h].RunRoot
         }
-        Invoke-VzRigNative ip @('link', 'add', "vzw$sfx", 'type', 'veth', 'peer', 'name', "vzw${sfx}p")
-        Invoke-VzRigNative ip @('link', 'set', "vzw$sfx", 'netns', "vzmA$sfx")
-        Invoke-VzRigNative ip @('link', 'set', "vzw${sfx}p", 'netns', "vzmB$sfx")
-        Invoke-VzRigNative ip @('-n', "vzmA$sfx", 'link', 'set', "vzw$sfx", 'master', $rig.Bridge, 'up')
-        Invoke-VzRigNative ip @('-n', "vzmB$sfx", 'link', 'set', "vzw${sfx}p", 'master', $rig.Bridge, 'up')
-        Invoke-VzRigNative ip @('link', 'add', "vzo$sfx", 'type', 'veth', 'peer', 'name', "vzo${sfx}p")
-        Invoke-VzRigNative ip @('link', 'set', "vzo$sfx", 'netns', $rig.Observer)
-        Invoke-VzRigNative ip @('link', 'set', "vzo${sfx}p", 'netns', "vzmB$sfx")
-        Invoke-VzRigNative ip @('-n', "vzmB$sfx", 'link', 'set', "vzo${sfx}p", 'master', $rig.Bridge, 'up')
-        Invoke-VzRigNative ip @('-n', $rig.Observer, 'addr', 'add', "$($rig.ObserverAddress)/24", 'dev', "vzo$sfx")
-        Invoke-VzRigNative ip @('-n', $rig.Observer, 'link', 'set', "vzo$sfx", 'up')
+        $nsA = $rig.Hosts.A.Namespace; $nsB = $rig.Hosts.B.Namespace
+        Invoke-VzRigNative ip @('link', 'add', "vzt${sfx}02", 'type', 'veth', 'peer', 'name', "vzt${sfx}12")
+        Invoke-VzRigNative ip @('link', 'set', "vzt${sfx}02", 'netns', $nsA)
+        Invoke-VzRigNative ip @('link', 'set', "vzt${sfx}12", 'netns', $nsB)
+        Invoke-VzRigNative ip @('-n', $nsA, 'link', 'set', "vzt${sfx}02", 'master', $rig.Bridge, 'up')
+        Invoke-VzRigNative ip @('-n', $nsB, 'link', 'set', "vzt${sfx}12", 'master', $rig.Bridge, 'up')
+        Invoke-VzRigNative ip @('link', 'add', "vzt${sfx}03", 'type', 'veth', 'peer', 'name', "vzt${sfx}13")
+        Invoke-VzRigNative ip @('link', 'set', "vzt${sfx}03", 'netns', $rig.Observer)
+        Invoke-VzRigNative ip @('link', 'set', "vzt${sfx}13", 'netns', $nsB)
+        Invoke-VzRigNative ip @('-n', $nsB, 'link', 'set', "vzt${sfx}13", 'master', $rig.Bridge, 'up')
+        Invoke-VzRigNative ip @('-n', $rig.Observer, 'addr', 'add', "$($rig.ObserverAddress)/24", 'dev', "vzt${sfx}03")
+        Invoke-VzRigNative ip @('-n', $rig.Observer, 'link', 'set', "vzt${sfx}03", 'up')
 
         # sshd per host, its environment naming that host's roots.
         $pwsh = (Get-Command pwsh -CommandType Application | Select-Object -First 1).Source
