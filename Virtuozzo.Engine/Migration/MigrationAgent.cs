@@ -39,6 +39,11 @@ public sealed class MigrationAgent(VzEngine engine)
             await output.WriteAsync(JsonSerializer.Serialize(new AgentError(ex.GetType().Name, ex.ErrorId, ex.Message, ex.RecommendedAction, ex.Target?.ToString()), AgentJson.Options));
             return 1;
         }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
+        {
+            await output.WriteAsync(JsonSerializer.Serialize(new AgentError(ex.GetType().Name, "VzMigrationAgentFailed", ex.Message, null, null), AgentJson.Options));
+            return 1;
+        }
     }
 
     private static Guid ParseId(IReadOnlyList<string> args) =>
@@ -81,6 +86,8 @@ public sealed class MigrationAgent(VzEngine engine)
         // The probe ran before, but hosts change: the two hard conditions are checked again under the registry lock
         // (BeginCreate refuses a name or id in use) and by admission.
         if (config.Type == VeType.VirtualMachine && request.Mode == MigrationMode.Live) engine.Memory.Admit(config);
+        // What an earlier attempt left when its source could not reach this host to abort it: removed first.
+        if (IsIncomingLeftover(config.Id)) await AbortAsync(config.Id);
         var record = engine.Store.BeginCreate(config, ct);
         File.WriteAllText(Path.Combine(record.Directory, IncomingMarkerName), "");
         try
@@ -158,6 +165,9 @@ public sealed class MigrationAgent(VzEngine engine)
         Directory.Delete(trash, recursive: true);
         return new { aborted = true };
     }
+
+    /// <summary>An unfinished incoming VE of an earlier attempt (marker present); a new attempt replaces it.</summary>
+    internal bool IsIncomingLeftover(Guid id) => File.Exists(Path.Combine(engine.Paths.VeDirectory(id), IncomingMarkerName));
 
     private string RequireIncoming(Guid id)
     {

@@ -70,7 +70,8 @@ public static class MigrationChecks
             yield return new("VzMigrationSameHost", $"The destination is this host itself (data root {engine.Paths.DataRoot}); name another host.", engine.Paths.DataRoot, d);
             yield break;
         }
-        if (engine.Store.TryGet(config.Id) is not null)
+        // An unfinished incoming copy of this VE (an earlier attempt whose abort never arrived) is replaced, not a clash.
+        if (engine.Store.TryGet(config.Id) is not null && !File.Exists(Path.Combine(engine.Paths.VeDirectory(config.Id), MigrationAgent.IncomingMarkerName)))
             yield return new("VzMigrationIdInUse", $"A VE with id {config.Id} already exists on the destination.", config.Id.ToString(), d);
         if (engine.Store.TryFind(config.Name) is { } clash && clash.Id != config.Id)
             yield return new("VzMigrationNameInUse", $"A VE named '{config.Name}' already exists on the destination (id {clash.Id}); rename one of them first.", config.Name, d);

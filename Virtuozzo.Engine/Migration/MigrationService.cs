@@ -223,9 +223,7 @@ public sealed class MigrationService(VzEngine engine, ILogger logger)
         logger.LogWarning("Moving '{Name}' failed ({Error}); rolling back.", config.Name, cause.Message);
         if (prepared)
         {
-            try { await agent.CallAsync<System.Text.Json.JsonElement>("abort", [config.Id.ToString("D")], null, TimeSpan.FromSeconds(60), CancellationToken.None); }
-            catch (VzInvalidStateException ex) when (ex.ErrorId == "VzMigrationNotIncoming") { return true; }
-            catch (VzException ex) { logger.LogWarning("The destination could not clean up after '{Name}': {Error}", config.Name, ex.Message); }
+            if (await AbortOnDestinationAsync(agent, config)) return true;
         }
         var rt = engine.Vms.RuntimePaths(config.Id);
         if (!QemuProcess.Inspect(rt).Alive) return false;
@@ -256,6 +254,34 @@ public sealed class MigrationService(VzEngine engine, ILogger logger)
         }
         catch (VzException ex) { logger.LogError("Resuming '{Name}' on the source after the failed move failed: {Error}", config.Name, ex.Message); }
         return false;
+    }
+
+    /// <summary>
+    /// Has the destination remove what it made, retried a few times (a loaded or briefly cut network); returns true
+    /// when the destination says the VE is no longer an unfinished incoming one, i.e. it already committed and owns it.
+    /// A copy it never hears about is replaced by the next attempt's prepare.
+    /// </summary>
+    private async Task<bool> AbortOnDestinationAsync(RemoteAgent agent, VeConfig config)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await agent.CallAsync<System.Text.Json.JsonElement>("abort", [config.Id.ToString("D")], null, TimeSpan.FromSeconds(60), CancellationToken.None);
+                return false;
+            }
+            catch (VzInvalidStateException ex) when (ex.ErrorId == "VzMigrationNotIncoming") { return true; }
+            catch (VzException ex) when (attempt < 4)
+            {
+                logger.LogWarning("Cleaning up '{Name}' on the destination failed ({Error}); trying again.", config.Name, ex.Message);
+                await Task.Delay(TimeSpan.FromSeconds(2 * attempt));
+            }
+            catch (VzException ex)
+            {
+                logger.LogError("The destination could not clean up after '{Name}': {Error}. The next move of it there replaces the leftover.", config.Name, ex.Message);
+                return false;
+            }
+        }
     }
 
     private static async Task WaitMirrorsReadyAsync(QemuMonitor monitor, HashSet<string> jobs, SocketForward tunnel, string activity, IProgress<VzProgress>? progress, CancellationToken ct)
@@ -368,10 +394,7 @@ public sealed class MigrationService(VzEngine engine, ILogger logger)
         catch (Exception ex)
         {
             logger.LogWarning("Moving '{Name}' failed ({Error}); rolling back.", config.Name, ex.Message);
-            var targetOwns = false;
-            try { await agent.CallAsync<System.Text.Json.JsonElement>("abort", [id.ToString("D")], null, TimeSpan.FromSeconds(60), CancellationToken.None); }
-            catch (VzInvalidStateException e) when (e.ErrorId == "VzMigrationNotIncoming") { targetOwns = true; }
-            catch (VzException e) { logger.LogWarning("The destination could not clean up after '{Name}': {Error}", config.Name, e.Message); }
+            var targetOwns = await AbortOnDestinationAsync(agent, config);
             if (!targetOwns)
             {
                 if (wasRunning && down is not null)

@@ -19,7 +19,7 @@ public sealed class SshTransport(MigrationDestination destination)
     {
         var a = new List<string>();
         if (Environment.GetEnvironmentVariable("VZ_SSH_CONFIG") is { Length: > 0 } cfg) a.AddRange(["-F", cfg]);
-        a.AddRange(["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", "ConnectTimeout=10",
+        a.AddRange(["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", "ConnectTimeout=20",
             "-o", "ServerAliveInterval=2", "-o", "ServerAliveCountMax=3"]);
         if (destination.Port is { } p) a.AddRange(["-p", p.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         if (destination.UserName is { Length: > 0 } u) a.AddRange(["-l", u]);

@@ -191,7 +191,7 @@ function Get-VzRigLeftover {
     Get-ChildItem (Join-Path $h.DataRoot 'private') -Force -ErrorAction SilentlyContinue | ForEach-Object { "ve folder: $($_.Name)" }
     # VE run folders are named by 12 hex digits of the id; the host probe's cache beside them is not a VE's.
     Get-ChildItem $h.RunRoot -Force -ErrorAction SilentlyContinue | Where-Object Name -Match '^[0-9a-f]{12}$' | ForEach-Object { "run folder: $($_.Name)" }
-    (& ip -n $h.Namespace -o link show 2>$null) | ForEach-Object { ($_ -split ': ')[1] -replace '@.*$', '' } | Where-Object { $_ -like 'vzt*' } | ForEach-Object { "tap: $_" }
+    (& ip -n $h.Namespace -o link show 2>$null) | ForEach-Object { ($_ -split ': ')[1] -replace '@.*$', '' } | Where-Object { $_ -match '^vzt[0-9a-f]{12}$' } | ForEach-Object { "tap: $_" }
     foreach ($m in Get-Content /proc/self/mountinfo | ForEach-Object { $l = $_ -split ' '; if ($l[-3] -in 'cgroup', 'cgroup2') { $l[4] } }) {
         Get-ChildItem (Join-Path $m $h.CgroupParent) -Directory -ErrorAction SilentlyContinue | ForEach-Object { "cgroup: $($_.FullName)" }
     }
