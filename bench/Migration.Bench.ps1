@@ -9,9 +9,9 @@
 #>
 param(
     [Parameter(Mandatory)][string] $Root,
-    [int] $IdleRuns = 3,
+    [int] $IdleRuns = 2,
     [int] $FaultRuns = 4,
-    [int] $ContainerRuns = 3
+    [int] $ContainerRuns = 2
 )
 $ErrorActionPreference = 'Stop'
 $guest = & (Join-Path $Root 'tools/testguest/Get-VzTestGuest.ps1') -Root $Root
