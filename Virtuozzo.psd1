@@ -21,6 +21,7 @@
         'formats/Virtuozzo.Network.format.ps1xml'
         'formats/Virtuozzo.Snapshot.format.ps1xml'
         'formats/Virtuozzo.Backup.format.ps1xml'
+        'formats/Virtuozzo.Migration.format.ps1xml'
     )
     TypesToProcess       = @('formats/Virtuozzo.types.ps1xml')
     CmdletsToExport      = @(
@@ -71,6 +72,9 @@
         'Remove-VzVm'
         'Rename-VzVm'
         'Copy-VzVm'
+        'Move-VzVm'
+        'Move-VzContainer'
+        'Test-VzMigration'
         'Add-VzVmDisk'
         'Remove-VzVmDisk'
         'Add-VzVmDvdDrive'

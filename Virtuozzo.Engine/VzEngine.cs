@@ -159,6 +159,10 @@ public sealed class VzEngine
         await Firewall.EnsureAsync(id, ct);
     }
 
+    /// <summary>Moving VEs to another host over SSH (Test-VzMigration, Move-VzVm, Move-VzContainer).</summary>
+    public Migration.MigrationService Migration => migration ??= new(this, LoggerFactory.CreateLogger<Migration.MigrationService>());
+    private Migration.MigrationService? migration;
+
     /// <summary>System containers (and their templates, cgroups and network plumbing).</summary>
     public ContainerService Containers => containers.Value;
 

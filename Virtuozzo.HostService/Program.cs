@@ -26,6 +26,14 @@ catch (VzException ex)
     await Console.Error.WriteLineAsync($"vz-hostservice: {ex.Message}");
     return 2;
 }
+// The destination side of a move between hosts: one verb per ssh session from the source (Engine/Migration).
+if (args.Length > 0 && args[0] == Virtuozzo.Engine.Migration.RemoteAgent.Verb)
+{
+    using var factory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).AddFilter(l => l >= LogLevel.Warning)
+        .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
+    var agentEngine = new VzEngine(paths, factory);
+    return await new Virtuozzo.Engine.Migration.MigrationAgent(agentEngine).RunAsync(args[1..], Console.OpenStandardInput(), Console.Out, CancellationToken.None);
+}
 builder.Services.AddSingleton(paths);
 builder.Services.AddSingleton(sp => new VzEngine(paths, sp.GetRequiredService<ILoggerFactory>()));
 builder.Services.AddHostedService<SupervisorWorker>();

@@ -6,7 +6,7 @@
 BeforeDiscovery {
     Import-Module Virtuozzo -Force
     $script:cmdlets = @(Get-Command -Module Virtuozzo -CommandType Cmdlet | Sort-Object Name | ForEach-Object { @{ Name = $_.Name } })
-    $script:topics = @('about_Virtuozzo', 'about_Virtuozzo_Memory', 'about_Virtuozzo_Containers', 'about_Virtuozzo_Migration_From_Prlctl', 'about_Virtuozzo_Density', 'about_Virtuozzo_SharedFolders', 'about_Virtuozzo_Metrics') |
+    $script:topics = @('about_Virtuozzo', 'about_Virtuozzo_Memory', 'about_Virtuozzo_Containers', 'about_Virtuozzo_Migration_From_Prlctl', 'about_Virtuozzo_Density', 'about_Virtuozzo_SharedFolders', 'about_Virtuozzo_Metrics', 'about_Virtuozzo_Snapshots', 'about_Virtuozzo_Moving_Hosts') |
         ForEach-Object { @{ Topic = $_ } }
 }
 

@@ -54,6 +54,10 @@
     'Remove-VzTemplate'          = @('Force', 'Name', 'PassThru')
     # Virtual machines
     'Copy-VzVm'                  = @('AsJob', 'Id', 'InputObject', 'Linked', 'Name', 'NewName')
+    # Migration between hosts
+    'Move-VzVm'                  = @('AsJob', 'DestinationHost', 'Id', 'InputObject', 'KeyFilePath', 'Name', 'Offline', 'Port', 'UserName')
+    'Move-VzContainer'           = @('AsJob', 'DestinationHost', 'Id', 'InputObject', 'KeyFilePath', 'Name', 'Port', 'Restart', 'UserName')
+    'Test-VzMigration'           = @('DestinationHost', 'Id', 'KeyFilePath', 'Name', 'Offline', 'Port', 'UserName')
     'Enter-VzVm'                 = @('Agent', 'Id', 'InputObject', 'Name', 'Shell', 'Timeout')
     'Export-VzVm'                = @('Format', 'Id', 'InputObject', 'Name', 'Path')
     'Get-VzVm'                   = @('GuestTools', 'Id', 'Name')

@@ -13,6 +13,7 @@ $script:DebianPackages = @(
     'cpio', 'kmod', 'zstd',                            # building the VM test guest
     'libvirt-clients', 'libxml2-utils',                # Export-VzVm tests validate against libvirt's domain schema
     'openssh-server',                                  # SSH remoting tests
+    'rsync',                                           # Move-VzContainer: pre-copy and delta over ssh
     'procps', 'util-linux', 'criu',
     'prometheus', 'strace',                            # metrics tests (a real scraper, promtool) and bench (no process per VE)
     'xorriso',                                         # DVD tests build ISO images

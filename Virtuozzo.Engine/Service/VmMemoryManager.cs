@@ -52,6 +52,7 @@ public sealed class VmMemoryManager(HostServiceJournal journal, HostSupervisorOp
             if (now < track.NextAt) continue;
             track.NextAt = options.NextBalloonSampleAt(now);
             if (File.Exists(rt.PausedMarker)) continue; // vCPUs stopped: the guest can neither report nor comply
+            if (File.Exists(rt.MigratingMarker)) continue; // moving to another host: a balloon change would dirty RAM being sent
             if (!hostRead)
             {
                 var mem = Host.MemInfo.Read();

@@ -110,7 +110,7 @@ function Stop-VzTestRun {
     # Give reaping a moment: a killed daemonized QEMU stays a zombie until PID 1 collects it.
     Start-Sleep -Milliseconds 500
     $leaks = @(Compare-VzHostSnapshot -Before $Run.Before -After (Get-VzHostSnapshot -RunId $Run.Id -Base $Run.Base -CgroupParent "vztest-$($Run.Id)") |
-        Where-Object { -not ($_ -like 'Links: *' -and (Test-VzForeignLink ($_ -split ': ', 2)[1] $Run)) })
+        Where-Object { -not (($_ -like 'Links: *' -or $_ -like 'Netns: *') -and (Test-VzForeignLink ($_ -split ': ', 2)[1] $Run)) })
     # Leaks are reported, then cleaned up as well as we can so the next run starts from a clean host.
     foreach ($leak in $leaks) {
         $kind, $what = $leak -split ': ', 2

@@ -27,6 +27,8 @@ public sealed record VmRuntimePaths(string RunDirectory, string VeDirectory)
     public string ConsoleLock => Path.Combine(RunDirectory, "console.lock");
     /// <summary>Present while the vCPUs are paused by Suspend-VzVm (so listing needs no QMP round trip).</summary>
     public string PausedMarker => Path.Combine(RunDirectory, "paused");
+    /// <summary>Present while the VM moves to another host: the memory manager leaves its balloon alone meanwhile.</summary>
+    public string MigratingMarker => Path.Combine(RunDirectory, "migrating");
     /// <summary>Present while a stop was asked for, so an exit is not reported as a crash.</summary>
     public string StoppingMarker => Path.Combine(RunDirectory, "stopping");
     public string SerialLog => Path.Combine(VeDirectory, "console.log");

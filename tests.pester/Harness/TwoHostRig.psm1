@@ -1,0 +1,230 @@
+<#
+  The two-host rig: hosts A and B on one machine, for the migration tests and benchmark. Each host is a network
+  namespace with its own sshd (own config, host key, log), data root, run folder, cgroup parent and host settings file;
+  its sessions run in a mount namespace with a sysfs of its own network namespace (so /sys/class/net shows that host's
+  bridge and taps, as on a real host) over the machine's real cgroup hierarchies.
+
+      198.19.10.0/24  the wire: bridge 'vzmbr' in A (198.19.10.1) and in B (198.19.10.2) joined by a veth pair, so a
+                      guest keeps its layer-2 segment when it moves; the observer namespace (198.19.10.100) hangs on
+                      B's bridge and pings guests across it. Hosts reach each other's sshd over it.
+      198.19.11.0/30  this machine <-> A (198.19.11.2), and 198.19.11.4/30 this machine <-> B (198.19.11.6): how
+                      the tests reach each host's sshd (Invoke-Command -HostName, as an administrator would).
+
+  Host names: an ssh client config (VZ_SSH_CONFIG, given to every session) names the hosts 'a' and 'b', with one
+  client key and a known_hosts file holding exactly the two host keys, so host keys are checked for real. Names of
+  namespaces and links in this machine's namespace carry the run id (vzt<6 hex>a|b|o, vzt<6 hex><2 digits>: the
+  harness's prefix, so a concurrent run elsewhere takes them for foreign); the bridge lives inside the namespaces. Both hosts share the kernel and the file system; nothing in the
+  product reads the other host's data root (the destination side runs only in its own host's sessions).
+
+      $rig = New-VzTwoHostRig -ModuleRoot $root/out/Modules
+      Invoke-VzRigHost $rig A { Get-VzVm }
+      Remove-VzTwoHostRig $rig          # kills sshd and every session, deletes the namespaces and folders
+#>
+Set-StrictMode -Version 3.0
+
+$script:ForwardedVariables = 'VZ_TEST_RUN', 'VZ_TEST_BASE', 'DOTNET_ROOT'
+
+function Invoke-VzRigNative([string] $Command, [string[]] $Arguments) {
+    $out = & $Command @Arguments 2>&1
+    if ($LASTEXITCODE -ne 0) { throw "'$Command $($Arguments -join ' ')' failed ($LASTEXITCODE): $out" }
+}
+
+function New-VzTwoHostRig {
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory)][string] $ModuleRoot,
+        [string] $Directory = (Join-Path $env:VZ_TEST_BASE "rig-$([guid]::NewGuid().ToString('N').Substring(0, 6))"),
+        [string] $RunId = $env:VZ_TEST_RUN
+    )
+    $sfx = $RunId.Substring($RunId.Length - 6)
+    $Directory = [IO.Path]::GetFullPath($Directory)
+    $null = New-Item -ItemType Directory -Force $Directory
+    $rig = [pscustomobject]@{
+        PSTypeName = 'Virtuozzo.Tests.TwoHostRig'
+        Directory = $Directory; Suffix = $sfx; Hosts = [ordered]@{}
+        # vzt + the run's 6 hex: the harness of a concurrent run in another work tree takes these for foreign, not leaks.
+        Observer = "vzt${sfx}o"; Namespaces = @("vzt${sfx}a", "vzt${sfx}b", "vzt${sfx}o"); RootLinks = @("vzt${sfx}00", "vzt${sfx}01", "vzt${sfx}02", "vzt${sfx}03")
+        Bridge = 'vzmbr'; Subnet = '198.19.10'; ObserverAddress = '198.19.10.100'
+        SshConfig = Join-Path $Directory 'ssh_config'; KnownHosts = Join-Path $Directory 'known_hosts'; KeyFile = Join-Path $Directory 'client_ed25519'
+        Processes = [Collections.Generic.List[Diagnostics.Process]]::new()
+    }
+    try {
+        if (-not (Test-Path /run/sshd)) { $null = New-Item -ItemType Directory /run/sshd }
+        Invoke-VzRigNative ssh-keygen @('-q', '-t', 'ed25519', '-N', '', '-C', 'vz-rig', '-f', $rig.KeyFile)
+        $xdg = Join-Path $Directory 'xdg'
+        $null = New-Item -ItemType Directory -Force (Join-Path $xdg 'powershell')
+        $null = New-Item -ItemType SymbolicLink -Path (Join-Path $xdg 'powershell/Modules') -Target ([IO.Path]::GetFullPath($ModuleRoot))
+
+        # Namespaces, bridges, the wire, the observer, the access links.
+        foreach ($ns in $rig.Namespaces) { Invoke-VzRigNative ip @('netns', 'add', $ns); Invoke-VzRigNative ip @('-n', $ns, 'link', 'set', 'lo', 'up') }
+        $i = 0
+        foreach ($h in 'A', 'B') {
+            $i++
+            $ns = "vzt$sfx$($h.ToLowerInvariant())"
+            Invoke-VzRigNative ip @('-n', $ns, 'link', 'add', $rig.Bridge, 'type', 'bridge')
+            Invoke-VzRigNative ip @('-n', $ns, 'addr', 'add', "198.19.10.$i/24", 'dev', $rig.Bridge)
+            Invoke-VzRigNative ip @('-n', $ns, 'link', 'set', $rig.Bridge, 'up')
+            $root = "vzt$sfx$('{0:d2}' -f ($i - 1))"
+            $o = ($i - 1) * 4
+            $peer = "vzt$sfx$('{0:d2}' -f ($i + 9))"
+            Invoke-VzRigNative ip @('link', 'add', $root, 'type', 'veth', 'peer', 'name', $peer)
+            Invoke-VzRigNative ip @('link', 'set', $peer, 'netns', $ns)
+            Invoke-VzRigNative ip @('addr', 'add', "198.19.11.$($o + 1)/30", 'dev', $root)
+            Invoke-VzRigNative ip @('link', 'set', $root, 'up')
+            Invoke-VzRigNative ip @('-n', $ns, 'addr', 'add', "198.19.11.$($o + 2)/30", 'dev', $peer)
+            Invoke-VzRigNative ip @('-n', $ns, 'link', 'set', $peer, 'up')
+            $base = Join-Path $Directory $h.ToLowerInvariant()
+            $rig.Hosts[$h] = [pscustomobject]@{
+                Name = $h.ToLowerInvariant(); Namespace = $ns; WireAddress = "198.19.10.$i"; AccessAddress = "198.19.11.$($o + 2)"
+                DataRoot = Join-Path $base 'data'; RunRoot = Join-Path $base 'run'; HostConfig = Join-Path $base 'host.yaml'
+                CgroupParent = "$($env:VZ_CGROUP_PARENT)/$($h.ToLowerInvariant())"; Directory = $base; Sshd = $null
+            }
+            $null = New-Item -ItemType Directory -Force $rig.Hosts[$h].DataRoot, $rig.Hosts[$h].RunRoot
+        }
+        $nsA = $rig.Hosts.A.Namespace; $nsB = $rig.Hosts.B.Namespace
+        Invoke-VzRigNative ip @('link', 'add', "vzt${sfx}02", 'type', 'veth', 'peer', 'name', "vzt${sfx}12")
+        Invoke-VzRigNative ip @('link', 'set', "vzt${sfx}02", 'netns', $nsA)
+        Invoke-VzRigNative ip @('link', 'set', "vzt${sfx}12", 'netns', $nsB)
+        Invoke-VzRigNative ip @('-n', $nsA, 'link', 'set', "vzt${sfx}02", 'master', $rig.Bridge, 'up')
+        Invoke-VzRigNative ip @('-n', $nsB, 'link', 'set', "vzt${sfx}12", 'master', $rig.Bridge, 'up')
+        Invoke-VzRigNative ip @('link', 'add', "vzt${sfx}03", 'type', 'veth', 'peer', 'name', "vzt${sfx}13")
+        Invoke-VzRigNative ip @('link', 'set', "vzt${sfx}03", 'netns', $rig.Observer)
+        Invoke-VzRigNative ip @('link', 'set', "vzt${sfx}13", 'netns', $nsB)
+        Invoke-VzRigNative ip @('-n', $nsB, 'link', 'set', "vzt${sfx}13", 'master', $rig.Bridge, 'up')
+        Invoke-VzRigNative ip @('-n', $rig.Observer, 'addr', 'add', "$($rig.ObserverAddress)/24", 'dev', "vzt${sfx}03")
+        Invoke-VzRigNative ip @('-n', $rig.Observer, 'link', 'set', "vzt${sfx}03", 'up')
+
+        # sshd per host, its environment naming that host's roots.
+        $pwsh = (Get-Command pwsh -CommandType Application | Select-Object -First 1).Source
+        $known = foreach ($h in $rig.Hosts.Values) {
+            $dir = $h.Directory
+            $hostKey = Join-Path $dir 'host_ed25519'
+            Invoke-VzRigNative ssh-keygen @('-q', '-t', 'ed25519', '-N', '', '-f', $hostKey)
+            $envPairs = @("XDG_DATA_HOME=$xdg", "VZ_ROOT=$($h.DataRoot)", "VZ_RUN_ROOT=$($h.RunRoot)", "VZ_CGROUP_PARENT=$($h.CgroupParent)",
+                "VZ_HOST_CONFIG=$($h.HostConfig)", "VZ_SSH_CONFIG=$($rig.SshConfig)", "VZ_RIG_HOST=$($h.Name)") +
+                @($script:ForwardedVariables | ForEach-Object { $v = [Environment]::GetEnvironmentVariable($_); if ($v) { "$_=$v" } })
+            $config = Join-Path $dir 'sshd_config'
+            @(
+                'ListenAddress 0.0.0.0', 'Port 22', "HostKey $hostKey", "PidFile $(Join-Path $dir 'sshd.pid')"
+                "AuthorizedKeysFile $($rig.KeyFile).pub", 'PermitRootLogin prohibit-password', 'PubkeyAuthentication yes'
+                'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'UsePAM no', 'StrictModes no', 'X11Forwarding no'
+                # The migration stream and the NBD mirror ride on forwarded unix sockets (-L). sshd grants a unix socket
+                # forward only where local TCP forwarding is allowed too; remote forwarding stays off.
+                'AllowTcpForwarding local', 'AllowStreamLocalForwarding local', 'PrintMotd no', 'LogLevel VERBOSE', 'MaxStartups 50'
+                "SetEnv $($envPairs -join ' ')", "Subsystem powershell $pwsh -sshs -NoLogo -NoProfile"
+            ) | Set-Content $config
+            Invoke-VzRigNative /usr/sbin/sshd @('-t', '-f', $config)
+            # A mount namespace whose /sys is this network namespace's sysfs, with the real cgroup trees bound back in.
+            $cg = Join-Path $dir 'cg'
+            $null = New-Item -ItemType Directory -Force $cg
+            $script = "set -e; mount --rbind /sys/fs/cgroup '$cg'; mount -t sysfs sysfs /sys; mount --rbind '$cg' /sys/fs/cgroup; umount -l '$cg'; exec /usr/sbin/sshd -D -f '$config' -E '$(Join-Path $dir 'sshd.log')'"
+            $psi = [Diagnostics.ProcessStartInfo]::new('nsenter')
+            foreach ($a in "--net=/run/netns/$($h.Namespace)", '--', 'unshare', '--mount', '--propagation', 'slave', '--', '/bin/sh', '-c', $script) { $psi.ArgumentList.Add($a) }
+            $psi.UseShellExecute = $false
+            $h.Sshd = [Diagnostics.Process]::Start($psi)
+            $rig.Processes.Add($h.Sshd)
+            $pub = (Get-Content "$hostKey.pub" -Raw).Trim() -replace '\s+\S+$', ''
+            "$($h.WireAddress) $pub"
+            "$($h.AccessAddress) $pub"
+        }
+        $known | Set-Content $rig.KnownHosts
+        @(
+            'Host a', '    HostName 198.19.10.1', 'Host b', '    HostName 198.19.10.2'
+            # The same host B under a key alias nobody trusted: the host-key check must refuse it.
+            'Host b-untrusted', '    HostName 198.19.10.2', '    HostKeyAlias b-untrusted'
+            'Host *', '    User root', '    Port 22', "    IdentityFile $($rig.KeyFile)", '    IdentitiesOnly yes'
+            "    UserKnownHostsFile $($rig.KnownHosts)", '    StrictHostKeyChecking yes', '    LogLevel ERROR'
+        ) | Set-Content $rig.SshConfig
+        foreach ($h in $rig.Hosts.Values) { Wait-VzRigSsh $h 20 }
+        $rig
+    }
+    catch {
+        Remove-VzTwoHostRig $rig
+        throw
+    }
+}
+
+function Wait-VzRigSsh($HostInfo, [int] $Seconds) {
+    $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
+    while ([DateTime]::UtcNow -lt $deadline) {
+        if ($HostInfo.Sshd.HasExited) { throw "sshd of host $($HostInfo.Name) exited ($($HostInfo.Sshd.ExitCode)): $(Get-Content (Join-Path $HostInfo.Directory 'sshd.log') -Raw -ErrorAction SilentlyContinue)" }
+        $c = [Net.Sockets.TcpClient]::new()
+        try { $c.Connect($HostInfo.AccessAddress, 22); return } catch { Start-Sleep -Milliseconds 100 } finally { $c.Dispose() }
+    }
+    throw "sshd of host $($HostInfo.Name) did not listen within $Seconds s."
+}
+
+function Get-VzRigSshOption($Rig) {
+    @{ UserKnownHostsFile = $Rig.KnownHosts; StrictHostKeyChecking = 'yes'; LogLevel = 'ERROR' }
+}
+
+function Invoke-VzRigHost {
+    <#
+      Runs a script block on host A or B through its sshd (PowerShell remoting over SSH, the module of the tree under
+      test, that host's data root). Output comes back deserialized, as it would from a real host.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory, Position = 0)] $Rig, [Parameter(Mandatory, Position = 1)][ValidateSet('A', 'B')][string] $HostName,
+        [Parameter(Mandatory, Position = 2)][scriptblock] $ScriptBlock, [object[]] $ArgumentList = @())
+    $h = $Rig.Hosts[$HostName]
+    $inner = [scriptblock]::Create("param([Parameter(ValueFromRemainingArguments)] `$RigArgs) Import-Module Virtuozzo; `$ErrorActionPreference = 'Stop'`n& {" + $ScriptBlock.ToString() + "`n} @RigArgs")
+    Invoke-Command -HostName $h.AccessAddress -UserName root -KeyFilePath $Rig.KeyFile -Options (Get-VzRigSshOption $Rig) -ScriptBlock $inner -ArgumentList $ArgumentList
+}
+
+function Invoke-VzRigNamespace {
+    <# Runs a program inside one of the rig's namespaces (the observer's ping, a look at a host's links). #>
+    param([Parameter(Mandatory)] $Rig, [Parameter(Mandatory)][string] $Namespace, [Parameter(Mandatory)][string[]] $Command)
+    & ip netns exec $Namespace @Command
+}
+
+function Get-VzRigLeftover {
+    <#
+      What a host of the rig still holds that a finished test must not leave: QEMU processes started from its run
+      folder, VE folders in its data root, run folders, taps in its namespace, its cgroups.
+    #>
+    param([Parameter(Mandatory)] $Rig, [Parameter(Mandatory)][ValidateSet('A', 'B')][string] $HostName)
+    $h = $Rig.Hosts[$HostName]
+    foreach ($d in [IO.DirectoryInfo]::new('/proc').GetDirectories() | Where-Object { $_.Name -match '^\d+$' }) {
+        $cmd = try { [IO.File]::ReadAllText("$($d.FullName)/cmdline").Replace([char]0, ' ') } catch { '' }
+        if ($cmd -match '^qemu-system' -and $cmd.Contains($h.RunRoot)) { "process: $($d.Name) qemu" }
+    }
+    Get-ChildItem (Join-Path $h.DataRoot 'private') -Force -ErrorAction SilentlyContinue | ForEach-Object { "ve folder: $($_.Name)" }
+    # VE run folders are named by 12 hex digits of the id; the host probe's cache beside them is not a VE's.
+    Get-ChildItem $h.RunRoot -Force -ErrorAction SilentlyContinue | Where-Object Name -Match '^[0-9a-f]{12}$' | ForEach-Object { "run folder: $($_.Name)" }
+    (& ip -n $h.Namespace -o link show 2>$null) | ForEach-Object { ($_ -split ': ')[1] -replace '@.*$', '' } | Where-Object { $_ -match '^vzt[0-9a-f]{12}$' } | ForEach-Object { "tap: $_" }
+    foreach ($m in Get-Content /proc/self/mountinfo | ForEach-Object { $l = $_ -split ' '; if ($l[-3] -in 'cgroup', 'cgroup2') { $l[4] } }) {
+        Get-ChildItem (Join-Path $m $h.CgroupParent) -Directory -ErrorAction SilentlyContinue | ForEach-Object { "cgroup: $($_.FullName)" }
+    }
+}
+
+function Remove-VzTwoHostRig {
+    <# Kills each sshd and every process it started, deletes the namespaces (and with them every link) and the folder. #>
+    [CmdletBinding()] param([Parameter(Mandatory)][AllowNull()] $Rig)
+    if (-not $Rig) { return }
+    # Every process whose command line or environment names the rig's folder: sshd, sessions, agents, QEMU.
+    foreach ($d in [IO.DirectoryInfo]::new('/proc').GetDirectories() | Where-Object { $_.Name -match '^\d+$' -and [int]$_.Name -ne $PID }) {
+        $cmd = try { [IO.File]::ReadAllText("$($d.FullName)/cmdline") } catch { '' }
+        $envs = try { [IO.File]::ReadAllText("$($d.FullName)/environ") } catch { '' }
+        if ($cmd.Contains($Rig.Directory) -or $envs.Contains("VZ_SSH_CONFIG=$($Rig.SshConfig)")) { $null = & kill -KILL $d.Name 2>$null }
+    }
+    foreach ($p in $Rig.Processes) { if (-not $p.HasExited) { $p.Kill($true); $null = $p.WaitForExit(5000) }; $p.Dispose() }
+    Start-Sleep -Milliseconds 300
+    foreach ($ns in $Rig.Namespaces) { if (Test-Path "/run/netns/$ns") { $null = & ip netns delete $ns 2>$null } }
+    foreach ($l in $Rig.RootLinks) { if (Test-Path "/sys/class/net/$l") { $null = & ip link delete $l 2>$null } }
+    foreach ($h in $Rig.Hosts.Values) {
+        foreach ($m in Get-Content /proc/self/mountinfo | ForEach-Object { $l = $_ -split ' '; if ($l[-3] -in 'cgroup', 'cgroup2') { $l[4] } }) {
+            $root = Join-Path $m $h.CgroupParent
+            if (Test-Path $root) {
+                Get-ChildItem $root -Directory -Recurse -ErrorAction SilentlyContinue | Sort-Object { $_.FullName.Length } -Descending | ForEach-Object { try { [IO.Directory]::Delete($_.FullName) } catch { } }
+                try { [IO.Directory]::Delete($root) } catch { }
+            }
+        }
+    }
+    # The run's cgroup parent, when the rig's hosts were all that used it (rmdir fails on one in use, harmlessly).
+    foreach ($m in Get-Content /proc/self/mountinfo | ForEach-Object { $l = $_ -split ' '; if ($l[-3] -in 'cgroup', 'cgroup2') { $l[4] } }) {
+        try { [IO.Directory]::Delete((Join-Path $m $env:VZ_CGROUP_PARENT)) } catch { }
+    }
+    Remove-Item $Rig.Directory -Recurse -Force -ErrorAction SilentlyContinue
+}
+
+Export-ModuleMember -Function New-VzTwoHostRig, Remove-VzTwoHostRig, Invoke-VzRigHost, Invoke-VzRigNamespace, Get-VzRigLeftover, Get-VzRigSshOption
