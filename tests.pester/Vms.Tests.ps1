@@ -471,6 +471,16 @@ Describe 'Memory hotplug and suspend to disk' -Tag Integration, Slow, Vms {
         (Get-VzVm mem1).MemorySize | Should -Be 1536MB
     }
 
+    It 'refuses a live shrink below the running guarantee, naming it, and changes nothing' {
+        $guaranteed = [long](1536MB * (Get-VzVm mem1).MemGuaranteePercent / 100)
+        $err = $null
+        try { Set-VzVm mem1 -MemorySize 256MB -ErrorAction Stop } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -Be 'VzMemoryBelowGuarantee,Virtuozzo.Commands.SetVzVmCommand'
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $err.Exception.Message | Should -Match "$([math]::Floor($guaranteed / 1MB)) MB guaranteed"
+        (Get-VzVm mem1).MemorySize | Should -Be 1536MB
+    }
+
     It 'saves the state to disk, ends QEMU, and resumes where the guest was' {
         $null = Invoke-VzVmCommand mem1 sh -ArgumentList '-c', 'echo still-here > /tmp/marker'
         $mem = Get-GuestMemKb

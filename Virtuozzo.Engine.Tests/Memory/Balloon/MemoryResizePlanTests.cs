@@ -80,4 +80,14 @@ public sealed class MemoryResizePlanTests
         var full = Vm(GiB + 8 * 128 * MiB, hotplug: true, max: 8 * GiB, dimms: Enumerable.Repeat(128 * MiB, 8).ToArray());
         Assert.Equal("VzMemorySlotsFull", Assert.Throws<VzInvalidStateException>(() => MemoryResizePlan.For(full, 4 * GiB)).ErrorId);
     }
+
+    [Fact]
+    public void A_live_shrink_below_the_running_guarantee_is_refused_naming_the_limit()
+    {
+        // 1 GiB at the VM default of 40 %: 409 MB guaranteed; 300 MB would take the balloon below it.
+        var ex = Assert.Throws<VzInvalidArgumentException>(() => MemoryResizePlan.For(Vm(GiB, hotplug: true), 300 * MiB));
+        Assert.Equal("VzMemoryBelowGuarantee", ex.ErrorId);
+        Assert.Contains("409 MB", ex.Message);
+        Assert.Equal(420 * MiB, MemoryResizePlan.For(Vm(GiB, hotplug: true), 420 * MiB).BalloonTarget);
+    }
 }

@@ -36,6 +36,13 @@ public sealed record MemoryResizePlan
     {
         var vm = current.Vm!;
         var plugged = PluggedRam(current);
+        // A live shrink is a balloon target: it may not go below what the running VM was guaranteed (admission reserved
+        // it, and the balloon never takes it back). Lowering the guarantee first is the explicit way down.
+        var guaranteed = Memory.MemoryPlanner.Guarantee(current);
+        if (newSize < current.Memory.MemorySize && newSize < guaranteed)
+            throw new VzInvalidArgumentException("VzMemoryBelowGuarantee",
+                $"'{current.Name}' is running with {guaranteed >> 20} MB guaranteed ({Memory.MemoryPlanner.EffectiveGuaranteePercent(current)} % of {current.Memory.MemorySize >> 20} MB); its balloon cannot go to {newSize >> 20} MB, below that guarantee.", current.Name, "MemorySize")
+            { RecommendedAction = $"Ask for {guaranteed >> 20} MB or more, lower the guarantee first (Set-VzVm '{current.Name}' -MemGuarantee <percent>), or stop the VM and set the size cold." };
         if (newSize <= plugged)
             return new MemoryResizePlan
             {
