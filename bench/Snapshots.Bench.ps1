@@ -113,7 +113,8 @@ try {
     $lat = New-VzVm latvm -MemorySize 256MB -CpuCount 1 -DiskSize 512MB -KernelPath $guest.KernelPath -InitrdPath $guest.InitrdPath -KernelArguments $guest.KernelArguments |
         Start-VzVm -Wait -Timeout 300 -PassThru
     $null = Invoke-VzVmCommand latvm sh -ArgumentList '-c', 'dd if=/dev/zero of=/dev/vda bs=1M count=256 seek=128 conv=fsync 2>/dev/null; echo' -Timeout 600
-    $probe = 'i=0; while [ $i -lt 150 ]; do s=$(date +%s%N); dd if=/dev/zero of=/dev/vda bs=4k count=1 seek=$((i*8)) oflag=direct conv=notrunc 2>/dev/null; e=$(date +%s%N); echo $(((e-s)/1000)); i=$((i+1)); done > /run/lat; echo done > /run/latdone'
+    # busybox date has no %N: the kernel's monotonic clock in ns is the 'now at' line of /proc/timer_list.
+    $probe = 'ns() { sed -n "s/^now at \([0-9]*\) nsecs$/\1/p;/^now at/q" /proc/timer_list; }; i=0; while [ $i -lt 150 ]; do s=$(ns); dd if=/dev/zero of=/dev/vda bs=4k count=1 seek=$((i*8)) oflag=direct conv=notrunc 2>/dev/null; e=$(ns); echo $(((e-s)/1000)); i=$((i+1)); done > /run/lat; echo done > /run/latdone'
     $sample = {
         $null = Invoke-VzVmCommand latvm sh -ArgumentList '-c', 'rm -f /run/latdone' -Timeout 60
         $null = Invoke-VzVmCommand latvm sh -ArgumentList '-c', "sh -c '$probe' >/dev/null 2>&1 </dev/null &" -Timeout 60
