@@ -136,7 +136,7 @@ try {
 
     '## Snapshots'
     ''
-    "Measured $((Get-Date).ToUniversalTime().ToString('yyyy-MM-dd HH:mm')) UTC under TCG (no KVM) with other helpers' builds and tests on the same 2 cores (load average at the end: $(& $load)). The test guest (busybox + qemu-ga initramfs) has no file system on its disk, so its freeze covers the agent's round trip and the kernel's sync, not a journal flush."
+    "Measured $((Get-Date).ToUniversalTime().ToString('yyyy-MM-dd HH:mm')) UTC under TCG (no KVM) on 2 cores (load average at the end: $(& $load)). The test guest (busybox + qemu-ga initramfs) has no file system on its disk, so its freeze covers the agent's round trip and the kernel's sync, not a journal flush."
     ''
     '| Measure | Result | Target | Notes |'
     '|---|---|---|---|'
