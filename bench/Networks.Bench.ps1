@@ -100,8 +100,7 @@ while ([DateTime]::UtcNow -lt `$end) { for (`$i = 0; `$i -lt 200; `$i++) { `$nul
 One busybox container with its firewall on (default inbound Drop) on a Private network, and a second one on the
 same bridge flooding it with 16-byte UDP datagrams to port 29999 for ${floodSeconds} s, which both rule sets forbid. Meanwhile ``Set-VzFirewall -Rule`` replaced the VE's $Rules UDP rules by another $Rules $($nftMs.Count)
 times, alternating two sets (ports 20000-20199 and 20100-20299). Each replacement renders the module's whole
-ruleset and loads it with one ``nft -f`` transaction. Load average at the end: $load on 2 cores (other work trees'
-tests were running).
+ruleset and loads it with one ``nft -f`` transaction. Load average at the end: $load on 2 cores.
 
 | measure | value |
 | --- | --- |
