@@ -18,6 +18,10 @@ Get-VzHost | Format-List ComputerName, Kernel, CpuCount, MemoryTotal, CgroupMode
 Get-VzContainer demo-ct01 -ErrorAction SilentlyContinue | Remove-VzContainer -Force -Confirm:$false
 Get-VzVm demo-vm -ErrorAction SilentlyContinue | Remove-VzVm -Force -Confirm:$false
 
+# The container joins the default bridge, which its start creates when the host has none; the demo removes it again then.
+$bridge = [Virtuozzo.Engine.Network.NetworkSetup]::DefaultBridge
+$bridgeWasThere = Test-Path "/sys/class/net/$bridge"
+
 Write-Host "`n# A system container from the busybox template: 128 MB, half a CPU" -ForegroundColor Cyan
 New-VzContainer demo-ct01 -Template busybox -MemorySize 128MB -CpuLimit 50 | Start-VzContainer -PassThru | Format-Table
 
@@ -40,5 +44,6 @@ Invoke-VzVmCommand demo-vm uname -ArgumentList '-a' | Format-List ExitCode, StdO
 Write-Host "`n# Stop and remove both" -ForegroundColor Cyan
 Stop-VzContainer demo-ct01 -PassThru | Remove-VzContainer -Force -Confirm:$false
 Stop-VzVm demo-vm -Kill -PassThru | Remove-VzVm -Force -Confirm:$false
+if (-not $bridgeWasThere -and (Test-Path "/sys/class/net/$bridge")) { & ip link delete $bridge }
 $left = @(Get-VzContainer) + @(Get-VzVm)
 Write-Host "VEs left in $env:VZ_ROOT`: $($left.Count)" -ForegroundColor Cyan
