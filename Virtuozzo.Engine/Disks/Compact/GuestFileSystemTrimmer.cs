@@ -113,7 +113,7 @@ public sealed partial class GuestFileSystemTrimmer(VzPaths paths, ProcessRunner 
     [GeneratedRegex(@"\((\d+) bytes\) trimmed")]
     private static partial Regex TrimmedPattern();
 
-    /// <summary>The LVs of the PV on <paramref name="pv"/> as offsets in it; LVs of more than one segment are skipped.</summary>
+    /// <summary>The LVs of the PV on <paramref name="pv"/> as ranges in it, in disk order; LVs of more than one segment are skipped.</summary>
     private async Task<IReadOnlyList<Volume>> LogicalVolumes(string pv, string partition, string image, List<string> skipped, CancellationToken ct)
     {
         var pvRow = Rows(await Lvm(pv, "pvs", image, ct, "--units", "b", "--nosuffix", "-o", "pe_start,vg_name", pv));
@@ -129,7 +129,7 @@ public sealed partial class GuestFileSystemTrimmer(VzPaths paths, ProcessRunner 
             if (list.Count != 1) { skipped.Add($"{vg}/{group.Key}: a logical volume in {list.Count} pieces"); continue; }
             result.Add(new Volume($"{vg}/{group.Key}", pv, peStart + list[0].First * extent, (list[0].Last - list[0].First + 1) * extent));
         }
-        return result;
+        return result.OrderBy(v => v.Offset).ToList(); // in disk order, as the partitions
     }
 
     /// <summary>One lvm report, metadata only, seeing only the guest's PV, without headings.</summary>
