@@ -44,6 +44,8 @@ public sealed class VzEngine
             OnlineResizer = Vms,
             // ... and compacted through its guest agent (guest-fstrim), not under it.
             OnlineCompactor = Vms,
+            // ... and grown with its partition, LV and file system inside the guest (-ResizeGuestFileSystem).
+            OnlineGuestResizer = Vms,
         });
         Memory = new MemoryService(Store, ActivityOf)
         {

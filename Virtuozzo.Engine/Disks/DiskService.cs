@@ -23,6 +23,9 @@ public sealed class DiskService(VzPaths paths, VeStore store, QemuImgDriver qemu
     /// <summary>Set by the VM service: resizes disks that a running VM holds open.</summary>
     public IOnlineDiskResizer? OnlineResizer { get; set; }
 
+    /// <summary>Set by the VM service: grows disks that a running VM holds open together with what is on them, in the guest.</summary>
+    public IOnlineGuestDiskResizer? OnlineGuestResizer { get; set; }
+
     /// <summary>Set by the VM service: compacts disks that a running VM holds open (guest-fstrim).</summary>
     public IOnlineDiskCompactor? OnlineCompactor { get; set; }
 
@@ -141,6 +144,8 @@ public sealed class DiskService(VzPaths paths, VeStore store, QemuImgDriver qemu
         }
         if (resizeGuestFileSystem && newSize < before.VirtualSize)
             throw new VzInvalidArgumentException("VzDiskGuestShrinkNotSupported", "-ResizeGuestFileSystem only grows; shrink the file system inside the guest first.", path, "ResizeGuestFileSystem");
+        if (resizeGuestFileSystem && OnlineGuestResizer is { } guest && await guest.TryResizeWithGuestAsync(path, newSize, logicalVolume, cancellationToken))
+            return Get(path, cancellationToken: cancellationToken);
         if (OnlineResizer is { } online && await online.TryResizeOnlineAsync(path, newSize, cancellationToken))
         {
             if (resizeGuestFileSystem)

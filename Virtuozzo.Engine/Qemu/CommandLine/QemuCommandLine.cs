@@ -90,7 +90,7 @@ public static class QemuCommandLine
         foreach (var disk in vm.Disks)
         {
             Add("-blockdev", Json(DiskNode(disk.Id, resolvePath(disk.Path), disk.Format, readOnly: false)));
-            Add("-device", $"virtio-blk-pci,drive={disk.Id},id={disk.Id},bootindex={bootIndex++}");
+            Add("-device", $"virtio-blk-pci,drive={disk.Id},id={disk.Id},serial={disk.Id},bootindex={bootIndex++}");
         }
         foreach (var dvd in vm.DvdDrives)
         {
@@ -169,10 +169,12 @@ public static class QemuCommandLine
         return node;
     }
 
-    /// <summary>The device_add description of a hot-added virtio disk, on <paramref name="bus"/> (a root port) or the root bus.</summary>
+    /// <summary>The device_add description of a hot-added virtio disk, on <paramref name="bus"/> (a root port) or the
+    /// root bus. Its serial is the disk's id, as on the command line: the guest sees it in /sys/block/vdX/serial, which
+    /// is how a guest-side step (an online file-system resize) finds the disk the host means.</summary>
     public static JsonObject DiskDevice(string id, string? bus)
     {
-        var d = new JsonObject { ["driver"] = "virtio-blk-pci", ["drive"] = id, ["id"] = id };
+        var d = new JsonObject { ["driver"] = "virtio-blk-pci", ["drive"] = id, ["id"] = id, ["serial"] = id };
         if (bus is not null) d["bus"] = bus;
         return d;
     }
