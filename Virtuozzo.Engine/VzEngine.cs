@@ -38,7 +38,8 @@ public sealed class VzEngine
         Store = new VeStore(paths, LoggerFactory.CreateLogger<VeStore>());
         disks = new(() => new DiskService(paths, Store, new QemuImgDriver(Runner),
             new GuestFileSystemResizer(paths, Runner, LoggerFactory.CreateLogger<GuestFileSystemResizer>()),
-            new Disks.Compact.GuestFileSystemTrimmer(paths, Runner, LoggerFactory.CreateLogger<Disks.Compact.GuestFileSystemTrimmer>()), LoggerFactory.CreateLogger<DiskService>())
+            new Disks.Compact.GuestFileSystemTrimmer(paths, Runner, LoggerFactory.CreateLogger<Disks.Compact.GuestFileSystemTrimmer>()),
+            new GuestFileSystemShrinker(paths, Runner, LoggerFactory.CreateLogger<GuestFileSystemShrinker>()), LoggerFactory.CreateLogger<DiskService>())
         {
             // A disk a running VM has open is resized through QEMU (block_resize), not under it.
             OnlineResizer = Vms,

@@ -18,7 +18,7 @@ namespace Virtuozzo.Engine.Disks;
 /// explicitly, never probed by qemu-img.
 /// </summary>
 public sealed class DiskService(VzPaths paths, VeStore store, QemuImgDriver qemuImg, GuestFileSystemResizer guestResizer,
-    GuestFileSystemTrimmer trimmer, ILogger<DiskService> logger)
+    GuestFileSystemTrimmer trimmer, GuestFileSystemShrinker shrinker, ILogger<DiskService> logger)
 {
     /// <summary>Set by the VM service: resizes disks that a running VM holds open.</summary>
     public IOnlineDiskResizer? OnlineResizer { get; set; }
@@ -143,7 +143,7 @@ public sealed class DiskService(VzPaths paths, VeStore store, QemuImgDriver qemu
             return Get(path, cancellationToken: cancellationToken);
         }
         if (resizeGuestFileSystem && newSize < before.VirtualSize)
-            throw new VzInvalidArgumentException("VzDiskGuestShrinkNotSupported", "-ResizeGuestFileSystem only grows; shrink the file system inside the guest first.", path, "ResizeGuestFileSystem");
+            return await ShrinkWithGuestFileSystemAsync(target, newSize, allowShrink, logicalVolume, cancellationToken);
         if (resizeGuestFileSystem && OnlineGuestResizer is { } guest && await guest.TryResizeWithGuestAsync(path, newSize, logicalVolume, cancellationToken))
             return Get(path, cancellationToken: cancellationToken);
         if (OnlineResizer is { } online && await online.TryResizeOnlineAsync(path, newSize, cancellationToken))
@@ -171,6 +171,34 @@ public sealed class DiskService(VzPaths paths, VeStore store, QemuImgDriver qemu
         }
         logger.LogInformation("resized {Path} to {Size} bytes", path, newSize);
         if (resizeGuestFileSystem) await guestResizer.GrowLastPartitionAsync(path, before.Format, logicalVolume, cancellationToken);
+        return Get(path, cancellationToken: cancellationToken);
+    }
+
+    /// <summary>
+    /// Shrinks a closed qcow2 image together with what is on it: the ext2/3/4 file system in the last partition or in
+    /// the LVM logical volume that ends its volume group, that LV and PV, and the partition; then cuts the image. XFS,
+    /// an LV followed by another, and a disk a running VM has open (the file system would be mounted) are refused
+    /// before anything changes.
+    /// </summary>
+    private async Task<DiskInfo> ShrinkWithGuestFileSystemAsync(DiskTarget target, long newSize, bool allowShrink, string? logicalVolume, CancellationToken cancellationToken)
+    {
+        var path = target.Path;
+        if (!allowShrink)
+            throw new VzInvalidArgumentException("VzDiskShrinkNotAllowed", $"{newSize} bytes is smaller than the current size; shrinking needs -Shrink.", path, "Size");
+        if (target.Format != DiskFormat.Qcow2)
+            throw new VzDiskUnsupportedException(path, "the raw format (shrinking cannot tell data from free space)", "shrink");
+        // A running VM's disk: its file system is mounted and cannot shrink; the online resizer says so (VzDiskOnlineShrinkRefused).
+        if (OnlineResizer is { } online && await online.TryResizeOnlineAsync(path, newSize, cancellationToken))
+            throw new VzInvalidStateException("VzDiskGuestResizeWhileRunning", $"The disk '{path}' is open in a running VM; its file system cannot shrink while mounted.", path);
+        EnsureNotInUse(path);
+        var gpt = await shrinker.ShrinkLastPartitionAsync(path, newSize, logicalVolume, cancellationToken);
+        using (var image = OpenExclusive(path, out var raw))
+        {
+            raw?.Dispose();
+            Qcow2Resizer.Resize(image!, newSize, allowShrink: true, b => BackingSize(path, b), cancellationToken);
+        }
+        if (gpt is not null) await shrinker.RewriteGptAsync(path, gpt, cancellationToken);
+        logger.LogInformation("shrank {Path} and its guest file system to {Size} bytes", path, newSize);
         return Get(path, cancellationToken: cancellationToken);
     }
 

@@ -63,7 +63,8 @@ public sealed partial class GuestDiskGrower(GuestRunner run, string vmName, ILog
         if (fs is not ("ext2" or "ext3" or "ext4" or "xfs"))
             throw new VzDiskUnsupportedException(disk, fs.Length == 0 ? "an unknown file system" : $"the file system '{fs}'", $"grow in '{vmName}'");
         var mountPoint = (await Sh(
-            "d=$(readlink -f \"$1\"); n=$(cat \"/sys/class/block/${d##*/}/dev\"); while read -r id p mm root mp rest; do [ \"$mm\" = \"$n\" ] && { echo \"$mp\"; break; }; done < /proc/self/mountinfo; true",
+            // By device number, as mountinfo lists it: the mount may name the device another way (/dev/vg/lv, /dev/dm-0).
+            "n=$(printf '%d:%d' 0x$(stat -L -c %t \"$1\") 0x$(stat -L -c %T \"$1\")); while read -r id p mm root mp rest; do [ \"$mm\" = \"$n\" ] && { echo \"$mp\"; break; }; done < /proc/self/mountinfo; true",
             [fsDevice], ct)).Trim();
         var plan = new GuestGrowPlan(disk, last.Number, part, vg, lv, fsDevice, fs, mountPoint.Length == 0 ? null : mountPoint);
         logger.LogInformation("online grow in '{Vm}': {Plan}", vmName, plan);
