@@ -80,3 +80,16 @@ Describe 'A killed run''s cgroup parent is swept at the next run''s start' -Tag 
         Test-Path (Join-Path $script:live 'vz') | Should -BeTrue
     }
 }
+
+Describe 'Host-wide settings are changed by one test run at a time' -Tag Integration -Skip:(-not $IsRoot) {
+    It 'holds the lock until it is released, and a second taker times out meanwhile' {
+        $name = 'harness-probe-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+        $lock = Enter-VzHostWideLock $name
+        try {
+            { Enter-VzHostWideLock $name -TimeoutSeconds 1 } | Should -Throw '*held*'
+        } finally { Exit-VzHostWideLock $lock }
+        $again = Enter-VzHostWideLock $name -TimeoutSeconds 1
+        Exit-VzHostWideLock $again
+        Remove-Item "/run/vz-test-$name.lock" -Force
+    }
+}

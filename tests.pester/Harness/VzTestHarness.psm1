@@ -205,6 +205,30 @@ function Test-VzForeignLink {
     $false
 }
 
+function Enter-VzHostWideLock {
+    <#
+      For tests that change host-wide kernel settings (KSM's run, pages_to_scan, advisor): they restore what they
+      change, but two test runs on one machine (work trees, a CI run beside a developer's) would still see each
+      other's values in between. An exclusive lock file per setting serialises them; the returned stream is the
+      lock, released by Exit-VzHostWideLock (or when the process ends, since .NET takes it with flock).
+    #>
+    [CmdletBinding()] param([Parameter(Mandatory)][ValidatePattern('^[a-z0-9-]+$')][string] $Name, [int] $TimeoutSeconds = 1800)
+    $path = "/run/vz-test-$Name.lock"
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+    while ($true) {
+        try { return [IO.FileStream]::new($path, 'OpenOrCreate', 'ReadWrite', 'None') }
+        catch [IO.IOException] {
+            if ([DateTime]::UtcNow -gt $deadline) { throw "Another test run has held $path for $TimeoutSeconds s; is one stuck?" }
+            Start-Sleep -Milliseconds 500
+        }
+    }
+}
+
+function Exit-VzHostWideLock {
+    [CmdletBinding()] param([AllowNull()] $Lock)
+    if ($Lock) { $Lock.Dispose() }
+}
+
 function New-VzTestScope {
     <#
       A per-file (or per-Describe) data root inside the run, so files do not see each other's VEs.
@@ -231,4 +255,4 @@ function Remove-VzTestScope {
     }
 }
 
-Export-ModuleMember -Function Remove-VzDeadTestRunCgroup, Get-VzCgroupMount, Get-VzCgroupDirectory, Test-VzCgroupExists, Get-VzPwshPath, Get-VzTestLinkName, Get-VzHostSnapshot, Start-VzTestRun, Stop-VzTestRun, Compare-VzHostSnapshot, New-VzTestScope, Remove-VzTestScope
+Export-ModuleMember -Function Enter-VzHostWideLock, Exit-VzHostWideLock, Remove-VzDeadTestRunCgroup, Get-VzCgroupMount, Get-VzCgroupDirectory, Test-VzCgroupExists, Get-VzPwshPath, Get-VzTestLinkName, Get-VzHostSnapshot, Start-VzTestRun, Stop-VzTestRun, Compare-VzHostSnapshot, New-VzTestScope, Remove-VzTestScope
