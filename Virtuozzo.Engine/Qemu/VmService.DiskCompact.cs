@@ -21,7 +21,8 @@ public sealed partial class VmService : IOnlineDiskCompactor
             var name = record.DisplayName;
             // The guest sees its disks, not the host's files: it trims all its file systems, and QEMU (discard=unmap
             // on the disk's nodes) frees the clusters of this image among them.
-            await using var agent = await OpenAgentAsync(rt, name, TrimTimeout, cancellationToken);
+            // A guest without a running agent fails within a minute (VzGuestAgent... errors), not after the trim's timeout.
+            await using var agent = await OpenAgentAsync(rt, name, TimeSpan.FromMinutes(1), cancellationToken);
             var results = await agent.FsTrimAsync(TrimTimeout, cancellationToken);
             foreach (var failed in results.Where(r => r.Error is not null))
                 logger.LogDebug("guest-fstrim in '{Name}' skipped {Path}: {Error}", name, failed.Path, failed.Error);
