@@ -80,6 +80,7 @@ public sealed partial class VmService
                     CgroupPlacement.Place(id, pid, config);
                     if (vm.NetworkMode == VmNetworkMode.Bridge && vm.Bridge is { } br)
                         await runner.RunAsync("ip", ["link", "set", "dev", QemuCommandLine.TapName(id), "master", br, "up"], new ProcessRunOptions { Target = name }, cancellationToken);
+                    if (AttachAdapters is { } attach) await attach(config, cancellationToken);
                     if (config.Cpu.Mask is { Length: > 0 } mask) await PinVcpusAsync(rt, name, mask, cancellationToken);
                     if (restore) await FinishRestoreAsync(rt, name, cancellationToken);
                 }
