@@ -22,6 +22,7 @@
         'formats/Virtuozzo.Snapshot.format.ps1xml'
         'formats/Virtuozzo.Backup.format.ps1xml'
         'formats/Virtuozzo.Migration.format.ps1xml'
+        'formats/Virtuozzo.NetworkAdapter.format.ps1xml'
     )
     TypesToProcess       = @('formats/Virtuozzo.types.ps1xml')
     CmdletsToExport      = @(
@@ -120,6 +121,11 @@
         'Add-VzFirewallRule'
         'Get-VzFirewallRule'
         'Remove-VzFirewallRule'
+        # Network adapters
+        'Add-VzNetworkAdapter'
+        'Get-VzNetworkAdapter'
+        'Set-VzNetworkAdapter'
+        'Remove-VzNetworkAdapter'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

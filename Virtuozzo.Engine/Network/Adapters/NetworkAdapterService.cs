@@ -109,16 +109,19 @@ public sealed class NetworkAdapterService(VzEngine engine, ILogger<NetworkAdapte
         return Describe(Require(veId), after);
     }
 
-    public async Task RemoveAsync(Guid veId, string name, CancellationToken ct)
+    /// <summary>Removes the adapter; returns it as it was.</summary>
+    public async Task<NetworkAdapterInfo> RemoveAsync(Guid veId, string name, CancellationToken ct)
     {
         using var held = engine.Store.AcquireVeLock(veId, ct);
         var config = Require(veId);
         var adapter = Find(config, name);
         var live = RequireSteady(config, "remove an adapter from");
+        var before = Describe(config, adapter);
         if (live) await UnplugAsync(config, adapter, ct);
         engine.Store.UpdateLocked(held, veId, c => { c.NetworkAdapters!.RemoveAll(a => a.Slot == adapter.Slot); if (c.NetworkAdapters.Count == 0) c.NetworkAdapters = null; });
         await engine.Firewall.EnsureAsync(veId, ct);
         logger.LogInformation("Removed network adapter {Adapter} from {Name}{Live}.", name, config.Name, live ? " (live)" : "");
+        return before;
     }
 
     /// <summary>

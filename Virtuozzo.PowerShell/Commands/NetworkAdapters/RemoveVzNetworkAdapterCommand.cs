@@ -6,7 +6,7 @@ namespace Virtuozzo.Commands;
 /// <para type="synopsis">Removes an added network adapter from a container or VM; hot-unplugged when the VE runs.</para>
 /// </summary>
 [Cmdlet(VerbsCommon.Remove, "VzNetworkAdapter", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = NameSet)]
-[OutputType(typeof(void))]
+[OutputType(typeof(Virtuozzo.Engine.Network.Adapters.NetworkAdapterInfo))]
 public sealed class RemoveVzNetworkAdapterCommand : NetworkAdapterCmdlet
 {
     /// <summary>The VE's name; wildcards allowed.</summary>
@@ -21,6 +21,9 @@ public sealed class RemoveVzNetworkAdapterCommand : NetworkAdapterCmdlet
     [ValidateNotNullOrEmpty]
     public string Name { get; set; } = "";
 
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
     protected override void ProcessRecord()
     {
         foreach (var ve in SelectVes(VeName))
@@ -29,7 +32,8 @@ public sealed class RemoveVzNetworkAdapterCommand : NetworkAdapterCmdlet
             {
                 if (!ShouldProcess($"{ve.DisplayName}:{Name}", "Remove network adapter")) return;
                 var adapters = Engine.NetworkAdapters;
-                Run(ct => adapters.RemoveAsync(ve.Id, Name, ct));
+                var removed = Run(ct => adapters.RemoveAsync(ve.Id, Name, ct));
+                if (PassThru) WriteObject(removed);
             });
         }
     }
