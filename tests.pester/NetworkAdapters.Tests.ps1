@@ -3,7 +3,7 @@
   Network adapters (Add/Get/Set/Remove-VzNetworkAdapter) against real bridges, veths, taps, a TCG test guest with its
   guest agent and real containers. Every network is Private and every "host on the network" is a network namespace
   this file makes (held by a sleep it kills), joined to the network's bridge by a veth: traffic never leaves them.
-  Addresses: 198.19.30.0/24-198.19.34.0/24 only; bridges and veths carry the run id (Get-VzTestLinkName 70-89).
+  Addresses: 198.19.30.0/24-198.19.34.0/24 only; bridges and veths carry the run id (Get-VzTestLinkName 90-98).
 #>
 BeforeDiscovery { $script:IsRoot = (id -u) -eq '0' }
 
@@ -77,13 +77,13 @@ BeforeAll {
     }
 
     if ((id -u) -eq '0') {
-        $script:Bridges = @{ a = Get-VzTestLinkName 70; b = Get-VzTestLinkName 71; c = Get-VzTestLinkName 72 }
+        $script:Bridges = @{ a = Get-VzTestLinkName 90; b = Get-VzTestLinkName 91; c = Get-VzTestLinkName 92 }
         New-VzNetwork nica -Type Private -Bridge $script:Bridges.a | Out-Null
         New-VzNetwork nicb -Type Private -Bridge $script:Bridges.b | Out-Null
         New-VzNetwork nicc -Type Private -Bridge $script:Bridges.c | Out-Null
-        $script:HostA = New-NetworkHost 74 $script:Bridges.a 198.19.30.1/24
-        $script:HostB = New-NetworkHost 76 $script:Bridges.b 198.19.31.1/24
-        $script:HostC = New-NetworkHost 78 $script:Bridges.c 198.19.32.1/24
+        $script:HostA = New-NetworkHost 93 $script:Bridges.a 198.19.30.1/24
+        $script:HostB = New-NetworkHost 95 $script:Bridges.b 198.19.31.1/24
+        $script:HostC = New-NetworkHost 97 $script:Bridges.c 198.19.32.1/24
     }
 }
 

@@ -22,7 +22,7 @@ public sealed record NetworkAdapterInfo
     public string? MacAddress { get; init; }
 
     /// <summary>Containers: the addresses of the interface inside. VMs: none (see Get-VzVmGuestNetwork).</summary>
-    public string[] IpAddresses { get; init; } = [];
+    public string[] IpAddress { get; init; } = [];
 
     /// <summary>Link state as the VE sees it: false is a pulled cable.</summary>
     public bool Connected { get; init; } = true;

@@ -379,7 +379,7 @@ public sealed class NetworkAdapterService(VzEngine engine, ILogger<NetworkAdapte
         {
             VeName = config.Name, VeId = config.Id, VeType = config.Type, Name = PrimaryName, Primary = true,
             Network = bridge is null ? null : NetworkStore.List().FirstOrDefault(n => n.Bridge == bridge)?.Name,
-            Bridge = bridge, MacAddress = mac, IpAddresses = ips, HostInterface = host, DeviceId = device,
+            Bridge = bridge, MacAddress = mac, IpAddress = ips, HostInterface = host, DeviceId = device,
             Active = counters is not null, ReceiveBytes = counters?.ReceiveBytes, TransmitBytes = counters?.TransmitBytes,
         };
     }
@@ -391,7 +391,7 @@ public sealed class NetworkAdapterService(VzEngine engine, ILogger<NetworkAdapte
         return new NetworkAdapterInfo
         {
             VeName = config.Name, VeId = config.Id, VeType = config.Type, Name = a.Name, Network = a.Network,
-            Bridge = NetworkStore.TryGet(a.Network)?.Bridge, MacAddress = a.MacAddress, IpAddresses = [.. a.IpAddresses ?? []],
+            Bridge = NetworkStore.TryGet(a.Network)?.Bridge, MacAddress = a.MacAddress, IpAddress = [.. a.IpAddresses ?? []],
             Connected = a.Connected != false, HostInterface = host,
             DeviceId = config.Type == VeType.VirtualMachine ? AdapterNames.Device(a.Slot) : null,
             Active = counters is not null, ReceiveBytes = counters?.ReceiveBytes, TransmitBytes = counters?.TransmitBytes,
