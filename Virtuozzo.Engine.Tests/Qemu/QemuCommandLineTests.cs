@@ -72,6 +72,10 @@ public sealed class QemuCommandLineTests
         var pc = Build(Vm(c => { TwoMore(c); c.Vm!.Machine = "pc"; }));
         Assert.DoesNotContain(pc, x => x.StartsWith("pcie-root-port,id=np", StringComparison.Ordinal));
         Assert.Contains("virtio-net-pci,netdev=net2,id=nic2,mac=02:1C:42:00:00:02", pc);
+        // A hot-added adapter stays on the hotplug port it took, so a restore or an incoming migration sees QEMU's layout.
+        var hot = Build(Vm(c => { TwoMore(c); c.NetworkAdapters![0].HotplugPort = "hp0"; }));
+        Assert.Contains("virtio-net-pci,netdev=net1,id=nic1,mac=02:1C:42:00:00:01,bus=hp0", hot);
+        Assert.DoesNotContain("pcie-root-port,id=np1,chassis=101", hot);
         // No added adapter: the command line is the single-NIC one, byte for byte.
         Assert.Equal(Build(Vm()), Build(Vm(c => c.NetworkAdapters = null)));
     }

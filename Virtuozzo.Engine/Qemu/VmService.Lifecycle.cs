@@ -34,7 +34,7 @@ public sealed partial class VmService
                 var config = store.UpdateLocked(veLock, id, c =>
                 {
                     // A cold start folds hot-added DIMMs into the base RAM; a restore needs the saved layout.
-                    if (!restore) { c.Vm!.Dimms.Clear(); c.Vm.BootMemorySize = null; }
+                    if (!restore) { c.Vm!.Dimms.Clear(); c.Vm.BootMemorySize = null; foreach (var nic in c.NetworkAdapters ?? []) nic.HotplugPort = null; }
                     // Pending changes take effect now that QEMU starts afresh.
                     if (c.Vm?.Pending is { } p)
                     {

@@ -24,4 +24,10 @@ public sealed class VeNetworkAdapter
 
     /// <summary>1-99, stable for the adapter's life: names its host interface, its QEMU device and its PCIe port.</summary>
     public int Slot { get; set; }
+
+    /// <summary>
+    /// The hotplug port (hp0...) a VM adapter was hot-added on, until the next cold start puts it on a port of its own;
+    /// a restore from saved state and an incoming migration need QEMU's layout exactly as it was. Null otherwise.
+    /// </summary>
+    public string? HotplugPort { get; set; }
 }

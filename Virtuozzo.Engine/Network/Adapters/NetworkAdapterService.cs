@@ -62,7 +62,8 @@ public sealed class NetworkAdapterService(VzEngine engine, ILogger<NetworkAdapte
         try
         {
             await engine.Firewall.EnsureAsync(veId, ct);
-            if (live) await PlugAsync(config, adapter, bridge, ct);
+            if (live && await PlugAsync(config, adapter, bridge, ct) is { } port)
+                engine.Store.UpdateLocked(held, veId, c => c.NetworkAdapters!.First(a => a.Slot == slot).HotplugPort = port);
         }
         catch
         {
@@ -150,6 +151,7 @@ public sealed class NetworkAdapterService(VzEngine engine, ILogger<NetworkAdapte
     public async Task AttachVmTapsAsync(VeConfig config, CancellationToken ct)
     {
         if (config.NetworkAdapters is not { Count: > 0 } adapters) return;
+        await engine.Firewall.EnsureAsync(config.Id, ct); // before any tap joins a bridge: a VM without a first NIC had no BeforeNetwork
         foreach (var a in adapters)
         {
             var bridge = await BridgeForStartAsync(config, a, ct);
@@ -176,16 +178,17 @@ public sealed class NetworkAdapterService(VzEngine engine, ILogger<NetworkAdapte
 
     // ---- live changes -------------------------------------------------------------------------------------
 
-    private async Task PlugAsync(VeConfig config, VeNetworkAdapter adapter, string bridge, CancellationToken ct)
+    /// <summary>Plumbs the adapter into the running VE; returns the hotplug port a VM's device took.</summary>
+    private async Task<string?> PlugAsync(VeConfig config, VeNetworkAdapter adapter, string bridge, CancellationToken ct)
     {
         await engine.Networks.EnsureUpForBridgeAsync(bridge, ct);
         if (config.Type == VeType.Container)
         {
             await Veths.AttachAsync(config.Id, ContainerPid(config), adapter, bridge, ct);
-            return;
+            return null;
         }
         await using var monitor = await VmService.OpenMonitorAsync(engine.Vms.RuntimePaths(config.Id), config.Name, ct);
-        await NicHotplug.AddAsync(monitor, engine.Runner, config.Id, adapter, bridge, config.Vm!.Machine, ct);
+        return await NicHotplug.AddAsync(monitor, engine.Runner, config.Id, adapter, bridge, config.Vm!.Machine, ct);
     }
 
     private async Task UnplugAsync(VeConfig config, VeNetworkAdapter adapter, CancellationToken ct)

@@ -120,7 +120,8 @@ public static class QemuCommandLine
             // On q35 each added adapter gets a root port of its own: the root bus cannot unplug, and Remove-VzNetworkAdapter
             // on the running VM must be able to. Chassis 100+: the disk hotplug ports have 1-4.
             var bus = "";
-            if (vm.Machine != "pc")
+            if (nic.HotplugPort is { Length: > 0 } hotplugged) bus = $",bus={hotplugged}";
+            else if (vm.Machine != "pc")
             {
                 Add("-device", $"pcie-root-port,id={AdapterNames.Port(nic.Slot)},chassis={100 + nic.Slot}");
                 bus = $",bus={AdapterNames.Port(nic.Slot)}";

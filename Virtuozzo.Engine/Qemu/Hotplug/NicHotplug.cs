@@ -18,8 +18,8 @@ public static class NicHotplug
     public static readonly TimeSpan UnplugTimeout = TimeSpan.FromSeconds(30);
     private static readonly ProcessRunOptions Quick = new() { Timeout = TimeSpan.FromSeconds(15) };
 
-    /// <summary>Plugs the adapter in; anything done before a failure is undone (no tap, no device left).</summary>
-    public static async Task AddAsync(QemuMonitor monitor, ProcessRunner runner, Guid id, VeNetworkAdapter nic, string bridge, string machine, CancellationToken ct)
+    /// <summary>Plugs the adapter in and returns the hotplug port it took (null on pc); anything done before a failure is undone (no tap, no device left).</summary>
+    public static async Task<string?> AddAsync(QemuMonitor monitor, ProcessRunner runner, Guid id, VeNetworkAdapter nic, string bridge, string machine, CancellationToken ct)
     {
         var netdev = AdapterNames.Netdev(nic.Slot);
         var device = AdapterNames.Device(nic.Slot);
@@ -52,6 +52,7 @@ public static class NicHotplug
             }
             plugged = true;
             if (nic.Connected == false) await monitor.SetLinkAsync(device, false, ct);
+            return properties["bus"]?.GetValue<string>();
         }
         catch
         {
