@@ -52,6 +52,7 @@ BeforeAll {
 }
 
 AfterAll {
+    Remove-VzNetworkAdapter ct1 eth1 -Confirm:$false -ErrorAction SilentlyContinue   # a network in use cannot go
     Remove-VzNetwork vocnet -Confirm:$false -ErrorAction SilentlyContinue
     Remove-VzTestScope $scope
 }
