@@ -23,6 +23,7 @@
         'formats/Virtuozzo.Backup.format.ps1xml'
         'formats/Virtuozzo.Migration.format.ps1xml'
         'formats/Virtuozzo.DiskCompact.format.ps1xml'
+        'formats/Virtuozzo.NetworkAdapter.format.ps1xml'
     )
     TypesToProcess       = @('formats/Virtuozzo.types.ps1xml')
     CmdletsToExport      = @(
@@ -121,6 +122,11 @@
         'Add-VzFirewallRule'
         'Get-VzFirewallRule'
         'Remove-VzFirewallRule'
+        # Network adapters
+        'Add-VzNetworkAdapter'
+        'Get-VzNetworkAdapter'
+        'Set-VzNetworkAdapter'
+        'Remove-VzNetworkAdapter'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

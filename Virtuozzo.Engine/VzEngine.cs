@@ -61,6 +61,7 @@ public sealed class VzEngine
         {
             Admission = Memory.Admit,
             BeforeNetwork = BeforeNetworkAsync,
+            AttachAdapters = (config, ct) => NetworkAdapters.AttachVmTapsAsync(config, ct),
         });
         configExchange = new(() => new VeConfigExchange(Store, LoggerFactory.CreateLogger<VeConfigExchange>())
         {
@@ -85,6 +86,8 @@ public sealed class VzEngine
         {
             Admission = Memory.Admit,
             BeforeNetwork = BeforeNetworkAsync,
+            AttachAdapters = (config, pid, ct) => NetworkAdapters.AttachAllAsync(config, pid, ct),
+            DetachAdapters = (config, ct) => NetworkAdapters.DetachAllAsync(config, ct),
         });
     }
 
@@ -164,6 +167,10 @@ public sealed class VzEngine
         if (bridge is { Length: > 0 }) await Networks.EnsureUpForBridgeAsync(bridge, ct);
         await Firewall.EnsureAsync(id, ct);
     }
+
+    /// <summary>Network adapters of containers and VMs beyond the first (Add/Get/Set/Remove-VzNetworkAdapter).</summary>
+    public Network.Adapters.NetworkAdapterService NetworkAdapters =>
+        new(this, LoggerFactory.CreateLogger<Network.Adapters.NetworkAdapterService>());
 
     /// <summary>Moving VEs to another host over SSH (Test-VzMigration, Move-VzVm, Move-VzContainer).</summary>
     public Migration.MigrationService Migration => migration ??= new(this, LoggerFactory.CreateLogger<Migration.MigrationService>());

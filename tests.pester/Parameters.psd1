@@ -23,6 +23,10 @@
     'Add-VzFirewallRule'    = @('Action', 'Direction', 'LocalPort', 'Name', 'PassThru', 'Position', 'Protocol', 'RemoteAddress', 'RemotePort', 'VeName')
     'Get-VzFirewallRule'    = @('Name', 'VeName')
     'Remove-VzFirewallRule' = @('Name', 'PassThru', 'VeName')
+    'Add-VzNetworkAdapter'  = @('Connected', 'IpAddress', 'MacAddress', 'Name', 'Network', 'PassThru', 'VeId', 'VeName')
+    'Get-VzNetworkAdapter'  = @('Name', 'VeId', 'VeName')
+    'Set-VzNetworkAdapter'  = @('Connected', 'IpAddress', 'MacAddress', 'Name', 'Network', 'PassThru', 'VeId', 'VeName')
+    'Remove-VzNetworkAdapter' = @('Name', 'PassThru', 'VeId', 'VeName')
     'Set-VzKsm'        = @('MergeAcrossNodes', 'Mode', 'PagesToScan', 'PassThru', 'Policy', 'SleepMilliseconds')
     # Disks
     'New-VzDisk'       = @('BackingDisk', 'ClusterSize', 'Compat', 'LazyRefcounts', 'Path', 'Preallocation', 'RelativeBackingPath', 'Size')

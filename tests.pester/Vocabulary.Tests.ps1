@@ -23,12 +23,13 @@ BeforeAll {
     $null = New-VzTemplate busybox
     # A Private network on a bridge named for this run (no address, no DHCP: nothing outside the bridge changes).
     $null = New-VzNetwork vocnet -Type Private -Bridge (Get-VzTestLinkName 71)
+    $null = Add-VzNetworkAdapter ct1 -Network vocnet -Name eth1 -IpAddress 198.18.7.9/24 -Connected $false
 
     # What each Get-Vz* twin returns here, and how to call the setter for a binding check that changes nothing (-WhatIf).
     $script:objects = @{
         VzContainer = Get-VzContainer ct1; VzVm = Get-VzVm vm1; VzHost = Get-VzHost; VzKsm = Get-VzKsm
         VzDisk = Get-VzDisk $disk; VzTemplate = Get-VzTemplate busybox
-        VzNetwork = Get-VzNetwork vocnet; VzFirewall = Get-VzFirewall ct1
+        VzNetwork = Get-VzNetwork vocnet; VzFirewall = Get-VzFirewall ct1; VzNetworkAdapter = Get-VzNetworkAdapter ct1 eth1
     }
     $script:targets = @{
         'New-VzContainer' = @{ Name = 'probe' }; 'Set-VzContainer' = @{ Name = 'ct1' }
@@ -36,6 +37,7 @@ BeforeAll {
         'New-VzDisk' = @{ Path = (Join-Path $scope.Base 'other.qcow2') }; 'New-VzTemplate' = @{ Name = 'probe' }
         'Set-VzHost' = @{}; 'Set-VzKsm' = @{}
         'New-VzNetwork' = @{ Name = 'probe'; Type = 'Private' }; 'Set-VzNetwork' = @{ Name = 'vocnet' }; 'Set-VzFirewall' = @{ Name = 'ct1' }
+        'Set-VzNetworkAdapter' = @{ VeName = 'ct1'; Name = 'eth1' }
     }
     # Parameters that say how to make something rather than a setting it keeps; each needs its reason.
     $script:notSettings = @{
@@ -43,12 +45,14 @@ BeforeAll {
         'Set-VzVm'        = @('ChangeSid')                             # a request to the guest (answered NotSupported for Linux), not a setting
         'New-VzDisk'      = 'Path', 'Preallocation', 'RelativeBackingPath'  # the new file, and how it is written: not properties to copy
         'Set-VzFirewall'  = @('Rule')                                  # replaces the whole rule list, which Get-VzFirewallRule returns (the firewall shows RuleCount)
+        'Set-VzNetworkAdapter' = 'VeName', 'VeId'                     # which VE's adapter to change (its target, like -Name), not a setting
     }
     $script:ignored = [Management.Automation.Cmdlet]::CommonParameters + [Management.Automation.Cmdlet]::OptionalCommonParameters +
         'Name', 'Id', 'InputObject', 'PassThru', 'Force', 'AsJob', 'WhatIf', 'Confirm'
 }
 
 AfterAll {
+    Remove-VzNetworkAdapter ct1 eth1 -Confirm:$false -ErrorAction SilentlyContinue   # a network in use cannot go
     Remove-VzNetwork vocnet -Confirm:$false -ErrorAction SilentlyContinue
     Remove-VzTestScope $scope
 }

@@ -55,6 +55,32 @@ public sealed class QemuCommandLineTests
     public void Bios_vm_with_disk_under_tcg() => AssertGolden("bios-tcg", Build(Vm()));
 
     [Fact]
+    public void Added_adapters_get_a_tap_a_device_and_on_q35_a_root_port_each()
+    {
+        static void TwoMore(VeConfig c)
+        {
+            c.Vm!.NetworkMode = VmNetworkMode.Bridge;
+            c.Vm.Bridge = "br0";
+            c.NetworkAdapters =
+            [
+                new VeNetworkAdapter { Name = "eth1", Network = "backend", MacAddress = "02:1C:42:00:00:01", Slot = 1 },
+                new VeNetworkAdapter { Name = "eth2", Network = "storage", MacAddress = "02:1C:42:00:00:02", Slot = 2, Connected = false },
+            ];
+        }
+        AssertGolden("q35-three-nics", Build(Vm(TwoMore)));
+        // pc: the root bus takes hotplug itself, so no port is made.
+        var pc = Build(Vm(c => { TwoMore(c); c.Vm!.Machine = "pc"; }));
+        Assert.DoesNotContain(pc, x => x.StartsWith("pcie-root-port,id=np", StringComparison.Ordinal));
+        Assert.Contains("virtio-net-pci,netdev=net2,id=nic2,mac=02:1C:42:00:00:02", pc);
+        // A hot-added adapter stays on the hotplug port it took, so a restore or an incoming migration sees QEMU's layout.
+        var hot = Build(Vm(c => { TwoMore(c); c.NetworkAdapters![0].HotplugPort = "hp0"; }));
+        Assert.Contains("virtio-net-pci,netdev=net1,id=nic1,mac=02:1C:42:00:00:01,bus=hp0", hot);
+        Assert.DoesNotContain("pcie-root-port,id=np1,chassis=101", hot);
+        // No added adapter: the command line is the single-NIC one, byte for byte.
+        Assert.Equal(Build(Vm()), Build(Vm(c => c.NetworkAdapters = null)));
+    }
+
+    [Fact]
     public void Efi_vm_with_hotplug_memory_user_network_iso_and_direct_kernel_boot_under_kvm() =>
         AssertGolden("efi-kvm-full", Build(Vm(c =>
         {

@@ -119,6 +119,7 @@ public sealed partial class ContainerService
             cfg.Id = Guid.NewGuid();
             cfg.Container.Network.MacAddress = MacAddresses.New();
             cfg.Container.Network.IpAddresses = [];
+            Virtuozzo.Engine.Network.Adapters.NetworkAdapterService.PrepareForCopy(cfg);
         }
         if (newName is not null) { cfg.Name = newName; if (string.Equals(cfg.Container.Hostname, top.VeName, StringComparison.OrdinalIgnoreCase)) cfg.Container.Hostname = null; }
         cfg.CreatedAt = default;

@@ -126,7 +126,7 @@ public sealed partial class ContainerService
             init.Prepare(runtime.Name);
             try
             {
-                if (ctSettings.Network.IpAddresses.Count == 0)
+                if (ctSettings.Network.IpAddresses.Count == 0 && cfg.NetworkAdapters is not { Count: > 0 })
                 {
                     // Nothing to plumb before init runs: one runtime call (run -d) instead of two (create + start).
                     progress?.Report(new VzProgress($"Starting container {cfg.Name}", $"{runtime.Name} run", 30));
@@ -145,6 +145,7 @@ public sealed partial class ContainerService
                     if (BeforeNetwork is { } before)
                         await before(id, ctSettings.Network.Mode == NetworkMode.Bridged ? ctSettings.Network.Bridge : null, ct);
                     await Network.AttachAsync(id, pid, ctSettings.Network, ct);
+                    if (AttachAdapters is { } attach) await attach(cfg, pid, ct);
                     await runtime.StartAsync(OciRuntimes.RuntimeId(id), cfg.Name, ct);
                 }
             }
@@ -208,6 +209,7 @@ public sealed partial class ContainerService
         foreach (var name in runtimeName is null ? ["crun", "runc"] : new[] { runtimeName })
             if (ToolLocator.Find(name) is not null) await Runtimes.Get(name).DeleteAsync(OciRuntimes.RuntimeId(id), ct);
         await Network.DetachAsync(id, ct);
+        if (DetachAdapters is { } detach) await detach(store.TryGet(id)?.Config, ct);
         await CgroupPlacement.DeleteAsync(id, ct);
         init.Remove();
         if (ImageLayout.IsMounted(RootPath(id))) await Images.UnmountAsync(RootPath(id), id, ct);
@@ -307,6 +309,7 @@ public sealed partial class ContainerService
             if (ctSettings.Hostname is null || string.Equals(ctSettings.Hostname, src.Name, StringComparison.OrdinalIgnoreCase)) ctSettings.Hostname = null;
             ctSettings.Network.MacAddress = MacAddresses.New();
             ctSettings.Network.IpAddresses = [];
+            Virtuozzo.Engine.Network.Adapters.NetworkAdapterService.PrepareForCopy(cfg);
             using (IdRangeAllocator.Lock(paths, ct))
             {
                 ctSettings.UidBase = IdRangeAllocator.Next(store.List());

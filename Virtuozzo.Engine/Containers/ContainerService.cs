@@ -66,6 +66,12 @@ public sealed partial class ContainerService
     /// </summary>
     public Func<Guid, string?, CancellationToken, Task>? BeforeNetwork { get; init; }
 
+    /// <summary>Plumbs the added network adapters (Add-VzNetworkAdapter) of a starting container whose init has the given pid.</summary>
+    public Func<VeConfig, int, CancellationToken, Task>? AttachAdapters { get; init; }
+
+    /// <summary>Removes what the added adapters left on the host when a container run ends.</summary>
+    public Func<VeConfig?, CancellationToken, Task>? DetachAdapters { get; init; }
+
     private string RootPath(Guid id) => Path.Combine(paths.VeDirectory(id), "root");
     private ContainerInit Init(Guid id) => new(paths.VeRunDirectory(id));
 

@@ -97,6 +97,10 @@ public static class MigrationChecks
         var margin = 64L << 20;
         if (freeBytes < request.RequiredBytes + margin)
             yield return new("VzMigrationDiskSpace", $"The destination's data root has {freeBytes >> 20} MiB free; '{config.Name}' needs {(request.RequiredBytes + margin) >> 20} MiB.", engine.Paths.DataRoot, d);
+        var networks = new Network.VirtualNetworkStore(engine.Paths);
+        foreach (var adapter in config.NetworkAdapters ?? [])
+            if (networks.TryGet(adapter.Network) is null)
+                yield return new("VzMigrationNetworkMissing", $"The network '{adapter.Network}' that adapter '{adapter.Name}' of '{config.Name}' joins does not exist on the destination; create it there (same name) first.", adapter.Network, d);
         if (config.Vm is { } vm)
         {
             if (vm.NetworkMode == VmNetworkMode.Bridge && vm.Bridge is { Length: > 0 } br && !Directory.Exists($"/sys/class/net/{br}/bridge"))

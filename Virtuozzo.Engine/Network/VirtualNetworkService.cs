@@ -243,7 +243,8 @@ public sealed class VirtualNetworkService(VzPaths paths, VeStore ves, VirtualNet
     private List<string> VeNames(VirtualNetwork n) => ves.List()
         .Where(r => r.Config is { } c &&
             ((c.Container?.Network is { Mode: NetworkMode.Bridged } cn && cn.IpAddresses.Count > 0 && cn.Bridge == n.Bridge) ||
-             (c.Vm is { NetworkMode: VmNetworkMode.Bridge } vm && vm.Bridge == n.Bridge)))
+             (c.Vm is { NetworkMode: VmNetworkMode.Bridge } vm && vm.Bridge == n.Bridge) ||
+             (c.NetworkAdapters ?? []).Any(a => string.Equals(a.Network, n.Name, StringComparison.OrdinalIgnoreCase))))
         .Select(r => r.Config!.Name).OrderBy(x => x).ToList();
 
     private VirtualNetwork Find(string name)

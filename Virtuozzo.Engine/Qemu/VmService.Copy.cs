@@ -66,6 +66,7 @@ public sealed partial class VmService
         clone.CreatedAt = default;
         clone.OnBoot = false;
         clone.Vm!.MacAddress = MacAddresses.New();
+        Network.Adapters.NetworkAdapterService.PrepareForCopy(clone);
         clone.Vm.Pending = null;
         // A copy is flattened (qemu-img convert drops internal snapshots): the clone starts with no snapshot tree.
         clone.Snapshots = null;

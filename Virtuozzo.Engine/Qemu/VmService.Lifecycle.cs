@@ -34,7 +34,7 @@ public sealed partial class VmService
                 var config = store.UpdateLocked(veLock, id, c =>
                 {
                     // A cold start folds hot-added DIMMs into the base RAM; a restore needs the saved layout.
-                    if (!restore) { c.Vm!.Dimms.Clear(); c.Vm.BootMemorySize = null; }
+                    if (!restore) { c.Vm!.Dimms.Clear(); c.Vm.BootMemorySize = null; foreach (var nic in c.NetworkAdapters ?? []) nic.HotplugPort = null; }
                     // Pending changes take effect now that QEMU starts afresh.
                     if (c.Vm?.Pending is { } p)
                     {
@@ -80,6 +80,7 @@ public sealed partial class VmService
                     CgroupPlacement.Place(id, pid, config);
                     if (vm.NetworkMode == VmNetworkMode.Bridge && vm.Bridge is { } br)
                         await runner.RunAsync("ip", ["link", "set", "dev", QemuCommandLine.TapName(id), "master", br, "up"], new ProcessRunOptions { Target = name }, cancellationToken);
+                    if (AttachAdapters is { } attach) await attach(config, cancellationToken);
                     if (config.Cpu.Mask is { Length: > 0 } mask) await PinVcpusAsync(rt, name, mask, cancellationToken);
                     if (restore) await FinishRestoreAsync(rt, name, cancellationToken);
                 }

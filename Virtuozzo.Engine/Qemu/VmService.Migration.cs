@@ -42,6 +42,7 @@ public sealed partial class VmService
             CgroupPlacement.Place(id, pid, config);
             if (config.Vm!.NetworkMode == Store.VmNetworkMode.Bridge && config.Vm.Bridge is { } br)
                 await runner.RunAsync("ip", ["link", "set", "dev", QemuCommandLine.TapName(id), "master", br, "up"], new ProcessRunOptions { Target = name }, ct);
+            if (AttachAdapters is { } attach) await attach(config, ct);
             await using var monitor = await OpenMonitorAsync(rt, name, ct);
             await monitor.NbdServerStartAsync(IncomingNbdSocket(rt), ct);
             foreach (var d in config.Vm.Disks) await monitor.BlockExportAddNbdAsync(d.Id, ct);

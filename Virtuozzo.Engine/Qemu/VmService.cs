@@ -43,6 +43,9 @@ public sealed partial class VmService : Disks.IOnlineDiskResizer
     /// </summary>
     public Func<Guid, string?, CancellationToken, Task>? BeforeNetwork { get; init; }
 
+    /// <summary>Joins the taps of a launched VM's added network adapters to their bridges and sets their link state.</summary>
+    public Func<VeConfig, CancellationToken, Task>? AttachAdapters { get; init; }
+
     public VmService(VzPaths paths, VeStore store, HostProbe host, ProcessRunner runner, Func<ICgroupBackend> cgroupBackend, ILogger logger)
     {
         this.paths = paths;

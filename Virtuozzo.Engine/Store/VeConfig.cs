@@ -38,6 +38,9 @@ public sealed class VeConfig
     /// <summary>Present when <see cref="Type"/> is VirtualMachine.</summary>
     public VmSettings? Vm { get; set; }
 
+    /// <summary>Network adapters beyond the first (Add-VzNetworkAdapter); null when none, so older files read the same.</summary>
+    public List<VeNetworkAdapter>? NetworkAdapters { get; set; }
+
     /// <summary>Host folders shared with the VE (Add-VzSharedFolder); null when none, so older files read the same.</summary>
     public List<VeSharedFolder>? SharedFolders { get; set; }
 

@@ -189,14 +189,15 @@ function Test-VzForeignLink {
     <#
       Links are compared by name, machine-wide, so another work tree's test run (running at the same time) would
       see this run's links as its leaks and delete them. A link is another run's when it is a test link
-      (vzt...) without this run's prefix, or an engine veth (vz + 11 hex of a VE id) of no VE under this run.
+      (vzt...) without this run's prefix, or an engine veth or tap (vz + 11 hex, vzx/vzy/vzq + 10 hex of a VE id) of no VE under this run.
       (A veth left up after its VE was removed needs a live peer, i.e. a leaked container, which the cgroup
       check reports.)
     #>
     param([string] $Name, $Run)
     $own = 'vzt' + $Run.Id.Substring($Run.Id.Length - 6)
     if ($Name -like 'vzt*') { return -not $Name.StartsWith($own) }
-    if ($Name -match '^vzp?([0-9a-f]{11})$') {
+    # Added network adapters' taps and veths (vzx/vzy/vzq + 10 hex of the VE id + a 2-digit slot) belong to a VE as well.
+    if ($Name -match '^vzp?([0-9a-f]{11})$' -or $Name -match '^vz[xyq]([0-9a-f]{10})\d\d$') {
         $prefix = $Matches[1]
         # ForEach-Object, not .Name: under StrictMode an empty result has no Name (every scope already removed).
         $ids = @(Get-ChildItem "$($Run.Base)/data/private", "$($Run.Base)/*/data/private" -Directory -ErrorAction SilentlyContinue | ForEach-Object Name) -replace '-', ''

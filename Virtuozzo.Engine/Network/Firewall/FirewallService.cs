@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Virtuozzo.Engine.Configuration;
 using Virtuozzo.Engine.Errors;
+using Virtuozzo.Engine.Network.Adapters;
 using Virtuozzo.Engine.Processes;
 using Virtuozzo.Engine.Qemu.CommandLine;
 using Virtuozzo.Engine.Store;
@@ -243,11 +244,18 @@ public sealed partial class FirewallService(VzPaths paths, VeStore store, Virtua
             ports.Add(QemuCommandLine.TapName(c.Id));
             if (vm.MacAddress is { Length: > 0 } mac) macs.Add(mac.ToLowerInvariant());
         }
+        // Added adapters (Add-VzNetworkAdapter) are bridge ports like the first: their MACs and addresses join the VE's.
+        foreach (var a in c.NetworkAdapters ?? [])
+        {
+            ports.Add(c.Type == VeType.Container ? AdapterNames.VethHost(c.Id, a.Slot) : AdapterNames.Tap(c.Id, a.Slot));
+            macs.Add(a.MacAddress.ToLowerInvariant());
+        }
         return new FirewalledVe(c.Id, c.Name, settings, macs, AddressesOf(c), ports, routed);
     }
 
     private static List<string> AddressesOf(VeConfig c) =>
-        c.Container?.Network.IpAddresses.Select(a => NetworkSetup.NormalizeAddress(a).Split('/')[0]).Distinct().ToList() ?? [];
+        (c.Container?.Network.IpAddresses ?? []).Concat((c.NetworkAdapters ?? []).SelectMany(a => a.IpAddresses ?? []))
+            .Select(a => NetworkSetup.NormalizeAddress(a).Split('/')[0]).Distinct().ToList();
 
     private static NetworkFence Fence(VirtualNetwork n) => new(
         n.Bridge,

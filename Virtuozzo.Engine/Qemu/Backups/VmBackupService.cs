@@ -188,6 +188,7 @@ public sealed class VmBackupService(VzPaths paths, VeStore store, VmService vms,
         {
             config.Id = Guid.NewGuid();
             config.Vm.MacAddress = MacAddresses.New();
+            Network.Adapters.NetworkAdapterService.PrepareForCopy(config);
         }
         if (newName is not null) config.Name = newName;
         config.CreatedAt = default;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Virtuozzo.Engine.Errors;
 using Virtuozzo.Engine.Host;
+using Virtuozzo.Engine.Network.Adapters;
 using Virtuozzo.Engine.Qemu.Process;
 using Virtuozzo.Engine.Store;
 
@@ -113,6 +114,20 @@ public static class QemuCommandLine
                 Add("-netdev", $"tap,id=net0,ifname={TapName(config.Id)},script=no,downscript=no");
                 Add("-device", $"virtio-net-pci,netdev=net0,id=nic0,mac={vm.MacAddress}");
                 break;
+        }
+        foreach (var nic in config.NetworkAdapters ?? [])
+        {
+            // On q35 each added adapter gets a root port of its own: the root bus cannot unplug, and Remove-VzNetworkAdapter
+            // on the running VM must be able to. Chassis 100+: the disk hotplug ports have 1-4.
+            var bus = "";
+            if (nic.HotplugPort is { Length: > 0 } hotplugged) bus = $",bus={hotplugged}";
+            else if (vm.Machine != "pc")
+            {
+                Add("-device", $"pcie-root-port,id={AdapterNames.Port(nic.Slot)},chassis={100 + nic.Slot}");
+                bus = $",bus={AdapterNames.Port(nic.Slot)}";
+            }
+            Add("-netdev", $"tap,id={AdapterNames.Netdev(nic.Slot)},ifname={AdapterNames.Tap(config.Id, nic.Slot)},script=no,downscript=no");
+            Add("-device", $"virtio-net-pci,netdev={AdapterNames.Netdev(nic.Slot)},id={AdapterNames.Device(nic.Slot)},mac={nic.MacAddress}{bus}");
         }
 
         foreach (var share in shares)

@@ -56,7 +56,7 @@ public static class DiskHotplug
     }
 
     /// <summary>Root ports with no device behind them, from query-pci.</summary>
-    private static async Task<List<string>> FreePortsAsync(QemuMonitor monitor, CancellationToken ct)
+    internal static async Task<List<string>> FreePortsAsync(QemuMonitor monitor, CancellationToken ct)
     {
         var all = Enumerable.Range(0, QemuCommandLine.HotplugPorts).Select(i => $"hp{i}").ToList();
         try
