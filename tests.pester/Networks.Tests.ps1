@@ -250,6 +250,8 @@ Describe 'Isolation matrix: six containers on Private, HostOnly and Bridged netw
         foreach ($s in $specs) { $script:pids[$s[0]] = Get-CtPid $s[0] }
         $script:pids['host'] = $PID
         $script:pids['ext'] = $script:ext.Pid
+        $script:addr = @{ host = '198.19.21.1'; ext = '198.19.22.2' }
+        foreach ($s in $specs) { $script:addr[$s[0]] = $s[1].Split('/')[0] }
     }
     AfterAll {
         Get-VzContainer ma, mb, mc, md, me, mf -ErrorAction SilentlyContinue | Remove-VzContainer -Force
@@ -269,26 +271,37 @@ Describe 'Isolation matrix: six containers on Private, HostOnly and Bridged netw
         else { Test-Tcp $fromPid $To ([int]$Kind.Substring(3)) -Tries 3 | Should -BeTrue }
     }
 
-    It 'passes no packet of a forbidden pair: <From> -> <To> (<Kind>), counted by <Chain>' -ForEach @(
-        @{ From = 'mc'; To = '198.19.20.2'; Kind = 'ping'; Ve = 'ma'; Chain = 'in' }
-        @{ From = 'mc'; To = '198.19.20.2'; Kind = 'tcp7000'; Ve = 'ma'; Chain = 'in' }
-        @{ From = 'mb'; To = '198.19.20.2'; Kind = 'tcp7001'; Ve = 'ma'; Chain = 'in' }
-        @{ From = 'me'; To = '198.19.21.2'; Kind = 'ping'; Ve = 'md'; Chain = 'in' }
-        @{ From = 'me'; To = '198.19.21.2'; Kind = 'tcp7000'; Ve = 'md'; Chain = 'in' }
-        @{ From = 'ext'; To = '198.19.22.5'; Kind = 'tcp7001'; Ve = 'mf'; Chain = 'in' }
-        @{ From = 'mf'; To = '198.19.22.2'; Kind = 'tcp7001'; Ve = 'mf'; Chain = 'out' }
+    It 'passes no packet of a forbidden pair: <From> -> <To> (<Kind>), counted by <Chain> and absent from a capture at <Receiver>' -ForEach @(
+        # Receiver: the namespace the forbidden packets would arrive in, captured during the attempt. Control: an
+        # allowed flow into the same receiver sent during the same capture, so an empty result is not a dead capture.
+        @{ From = 'mc'; To = '198.19.20.2'; Kind = 'ping'; Ve = 'ma'; Chain = 'in'; Receiver = 'ma'; Control = @('mb', 'ping') }
+        @{ From = 'mc'; To = '198.19.20.2'; Kind = 'tcp7000'; Ve = 'ma'; Chain = 'in'; Receiver = 'ma'; Control = @('mb', 'ping') }
+        @{ From = 'mb'; To = '198.19.20.2'; Kind = 'tcp7001'; Ve = 'ma'; Chain = 'in'; Receiver = 'ma'; Control = @('mb', 'tcp7000') }
+        @{ From = 'me'; To = '198.19.21.2'; Kind = 'ping'; Ve = 'md'; Chain = 'in'; Receiver = 'md'; Control = @('host', 'ping') }
+        @{ From = 'me'; To = '198.19.21.2'; Kind = 'tcp7000'; Ve = 'md'; Chain = 'in'; Receiver = 'md'; Control = @('host', 'ping') }
+        @{ From = 'ext'; To = '198.19.22.5'; Kind = 'tcp7001'; Ve = 'mf'; Chain = 'in'; Receiver = 'mf'; Control = @('ext', 'tcp7000') }
+        @{ From = 'mf'; To = '198.19.22.2'; Kind = 'tcp7001'; Ve = 'mf'; Chain = 'out'; Receiver = 'ext'; Control = @('mf', 'ping') }
     ) {
         $fw = Get-VzFirewall $Ve
         # (PowerShell names are case-insensitive: $nftChain, not $chain, or it would overwrite $Chain.)
         $nftChain = if ($Chain -eq 'in') { $fw.InboundChain } else { $fw.OutboundChain }
         $comment = if ($Chain -eq 'out') { 'no-smtp' } else { 'default' }
+        $cap = Start-Capture $script:pids[$Receiver]
         $before = Get-ChainCounter $nftChain $comment
         $fromPid = $script:pids[$From]
         if ($Kind -eq 'ping') { Test-Ping $fromPid $To | Should -BeFalse }
         else { Test-Tcp $fromPid $To ([int]$Kind.Substring(3)) | Should -BeFalse }
         $after = Get-ChainCounter $nftChain $comment
+        $controlFrom, $controlKind = $Control
+        if ($controlKind -eq 'ping') { Test-Ping $script:pids[$controlFrom] $To -Tries 3 | Should -BeTrue }
+        else { Test-Tcp $script:pids[$controlFrom] $To ([int]$controlKind.Substring(3)) -Tries 3 | Should -BeTrue }
+        Stop-Capture $cap
         if ($after -le $before) { Write-Host ((& nft list chain inet $script:Table $nftChain) -join "`n") }
         $after | Should -BeGreaterThan $before -Because 'the packets were seen and refused by the VE''s chain, not lost elsewhere'
+        $flow = { param($f, $k) "src host $($script:addr[$f]) and dst host $To and " + $(if ($k -eq 'ping') { 'icmp' } else { "tcp dst port $($k.Substring(3))" }) }
+        Get-CapturedCount $cap (& $flow $From $Kind) | Should -Be 0 -Because 'the capture agrees with the counter: nothing of the forbidden flow arrived'
+        Get-CapturedCount $cap (& $flow $controlFrom $controlKind) | Should -BeGreaterThan 0 -Because 'the same capture saw the allowed control flow'
+        Remove-Capture $cap
     }
 
     It 'keeps the private network private: the host takes nothing from it, even with a route pointing at it' {
