@@ -119,6 +119,42 @@ Describe 'Shared folder cmdlets without a running VE' -Tag Unit, SharedFolders {
         Get-ConfigHash sfvm | Should -Be $before
     }
 
+    It 'carries the shares through Export-VzConfig and Import-VzConfig: round trip, create, and a bad folder refused' {
+        Add-VzSharedFolder sfvm $script:share docs -ReadOnly
+        $file = Join-Path $script:scope.Base 'sf.yaml'
+        Export-VzConfig sfvm -Path $file
+        $exported = Get-Content $file -Raw
+        $exported | Should -Match 'sharedFolders:'
+        # The file brings the shares back after they changed: removed ones come back, one not in the file goes.
+        Get-VzSharedFolder sfvm | Remove-VzSharedFolder -Confirm:$false
+        $extra = New-Item -ItemType Directory (Join-Path $script:scope.Base 'extra') -Force
+        Add-VzSharedFolder sfvm $extra.FullName extra
+        $r = Import-VzConfig $file
+        $r.Action | Should -Be 'Update'
+        ($r.Changes -join "`n") | Should -Match 'sharedFolders\.docs\.readOnly'
+        ($r.Changes -join "`n") | Should -Match 'sharedFolders\.extra\.path'
+        $now = Get-VzSharedFolder sfvm
+        @($now.Name) | Should -Be @('data', 'docs')
+        ($now | Where-Object Name -eq docs).ReadOnly | Should -BeTrue
+        ($now | Where-Object Name -eq data).Path | Should -Be $script:share
+        (Import-VzConfig $file).Action | Should -Be 'Unchanged'
+        # A VE the file creates gets its shares too.
+        $exported -replace 'name: sfvm', 'name: sfvm2' | Set-Content (Join-Path $script:scope.Base 'sf2.yaml')
+        (Import-VzConfig (Join-Path $script:scope.Base 'sf2.yaml')).Action | Should -Be 'Create'
+        @((Get-VzSharedFolder sfvm2).Name) | Should -Be @('data', 'docs')
+        Remove-VzVm sfvm2 -Force -Confirm:$false
+        # A folder that does not exist is refused before anything changes, naming the file and line.
+        $bad = Join-Path $script:scope.Base 'bad.yaml'
+        $exported.Replace("path: $($script:share)", 'path: /nonexistent/vz-share') | Set-Content $bad
+        $before = Get-ConfigHash sfvm
+        $err = $null
+        try { Import-VzConfig $bad -ErrorAction Stop } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -Be 'VzConfigCorrupt,Virtuozzo.Commands.ImportVzConfigCommand'
+        $err.Exception.Message | Should -Match 'sharedFolders: The folder ''/nonexistent/vz-share'' does not exist'
+        Get-ConfigHash sfvm | Should -Be $before
+        Remove-VzSharedFolder sfvm docs -Confirm:$false
+    }
+
     It 'reads well as a table' {
         $text = Get-VzSharedFolder sfvm | Out-String -Width 250
         $text | Should -Match 'VirtioFs'
