@@ -11,9 +11,11 @@ namespace Virtuozzo.Engine.SharedFolders;
 
 /// <summary>
 /// Add-, Get- and Remove-VzSharedFolder: host folders shared with containers (bind mounts) and VMs (virtio-fs or 9p),
-/// kept in the VE's config (written atomically under its lock) and attached when the VE starts. A share added or
-/// removed while the VE runs takes effect at its next start: a container's mount namespace and a VM's memory backend
-/// are set when it starts (virtio-fs needs the VM's RAM shared from boot).
+/// kept in the VE's config (written atomically under its lock) and attached when the VE starts. A share added to or
+/// removed from a running container is mounted or unmounted in it at once (<see cref="Containers.Runtime.LiveShareMount"/>);
+/// a running VM gets a virtio-fs share hot-added or removed when its RAM is already shared (it started with one),
+/// and otherwise at its next start, with a warning that says why (virtio-fs needs the RAM shared from boot; 9p
+/// cannot be hot-added).
 /// </summary>
 public sealed class SharedFolderService(VzPaths paths, VeStore store, Func<VmService> vms, Func<ContainerService> containers, ILogger<SharedFolderService> logger)
 {
@@ -35,10 +37,21 @@ public sealed class SharedFolderService(VzPaths paths, VeStore store, Func<VmSer
             c.SharedFolders = list;
         }, ct);
         logger.LogInformation("Shared '{Path}' with '{Ve}' as '{Name}'.", hostPath, veName, name);
-        var info = Describe(store.TryGet(veId)!).First(s => s.Name == name);
-        if (IsRunning(record))
-            logger.LogWarning("'{Ve}' is running: the shared folder '{Name}' is attached at its next start.", veName, name);
-        return info;
+        string? deferred = null;
+        try
+        {
+            if (isVm) deferred = await vms().AttachShareLiveAsync(veId, share, ct).ConfigureAwait(false);
+            else await containers().AttachShareLiveAsync(veId, share, ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            // Not attached: not stored either, so the VE is as it was.
+            store.Update(veId, c => { c.SharedFolders?.RemoveAll(s => s.Name == share.Name); if (c.SharedFolders is { Count: 0 }) c.SharedFolders = null; }, CancellationToken.None);
+            throw;
+        }
+        if (deferred is not null)
+            logger.LogWarning("'{Ve}' is running: the shared folder '{Name}' is attached at its next start: {Reason}.", veName, name, deferred);
+        return Describe(store.TryGet(veId)!).First(s => s.Name == name);
     }
 
     /// <summary>The shares of one VE, with their live state.</summary>
@@ -51,14 +64,20 @@ public sealed class SharedFolderService(VzPaths paths, VeStore store, Func<VmSer
         var info = Describe(record).FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase))
             ?? throw new VzNotFoundException("VzSharedFolderNotFound", $"'{record.DisplayName}' has no shared folder named '{name}'.", record.DisplayName)
             { RecommendedAction = $"List its shares with Get-VzSharedFolder -VeName '{record.DisplayName}'." };
-        if (record.Config?.Type == VeType.VirtualMachine) RefuseWhileSaved(veId, record.DisplayName, "remove");
+        var isVm = record.Config?.Type == VeType.VirtualMachine;
+        if (isVm) RefuseWhileSaved(veId, record.DisplayName, "remove");
+        // Detached from the running VE first: one that cannot let go keeps the share stored, as it keeps it attached.
+        var stored = record.Config!.SharedFolders!.First(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase));
+        string? remains = null;
+        if (isVm) remains = await vms().DetachShareLiveAsync(veId, stored.Name, ct).ConfigureAwait(false);
+        else await containers().DetachShareLiveAsync(veId, stored, ct).ConfigureAwait(false);
         store.Update(veId, c =>
         {
             c.SharedFolders?.RemoveAll(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase));
             if (c.SharedFolders is { Count: 0 }) c.SharedFolders = null;
         }, ct);
-        if (info.Active)
-            logger.LogWarning("'{Ve}' is running: the shared folder '{Name}' stays attached until it stops.", record.DisplayName, name);
+        if (remains is not null)
+            logger.LogWarning("'{Ve}' is running: the shared folder '{Name}' stays attached until it stops: {Reason}.", record.DisplayName, name, remains);
         logger.LogInformation("Removed the shared folder '{Name}' of '{Ve}'.", name, record.DisplayName);
         return info;
     }
@@ -136,10 +155,6 @@ public sealed class SharedFolderService(VzPaths paths, VeStore store, Func<VmSer
         try { return [.. MountInfo.Read($"/proc/{info.InitPid}/mountinfo").Select(m => m.MountPoint)]; }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { return []; }
     }
-
-    private bool IsRunning(VeRecord record) => record.Config?.Type == VeType.VirtualMachine
-        ? QemuProcess.Inspect(vms().RuntimePaths(record.Id)).Alive
-        : containers().Describe(record).StateValue is ContainerState.Running or ContainerState.Suspended;
 
     private static VzNotFoundException NotFound(Guid id) =>
         new("VzVeNotFound", $"No VE with id {id} exists on this host.", id) { RecommendedAction = "List VEs with Get-VzContainer or Get-VzVm." };

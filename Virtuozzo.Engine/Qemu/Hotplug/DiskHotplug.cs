@@ -55,8 +55,8 @@ public static class DiskHotplug
         return true;
     }
 
-    /// <summary>Root ports with no device behind them, from query-pci.</summary>
-    private static async Task<List<string>> FreePortsAsync(QemuMonitor monitor, CancellationToken ct)
+    /// <summary>Root ports with no device behind them, from query-pci (disks and hot-added shares use them alike).</summary>
+    internal static async Task<List<string>> FreePortsAsync(QemuMonitor monitor, CancellationToken ct)
     {
         var all = Enumerable.Range(0, QemuCommandLine.HotplugPorts).Select(i => $"hp{i}").ToList();
         try
