@@ -233,6 +233,13 @@ Describe 'A container and a VM sharing one host folder' -Tag Integration, Slow, 
         $mount = Get-Content "/proc/$initPid/mountinfo" | Where-Object { ($_ -split ' ')[4] -eq '/srv/live' }
         $mount | Should -Match 'nosuid,nodev'
         $mount | Should -Match 'idmapped'
+        # A guest path that is a file in the running container: a typed error, and the share is not stored.
+        $before = Get-ConfigHash sfct
+        $err = $null
+        try { Add-VzSharedFolder sfct $live onfile -GuestPath /bin/busybox -ErrorAction Stop } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -Be 'VzSharedFolderGuestPathNotFolder,Virtuozzo.Commands.AddVzSharedFolderCommand'
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        Get-ConfigHash sfct | Should -Be $before
         $ro = Add-VzSharedFolder sfct $live liro -GuestPath /srv/liro -ReadOnly -PassThru
         $ro.Active | Should -BeTrue
         (Invoke-VzContainerCommand sfct -Shell 'echo x > /srv/liro/nope').ExitCode | Should -Not -Be 0

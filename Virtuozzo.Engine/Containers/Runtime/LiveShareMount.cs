@@ -25,6 +25,9 @@ public static class LiveShareMount
 
     private const int AttrReadOnly = 0x1, AttrNoSuid = 0x2, AttrNoDev = 0x4, AttrIdmap = 0x100000;
 
+    /// <summary>The helper's exit code for a guest path (or a folder on the way to it) that is not a folder in the container.</summary>
+    private const int NotAFolderExit = 2;
+
     private static readonly ProcessRunOptions Quick = new() { Timeout = TimeSpan.FromSeconds(20) };
 
     /// <summary>The helper: attach or detach, as described above. Arguments only; nothing is interpolated.</summary>
@@ -57,7 +60,7 @@ public static class LiveShareMount
             for my $part (grep { length } split(m{/}, $guest)) {
                 $path .= "/$part";
                 next if -d $path;
-                fail("$path is not a folder") if -e $path || -l $path;
+                if (-e $path || -l $path) { print STDERR "$path is not a folder\n"; exit 2; }
                 mkdir($path, 0755) or fail("mkdir $path");
             }
             # MOVE_MOUNT_F_EMPTY_PATH: the detached tree goes onto the guest path.
@@ -78,7 +81,7 @@ public static class LiveShareMount
     public static Task DetachAsync(ProcessRunner runner, int initPid, string guestPath, string veName, CancellationToken ct) =>
         RunAsync(runner, "detach", initPid, guestPath, "", 0, veName, ct);
 
-    private static Task RunAsync(ProcessRunner runner, string mode, int pid, string guestPath, string hostPath, int attrs, string veName, CancellationToken ct)
+    private static async Task RunAsync(ProcessRunner runner, string mode, int pid, string guestPath, string hostPath, int attrs, string veName, CancellationToken ct)
     {
         if (!File.Exists(PerlPath))
             throw new VzCapabilityMissingException("VzLiveShareUnavailable",
@@ -88,7 +91,13 @@ public static class LiveShareMount
             $"Cannot {mode} a shared folder of the running container '{veName}' live on {RuntimeInformation.OSArchitecture}.", veName, "x86-64 or arm64")
         { RecommendedAction = "Restart the container to apply the change." };
         string I(int v) => v.ToString(CultureInfo.InvariantCulture);
-        return runner.RunAsync(PerlPath, ["-e", Script, "--", mode, I(pid), guestPath, hostPath, I(attrs), .. nr.Select(I)], Quick with { Target = veName }, ct);
+        var r = await runner.RunAsync(PerlPath, ["-e", Script, "--", mode, I(pid), guestPath, hostPath, I(attrs), .. nr.Select(I)],
+            Quick with { Target = veName, ThrowOnFailure = false }, ct);
+        if (r.ExitCode == NotAFolderExit)
+            throw new VzInvalidArgumentException("VzSharedFolderGuestPathNotFolder",
+                $"The guest path '{guestPath}' of the running container '{veName}' is not a folder: {r.StandardError.Trim()}.", veName, "GuestPath")
+            { RecommendedAction = "Choose a -GuestPath that is a folder in the container, or one that does not exist yet (it is created)." };
+        if (r.ExitCode != 0) throw new VzExternalToolException("perl (shared folder helper)", r.Arguments, r.ExitCode, r.StandardError, veName);
     }
 
     /// <summary>open_tree, mount_setattr, move_mount (numbered alike on every architecture), setns, umount2.</summary>
