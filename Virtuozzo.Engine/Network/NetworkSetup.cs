@@ -16,6 +16,7 @@ public sealed class NetworkSetup(ProcessRunner runner, ILogger<NetworkSetup> log
 
     /// <summary>The IPv6 gateway a host-routed VE sees: a link-local address on the host end of its veth.</summary>
     public const string RoutedIpv6Gateway = "fe80::1";
+
     private static readonly ProcessRunOptions Quick = new() { Timeout = TimeSpan.FromSeconds(15) };
 
     /// <summary>

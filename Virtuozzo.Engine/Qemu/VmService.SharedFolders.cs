@@ -81,7 +81,11 @@ public sealed partial class VmService
         if (entry.Transport == SharedFolderTransport.NineP)
             return "QEMU cannot remove a 9p export's fsdev from a running VM";
         await using var monitor = await OpenMonitorAsync(rt, name, ct);
-        await ShareHotplug.RemoveVirtioFsAsync(monitor, shareName, ct);
+        try { await ShareHotplug.RemoveVirtioFsAsync(monitor, shareName, ct); }
+        catch (Monitor.QmpException ex) when (ex.Description.Contains("does not support hotplugging", StringComparison.OrdinalIgnoreCase))
+        {
+            return "it was attached when the VM started, on the q35 PCIe root bus, which cannot unplug a device (a hot-added share sits on a hotplug port)";
+        }
         VmShareState.Set(rt, entry, attached: false);
         VirtioFsDaemon.Stop(rt, shareName);
         logger.LogInformation("Hot-removed the shared folder '{Share}' from '{Name}'.", shareName, name);
