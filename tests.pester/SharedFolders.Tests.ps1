@@ -337,6 +337,10 @@ Describe 'A container and a VM sharing one host folder' -Tag Integration, Slow, 
         Remove-VzSharedFolder sfvm shared -Confirm:$false -WarningVariable w -WarningAction SilentlyContinue
         "$w" | Should -Match 'stays attached until it stops: it was attached when the VM started, on the q35 PCIe root bus'
         Get-VzSharedFolder sfvm | Should -BeNullOrEmpty -Because 'the share is gone from the config'
+        # Its device is still there: a new share of that name waits for the next start rather than pass for attached.
+        Add-VzSharedFolder sfvm $script:share shared -WarningVariable w2 -WarningAction SilentlyContinue
+        "$w2" | Should -Match "next start: the device of an earlier shared folder named 'shared' is still attached until the VM stops"
+        Remove-VzSharedFolder sfvm shared -Confirm:$false -WarningAction SilentlyContinue
         $null = Stop-VzVm sfvm -Kill
         @(Get-Virtiofsd $script:scope.Base).Count | Should -Be 0
     }

@@ -46,7 +46,10 @@ public sealed partial class VmService
         var name = record.DisplayName;
         var rt = RuntimePaths(id);
         using var veLock = store.AcquireVeLock(id, ct);
-        if (!QemuProcess.Inspect(rt).Alive || VmShareState.Read(rt).Any(e => e.Name == share.Name)) return null;
+        if (!QemuProcess.Inspect(rt).Alive) return null;
+        // A device of that name is still there: an earlier share of the name, removed but not unpluggable (see DetachShareLiveAsync).
+        if (VmShareState.Read(rt).Any(e => e.Name == share.Name))
+            return $"the device of an earlier shared folder named '{share.Name}' is still attached until the VM stops";
         if (VmSharePlan.Resolve(share, File.Exists(VmSharePlan.VirtiofsdPath), name) == SharedFolderTransport.NineP)
             return "QEMU cannot add a 9p export to a running VM (QMP has no command to add its fsdev)";
         await using var monitor = await OpenMonitorAsync(rt, name, ct);
