@@ -22,6 +22,7 @@
         'formats/Virtuozzo.Snapshot.format.ps1xml'
         'formats/Virtuozzo.Backup.format.ps1xml'
         'formats/Virtuozzo.Migration.format.ps1xml'
+        'formats/Virtuozzo.DiskCompact.format.ps1xml'
     )
     TypesToProcess       = @('formats/Virtuozzo.types.ps1xml')
     CmdletsToExport      = @(

@@ -37,10 +37,16 @@ public sealed class VzEngine
         Runner = new ProcessRunner(LoggerFactory.CreateLogger<ProcessRunner>());
         Store = new VeStore(paths, LoggerFactory.CreateLogger<VeStore>());
         disks = new(() => new DiskService(paths, Store, new QemuImgDriver(Runner),
-            new GuestFileSystemResizer(paths, Runner, LoggerFactory.CreateLogger<GuestFileSystemResizer>()), LoggerFactory.CreateLogger<DiskService>())
+            new GuestFileSystemResizer(paths, Runner, LoggerFactory.CreateLogger<GuestFileSystemResizer>()),
+            new Disks.Compact.GuestFileSystemTrimmer(paths, Runner, LoggerFactory.CreateLogger<Disks.Compact.GuestFileSystemTrimmer>()),
+            new GuestFileSystemShrinker(paths, Runner, LoggerFactory.CreateLogger<GuestFileSystemShrinker>()), LoggerFactory.CreateLogger<DiskService>())
         {
             // A disk a running VM has open is resized through QEMU (block_resize), not under it.
             OnlineResizer = Vms,
+            // ... and compacted through its guest agent (guest-fstrim), not under it.
+            OnlineCompactor = Vms,
+            // ... and grown with its partition, LV and file system inside the guest (-ResizeGuestFileSystem).
+            OnlineGuestResizer = Vms,
         });
         Memory = new MemoryService(Store, ActivityOf)
         {

@@ -142,3 +142,48 @@ Describe 'Resize-VzDisk -ResizeGuestFileSystem with LVM on a partition' -Tag Int
         losetup -a | Where-Object { $_ -match 'export\.raw|lvm-bad' } | Should -BeNullOrEmpty
     }
 }
+
+Describe 'Resize-VzDisk -Shrink -ResizeGuestFileSystem with LVM on a partition' -Tag Integration, Disks -Skip:(-not $IsRoot) {
+    It 'shrinks the ext4 LV that ends the VG, its PV and the partition, offline, keeping its data' {
+        $vg = "vzt$($script:Tag)s"
+        $img = New-LvmImage 'lvm-shrink' $vg @(@{ Name = 'srv'; Fs = 'xfs'; Size = '320M' }, @{ Name = 'home'; Fs = 'ext4'; Size = '200M' }) 600MB
+        $before = Get-LvmLayout $img $vg
+        Resize-VzDisk -Confirm:$false $img -Size 500MB -Shrink -ResizeGuestFileSystem
+        (Get-VzDisk $img).VirtualSize | Should -Be 500MB
+        $after = Get-LvmLayout $img $vg
+        Write-Host ("ext4 LV home: {0:N0} -> {1:N0} bytes (LV {2:N0}); PV {3:N0} -> {4:N0}" -f $before.home.FsBytes, $after.home.FsBytes, $after.home.LvBytes, $before.PvBytes, $after.PvBytes)
+        $after.home.FsBytes | Should -BeLessThan $before.home.FsBytes
+        $after.home.FsBytes | Should -BeLessOrEqual $after.home.LvBytes
+        $after.home.File | Should -Be 'data in home'
+        $after.srv.FsBytes | Should -Be $before.srv.FsBytes
+        $after.PvBytes | Should -BeLessThan (500MB - 1MB)
+        & qemu-img check -q $img; $LASTEXITCODE | Should -Be 0
+        # The GPT is whole again: its backup header sits at the new end.
+        $raw = "$img.verify.raw"
+        qemu-img convert -O raw $img $raw
+        try { $verify = sfdisk --verify $raw 2>&1; $LASTEXITCODE | Should -Be 0 -Because ($verify -join "`n") }
+        finally { Remove-Item $raw }
+        losetup -a | Where-Object { $_ -match 'export\.raw|lvm-shrink' } | Should -BeNullOrEmpty
+    }
+
+    It 'refuses, saying why, an XFS LV (it cannot shrink), an LV that is not last, and a shrink without -Shrink; the image is unchanged' {
+        $vg = "vzt$($script:Tag)r"
+        $img = New-LvmImage 'lvm-noshrink' $vg @(@{ Name = 'root'; Fs = 'ext4'; Size = '64M' }, @{ Name = 'data'; Fs = 'xfs'; Size = '320M' }) 600MB
+        $hash = (Get-FileHash $img).Hash
+        $err = $null
+        try { Resize-VzDisk -Confirm:$false $img -Size 300MB -Shrink -ResizeGuestFileSystem -ErrorAction Stop } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -Be 'VzDiskFeatureUnsupported,Virtuozzo.Commands.ResizeVzDiskCommand'
+        $err.CategoryInfo.Category | Should -Be 'NotImplemented'
+        $err.Exception.Message | Should -Match "file system 'xfs' in $vg/data, which cannot shrink"
+        $err = $null
+        try { Resize-VzDisk -Confirm:$false $img -Size 300MB -Shrink -ResizeGuestFileSystem -LogicalVolume root -ErrorAction Stop } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -Be 'VzDiskFeatureUnsupported,Virtuozzo.Commands.ResizeVzDiskCommand'
+        $err.Exception.Message | Should -Match "$vg/root, followed on the disk by $vg/data"
+        $err = $null
+        try { Resize-VzDisk -Confirm:$false $img -Size 500MB -ResizeGuestFileSystem -ErrorAction Stop } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -Be 'VzDiskShrinkNotAllowed,Virtuozzo.Commands.ResizeVzDiskCommand'
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        (Get-FileHash $img).Hash | Should -Be $hash
+        (Get-VzDisk $img).VirtualSize | Should -Be 600MB
+    }
+}

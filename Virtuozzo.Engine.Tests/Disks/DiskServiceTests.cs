@@ -1,3 +1,4 @@
+using Virtuozzo.Engine.Disks.Compact;
 using Virtuozzo.Engine.Disks;
 using Virtuozzo.Engine.Errors;
 using Virtuozzo.Engine.Progress;
@@ -38,7 +39,10 @@ public sealed class DiskServiceTests
         var before = new FileInfo(image).Length;
 
         var progress = new Recorder();
-        var after = await service.OptimizeAsync(image, progress);
+        var result = await service.OptimizeAsync(image, progress);
+        var after = result.Disk;
+        Assert.Equal(DiskCompactMode.Offline, result.Mode);
+        Assert.Contains("disk: no known file system", result.Skipped);
         Assert.True(after.FileSize < before / 4, $"{after.FileSize} vs {before}");
         Assert.Equal("base.qcow2", after.BackingFile);
         Assert.Equal(4096, after.ClusterSize);

@@ -82,7 +82,9 @@ internal static class QemuTools
         var paths = new VzPaths(root, Path.Combine(root, "run"), "vztest");
         var runner = new ProcessRunner(NullLogger<ProcessRunner>.Instance);
         return new DiskService(paths, new VeStore(paths, NullLogger<VeStore>.Instance), new QemuImgDriver(runner),
-            new GuestFileSystemResizer(paths, runner, NullLogger<GuestFileSystemResizer>.Instance), NullLogger<DiskService>.Instance);
+            new GuestFileSystemResizer(paths, runner, NullLogger<GuestFileSystemResizer>.Instance),
+            new Virtuozzo.Engine.Disks.Compact.GuestFileSystemTrimmer(paths, runner, NullLogger<Virtuozzo.Engine.Disks.Compact.GuestFileSystemTrimmer>.Instance),
+            new GuestFileSystemShrinker(paths, runner, NullLogger<GuestFileSystemShrinker>.Instance), NullLogger<DiskService>.Instance);
     }
 }
 

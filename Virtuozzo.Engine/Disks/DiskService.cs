@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Virtuozzo.Engine.Configuration;
+using Virtuozzo.Engine.Disks.Compact;
 using Virtuozzo.Engine.Disks.Formats;
 using Virtuozzo.Engine.Disks.Safety;
 using Virtuozzo.Engine.Errors;
@@ -16,10 +17,17 @@ namespace Virtuozzo.Engine.Disks;
 /// other formats (VMDK, VHDX, VDI...) are described, checked and converted through qemu-img with their format named
 /// explicitly, never probed by qemu-img.
 /// </summary>
-public sealed class DiskService(VzPaths paths, VeStore store, QemuImgDriver qemuImg, GuestFileSystemResizer guestResizer, ILogger<DiskService> logger)
+public sealed class DiskService(VzPaths paths, VeStore store, QemuImgDriver qemuImg, GuestFileSystemResizer guestResizer,
+    GuestFileSystemTrimmer trimmer, GuestFileSystemShrinker shrinker, ILogger<DiskService> logger)
 {
     /// <summary>Set by the VM service: resizes disks that a running VM holds open.</summary>
     public IOnlineDiskResizer? OnlineResizer { get; set; }
+
+    /// <summary>Set by the VM service: grows disks that a running VM holds open together with what is on them, in the guest.</summary>
+    public IOnlineGuestDiskResizer? OnlineGuestResizer { get; set; }
+
+    /// <summary>Set by the VM service: compacts disks that a running VM holds open (guest-fstrim).</summary>
+    public IOnlineDiskCompactor? OnlineCompactor { get; set; }
 
     /// <summary>Describes one image. <paramref name="veCache"/> lets a listing read each VE's config once.</summary>
     public DiskInfo Get(string path, IDictionary<Guid, VeRecord?>? veCache = null, CancellationToken cancellationToken = default, bool allowBlockDevice = false) =>
@@ -135,7 +143,9 @@ public sealed class DiskService(VzPaths paths, VeStore store, QemuImgDriver qemu
             return Get(path, cancellationToken: cancellationToken);
         }
         if (resizeGuestFileSystem && newSize < before.VirtualSize)
-            throw new VzInvalidArgumentException("VzDiskGuestShrinkNotSupported", "-ResizeGuestFileSystem only grows; shrink the file system inside the guest first.", path, "ResizeGuestFileSystem");
+            return await ShrinkWithGuestFileSystemAsync(target, newSize, allowShrink, logicalVolume, cancellationToken);
+        if (resizeGuestFileSystem && OnlineGuestResizer is { } guest && await guest.TryResizeWithGuestAsync(path, newSize, logicalVolume, cancellationToken))
+            return Get(path, cancellationToken: cancellationToken);
         if (OnlineResizer is { } online && await online.TryResizeOnlineAsync(path, newSize, cancellationToken))
         {
             if (resizeGuestFileSystem)
@@ -161,6 +171,34 @@ public sealed class DiskService(VzPaths paths, VeStore store, QemuImgDriver qemu
         }
         logger.LogInformation("resized {Path} to {Size} bytes", path, newSize);
         if (resizeGuestFileSystem) await guestResizer.GrowLastPartitionAsync(path, before.Format, logicalVolume, cancellationToken);
+        return Get(path, cancellationToken: cancellationToken);
+    }
+
+    /// <summary>
+    /// Shrinks a closed qcow2 image together with what is on it: the ext2/3/4 file system in the last partition or in
+    /// the LVM logical volume that ends its volume group, that LV and PV, and the partition; then cuts the image. XFS,
+    /// an LV followed by another, and a disk a running VM has open (the file system would be mounted) are refused
+    /// before anything changes.
+    /// </summary>
+    private async Task<DiskInfo> ShrinkWithGuestFileSystemAsync(DiskTarget target, long newSize, bool allowShrink, string? logicalVolume, CancellationToken cancellationToken)
+    {
+        var path = target.Path;
+        if (!allowShrink)
+            throw new VzInvalidArgumentException("VzDiskShrinkNotAllowed", $"{newSize} bytes is smaller than the current size; shrinking needs -Shrink.", path, "Size");
+        if (target.Format != DiskFormat.Qcow2)
+            throw new VzDiskUnsupportedException(path, "the raw format (shrinking cannot tell data from free space)", "shrink");
+        // A running VM's disk: its file system is mounted and cannot shrink; the online resizer says so (VzDiskOnlineShrinkRefused).
+        if (OnlineResizer is { } online && await online.TryResizeOnlineAsync(path, newSize, cancellationToken))
+            throw new VzInvalidStateException("VzDiskGuestResizeWhileRunning", $"The disk '{path}' is open in a running VM; its file system cannot shrink while mounted.", path);
+        EnsureNotInUse(path);
+        var gpt = await shrinker.ShrinkLastPartitionAsync(path, newSize, logicalVolume, cancellationToken);
+        using (var image = OpenExclusive(path, out var raw))
+        {
+            raw?.Dispose();
+            Qcow2Resizer.Resize(image!, newSize, allowShrink: true, b => BackingSize(path, b), cancellationToken);
+        }
+        if (gpt is not null) await shrinker.RewriteGptAsync(path, gpt, cancellationToken);
+        logger.LogInformation("shrank {Path} and its guest file system to {Size} bytes", path, newSize);
         return Get(path, cancellationToken: cancellationToken);
     }
 
@@ -196,13 +234,47 @@ public sealed class DiskService(VzPaths paths, VeStore store, QemuImgDriver qemu
         using (ro) return ToDiskCheck(Qcow2Checker.Check(ro, repairLeaks: false, cancellationToken));
     }
 
-    /// <summary>Compacts a qcow2 image (drops unused clusters) by rewriting it with qemu-img, keeping its settings
-    /// and backing file. Any other format is refused: compacting is not converting.</summary>
-    public Task<DiskInfo> OptimizeAsync(string path, IProgress<VzProgress>? progress, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Compacts a qcow2 image (prl_disk_tool compact). A running VM's image: its guest agent trims the guest's file
+    /// systems and QEMU frees the discarded clusters. A closed image: the free blocks of every file system in it
+    /// (partitions and LVM logical volumes, ext2/3/4 and XFS) are discarded, then the image is rewritten with
+    /// qemu-img without its unused and zero clusters, keeping its settings and backing file. Any other format is
+    /// refused (compacting is not converting), and so are internal snapshots, which the rewrite would drop.
+    /// </summary>
+    public async Task<DiskCompactResult> OptimizeAsync(string path, IProgress<VzProgress>? progress, CancellationToken cancellationToken = default)
     {
         var target = DiskPathGate.Check(path, DiskUse.RewriteInPlace);
-        if (target.Format != DiskFormat.Qcow2) throw new VzDiskFormatUnsupportedException(target.Path, target.Format, "compact");
-        return ConvertAsync(target, DiskFormat.Qcow2, destination: null, progress, $"Compacting {target.Path}", cancellationToken);
+        path = target.Path;
+        if (target.Format != DiskFormat.Qcow2) throw new VzDiskFormatUnsupportedException(path, target.Format, "compact");
+        var before = Describe(target, null, cancellationToken);
+        if (before.SnapshotCount > 0)
+            throw new VzDiskUnsupportedException(path, $"{before.SnapshotCount} internal snapshots (compacting rewrites the image, and the rewrite would drop them)", "compact")
+            { RecommendedAction = "Remove the internal snapshots first (qemu-img snapshot -l lists them), or keep the image as it is." };
+        if (before.Encrypted) throw new VzDiskUnsupportedException(path, "encryption", "compact");
+        var activity = $"Compacting {path}";
+
+        if (OnlineCompactor is { } online && await online.TryTrimOnlineAsync(path, cancellationToken) is { } done)
+        {
+            var now = Get(path, cancellationToken: cancellationToken);
+            progress?.Report(new VzProgress(activity, "Trimmed through the guest agent", 100, Completed: true));
+            logger.LogInformation("compacted {Path} online through '{Vm}': {Before} -> {After} bytes", path, done.VmName, before.ActualSize, now.ActualSize);
+            return new DiskCompactResult
+            {
+                Path = path, Mode = DiskCompactMode.Online, VmName = done.VmName, FileSystems = done.Trimmed, Disk = now,
+                BytesBefore = before.ActualSize, BytesAfter = now.ActualSize, FileSizeBefore = before.FileSize, FileSizeAfter = now.FileSize,
+            };
+        }
+
+        EnsureNotInUse(path);
+        var report = await trimmer.TrimAsync(path, progress, cancellationToken);
+        // The trim reported 0-50 %, qemu-img's rewrite takes the rest.
+        var after = await ConvertAsync(target, DiskFormat.Qcow2, destination: null, progress is null ? null : new ScaledProgress(progress, 50, 100), activity, cancellationToken);
+        logger.LogInformation("compacted {Path} offline: {Before} -> {After} bytes", path, before.ActualSize, after.ActualSize);
+        return new DiskCompactResult
+        {
+            Path = path, Mode = DiskCompactMode.Offline, FileSystems = report.Trimmed, Skipped = report.Skipped, Disk = after,
+            BytesBefore = before.ActualSize, BytesAfter = after.ActualSize, FileSizeBefore = before.FileSize, FileSizeAfter = after.FileSize,
+        };
     }
 
     /// <summary>

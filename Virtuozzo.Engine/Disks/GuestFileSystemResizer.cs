@@ -29,24 +29,12 @@ public sealed class GuestFileSystemResizer(VzPaths paths, ProcessRunner runner, 
     {
         var work = Path.Combine(paths.RunRoot, "disk-resize", Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(work);
-        int? daemon = null;
-        string? loop = null, raw = null;
+        ImageExport? export = null;
+        string? loop = null;
         try
         {
-            if (format == "qcow2")
-            {
-                raw = Path.Combine(work, "export.raw");
-                File.WriteAllBytes(raw, []); // the FUSE export mounts over an existing regular file
-                var pidFile = Path.Combine(work, "qsd.pid");
-                await Run("qemu-storage-daemon", [
-                    "--daemonize", "--pidfile", pidFile,
-                    "--blockdev", $"driver=file,filename={QemuEscape(image)},node-name=file",
-                    "--blockdev", "driver=qcow2,file=file,node-name=disk",
-                    "--export", $"type=fuse,id=exp0,node-name=disk,mountpoint={QemuEscape(raw)},writable=on",
-                ], image, cancellationToken);
-                daemon = int.Parse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture);
-            }
-            var device = raw ?? image;
+            export = await ImageExport.StartAsync(runner, logger, image, format, work, discard: false, StepTimeout, cancellationToken);
+            var device = export.Device;
 
             var table = await ReadTable(device, image, cancellationToken);
             var last = table.Partitions.MaxBy(p => p.Start)
@@ -78,7 +66,7 @@ public sealed class GuestFileSystemResizer(VzPaths paths, ProcessRunner runner, 
         }
         finally
         {
-            await TearDown(null, loop, daemon, raw, work);
+            await TearDown(loop, export, work);
         }
     }
 
@@ -118,22 +106,10 @@ public sealed class GuestFileSystemResizer(VzPaths paths, ProcessRunner runner, 
         logger.LogInformation("grew the {Type} file system on {Device} of {Image}", type, device, image);
     }
 
-    private async Task TearDown(string? mountPoint, string? loop, int? daemon, string? raw, string work)
+    private async Task TearDown(string? loop, ImageExport? export, string work)
     {
-        if (mountPoint is not null) await Try("umount", [mountPoint]);
         if (loop is not null) await Try("losetup", ["-d", loop]);
-        if (daemon is { } pid)
-        {
-            Native.LibC.kill(pid, 15);
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-            while (ProcStat.Read(pid) is { IsAlive: true } && DateTime.UtcNow < deadline) await Task.Delay(50, CancellationToken.None);
-            if (ProcStat.Read(pid) is { IsAlive: true }) { Native.LibC.kill(pid, 9); logger.LogWarning("qemu-storage-daemon {Pid} did not stop; killed", pid); }
-            // The daemon was reparented to PID 1, which here reaps late: wait (bounded) for the zombie to go too,
-            // so nothing of this operation is visible once it returns.
-            deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
-            while (ProcStat.Read(pid) is not null && DateTime.UtcNow < deadline) await Task.Delay(50, CancellationToken.None);
-        }
-        if (raw is not null && MountInfo.IsMountPoint(raw)) await Try("umount", ["-l", raw]);
+        if (export is not null) await export.DisposeAsync();
         try { Directory.Delete(work, recursive: true); }
         catch (IOException ex) { logger.LogWarning("could not remove {Work}: {Message}", work, ex.Message); }
     }
@@ -154,7 +130,4 @@ public sealed class GuestFileSystemResizer(VzPaths paths, ProcessRunner runner, 
 
     private Task<ProcessResult> Run(string tool, IEnumerable<string> args, string target, CancellationToken ct, string? stdin = null) =>
         runner.RunAsync(tool, args, new ProcessRunOptions { Timeout = StepTimeout, Target = target, StandardInput = stdin }, ct);
-
-    /// <summary>QEMU option values escape a comma by doubling it.</summary>
-    private static string QemuEscape(string value) => value.Replace(",", ",,");
 }

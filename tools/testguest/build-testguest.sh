@@ -27,13 +27,18 @@ modules=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_p
 # The generic kernel adds 9p (the shared-folder fallback, see SharedFolders/VmSharePlan.cs).
 if [ "$flavour" = generic ]; then modules+=(9pnet 9pnet_virtio 9p); fi
 cdrom_modules=(ata_piix sr_mod isofs)
+# Device-mapper (LVM) and XFS, for the online disk tests; ext4 is built into the kernel. Loaded on demand, like the CD-ROM stack.
+storage_modules=(dm-mod xfs)
+# The guest-side disk tools of Resize-VzDisk -ResizeGuestFileSystem on a running VM (partition, PV, LV, file
+# system; blkid, as busybox has none): the host's own binaries (same Debian release) with the libraries they link.
+storage_tools=(/usr/sbin/blkid /usr/sbin/sfdisk /usr/bin/partx /usr/sbin/lvm /usr/sbin/resize2fs /usr/sbin/e2fsck /usr/sbin/xfs_growfs)
 
 if [ "$flavour" = cloud ]; then meta=linux-image-cloud-amd64; pattern='linux-image-[0-9].*-cloud-amd64'
 else meta=linux-image-amd64; pattern='linux-image-[0-9].*-amd64'; fi
 kernel_pkg=$(apt-cache depends "$meta" 2>/dev/null | sed -n "s/^ *Depends: \($pattern\)\$/\1/p" | head -1)
 [ -n "$kernel_pkg" ] || { echo "cannot resolve $meta (run apt-get update)" >&2; exit 1; }
 ga_version=$(apt-cache policy qemu-guest-agent | sed -n 's/^ *Candidate: //p')
-stamp=$( { cat "$0" "$here"/initramfs.sh "$here"/init "$here"/chpasswd "$here"/shutdown; echo "$kernel_pkg $ga_version"; sha256sum /bin/busybox; } | sha256sum | cut -c1-16)
+stamp=$( { cat "$0" "$here"/initramfs.sh "$here"/init "$here"/chpasswd "$here"/shutdown; echo "$kernel_pkg $ga_version"; sha256sum /bin/busybox "${storage_tools[@]}"; } | sha256sum | cut -c1-16)
 if [ -f "$out/stamp" ] && [ "$(cat "$out/stamp")" = "$stamp" ] && [ -f "$out/vmlinuz" ] && [ -f "$out/initrd.img" ]; then
     echo "test guest is up to date in $out"
     exit 0
@@ -55,6 +60,11 @@ cp /bin/busybox "$root/bin/busybox"
 cp ga/usr/sbin/qemu-ga "$root/usr/sbin/qemu-ga"
 # qemu-ga links glib and friends dynamically: copy exactly what ldd resolves on this host (same Debian release).
 ldd ga/usr/sbin/qemu-ga | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }' | copy_libs "$root"
+for t in "${storage_tools[@]}"; do install -D -m 0755 "$t" "$root$t"; done
+ldd "${storage_tools[@]}" | awk '/=> \// { print $3 }' | sort -u | copy_libs "$root"
+# No udev in the guest: LVM creates its /dev/mapper nodes itself and does not wait for udev.
+mkdir -p "$root/etc/lvm"
+printf 'activation {\n\tudev_sync = 0\n\tudev_rules = 0\n}\ndevices {\n\tobtain_device_list_from_udev = 0\n}\n' > "$root/etc/lvm/lvm.conf"
 
 kver=$(ls kernel/lib/modules)
 # The CD-ROM stack (the pc machine's PIIX IDE, SCSI CD, ISO 9660; the cloud kernel has no AHCI for q35) is in the
@@ -62,6 +72,8 @@ kver=$(ls kernel/lib/modules)
 # from /etc/modules.cdrom (load order, dependencies first).
 copy_modules "$root" "kernel/lib/modules/$kver" "${cdrom_modules[@]}"
 mv "$root/etc/modules.order" "$root/etc/modules.cdrom"
+copy_modules "$root" "kernel/lib/modules/$kver" "${storage_modules[@]}"
+mv "$root/etc/modules.order" "$root/etc/modules.storage"
 copy_modules "$root" "kernel/lib/modules/$kver" "${modules[@]}"
 
 install -m 0755 "$here/init" "$root/init"

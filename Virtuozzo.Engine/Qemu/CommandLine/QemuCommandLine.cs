@@ -90,7 +90,7 @@ public static class QemuCommandLine
         foreach (var disk in vm.Disks)
         {
             Add("-blockdev", Json(DiskNode(disk.Id, resolvePath(disk.Path), disk.Format, readOnly: false)));
-            Add("-device", $"virtio-blk-pci,drive={disk.Id},id={disk.Id},bootindex={bootIndex++}");
+            Add("-device", $"virtio-blk-pci,drive={disk.Id},id={disk.Id},serial={disk.Id},bootindex={bootIndex++}");
         }
         foreach (var dvd in vm.DvdDrives)
         {
@@ -151,19 +151,30 @@ public static class QemuCommandLine
     /// <summary>The tap device of a bridged VM: 15 bytes at most (IFNAMSIZ), stable per VM.</summary>
     public static string TapName(Guid id) => "vzt" + id.ToString("N")[..12];
 
-    /// <summary>The -blockdev / blockdev-add description of a disk: a format node over a file node.</summary>
-    public static JsonObject DiskNode(string nodeName, string path, string format, bool readOnly) => new()
+    /// <summary>
+    /// The -blockdev / blockdev-add description of a disk: a format node over a file node. A writable disk passes
+    /// the guest's discards down (discard=unmap on both nodes): the format node frees its clusters and the file node
+    /// punches the holes, so a guest's fstrim (Optimize-VzDisk on a running VM) gives the space back to the host.
+    /// </summary>
+    public static JsonObject DiskNode(string nodeName, string path, string format, bool readOnly)
     {
-        ["driver"] = format,
-        ["node-name"] = nodeName,
-        ["read-only"] = readOnly,
-        ["file"] = new JsonObject { ["driver"] = "file", ["filename"] = path, ["read-only"] = readOnly },
-    };
+        var file = new JsonObject { ["driver"] = "file", ["filename"] = path, ["read-only"] = readOnly };
+        var node = new JsonObject { ["driver"] = format, ["node-name"] = nodeName, ["read-only"] = readOnly };
+        if (!readOnly)
+        {
+            file["discard"] = "unmap";
+            node["discard"] = "unmap";
+        }
+        node["file"] = file;
+        return node;
+    }
 
-    /// <summary>The device_add description of a hot-added virtio disk, on <paramref name="bus"/> (a root port) or the root bus.</summary>
+    /// <summary>The device_add description of a hot-added virtio disk, on <paramref name="bus"/> (a root port) or the
+    /// root bus. Its serial is the disk's id, as on the command line: the guest sees it in /sys/block/vdX/serial, which
+    /// is how a guest-side step (an online file-system resize) finds the disk the host means.</summary>
     public static JsonObject DiskDevice(string id, string? bus)
     {
-        var d = new JsonObject { ["driver"] = "virtio-blk-pci", ["drive"] = id, ["id"] = id };
+        var d = new JsonObject { ["driver"] = "virtio-blk-pci", ["drive"] = id, ["id"] = id, ["serial"] = id };
         if (bus is not null) d["bus"] = bus;
         return d;
     }

@@ -20,11 +20,12 @@ public sealed class ResizeVzDiskCommand : DiskCmdlet
     [Parameter]
     public SwitchParameter Shrink { get; set; }
 
-    /// <summary>After growing, grow the last partition and its file system (ext2/3/4, XFS, LVM PV) too, offline.</summary>
+    /// <summary>Resize the last partition and its file system (ext2/3/4, XFS, LVM PV and LV) too: growing offline or
+    /// online (through the guest agent); shrinking offline, ext2/3/4 only.</summary>
     [Parameter]
     public SwitchParameter ResizeGuestFileSystem { get; set; }
 
-    /// <summary>With -ResizeGuestFileSystem on an LVM physical volume: the logical volume to grow (default: the last one).</summary>
+    /// <summary>With -ResizeGuestFileSystem on an LVM physical volume: the logical volume to resize (default: the last one).</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? LogicalVolume { get; set; }
@@ -38,7 +39,7 @@ public sealed class ResizeVzDiskCommand : DiskCmdlet
         var engine = Engine;
         foreach (var path in ResolveDisks())
         {
-            var what = ResizeGuestFileSystem ? $"Resize to {Size:n0} bytes and grow the last partition and its file system" : $"Resize to {Size:n0} bytes";
+            var what = ResizeGuestFileSystem ? $"Resize to {Size:n0} bytes with the last partition and its file system" : $"Resize to {Size:n0} bytes";
             if (!ShouldProcess(path, what)) continue;
             ForItem(path, () =>
             {
