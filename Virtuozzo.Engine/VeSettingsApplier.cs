@@ -1,6 +1,7 @@
 using Virtuozzo.Engine.Containers;
 using Virtuozzo.Engine.Memory;
 using Virtuozzo.Engine.Qemu;
+using Virtuozzo.Engine.SharedFolders;
 using Virtuozzo.Engine.Store;
 
 namespace Virtuozzo.Engine;
@@ -10,11 +11,18 @@ namespace Virtuozzo.Engine;
 /// and Set-VzVm make: the same checks, admission control for a larger guarantee, live apply on a running VE (cgroup
 /// files, hostname, addresses; pending changes on a running VM). Only what those calls cannot express is then written
 /// to ve.yaml directly: a container's CPU count or hostname going back to the default, a VM's network and direct-boot
-/// settings.
+/// settings. Shared folders are then brought to the file's list by Add/Remove-VzSharedFolder's calls.
 /// </summary>
-internal sealed class VeSettingsApplier(VeStore store, Func<ContainerService> containers, Func<VmService> vms)
+internal sealed class VeSettingsApplier(VeStore store, Func<ContainerService> containers, Func<VmService> vms, Func<SharedFolderService> shares)
 {
     public async Task ApplyAsync(Guid id, VeConfig desired, CancellationToken ct)
+    {
+        await ApplySettingsAsync(id, desired, ct).ConfigureAwait(false);
+        // Shares through Add/Remove-VzSharedFolder's own calls: the same checks, and attached or detached live on a running VE.
+        await shares().ReconcileAsync(id, desired.SharedFolders ?? [], ct).ConfigureAwait(false);
+    }
+
+    private async Task ApplySettingsAsync(Guid id, VeConfig desired, CancellationToken ct)
     {
         if (desired.Type == VeType.Container)
         {

@@ -73,9 +73,39 @@ BeforeAll {
         $sum
     }
     function Get-CtPid([string] $Name) { (Get-VzContainer $Name).InitPid }
+    $script:Captures = [Collections.Generic.List[object]]::new()
+    function Start-Capture([int] $NsPid, [string] $Interface = 'eth0') {
+        # tcpdump inside a network namespace (only the netns: the file lands on the host), everything on the
+        # interface, handed over and written packet by packet (--immediate-mode -U: a SIGINT loses none still in
+        # the kernel's ring), running as root (-Z root: the file is in a root-only folder).
+        $file = Join-Path $script:Scope.Base "cap-$NsPid-$([guid]::NewGuid().ToString('N').Substring(0, 8)).pcap"
+        $log = "$file.log"
+        $p = Start-Process -FilePath nsenter -ArgumentList '-t', "$NsPid", '-n', 'tcpdump', '-i', $Interface, '-n', '--immediate-mode', '-U', '-Z', 'root', '-w', $file `
+            -RedirectStandardError $log -PassThru
+        $c = [pscustomobject]@{ Process = $p; File = $file; Log = $log }
+        $script:Captures.Add($c)
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        while ($sw.ElapsedMilliseconds -lt 10000 -and -not ((Get-Content $log -Raw -ErrorAction SilentlyContinue) -match 'listening on')) { Start-Sleep -Milliseconds 50 }
+        (Get-Content $log -Raw) | Should -Match 'listening on' -Because 'the capture must run before the traffic starts'
+        $c
+    }
+    function Stop-Capture($Capture) {
+        # SIGINT: tcpdump flushes and closes the file.
+        if (-not $Capture.Process.HasExited) { & kill -INT $Capture.Process.Id; $null = $Capture.Process.WaitForExit(5000) }
+        if (-not $Capture.Process.HasExited) { $Capture.Process.Kill() }
+    }
+    function Get-CapturedCount($Capture, [string] $Filter) {
+        @(& tcpdump -r $Capture.File -n $Filter 2>$null).Count
+    }
+    function Remove-Capture($Capture) {
+        Stop-Capture $Capture
+        Remove-Item $Capture.File, $Capture.Log -Force -ErrorAction SilentlyContinue
+        $null = $script:Captures.Remove($Capture)
+    }
 }
 
 AfterAll {
+    foreach ($c in @($script:Captures)) { Remove-Capture $c }
     Get-VzContainer -ErrorAction SilentlyContinue | Where-Object State -ne Stopped | Stop-VzContainer -Kill -ErrorAction SilentlyContinue
     Get-VzContainer -ErrorAction SilentlyContinue | Remove-VzContainer -Force -ErrorAction SilentlyContinue
     Get-VzNetwork -ErrorAction SilentlyContinue | Remove-VzNetwork -Confirm:$false -ErrorAction SilentlyContinue
@@ -220,6 +250,8 @@ Describe 'Isolation matrix: six containers on Private, HostOnly and Bridged netw
         foreach ($s in $specs) { $script:pids[$s[0]] = Get-CtPid $s[0] }
         $script:pids['host'] = $PID
         $script:pids['ext'] = $script:ext.Pid
+        $script:addr = @{ host = '198.19.21.1'; ext = '198.19.22.2' }
+        foreach ($s in $specs) { $script:addr[$s[0]] = $s[1].Split('/')[0] }
     }
     AfterAll {
         Get-VzContainer ma, mb, mc, md, me, mf -ErrorAction SilentlyContinue | Remove-VzContainer -Force
@@ -239,26 +271,37 @@ Describe 'Isolation matrix: six containers on Private, HostOnly and Bridged netw
         else { Test-Tcp $fromPid $To ([int]$Kind.Substring(3)) -Tries 3 | Should -BeTrue }
     }
 
-    It 'passes no packet of a forbidden pair: <From> -> <To> (<Kind>), counted by <Chain>' -ForEach @(
-        @{ From = 'mc'; To = '198.19.20.2'; Kind = 'ping'; Ve = 'ma'; Chain = 'in' }
-        @{ From = 'mc'; To = '198.19.20.2'; Kind = 'tcp7000'; Ve = 'ma'; Chain = 'in' }
-        @{ From = 'mb'; To = '198.19.20.2'; Kind = 'tcp7001'; Ve = 'ma'; Chain = 'in' }
-        @{ From = 'me'; To = '198.19.21.2'; Kind = 'ping'; Ve = 'md'; Chain = 'in' }
-        @{ From = 'me'; To = '198.19.21.2'; Kind = 'tcp7000'; Ve = 'md'; Chain = 'in' }
-        @{ From = 'ext'; To = '198.19.22.5'; Kind = 'tcp7001'; Ve = 'mf'; Chain = 'in' }
-        @{ From = 'mf'; To = '198.19.22.2'; Kind = 'tcp7001'; Ve = 'mf'; Chain = 'out' }
+    It 'passes no packet of a forbidden pair: <From> -> <To> (<Kind>), counted by <Chain> and absent from a capture at <Receiver>' -ForEach @(
+        # Receiver: the namespace the forbidden packets would arrive in, captured during the attempt. Control: an
+        # allowed flow into the same receiver sent during the same capture, so an empty result is not a dead capture.
+        @{ From = 'mc'; To = '198.19.20.2'; Kind = 'ping'; Ve = 'ma'; Chain = 'in'; Receiver = 'ma'; Control = @('mb', 'ping') }
+        @{ From = 'mc'; To = '198.19.20.2'; Kind = 'tcp7000'; Ve = 'ma'; Chain = 'in'; Receiver = 'ma'; Control = @('mb', 'ping') }
+        @{ From = 'mb'; To = '198.19.20.2'; Kind = 'tcp7001'; Ve = 'ma'; Chain = 'in'; Receiver = 'ma'; Control = @('mb', 'tcp7000') }
+        @{ From = 'me'; To = '198.19.21.2'; Kind = 'ping'; Ve = 'md'; Chain = 'in'; Receiver = 'md'; Control = @('host', 'ping') }
+        @{ From = 'me'; To = '198.19.21.2'; Kind = 'tcp7000'; Ve = 'md'; Chain = 'in'; Receiver = 'md'; Control = @('host', 'ping') }
+        @{ From = 'ext'; To = '198.19.22.5'; Kind = 'tcp7001'; Ve = 'mf'; Chain = 'in'; Receiver = 'mf'; Control = @('ext', 'tcp7000') }
+        @{ From = 'mf'; To = '198.19.22.2'; Kind = 'tcp7001'; Ve = 'mf'; Chain = 'out'; Receiver = 'ext'; Control = @('mf', 'ping') }
     ) {
         $fw = Get-VzFirewall $Ve
         # (PowerShell names are case-insensitive: $nftChain, not $chain, or it would overwrite $Chain.)
         $nftChain = if ($Chain -eq 'in') { $fw.InboundChain } else { $fw.OutboundChain }
         $comment = if ($Chain -eq 'out') { 'no-smtp' } else { 'default' }
+        $cap = Start-Capture $script:pids[$Receiver]
         $before = Get-ChainCounter $nftChain $comment
         $fromPid = $script:pids[$From]
         if ($Kind -eq 'ping') { Test-Ping $fromPid $To | Should -BeFalse }
         else { Test-Tcp $fromPid $To ([int]$Kind.Substring(3)) | Should -BeFalse }
         $after = Get-ChainCounter $nftChain $comment
+        $controlFrom, $controlKind = $Control
+        if ($controlKind -eq 'ping') { Test-Ping $script:pids[$controlFrom] $To -Tries 3 | Should -BeTrue }
+        else { Test-Tcp $script:pids[$controlFrom] $To ([int]$controlKind.Substring(3)) -Tries 3 | Should -BeTrue }
+        Stop-Capture $cap
         if ($after -le $before) { Write-Host ((& nft list chain inet $script:Table $nftChain) -join "`n") }
         $after | Should -BeGreaterThan $before -Because 'the packets were seen and refused by the VE''s chain, not lost elsewhere'
+        $flow = { param($f, $k) "src host $($script:addr[$f]) and dst host $To and " + $(if ($k -eq 'ping') { 'icmp' } else { "tcp dst port $($k.Substring(3))" }) }
+        Get-CapturedCount $cap (& $flow $From $Kind) | Should -Be 0 -Because 'the capture agrees with the counter: nothing of the forbidden flow arrived'
+        Get-CapturedCount $cap (& $flow $controlFrom $controlKind) | Should -BeGreaterThan 0 -Because 'the same capture saw the allowed control flow'
+        Remove-Capture $cap
     }
 
     It 'keeps the private network private: the host takes nothing from it, even with a route pointing at it' {
@@ -351,6 +394,76 @@ Describe 'A host-routed VE answers an external host on the uplink''s subnet (PSB
         Stop-VzContainer routed1 -Kill
         (& ip neigh show proxy 198.19.35.10) | Should -BeNullOrEmpty
         Test-Ping $script:ext2.Pid 198.19.35.10 | Should -BeFalse
+    }
+}
+
+Describe 'A host-routed VE with an IPv6 address answers an external host through the NDP proxy' -Tag Networks, Integration -Skip:(-not $IsRoot) {
+    BeforeAll {
+        # Addresses: fd00:19:40::/64 (this file's IPv6 range). The external host knows only its own /64.
+        $script:ext6 = New-ExternalHost 70 'fd00:19:40::2/64'
+        & ip addr add fd00:19:40::1/64 dev $script:ext6.Uplink nodad
+        New-VzContainer routed6 -Template busybox -MemorySize 64MB -NetworkMode Routed -IpAddress fd00:19:40::10/128 | Start-VzContainer
+        Start-Responder routed6 7000
+        $script:uplinkMac = Get-Content "/sys/class/net/$($script:ext6.Uplink)/address"
+        function Get-SpoofDrops([string] $Chain) {
+            # The routed VE's anti-spoofing rule: "ip6 saddr != { its addresses, fe80::/10 } counter drop".
+            $json = & nft -j list chain inet $script:Table $Chain | ConvertFrom-Json
+            $sum = 0
+            foreach ($rule in $json.nftables.rule) {
+                $spoof = $rule.expr | Where-Object { $_.match.left.payload.protocol -eq 'ip6' -and $_.match.left.payload.field -eq 'saddr' -and $_.match.op -eq '!=' }
+                if ($spoof) { foreach ($e in $rule.expr) { if ($e.counter) { $sum += $e.counter.packets } } }
+            }
+            $sum
+        }
+    }
+    AfterAll { Remove-VzContainer routed6 -Force -ErrorAction SilentlyContinue }
+
+    It 'answers ping and TCP over IPv6 from the external host, which resolves the VE to the uplink''s MAC' {
+        (& ip -6 neigh show proxy fd00:19:40::10) | Should -Match $script:ext6.Uplink
+        (Get-Content "/proc/sys/net/ipv6/conf/$($script:ext6.Uplink)/proxy_ndp") | Should -Be '1'
+        Test-Ping $script:ext6.Pid fd00:19:40::10 -Tries 3 | Should -BeTrue
+        Test-Tcp $script:ext6.Pid fd00:19:40::10 7000 -Tries 3 | Should -BeTrue
+        (& nsenter -t $script:ext6.Pid -n ip -6 neigh show fd00:19:40::10) | Should -Match ([regex]::Escape($script:uplinkMac))
+        # The VE reaches the external host too (its default route is the host end's link-local gateway).
+        Test-Ping (Get-CtPid routed6) fd00:19:40::2 -Tries 3 | Should -BeTrue
+    }
+
+    It 'filters the proxied IPv6 traffic with the VE''s IPv6 rules, and drops what the VE sends from an address not its own' {
+        Set-VzFirewall routed6 -Enabled -DefaultInbound Drop -DefaultOutbound Accept
+        Add-VzFirewallRule routed6 from-ext6 -Direction Inbound -Action Accept -Protocol Tcp -LocalPort 7000 -RemoteAddress fd00:19:40::2/128
+        try {
+            $fw = Get-VzFirewall routed6
+            Test-Tcp $script:ext6.Pid fd00:19:40::10 7000 -Tries 3 | Should -BeTrue -Because 'the IPv6 allow rule lets the external host in'
+            $before = Get-ChainCounter $fw.InboundChain 'default'
+            Test-Ping $script:ext6.Pid fd00:19:40::10 | Should -BeFalse -Because 'ping is not allowed in'
+            (Get-ChainCounter $fw.InboundChain 'default') | Should -BeGreaterThan $before
+
+            # Anti-spoofing: an address the VE gives itself is dropped at the host before it reaches the uplink.
+            $ve = Get-CtPid routed6
+            & nsenter -t $ve -n ip addr add fd00:19:40::99/128 dev eth0 nodad
+            $cap = Start-Capture $script:ext6.Pid
+            $spoofBefore = Get-SpoofDrops $fw.OutboundChain
+            & nsenter -t $ve -n busybox ping -c 2 -W 1 -I fd00:19:40::99 fd00:19:40::2 | Out-Null
+            $LASTEXITCODE | Should -Not -Be 0 -Because 'routed6 may send only from fd00:19:40::10'
+            Test-Ping $ve fd00:19:40::2 -Tries 3 | Should -BeTrue -Because 'its own address still goes out'
+            Stop-Capture $cap
+            (Get-SpoofDrops $fw.OutboundChain) | Should -BeGreaterThan $spoofBefore
+            Get-CapturedCount $cap 'ip6 src host fd00:19:40::99' | Should -Be 0 -Because 'no spoofed packet arrived at the external host'
+            Get-CapturedCount $cap 'icmp6 and src host fd00:19:40::10' | Should -BeGreaterThan 0 -Because 'the capture saw the VE''s own ping'
+            Remove-Capture $cap
+            & nsenter -t $ve -n ip addr del fd00:19:40::99/128 dev eth0
+        }
+        finally { Set-VzFirewall routed6 -Enabled:$false; Remove-VzFirewallRule routed6 from-ext6 -Confirm:$false -ErrorAction SilentlyContinue }
+    }
+
+    It 'moves the NDP proxy entry when the address changes, and withdraws it when the VE stops' {
+        Set-VzContainer routed6 -IpAddress fd00:19:40::11/128
+        (& ip -6 neigh show proxy fd00:19:40::10) | Should -BeNullOrEmpty
+        (& ip -6 neigh show proxy fd00:19:40::11) | Should -Match $script:ext6.Uplink
+        Test-Ping $script:ext6.Pid fd00:19:40::11 -Tries 3 | Should -BeTrue
+        Stop-VzContainer routed6 -Kill
+        (& ip -6 neigh show proxy) -match 'fd00:19:40::' | Should -BeNullOrEmpty
+        Test-Ping $script:ext6.Pid fd00:19:40::11 | Should -BeFalse
     }
 }
 

@@ -119,6 +119,42 @@ Describe 'Shared folder cmdlets without a running VE' -Tag Unit, SharedFolders {
         Get-ConfigHash sfvm | Should -Be $before
     }
 
+    It 'carries the shares through Export-VzConfig and Import-VzConfig: round trip, create, and a bad folder refused' {
+        Add-VzSharedFolder sfvm $script:share docs -ReadOnly
+        $file = Join-Path $script:scope.Base 'sf.yaml'
+        Export-VzConfig sfvm -Path $file
+        $exported = Get-Content $file -Raw
+        $exported | Should -Match 'sharedFolders:'
+        # The file brings the shares back after they changed: removed ones come back, one not in the file goes.
+        Get-VzSharedFolder sfvm | Remove-VzSharedFolder -Confirm:$false
+        $extra = New-Item -ItemType Directory (Join-Path $script:scope.Base 'extra') -Force
+        Add-VzSharedFolder sfvm $extra.FullName extra
+        $r = Import-VzConfig $file
+        $r.Action | Should -Be 'Update'
+        ($r.Changes -join "`n") | Should -Match 'sharedFolders\.docs\.readOnly'
+        ($r.Changes -join "`n") | Should -Match 'sharedFolders\.extra\.path'
+        $now = Get-VzSharedFolder sfvm
+        @($now.Name) | Should -Be @('data', 'docs')
+        ($now | Where-Object Name -eq docs).ReadOnly | Should -BeTrue
+        ($now | Where-Object Name -eq data).Path | Should -Be $script:share
+        (Import-VzConfig $file).Action | Should -Be 'Unchanged'
+        # A VE the file creates gets its shares too.
+        $exported -replace 'name: sfvm', 'name: sfvm2' | Set-Content (Join-Path $script:scope.Base 'sf2.yaml')
+        (Import-VzConfig (Join-Path $script:scope.Base 'sf2.yaml')).Action | Should -Be 'Create'
+        @((Get-VzSharedFolder sfvm2).Name) | Should -Be @('data', 'docs')
+        Remove-VzVm sfvm2 -Force -Confirm:$false
+        # A folder that does not exist is refused before anything changes, naming the file and line.
+        $bad = Join-Path $script:scope.Base 'bad.yaml'
+        $exported.Replace("path: $($script:share)", 'path: /nonexistent/vz-share') | Set-Content $bad
+        $before = Get-ConfigHash sfvm
+        $err = $null
+        try { Import-VzConfig $bad -ErrorAction Stop } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -Be 'VzConfigCorrupt,Virtuozzo.Commands.ImportVzConfigCommand'
+        $err.Exception.Message | Should -Match 'sharedFolders: The folder ''/nonexistent/vz-share'' does not exist'
+        Get-ConfigHash sfvm | Should -Be $before
+        Remove-VzSharedFolder sfvm docs -Confirm:$false
+    }
+
     It 'reads well as a table' {
         $text = Get-VzSharedFolder sfvm | Out-String -Width 250
         $text | Should -Match 'VirtioFs'
@@ -181,6 +217,42 @@ Describe 'A container and a VM sharing one host folder' -Tag Integration, Slow, 
         (Get-VzSharedFolder sfct shared).Transport | Should -Be 'Bind'
     }
 
+    It 'attaches a share to the running container at once (idmapped, read-only when asked) and detaches it live' {
+        $live = Join-Path $script:scope.Base 'live'
+        $null = New-Item -ItemType Directory $live
+        Set-Content (Join-Path $live 'fromhost') 'live host file'
+        $initPid = (Get-VzContainer sfct).InitPid
+        $s = Add-VzSharedFolder sfct $live live -GuestPath /srv/live -PassThru -WarningVariable w
+        "$w" | Should -BeNullOrEmpty -Because 'nothing waits for a restart'
+        $s.Active | Should -BeTrue
+        (Invoke-VzContainerCommand sfct cat /srv/live/fromhost).StdOut.Trim() | Should -Be 'live host file'
+        $r = Invoke-VzContainerCommand sfct -Shell 'echo written live > /srv/live/fromct && ls -ln /srv/live/fromhost'
+        $r.ExitCode | Should -Be 0
+        ($r.StdOut -split '\s+')[2] | Should -Be '0' -Because 'a host root file is container root''s, as in a share mounted at start'
+        (& stat -c %u (Join-Path $live 'fromct')) | Should -Be '0'
+        $mount = Get-Content "/proc/$initPid/mountinfo" | Where-Object { ($_ -split ' ')[4] -eq '/srv/live' }
+        $mount | Should -Match 'nosuid,nodev'
+        $mount | Should -Match 'idmapped'
+        # A guest path that is a file in the running container: a typed error, and the share is not stored.
+        $before = Get-ConfigHash sfct
+        $err = $null
+        try { Add-VzSharedFolder sfct $live onfile -GuestPath /bin/busybox -ErrorAction Stop } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -Be 'VzSharedFolderGuestPathNotFolder,Virtuozzo.Commands.AddVzSharedFolderCommand'
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        Get-ConfigHash sfct | Should -Be $before
+        $ro = Add-VzSharedFolder sfct $live liro -GuestPath /srv/liro -ReadOnly -PassThru
+        $ro.Active | Should -BeTrue
+        (Invoke-VzContainerCommand sfct -Shell 'echo x > /srv/liro/nope').ExitCode | Should -Not -Be 0
+        Test-Path (Join-Path $live 'nope') | Should -BeFalse
+        Remove-VzSharedFolder sfct liro -Confirm:$false
+        Remove-VzSharedFolder sfct live -Confirm:$false -WarningVariable w2
+        "$w2" | Should -BeNullOrEmpty
+        (Invoke-VzContainerCommand sfct -Shell 'test -e /srv/live/fromhost && echo still || echo gone').StdOut.Trim() | Should -Be 'gone'
+        (Get-Content "/proc/$initPid/mountinfo") -match ' /srv/(live|liro) ' | Should -BeNullOrEmpty
+        (Get-VzContainer sfct).InitPid | Should -Be $initPid -Because 'the container was not restarted'
+        (Invoke-VzContainerCommand sfct cat /srv/shared/fromhost).StdOut.Trim() | Should -Be 'written by the host' -Because 'the share mounted at start stays'
+    }
+
     It 'gives the VM a virtio-fs share its guest mounts by tag, served by one sandboxed virtiofsd' {
         $script:mount.StdOut.Trim() | Should -Be 'mounted'
         $s = Get-VzSharedFolder sfvm shared
@@ -217,13 +289,29 @@ Describe 'A container and a VM sharing one host folder' -Tag Integration, Slow, 
         (Get-VzVm sfvm).State | Should -Be 'Running'
     }
 
-    It 'says a share added to a running VM applies at its next start' {
-        $other = Join-Path $script:scope.Base 'later'
-        $null = New-Item -ItemType Directory $other
-        $s = Add-VzSharedFolder sfvm $other later -PassThru -WarningVariable w -WarningAction SilentlyContinue
-        $s.Active | Should -BeFalse
-        "$w" | Should -Match 'next start'
-        Remove-VzSharedFolder sfvm later -Confirm:$false
+    It 'hot-adds a virtio-fs share to the running VM (its RAM is shared already), notices its daemon die within 2 s, and hot-removes it' {
+        $later = Join-Path $script:scope.Base 'later'
+        $null = New-Item -ItemType Directory $later
+        Set-Content (Join-Path $later 'f') 'later file'
+        $s = Add-VzSharedFolder sfvm $later later -PassThru -WarningVariable w
+        "$w" | Should -BeNullOrEmpty
+        $s.Active | Should -BeTrue
+        $s.DaemonProcessId | Should -BeGreaterThan 0
+        $r = Invoke-VzVmCommand sfvm sh -ArgumentList '-c', 'mkdir -p /mnt/later && mount -t virtiofs later /mnt/later && cat /mnt/later/f && echo from vm > /mnt/later/g && umount /mnt/later' -Timeout 90
+        $r.ExitCode | Should -Be 0 -Because $r.StdErr
+        $r.StdOut.Trim() | Should -Be 'later file'
+        (Get-Content (Join-Path $later 'g')).Trim() | Should -Be 'from vm'
+        (& stat -c %u (Join-Path $later 'g')) | Should -Be '0'
+        # The hot-added share's daemon is watched like one started with the VM.
+        $watch = [Diagnostics.Stopwatch]::StartNew()
+        & kill -9 $s.DaemonProcessId
+        Wait-Until { (Get-VzVm sfvm).StateReason -match "shared folder 'later'" } -Seconds 2 | Should -BeTrue
+        Write-Host "hot-added virtiofsd death seen on Get-VzVm after $($watch.ElapsedMilliseconds) ms"
+        Remove-VzSharedFolder sfvm later -Confirm:$false -WarningVariable w2
+        "$w2" | Should -BeNullOrEmpty
+        (Get-VzSharedFolder sfvm).Name | Should -Not -Contain 'later'
+        (Get-VzVm sfvm).StateReason | Should -BeNullOrEmpty
+        @(Get-Virtiofsd $later).Count | Should -Be 0
     }
 
     It 'notices a virtiofsd that dies, on the VM state reason and in the host service journal' {
@@ -244,10 +332,17 @@ Describe 'A container and a VM sharing one host folder' -Tag Integration, Slow, 
         Stop-VzHostService -Timeout 120 -Confirm:$false
     }
 
-    It 'leaves no virtiofsd behind when the VM stops' {
+    It 'keeps a share attached at start until the VM stops when q35 cannot unplug it, and leaves no virtiofsd behind' {
+        # Attached at start, the device sits on q35's root bus, which has no hotplug: removing the share says so.
+        Remove-VzSharedFolder sfvm shared -Confirm:$false -WarningVariable w -WarningAction SilentlyContinue
+        "$w" | Should -Match 'stays attached until it stops: it was attached when the VM started, on the q35 PCIe root bus'
+        Get-VzSharedFolder sfvm | Should -BeNullOrEmpty -Because 'the share is gone from the config'
+        # Its device is still there: a new share of that name waits for the next start rather than pass for attached.
+        Add-VzSharedFolder sfvm $script:share shared -WarningVariable w2 -WarningAction SilentlyContinue
+        "$w2" | Should -Match "next start: the device of an earlier shared folder named 'shared' is still attached until the VM stops"
+        Remove-VzSharedFolder sfvm shared -Confirm:$false -WarningAction SilentlyContinue
         $null = Stop-VzVm sfvm -Kill
         @(Get-Virtiofsd $script:scope.Base).Count | Should -Be 0
-        (Get-VzSharedFolder sfvm shared).Active | Should -BeFalse
     }
 }
 
@@ -282,5 +377,21 @@ Describe 'A VM on 9p (the generic-kernel test guest)' -Tag Integration, Slow, Sh
         (Invoke-VzVmCommand sf9p sh -ArgumentList '-c', 'echo x > /mnt/ro/nope').ExitCode | Should -Not -Be 0
         Test-Path (Join-Path $script:share 'nope') | Should -BeFalse
         @(Get-VzSharedFolder sf9p | Where-Object Active).Transport | Should -Be @('NineP', 'NineP')
+    }
+
+    It 'says why a share added to a running VM without shared RAM, or over 9p, waits for its next start' {
+        $vfs = Join-Path $script:scope.Base 'vfs'
+        $null = New-Item -ItemType Directory $vfs
+        $s = Add-VzSharedFolder sf9p $vfs vfs -PassThru -WarningVariable w -WarningAction SilentlyContinue
+        $s.Active | Should -BeFalse
+        "$w" | Should -Match 'next start'
+        "$w" | Should -Match 'RAM shared with its daemon from boot'
+        (Get-VzSharedFolder sf9p vfs).Path | Should -Be $vfs -Because 'the share is stored for the next start'
+        $n = Add-VzSharedFolder sf9p $vfs later9p -Transport NineP -PassThru -WarningVariable w9 -WarningAction SilentlyContinue
+        $n.Active | Should -BeFalse
+        "$w9" | Should -Match 'cannot add a 9p export to a running VM'
+        @(Get-Virtiofsd $script:scope.Base).Count | Should -Be 0
+        Remove-VzSharedFolder sf9p vfs -Confirm:$false
+        Remove-VzSharedFolder sf9p later9p -Confirm:$false
     }
 }

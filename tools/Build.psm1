@@ -16,6 +16,7 @@ $script:DebianPackages = @(
     'rsync',                                           # Move-VzContainer: pre-copy and delta over ssh
     'procps', 'util-linux', 'criu',
     'prometheus', 'strace',                            # metrics tests (a real scraper, promtool) and bench (no process per VE)
+    'tcpdump',                                         # network tests: a capture beside the nft counters
     'xorriso',                                         # DVD tests build ISO images
     'attr'                                             # snapshot tests set and compare xattrs (setfattr, getfattr)
 )

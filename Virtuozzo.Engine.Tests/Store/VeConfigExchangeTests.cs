@@ -206,6 +206,46 @@ public sealed class VeConfigExchangeTests : IDisposable
     }
 
     [Fact]
+    public async Task Shared_folders_travel_through_a_file_and_each_changed_share_is_listed()
+    {
+        var folder = Directory.CreateDirectory(temp.Combine("share")).FullName;
+        var r = Create("web01");
+        store.Update(r.Id, c => c.SharedFolders = [new VeSharedFolder { Name = "data", Path = folder, GuestPath = "/mnt/data" }]);
+        var text = exchange.Export(store.List());
+        Assert.Contains("sharedFolders:", text);
+        Assert.Equal(VeConfigImportAction.Unchanged, Assert.Single(exchange.Plan(Write(text))).Action);
+
+        var item = Assert.Single(exchange.Plan(Write(text.Replace("guestPath: /mnt/data", "guestPath: /srv/data"))));
+        Assert.Equal(["sharedFolders.data.guestPath: /mnt/data -> /srv/data"], item.Changes);
+        await exchange.ApplyAsync(item);
+        Assert.Equal("/srv/data", Assert.Single(store.TryGet(r.Id)!.Config!.SharedFolders!).GuestPath);
+
+        // An empty list removes them all; a VE with none exports an empty list, so that round-trips unchanged too.
+        var none = Assert.Single(exchange.Plan(Write("schemaVersion: 1\nves:\n- name: web01\n  type: Container\n  sharedFolders: []\n")));
+        Assert.Equal(["sharedFolders.data.guestPath: /srv/data -> (none)", "sharedFolders.data.name: data -> (none)", "sharedFolders.data.path: " + folder + " -> (none)", "sharedFolders.data.readOnly: false -> (none)"], none.Changes);
+        await exchange.ApplyAsync(none);
+        Assert.Null(store.TryGet(r.Id)!.Config!.SharedFolders);
+        Assert.Equal(VeConfigImportAction.Unchanged, Assert.Single(exchange.Plan(Write(exchange.Export(store.List())))).Action);
+    }
+
+    [Theory]
+    [InlineData("path: /nonexistent/vz-share", "does not exist")]
+    [InlineData("path: <share>\n    guestPath: /proc/x", "kernel tree")]
+    [InlineData("path: <share>\n  - name: DATA\n    path: <share>", "already has a shared folder named 'DATA'")]
+    [InlineData("path: <share>\n    transport: VirtioFs", "VirtioFs is for VMs")]
+    public void A_bad_shared_folder_is_a_config_error_and_changes_nothing(string share, string why)
+    {
+        var folder = Directory.CreateDirectory(temp.Combine("share")).FullName;
+        var r = Create("web01");
+        var before = File.ReadAllText(Path.Combine(r.Directory, "ve.yaml"));
+        var path = Write("schemaVersion: 1\nves:\n- name: web01\n  type: Container\n  sharedFolders:\n  - name: data\n    " + share.Replace("<share>", folder) + "\n");
+        var ex = Assert.Throws<VzConfigCorruptException>(() => exchange.Plan(path));
+        Assert.Contains(why, ex.Message);
+        Assert.Equal(3, ex.Line);
+        Assert.Equal(before, File.ReadAllText(Path.Combine(r.Directory, "ve.yaml")));
+    }
+
+    [Fact]
     public void A_type_that_differs_from_the_existing_ve_is_refused()
     {
         Create("web01");

@@ -13,6 +13,10 @@ namespace Virtuozzo.Engine.Network;
 public sealed class NetworkSetup(ProcessRunner runner, ILogger<NetworkSetup> logger)
 {
     public const string DefaultBridge = "vzbr0";
+
+    /// <summary>The IPv6 gateway a host-routed VE sees: a link-local address on the host end of its veth.</summary>
+    public const string RoutedIpv6Gateway = "fe80::1";
+
     private static readonly ProcessRunOptions Quick = new() { Timeout = TimeSpan.FromSeconds(15) };
 
     /// <summary>
@@ -118,10 +122,18 @@ public sealed class NetworkSetup(ProcessRunner runner, ILogger<NetworkSetup> log
             {
                 var bare = a[..a.IndexOf('/')];
                 var single = bare.Contains(':') ? $"{bare}/128" : $"{bare}/32";
-                await InNetns(pid, ct, "addr", "add", single, "dev", "eth0");
+                // IPv6: no duplicate address detection on a /128 only this VE has (it would hold the address back ~1 s).
+                string[] noDad = bare.Contains(':') ? ["nodad"] : [];
+                await InNetns(pid, ct, ["addr", "add", single, "dev", "eth0", .. noDad]);
                 await Ip(ct, "route", "replace", single, "dev", host);
             }
             await InNetns(pid, ct, "route", "replace", "default", "dev", "eth0");
+            if (net.IpAddresses.Any(a => a.Contains(':')))
+            {
+                // IPv6 has no proxy ARP towards the VE: the host end gets a fixed link-local gateway address instead.
+                await Ip(ct, "addr", "replace", RoutedIpv6Gateway + "/64", "dev", host, "nodad");
+                await InNetns(pid, ct, "-6", "route", "replace", "default", "via", RoutedIpv6Gateway, "dev", "eth0");
+            }
             if (Proxy is { } proxy) await proxy.AddAsync(id, host, net.IpAddresses, ct);
         }
         else

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Virtuozzo.Engine.Errors;
+using Virtuozzo.Engine.Store;
 
 namespace Virtuozzo.Engine.SharedFolders;
 
@@ -87,6 +88,48 @@ public static partial class SharedFolderRules
             throw new VzInvalidArgumentException("VzSharedFolderGuestPathInvalid", $"The guest path '{clean}' is the root or a kernel tree the container runtime mounts itself.", target, "GuestPath")
             { RecommendedAction = "Mount the share elsewhere, for example under /mnt." };
         return clean;
+    }
+
+    /// <summary>
+    /// The share to store for a VE of that kind, from arguments whose name and host path are already checked: a VM
+    /// takes no guest path and no Bind, a read-only VM share goes over 9p, a container always bind-mounts at a
+    /// canonical guest path (by default /mnt/NAME). Used by Add-VzSharedFolder and Import-VzConfig alike.
+    /// </summary>
+    public static VeSharedFolder Check(string name, string hostPath, string? guestPath, bool readOnly, SharedFolderTransport transport, bool isVm, string veName)
+    {
+        if (isVm)
+        {
+            if (guestPath is not null)
+                throw new VzInvalidArgumentException("VzSharedFolderGuestPathVm",
+                    $"A VM's guest mounts a shared folder itself, by its tag ('{name}'); -GuestPath applies to containers only.", veName, "GuestPath")
+                { RecommendedAction = $"Leave -GuestPath out, and in the guest run: mount -t virtiofs {name} /mnt (9p: mount -t 9p -o trans=virtio {name} /mnt)." };
+            if (transport == SharedFolderTransport.Bind)
+                throw new VzInvalidArgumentException("VzSharedFolderTransportInvalid", "A VM gets a shared folder over VirtioFs or NineP; Bind is for containers.", veName, "Transport")
+                { RecommendedAction = "Use -Transport Auto, VirtioFs or NineP." };
+            if (transport == SharedFolderTransport.VirtioFs && readOnly)
+                throw new VzInvalidArgumentException("VzSharedFolderReadOnlyVirtioFs",
+                    "QEMU 7.2's virtiofsd cannot serve a folder read-only; a read-only share goes over 9p, which QEMU enforces.", veName, "ReadOnly")
+                { RecommendedAction = "Use -Transport Auto or NineP with -ReadOnly." };
+            return new VeSharedFolder { Name = name, Path = hostPath, ReadOnly = readOnly, Transport = transport != SharedFolderTransport.Auto ? transport : null };
+        }
+        if (transport is not (SharedFolderTransport.Auto or SharedFolderTransport.Bind))
+            throw new VzInvalidArgumentException("VzSharedFolderTransportInvalid", $"A container gets a shared folder as a bind mount; {transport} is for VMs.", veName, "Transport")
+            { RecommendedAction = "Leave -Transport out for a container." };
+        var mountPoint = ValidateGuestPath(guestPath ?? DefaultGuestPath(name), veName);
+        return new VeSharedFolder { Name = name, Path = hostPath, GuestPath = mountPoint, ReadOnly = readOnly };
+    }
+
+    /// <summary>Refuses a share whose name another share of the VE has, or whose guest path is above or below another's.</summary>
+    public static void CheckAgainst(IEnumerable<VeSharedFolder> existing, VeSharedFolder share, string veName)
+    {
+        var list = existing.ToList();
+        if (list.Any(s => string.Equals(s.Name, share.Name, StringComparison.OrdinalIgnoreCase)))
+            throw new VzAlreadyExistsException("VzSharedFolderExists", $"'{veName}' already has a shared folder named '{share.Name}'.", veName)
+            { RecommendedAction = $"Choose another name, or remove it first: Remove-VzSharedFolder -VeName '{veName}' -Name '{share.Name}'." };
+        if (share.GuestPath is { } mountPoint && list.FirstOrDefault(s => s.GuestPath is { } g && (Within(g, mountPoint) || Within(mountPoint, g))) is { } clash)
+            throw new VzAlreadyExistsException("VzSharedFolderGuestPathInUse",
+                $"The guest path '{mountPoint}' overlaps '{clash.GuestPath}' of the shared folder '{clash.Name}' of '{veName}'.", veName)
+            { RecommendedAction = "Choose a -GuestPath that is neither above nor below another share's." };
     }
 
     /// <summary>

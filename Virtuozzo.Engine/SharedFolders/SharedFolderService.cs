@@ -11,90 +11,92 @@ namespace Virtuozzo.Engine.SharedFolders;
 
 /// <summary>
 /// Add-, Get- and Remove-VzSharedFolder: host folders shared with containers (bind mounts) and VMs (virtio-fs or 9p),
-/// kept in the VE's config (written atomically under its lock) and attached when the VE starts. A share added or
-/// removed while the VE runs takes effect at its next start: a container's mount namespace and a VM's memory backend
-/// are set when it starts (virtio-fs needs the VM's RAM shared from boot).
+/// kept in the VE's config (written atomically under its lock) and attached when the VE starts. A share added to or
+/// removed from a running container is mounted or unmounted in it at once (<see cref="Containers.Runtime.LiveShareMount"/>);
+/// a running VM gets a virtio-fs share hot-added or removed when its RAM is already shared (it started with one),
+/// and otherwise at its next start, with a warning that says why (virtio-fs needs the RAM shared from boot; 9p
+/// cannot be hot-added).
 /// </summary>
 public sealed class SharedFolderService(VzPaths paths, VeStore store, Func<VmService> vms, Func<ContainerService> containers, ILogger<SharedFolderService> logger)
 {
     /// <summary>Adds a share to a VE after checking every argument; a refused share changes nothing.</summary>
-    public SharedFolderInfo Add(Guid veId, string name, string path, string? guestPath, bool readOnly, SharedFolderTransport transport, CancellationToken ct)
+    public async Task<SharedFolderInfo> AddAsync(Guid veId, string name, string path, string? guestPath, bool readOnly, SharedFolderTransport transport, CancellationToken ct)
     {
         var record = store.TryGet(veId) ?? throw NotFound(veId);
         var veName = record.DisplayName;
         SharedFolderRules.ValidateName(name, veName);
         var hostPath = SharedFolderRules.ValidateHostPath(path, paths.DataRoot, veName);
         var isVm = record.Config?.Type == VeType.VirtualMachine;
-        string? mountPoint = null;
-        if (isVm)
-        {
-            if (guestPath is not null)
-                throw new VzInvalidArgumentException("VzSharedFolderGuestPathVm",
-                    $"A VM's guest mounts a shared folder itself, by its tag ('{name}'); -GuestPath applies to containers only.", veName, "GuestPath")
-                { RecommendedAction = $"Leave -GuestPath out, and in the guest run: mount -t virtiofs {name} /mnt (9p: mount -t 9p -o trans=virtio {name} /mnt)." };
-            if (transport == SharedFolderTransport.Bind)
-                throw new VzInvalidArgumentException("VzSharedFolderTransportInvalid", "A VM gets a shared folder over VirtioFs or NineP; Bind is for containers.", veName, "Transport")
-                { RecommendedAction = "Use -Transport Auto, VirtioFs or NineP." };
-            if (transport == SharedFolderTransport.VirtioFs && readOnly)
-                throw new VzInvalidArgumentException("VzSharedFolderReadOnlyVirtioFs",
-                    "QEMU 7.2's virtiofsd cannot serve a folder read-only; a read-only share goes over 9p, which QEMU enforces.", veName, "ReadOnly")
-                { RecommendedAction = "Use -Transport Auto or NineP with -ReadOnly." };
-            RefuseWhileSaved(veId, veName, "add");
-        }
-        else
-        {
-            if (transport is not (SharedFolderTransport.Auto or SharedFolderTransport.Bind))
-                throw new VzInvalidArgumentException("VzSharedFolderTransportInvalid", $"A container gets a shared folder as a bind mount; {transport} is for VMs.", veName, "Transport")
-                { RecommendedAction = "Leave -Transport out for a container." };
-            mountPoint = SharedFolderRules.ValidateGuestPath(guestPath ?? SharedFolderRules.DefaultGuestPath(name), veName);
-        }
+        var share = SharedFolderRules.Check(name, hostPath, guestPath, readOnly, transport, isVm, veName);
+        if (isVm) RefuseWhileSaved(veId, veName, "add");
         var written = store.Update(veId, c =>
         {
             var list = c.SharedFolders ?? [];
-            if (list.Any(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase)))
-                throw new VzAlreadyExistsException("VzSharedFolderExists", $"'{veName}' already has a shared folder named '{name}'.", veName)
-                { RecommendedAction = $"Choose another name, or remove it first: Remove-VzSharedFolder -VeName '{veName}' -Name '{name}'." };
-            if (mountPoint is not null && list.FirstOrDefault(s => s.GuestPath is { } g && (SharedFolderRules.Within(g, mountPoint) || SharedFolderRules.Within(mountPoint, g))) is { } clash)
-                throw new VzAlreadyExistsException("VzSharedFolderGuestPathInUse",
-                    $"The guest path '{mountPoint}' overlaps '{clash.GuestPath}' of the shared folder '{clash.Name}' of '{veName}'.", veName)
-                { RecommendedAction = "Choose a -GuestPath that is neither above nor below another share's." };
-            list.Add(new VeSharedFolder
-            {
-                Name = name,
-                Path = hostPath,
-                GuestPath = mountPoint,
-                ReadOnly = readOnly,
-                Transport = isVm && transport != SharedFolderTransport.Auto ? transport : null,
-            });
+            SharedFolderRules.CheckAgainst(list, share, veName);
+            list.Add(share);
             c.SharedFolders = list;
         }, ct);
         logger.LogInformation("Shared '{Path}' with '{Ve}' as '{Name}'.", hostPath, veName, name);
-        var info = Describe(store.TryGet(veId)!).First(s => s.Name == name);
-        if (IsRunning(record))
-            logger.LogWarning("'{Ve}' is running: the shared folder '{Name}' is attached at its next start.", veName, name);
-        return info;
+        string? deferred = null;
+        try
+        {
+            if (isVm) deferred = await vms().AttachShareLiveAsync(veId, share, ct).ConfigureAwait(false);
+            else await containers().AttachShareLiveAsync(veId, share, ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            // Not attached: not stored either, so the VE is as it was.
+            store.Update(veId, c => { c.SharedFolders?.RemoveAll(s => s.Name == share.Name); if (c.SharedFolders is { Count: 0 }) c.SharedFolders = null; }, CancellationToken.None);
+            throw;
+        }
+        if (deferred is not null)
+            logger.LogWarning("'{Ve}' is running: the shared folder '{Name}' is attached at its next start: {Reason}.", veName, name, deferred);
+        return Describe(store.TryGet(veId)!).First(s => s.Name == name);
     }
 
     /// <summary>The shares of one VE, with their live state.</summary>
     public IReadOnlyList<SharedFolderInfo> List(Guid veId) => Describe(store.TryGet(veId) ?? throw NotFound(veId));
 
     /// <summary>Removes a share from a VE's config; a running VE keeps it until it stops.</summary>
-    public SharedFolderInfo Remove(Guid veId, string name, CancellationToken ct)
+    public async Task<SharedFolderInfo> RemoveAsync(Guid veId, string name, CancellationToken ct)
     {
         var record = store.TryGet(veId) ?? throw NotFound(veId);
         var info = Describe(record).FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase))
             ?? throw new VzNotFoundException("VzSharedFolderNotFound", $"'{record.DisplayName}' has no shared folder named '{name}'.", record.DisplayName)
             { RecommendedAction = $"List its shares with Get-VzSharedFolder -VeName '{record.DisplayName}'." };
-        if (record.Config?.Type == VeType.VirtualMachine) RefuseWhileSaved(veId, record.DisplayName, "remove");
+        var isVm = record.Config?.Type == VeType.VirtualMachine;
+        if (isVm) RefuseWhileSaved(veId, record.DisplayName, "remove");
+        // Detached from the running VE first: one that cannot let go keeps the share stored, as it keeps it attached.
+        var stored = record.Config!.SharedFolders!.First(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase));
+        string? remains = null;
+        if (isVm) remains = await vms().DetachShareLiveAsync(veId, stored.Name, ct).ConfigureAwait(false);
+        else await containers().DetachShareLiveAsync(veId, stored, ct).ConfigureAwait(false);
         store.Update(veId, c =>
         {
             c.SharedFolders?.RemoveAll(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase));
             if (c.SharedFolders is { Count: 0 }) c.SharedFolders = null;
         }, ct);
-        if (info.Active)
-            logger.LogWarning("'{Ve}' is running: the shared folder '{Name}' stays attached until it stops.", record.DisplayName, name);
+        if (remains is not null)
+            logger.LogWarning("'{Ve}' is running: the shared folder '{Name}' stays attached until it stops: {Reason}.", record.DisplayName, name, remains);
         logger.LogInformation("Removed the shared folder '{Name}' of '{Ve}'.", name, record.DisplayName);
         return info;
+    }
+
+    /// <summary>
+    /// Brings a VE's shares to <paramref name="desired"/> (Import-VzConfig): a share not listed, or listed with another
+    /// folder, guest path, access or transport, is removed; a listed share it lacks is added. Shares already as listed
+    /// are not touched, so a running VE keeps them attached.
+    /// </summary>
+    public async Task ReconcileAsync(Guid veId, IReadOnlyList<VeSharedFolder> desired, CancellationToken ct)
+    {
+        var current = (store.TryGet(veId) ?? throw NotFound(veId)).Config?.SharedFolders ?? [];
+        static bool Same(VeSharedFolder a, VeSharedFolder b) =>
+            string.Equals(a.Name, b.Name, StringComparison.OrdinalIgnoreCase) && a.Path == b.Path && a.GuestPath == b.GuestPath &&
+            a.ReadOnly == b.ReadOnly && a.Transport == b.Transport;
+        foreach (var share in current.Where(c => !desired.Any(d => Same(c, d))).ToList())
+            await RemoveAsync(veId, share.Name, ct).ConfigureAwait(false);
+        foreach (var share in desired.Where(d => !current.Any(c => Same(c, d))))
+            await AddAsync(veId, share.Name, share.Path, share.GuestPath, share.ReadOnly, share.Transport ?? SharedFolderTransport.Auto, ct).ConfigureAwait(false);
     }
 
     /// <summary>A VM saved by Suspend-VzVm -SaveState resumes with exactly the devices it was saved with: its shares stay as they are.</summary>
@@ -153,10 +155,6 @@ public sealed class SharedFolderService(VzPaths paths, VeStore store, Func<VmSer
         try { return [.. MountInfo.Read($"/proc/{info.InitPid}/mountinfo").Select(m => m.MountPoint)]; }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { return []; }
     }
-
-    private bool IsRunning(VeRecord record) => record.Config?.Type == VeType.VirtualMachine
-        ? QemuProcess.Inspect(vms().RuntimePaths(record.Id)).Alive
-        : containers().Describe(record).StateValue is ContainerState.Running or ContainerState.Suspended;
 
     private static VzNotFoundException NotFound(Guid id) =>
         new("VzVeNotFound", $"No VE with id {id} exists on this host.", id) { RecommendedAction = "List VEs with Get-VzContainer or Get-VzVm." };

@@ -46,6 +46,8 @@ public sealed class VeConfigExchange(VeStore store, ILogger<VeConfigExchange> lo
                 Name = c.Name, Type = c.Type, Description = c.Description, OnBoot = c.OnBoot,
                 BootOrder = c.BootOrder, BootDelay = c.BootDelay, AutoStop = c.AutoStop,
                 Memory = c.Memory, Cpu = c.Cpu, Container = c.Container, Vm = c.Vm,
+                // Written even when empty: the file is the VE's whole desired state, so importing it removes shares added since.
+                SharedFolders = c.SharedFolders ?? [],
             });
         }
         var header = new StringBuilder()
@@ -118,6 +120,12 @@ public sealed class VeConfigExchange(VeStore store, ILogger<VeConfigExchange> lo
             var automation = new VeAutomationChanges { BootOrder = entry.BootOrder, BootDelay = entry.BootDelay, AutoStop = entry.AutoStop };
             try { automation.Validate(entry.Name); }
             catch (VzInvalidArgumentException ex) { throw Bad($"'{entry.Name}': {ex.Message}"); }
+            List<VeSharedFolder>? shares = null;
+            if (entry.SharedFolders is { } listed)
+            {
+                try { shares = CheckShares(listed, type, entry.Name); }
+                catch (VzException ex) { throw Bad($"'{entry.Name}': sharedFolders: {ex.Message} {ex.RecommendedAction}"); }
+            }
             if (include is not null && !include(entry.Name)) continue;
 
             var current = existing.FirstOrDefault(r => r.Config is { } rc && string.Equals(rc.Name, entry.Name, StringComparison.OrdinalIgnoreCase));
@@ -131,6 +139,7 @@ public sealed class VeConfigExchange(VeStore store, ILogger<VeConfigExchange> lo
                     Memory = entry.Memory ?? new(), Cpu = entry.Cpu ?? new(),
                     Container = type == VeType.Container ? entry.Container : null,
                     Vm = type == VeType.VirtualMachine ? entry.Vm ?? new() : null,
+                    SharedFolders = shares,
                 };
                 automation.ApplyCommon(desired);
                 plan.Add(new VeConfigImportResult
@@ -149,6 +158,7 @@ public sealed class VeConfigExchange(VeStore store, ILogger<VeConfigExchange> lo
             if (entry.Cpu is not null) updated.Cpu = entry.Cpu;
             if (entry.Container is not null) updated.Container = entry.Container;
             if (entry.Vm is not null) updated.Vm = entry.Vm;
+            if (entry.SharedFolders is not null) updated.SharedFolders = shares;
             automation.ApplyCommon(updated);
             VeIdentity.Keep(current.Config, updated);
             var changes = Diff(current.Config, updated);
@@ -182,6 +192,7 @@ public sealed class VeConfigExchange(VeStore store, ILogger<VeConfigExchange> lo
                     if (desired.Memory.MemorySize > 0) c.Memory = desired.Memory;
                     c.Cpu = desired.Cpu;
                     c.Container = desired.Container ?? c.Container; c.Vm = desired.Vm ?? c.Vm;
+                    c.SharedFolders = desired.SharedFolders;
                     VeIdentity.Keep(created, c);
                 }, cancellationToken);
                 logger.LogInformation("Created '{Name}' from {Path}.", desired.Name, planned.Path);
@@ -194,12 +205,33 @@ public sealed class VeConfigExchange(VeStore store, ILogger<VeConfigExchange> lo
                     c.Description = desired.Description; c.OnBoot = desired.OnBoot;
                     (c.BootOrder, c.BootDelay, c.AutoStop) = (desired.BootOrder, desired.BootDelay, desired.AutoStop);
                     c.Memory = desired.Memory; c.Cpu = desired.Cpu; c.Container = desired.Container; c.Vm = desired.Vm;
+                    c.SharedFolders = desired.SharedFolders;
                 }, cancellationToken);
                 logger.LogInformation("Updated '{Name}' from {Path}: {Changes}.", planned.Name, planned.Path, string.Join("; ", planned.Changes));
                 return planned with { Applied = true, Desired = null };
             default:
                 return planned with { Applied = true, Desired = null };
         }
+    }
+
+    /// <summary>
+    /// The shares of a file entry as Add-VzSharedFolder would store them (same checks: name, canonical existing folder
+    /// outside the data root, guest path, transport for the VE's kind, no clash); null for an empty list, as ve.yaml has it.
+    /// </summary>
+    private List<VeSharedFolder>? CheckShares(List<VeSharedFolder> listed, VeType type, string veName)
+    {
+        var checkedShares = new List<VeSharedFolder>();
+        foreach (var s in listed)
+        {
+            if (s is null) continue;
+            SharedFolders.SharedFolderRules.ValidateName(s.Name, veName);
+            var hostPath = SharedFolders.SharedFolderRules.ValidateHostPath(s.Path, store.Paths.DataRoot, veName);
+            var share = SharedFolders.SharedFolderRules.Check(s.Name, hostPath, s.GuestPath, s.ReadOnly,
+                s.Transport ?? SharedFolders.SharedFolderTransport.Auto, type == VeType.VirtualMachine, veName);
+            SharedFolders.SharedFolderRules.CheckAgainst(checkedShares, share, veName);
+            checkedShares.Add(share);
+        }
+        return checkedShares.Count == 0 ? null : checkedShares;
     }
 
     /// <summary>Parses the document and finds the line where each entry of 'ves' starts.</summary>
@@ -261,6 +293,10 @@ public sealed class VeConfigExchange(VeStore store, ILogger<VeConfigExchange> lo
             {
                 case Dictionary<object, object?> map:
                     foreach (var (k, v) in map) Walk(prefix.Length == 0 ? $"{k}" : $"{prefix}.{k}", v);
+                    break;
+                // A list of named entries (shared folders): one key per entry and field, so a diff says which changed.
+                case List<object?> list when list.Count > 0 && list.All(o => o is Dictionary<object, object?> m && m.ContainsKey("name")):
+                    foreach (var item in list.Cast<Dictionary<object, object?>>()) Walk($"{prefix}.{item["name"]}", item);
                     break;
                 case List<object?> list:
                     result[prefix] = "[" + string.Join(", ", list.Select(o => Convert.ToString(o, CultureInfo.InvariantCulture))) + "]";

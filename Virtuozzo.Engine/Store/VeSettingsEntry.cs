@@ -23,4 +23,10 @@ public sealed class VeSettingsEntry
     public CpuSettings? Cpu { get; set; }
     public ContainerSettings? Container { get; set; }
     public VmSettings? Vm { get; set; }
+
+    /// <summary>
+    /// Host folders shared with the VE (Add-VzSharedFolder): the whole list, so an import adds the ones missing and
+    /// removes the ones not named (an empty list removes all); left out, the VE's shares are left alone.
+    /// </summary>
+    public List<VeSharedFolder>? SharedFolders { get; set; }
 }

@@ -55,7 +55,7 @@ public static class DiskHotplug
         return true;
     }
 
-    /// <summary>Root ports with no device behind them, from query-pci.</summary>
+    /// <summary>Root ports with no device behind them, from query-pci (disks, network adapters and hot-added shares use them alike).</summary>
     internal static async Task<List<string>> FreePortsAsync(QemuMonitor monitor, CancellationToken ct)
     {
         var all = Enumerable.Range(0, QemuCommandLine.HotplugPorts).Select(i => $"hp{i}").ToList();

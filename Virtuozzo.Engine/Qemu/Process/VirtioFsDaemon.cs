@@ -96,6 +96,14 @@ public static class VirtioFsDaemon
         }
     }
 
+    /// <summary>Ends one share's daemon (a hot add that failed after it started, or a hot-removed share's), and forgets its pid.</summary>
+    public static void Stop(VmRuntimePaths rt, string tag)
+    {
+        if (AlivePid(rt, tag) is { } pid) Kill(pid);
+        File.Delete(rt.VirtioFsPidFile(tag));
+        File.Delete(rt.VirtioFsSocket(tag));
+    }
+
     private static void Kill(int pid)
     {
         Native.LibC.kill(pid, 15);

@@ -19,8 +19,25 @@ public static class VmShareState
     public static void Write(VmRuntimePaths rt, IReadOnlyList<VmShareDevice> shares)
     {
         if (shares.Count == 0) { File.Delete(rt.SharesFile); return; }
-        File.WriteAllText(rt.SharesFile, JsonSerializer.Serialize(shares.Select(s => new Entry(s.Tag, s.Transport)).ToArray(), Options));
-        File.SetUnixFileMode(rt.SharesFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        AtomicWrite(rt, [.. shares.Select(s => new Entry(s.Tag, s.Transport))]);
+    }
+
+    /// <summary>Written whole and renamed into place: the daemon watch reads it at any moment.</summary>
+    private static void AtomicWrite(VmRuntimePaths rt, IReadOnlyList<Entry> entries)
+    {
+        var temp = rt.SharesFile + ".tmp";
+        File.WriteAllText(temp, JsonSerializer.Serialize(entries.ToArray(), Options));
+        File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.Move(temp, rt.SharesFile, overwrite: true);
+    }
+
+    /// <summary>Records a share hot-added to the running VM (or, with <paramref name="attached"/> false, one hot-removed).</summary>
+    public static void Set(VmRuntimePaths rt, Entry entry, bool attached)
+    {
+        var list = Read(rt).Where(e => e.Name != entry.Name).ToList();
+        if (attached) list.Add(entry);
+        if (list.Count == 0) { File.Delete(rt.SharesFile); return; }
+        AtomicWrite(rt, list);
     }
 
     /// <summary>The attached shares; empty when the VM has none (or is not running: the run folder is gone then).</summary>

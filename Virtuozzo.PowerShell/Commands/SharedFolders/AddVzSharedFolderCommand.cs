@@ -52,7 +52,7 @@ public sealed class AddVzSharedFolderCommand : SharedFolderCmdlet
             {
                 if (!ShouldProcess(ve.DisplayName, $"Share the host folder '{path}' as '{Name}'{(ReadOnly ? " (read-only)" : "")}")) return;
                 var engine = Engine;
-                var info = Run(() => engine.SharedFolders.Add(ve.Id, Name, path, GuestPath, ReadOnly, Transport, CancellationToken));
+                var info = Run(ct => engine.SharedFolders.AddAsync(ve.Id, Name, path, GuestPath, ReadOnly, Transport, ct));
                 if (PassThru) WriteObject(info);
             });
         }

@@ -35,7 +35,7 @@ public sealed class RemoveVzSharedFolderCommand : SharedFolderCmdlet
             {
                 if (!ShouldProcess(ve.DisplayName, $"Stop sharing the folder '{Name}'")) return;
                 var engine = Engine;
-                var info = Run(() => engine.SharedFolders.Remove(ve.Id, Name, CancellationToken));
+                var info = Run(ct => engine.SharedFolders.RemoveAsync(ve.Id, Name, ct));
                 if (PassThru) WriteObject(info);
             });
         }
