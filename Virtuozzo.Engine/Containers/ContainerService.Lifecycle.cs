@@ -131,7 +131,7 @@ public sealed partial class ContainerService
                     // Nothing to plumb before init runs: one runtime call (run -d) instead of two (create + start).
                     progress?.Report(new VzProgress($"Starting container {cfg.Name}", $"{runtime.Name} run", 30));
                     await runtime.RunDetachedAsync(OciRuntimes.RuntimeId(id), bundle, init.PidFile, init.ConsoleLog, cfg.Name, ct, memMerge);
-                    init.Record(cfg.Name);
+                    init.Record(cfg.Name, runtime.Name);
                     CgroupPlacement.Apply(id, cfg, host.CpuCount);
                 }
                 else
@@ -139,7 +139,7 @@ public sealed partial class ContainerService
                     // eth0 must exist before init's boot scripts run: create, plumb the network, then start.
                     progress?.Report(new VzProgress($"Starting container {cfg.Name}", $"{runtime.Name} create", 30));
                     await runtime.CreateAsync(OciRuntimes.RuntimeId(id), bundle, init.PidFile, init.ConsoleLog, cfg.Name, ct, memMerge);
-                    var pid = init.Record(cfg.Name);
+                    var pid = init.Record(cfg.Name, runtime.Name);
                     CgroupPlacement.Apply(id, cfg, host.CpuCount);
                     progress?.Report(new VzProgress($"Starting container {cfg.Name}", "network", 60));
                     if (BeforeNetwork is { } before)

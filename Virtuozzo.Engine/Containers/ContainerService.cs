@@ -75,8 +75,17 @@ public sealed partial class ContainerService
     /// <summary>A container's live state and counters, read cheaply (see <see cref="ContainerLiveState"/>).</summary>
     public ContainerLiveState LiveState(Guid id) => ContainerLiveState.Read(Init(id), CgroupPlacement, id);
 
+    /// <summary>
+    /// The live states of many containers, for a listing: about ten small independent reads per running container,
+    /// so hundreds of them are spread over a few threads (see <see cref="ContainerLiveState.ReadMany"/>).
+    /// </summary>
+    public IReadOnlyDictionary<Guid, ContainerLiveState> LiveStates(IReadOnlyList<Guid> ids) =>
+        ContainerLiveState.ReadMany(ids, id => LiveState(id));
+
     /// <summary>A container's settings and live state, for Get-VzContainer. Reads files and /proc only.</summary>
-    public ContainerInfo Describe(VeRecord r)
+    /// <param name="r">The container's registry record.</param>
+    /// <param name="live">Its live state when already read (<see cref="LiveStates"/>); read here when null.</param>
+    public ContainerInfo Describe(VeRecord r, ContainerLiveState? live = null)
     {
         var cfg = r.Config;
         if (cfg is null || r.State != VeRegistrationState.Ready)
@@ -87,7 +96,7 @@ public sealed partial class ContainerService
                 StatusMessage = r.Error?.Message ?? (r.State == VeRegistrationState.Creating ? "being created" : "left half-created; remove it"),
             };
         var ct = cfg.Container ?? new ContainerSettings();
-        var (running, pid, runtime, stats) = LiveState(r.Id);
+        var (running, pid, runtime, stats) = live ?? LiveState(r.Id);
         return new ContainerInfo
         {
             Name = cfg.Name,

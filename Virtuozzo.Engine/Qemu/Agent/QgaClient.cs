@@ -60,6 +60,7 @@ public sealed class QgaClient : IAsyncDisposable
         deadline.CancelAfter(timeout);
         var retry = MinRetry;
         long latest = 0;
+        var answered = false;
         Task<long?>? read = null;
         try
         {
@@ -78,8 +79,12 @@ public sealed class QgaClient : IAsyncDisposable
                     read = null;
                     if (got is null) throw new VzInvalidStateException("VzVmNotRunning", $"The guest agent channel of '{target}' closed (QEMU exited).", target);
                     if (got == latest) { synced = true; return; }
+                    // An earlier id answered: the agent just came up and works through what queued while it was
+                    // down (QEMU holds a closed port's input). Ask once more now instead of when this attempt's
+                    // wait runs out (up to a second); only once, so the queue drains and the newest id wins.
+                    if (!answered) { answered = true; retry = MinRetry; break; }
                 }
-                retry = TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, MaxRetry.Ticks));
+                if (!answered) retry = TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, MaxRetry.Ticks));
             }
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)

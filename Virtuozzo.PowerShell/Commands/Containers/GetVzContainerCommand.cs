@@ -27,11 +27,14 @@ public sealed class GetVzContainerCommand : VzCmdlet
     {
         var engine = Engine;
         var usage = new UsageColumns(engine);
-        foreach (var r in VeSelector.Select(engine.Store, VeType.Container, Name, Id, (e, t) => WriteVzError(e, t)).ToList())
+        var records = VeSelector.Select(engine.Store, VeType.Container, Name, Id, (e, t) => WriteVzError(e, t)).ToList();
+        // The live state of every listed container is read up front, together (hundreds at density); of the selected ones only.
+        var live = engine.Containers.LiveStates([.. records.Where(r => r.Error is null && r.State == VeRegistrationState.Ready).Select(r => r.Id)]);
+        foreach (var r in records)
         {
             // An unreadable ve.yaml is an error naming the file and line; the other containers still list.
             if (r.Error is { } corrupt) { WriteVzError(corrupt, corrupt.Path); continue; }
-            ForItem(r.DisplayName, () => WriteObject(usage.Add(engine.Containers.Describe(r))));
+            ForItem(r.DisplayName, () => WriteObject(usage.Add(engine.Containers.Describe(r, live.GetValueOrDefault(r.Id)))));
         }
     }
 }
