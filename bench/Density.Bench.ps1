@@ -201,7 +201,9 @@ try {
     $restCount = [math]::Max(1, $rest.Count)
     '## Density'
     ''
-    "Busybox template, $Count containers (64 MiB limit each, no network), one warm pwsh session, crun $((& crun --version | Select-Object -First 1) -replace '^crun version ', ''). Load average (1/5/15 min) $loadBefore before, $(Get-Load) after: other sessions shared the 2 CPUs."
+    "Measured $((Get-Date).ToUniversalTime().ToString('yyyy-MM-dd HH:mm')) UTC. Busybox template, $Count containers (64 MiB limit each, no network), one warm pwsh session, crun $((& crun --version | Select-Object -First 1) -replace '^crun version ', ''). Load average (1/5/15 min) $loadBefore before, $(Get-Load) after, and at each timed row as noted: other sessions shared the $([Environment]::ProcessorCount) CPUs, so wall times carry their waits for a CPU (the listing's CPU time does not)."
+    ''
+    "Paired rows alternate which side goes first (ABBA), start each pair from the same state, and give the median with the spread (min-max); the ratio is of the medians, with the median of the per-pair ratios beside it. The VM pair boots the same test guest (Debian cloud kernel + busybox/qemu-ga initramfs, 512 MiB, 1 vCPU) with the same QEMU arguments from the same warm page cache; under TCG the guest's boot is most of both figures. The engine's QEMU runs in the VM's own cgroup (its CPU limit and weight), the peer's in the bench's."
     ''
     '| measure | Virtuozzo | peer (same run) | ratio | target |'
     '| --- | ---: | ---: | ---: | --- |'
