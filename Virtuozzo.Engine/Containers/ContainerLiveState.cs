@@ -22,37 +22,6 @@ public sealed record ContainerLiveState(bool Running, int Pid, string? Runtime, 
     /// <summary>Running and its cgroup frozen (Suspend-VzContainer).</summary>
     public bool Frozen => Running && Stats.Frozen;
 
-    /// <summary>Below this many, threads cost more than they save: the reads run on the caller's thread.</summary>
-    private const int ParallelFrom = 32;
-
-    /// <summary>
-    /// Reads the live state of each of <paramref name="ids"/>. The reads of one container do not depend on another's,
-    /// and a listing of hundreds spends its time in the kernel's open/read/close of small files, so they are spread
-    /// over a few threads (twice the CPUs: on a loaded host each thread also gets its own share of CPU time). An id
-    /// whose read threw is left out, so the caller reads it again alone and reports that error for that container.
-    /// </summary>
-    internal static IReadOnlyDictionary<Guid, ContainerLiveState> ReadMany(IReadOnlyList<Guid> ids, Func<Guid, ContainerLiveState> read)
-    {
-        var states = new ContainerLiveState?[ids.Count];
-        void ReadOne(int i)
-        {
-            try { states[i] = read(ids[i]); }
-            catch (Exception) { states[i] = null; } // read again alone by the caller, which reports it
-        }
-        if (ids.Count < ParallelFrom) for (var i = 0; i < ids.Count; i++) ReadOne(i);
-        else
-        {
-            var threads = Math.Max(2, Environment.ProcessorCount * 2);
-            var chunk = Math.Max(8, ids.Count / (threads * 4));
-            Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(0, ids.Count, chunk),
-                new ParallelOptions { MaxDegreeOfParallelism = threads },
-                range => { for (var i = range.Item1; i < range.Item2; i++) ReadOne(i); });
-        }
-        var result = new Dictionary<Guid, ContainerLiveState>(ids.Count);
-        for (var i = 0; i < ids.Count; i++) if (states[i] is { } s) result[ids[i]] = s;
-        return result;
-    }
-
     internal static ContainerLiveState Read(ContainerInit init, ContainerCgroup cgroup, Guid id)
     {
         var (running, pid, runtime) = init.Live();

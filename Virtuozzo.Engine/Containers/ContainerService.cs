@@ -76,16 +76,15 @@ public sealed partial class ContainerService
     public ContainerLiveState LiveState(Guid id) => ContainerLiveState.Read(Init(id), CgroupPlacement, id);
 
     /// <summary>
-    /// The live states of many containers, for a listing: about ten small independent reads per running container,
-    /// so hundreds of them are spread over a few threads (see <see cref="ContainerLiveState.ReadMany"/>).
+    /// <see cref="Describe(VeRecord)"/> of many containers, for a listing: about ten small independent reads per
+    /// running container, so they run side by side (<see cref="Concurrency.ParallelMap"/>, as wide as a pipeline's
+    /// default throttle). In the order given; a container whose description threw has its exception instead.
     /// </summary>
-    public IReadOnlyDictionary<Guid, ContainerLiveState> LiveStates(IReadOnlyList<Guid> ids) =>
-        ContainerLiveState.ReadMany(ids, id => LiveState(id));
+    public (ContainerInfo? Result, Exception? Error)[] DescribeMany(IReadOnlyList<VeRecord> records) =>
+        Concurrency.ParallelMap.Run(records, Describe, Concurrency.WorkThrottle.DefaultLimit);
 
     /// <summary>A container's settings and live state, for Get-VzContainer. Reads files and /proc only.</summary>
-    /// <param name="r">The container's registry record.</param>
-    /// <param name="live">Its live state when already read (<see cref="LiveStates"/>); read here when null.</param>
-    public ContainerInfo Describe(VeRecord r, ContainerLiveState? live = null)
+    public ContainerInfo Describe(VeRecord r)
     {
         var cfg = r.Config;
         if (cfg is null || r.State != VeRegistrationState.Ready)
@@ -96,7 +95,7 @@ public sealed partial class ContainerService
                 StatusMessage = r.Error?.Message ?? (r.State == VeRegistrationState.Creating ? "being created" : "left half-created; remove it"),
             };
         var ct = cfg.Container ?? new ContainerSettings();
-        var (running, pid, runtime, stats) = live ?? LiveState(r.Id);
+        var (running, pid, runtime, stats) = LiveState(r.Id);
         return new ContainerInfo
         {
             Name = cfg.Name,

@@ -28,13 +28,20 @@ public sealed class GetVzContainerCommand : VzCmdlet
         var engine = Engine;
         var usage = new UsageColumns(engine);
         var records = VeSelector.Select(engine.Store, VeType.Container, Name, Id, (e, t) => WriteVzError(e, t)).ToList();
-        // The live state of every listed container is read up front, together (hundreds at density); of the selected ones only.
-        var live = engine.Containers.LiveStates([.. records.Where(r => r.Error is null && r.State == VeRegistrationState.Ready).Select(r => r.Id)]);
+        // The selected containers (only they) are described up front, side by side: hundreds at density.
+        var readable = records.Where(r => r.Error is null).ToList();
+        var described = engine.Containers.DescribeMany(readable);
+        var next = 0;
         foreach (var r in records)
         {
             // An unreadable ve.yaml is an error naming the file and line; the other containers still list.
             if (r.Error is { } corrupt) { WriteVzError(corrupt, corrupt.Path); continue; }
-            ForItem(r.DisplayName, () => WriteObject(usage.Add(engine.Containers.Describe(r, live.GetValueOrDefault(r.Id)))));
+            var (info, error) = described[next++];
+            ForItem(r.DisplayName, () =>
+            {
+                if (error is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+                WriteObject(usage.Add(info!));
+            });
         }
     }
 }
