@@ -18,7 +18,7 @@ param(
     [int] $PeerCount = 200,
     [int] $StopCount = 100,
     [int] $Rounds = 12,
-    [int] $VmRounds = 10
+    [int] $VmRounds = 14
 )
 $ErrorActionPreference = 'Stop'
 Import-Module (Join-Path $Root 'out/Modules/Virtuozzo/Virtuozzo.psd1') -Force

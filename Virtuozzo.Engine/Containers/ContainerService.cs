@@ -75,14 +75,6 @@ public sealed partial class ContainerService
     /// <summary>A container's live state and counters, read cheaply (see <see cref="ContainerLiveState"/>).</summary>
     public ContainerLiveState LiveState(Guid id) => ContainerLiveState.Read(Init(id), CgroupPlacement, id);
 
-    /// <summary>
-    /// <see cref="Describe(VeRecord)"/> of many containers, for a listing: about ten small independent reads per
-    /// running container, so they run side by side (<see cref="Concurrency.ParallelMap"/>, as wide as a pipeline's
-    /// default throttle). In the order given; a container whose description threw has its exception instead.
-    /// </summary>
-    public (ContainerInfo? Result, Exception? Error)[] DescribeMany(IReadOnlyList<VeRecord> records) =>
-        Concurrency.ParallelMap.Run(records, Describe, Concurrency.WorkThrottle.DefaultLimit);
-
     /// <summary>A container's settings and live state, for Get-VzContainer. Reads files and /proc only.</summary>
     public ContainerInfo Describe(VeRecord r)
     {

@@ -27,21 +27,11 @@ public sealed class GetVzContainerCommand : VzCmdlet
     {
         var engine = Engine;
         var usage = new UsageColumns(engine);
-        var records = VeSelector.Select(engine.Store, VeType.Container, Name, Id, (e, t) => WriteVzError(e, t)).ToList();
-        // The selected containers (only they) are described up front, side by side: hundreds at density.
-        var readable = records.Where(r => r.Error is null).ToList();
-        var described = engine.Containers.DescribeMany(readable);
-        var next = 0;
-        foreach (var r in records)
+        foreach (var r in VeSelector.Select(engine.Store, VeType.Container, Name, Id, (e, t) => WriteVzError(e, t)).ToList())
         {
             // An unreadable ve.yaml is an error naming the file and line; the other containers still list.
             if (r.Error is { } corrupt) { WriteVzError(corrupt, corrupt.Path); continue; }
-            var (info, error) = described[next++];
-            ForItem(r.DisplayName, () =>
-            {
-                if (error is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
-                WriteObject(usage.Add(info!));
-            });
+            ForItem(r.DisplayName, () => WriteObject(usage.Add(engine.Containers.Describe(r))));
         }
     }
 }
