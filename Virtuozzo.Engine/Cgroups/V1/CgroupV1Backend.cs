@@ -148,9 +148,9 @@ public sealed class CgroupV1Backend : ICgroupBackend
     public CgroupStats ReadStats(string path)
     {
         var rel = CgroupFile.CheckPath(path);
-        var mem = HostPath("memory", rel)!;
         // The first read is also the existence check (a group that is gone reads nothing): no stat per container.
-        if (CgroupFile.Read(Path.Combine(mem, "memory.usage_in_bytes")) is not { } usage) return CgroupStats.Empty;
+        if (HostPath("memory", rel) is not { } mem || CgroupFile.Read(Path.Combine(mem, "memory.usage_in_bytes")) is not { } usage)
+            return CgroupStats.Empty;
         var cpuNs = mounts.TryGetValue("cpuacct", out var acct) ? CgroupFile.ReadLong(Path.Combine(acct, rel, "cpuacct.usage")) : 0;
         var tasks = mounts.TryGetValue("pids", out var pidsMount)
             ? (int)CgroupFile.ReadLong(Path.Combine(pidsMount, rel, "pids.current"))
