@@ -221,8 +221,11 @@ try {
     "| Stop-VzContainer over the pipeline, the other $($Count - $StopCount) | {0:n1} s | {1:n1} ms |" -f ($stopRest / 1000), ($stopRest / [math]::Max(1, $Count - $StopCount))
     "| Remove-VzContainer over the pipeline, $Count | {0:n1} s | {1:n1} ms |" -f ($remove / 1000), ($remove / $Count)
     ''
-    "$running of $Count containers ran at once; host memory {0:n2} MiB per running container (MemAvailable before and after), {1:n0} KiB of it charged to their memory cgroups. Containers left running after the stops: $stillRunning." -f `
-        (($memBefore - $memAfter) / [math]::Max(1, $running) / 1MB), ($inCgroups / [math]::Max(1, $running) / 1KB)
+    $perHost = ($memBefore - $memAfter) / [math]::Max(1, $running); $perCgroup = $inCgroups / [math]::Max(1, $running)
+    # MemAvailable is host-wide: other sessions starting or stopping VMs meanwhile move it by more than 500 busybox
+    # containers take, so a difference below what the containers' own cgroups hold is said to be unusable.
+    $swamped = if ($perHost -lt $perCgroup) { ' (other sessions freed memory between the two readings, so this difference is unusable; the cgroup charge is the measured part)' } else { '' }
+    "$running of $Count containers ran at once; host memory {0:n2} MiB per running container (MemAvailable before and after){2}, {1:n0} KiB charged to their memory cgroups. Containers left running after the stops: $stillRunning." -f ($perHost / 1MB), ($perCgroup / 1KB), $swamped
 }
 finally {
     # Everything goes, whatever failed: peer containers first (their groups sit under the module's parent), then VEs.
