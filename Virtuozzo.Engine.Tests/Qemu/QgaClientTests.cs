@@ -45,6 +45,26 @@ public sealed class QgaClientTests
     }
 
     [Fact]
+    public async Task An_answer_to_an_earlier_sync_makes_the_client_ask_again_at_once()
+    {
+        // An agent that just came up answers what queued while it was down (here: an id of an earlier client). The
+        // client must not sit out its retry interval (an hour here, so only the immediate resend can finish this).
+        var (client, server) = MemoryDuplexStream.CreatePair();
+        var peer = new ScriptedPeer(server);
+        await using var qga = QgaClient.Open(client, "vm1", TimeSpan.FromHours(1));
+        var sync = qga.SyncAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
+        var (_, first) = await peer.ReadAsync();
+        var id1 = first["arguments"]!["id"]!.GetValue<long>();
+        await peer.SendRawAsync([0xFF, .. Encoding.UTF8.GetBytes($"{{\"return\": {id1 ^ 1}}}\n")]);
+        var (sentinel, second) = await peer.ReadAsync(TimeSpan.FromSeconds(20));
+        Assert.True(sentinel);
+        var id2 = second["arguments"]!["id"]!.GetValue<long>();
+        Assert.NotEqual(id1, id2);
+        await peer.SendRawAsync([0xFF, .. Encoding.UTF8.GetBytes($"{{\"return\": {id2}}}\n")]);
+        await sync;
+    }
+
+    [Fact]
     public async Task An_agent_that_never_answers_gives_a_not_responding_timeout_on_time()
     {
         var (client, server) = MemoryDuplexStream.CreatePair();

@@ -79,10 +79,11 @@ internal static class CgroupFile
         Read(path) is { } t && long.TryParse(t.Trim(), out var v) ? v : fallback;
 
     /// <summary>The value of <paramref name="key"/> in a flat keyed file ("key value" lines: memory.stat, memory.events, cpu.stat).</summary>
-    public static long ReadKeyed(string path, string key, long fallback = 0)
+    public static long ReadKeyed(string path, string key, long fallback = 0) => Read(path) is { } text ? Keyed(text, key, fallback) : fallback;
+
+    /// <summary>The value of <paramref name="key"/> in the text of a flat keyed file already read.</summary>
+    public static long Keyed(string text, string key, long fallback = 0)
     {
-        var text = Read(path);
-        if (text is null) return fallback;
         foreach (var line in text.Split('\n'))
         {
             var sp = line.IndexOf(' ');

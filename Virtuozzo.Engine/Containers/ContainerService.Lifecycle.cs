@@ -99,13 +99,18 @@ public sealed partial class ContainerService
         {
             var (record, cfg) = RequireReady(id);
             if (Live(id).Running) return Describe(id);
+            var trace = new StartPhaseTrace(logger, cfg.Name);
             // Starts run concurrently over a pipeline: a container that sets memory aside is admitted and started
-            // one at a time, so two cannot both be admitted against the same free memory. Others (0 %) skip the gate.
-            using var admitted = Memory.MemoryPlanner.Protection(cfg) > 0 ? await AdmissionGate.EnterAsync(ct) : null;
-            Admission?.Invoke(cfg);
+            // one at a time, so two cannot both be admitted against the same free memory. Others (0 %) skip the gate
+            // and the admission check (which reads every VE's config): they take no guarantee from anyone.
+            var setsAside = Memory.MemoryPlanner.Protection(cfg) > 0;
+            using var admitted = setsAside ? await AdmissionGate.EnterAsync(ct) : null;
+            if (setsAside) Admission?.Invoke(cfg);
+            trace.Mark("admission");
             var init = Init(id);
             if (Directory.Exists(init.RunDirectory) || CgroupPlacement.Exists(id))
                 await CleanupAsync(id, ct); // a container that died leaves runtime state and cgroups: clear them first
+            trace.Mark("leftovers");
             progress?.Report(new VzProgress($"Starting container {cfg.Name}", "preparing", 10));
             var runtime = Runtimes.Get(Runtimes.SelectName());
             var host = HostLimits.Read();
@@ -113,6 +118,7 @@ public sealed partial class ContainerService
             var ctSettings = cfg.Container!;
             var memMerge = ctSettings.MemMerge == true;
             if (memMerge) await ProcessMerge.EnsureSupportedAsync(cfg.Name, ct); // named before anything starts
+            trace.Mark("checks");
             var root = RootPath(id);
             var hostname = ctSettings.Hostname ?? cfg.Name;
             if (ctSettings.Layout == ContainerLayout.Image) await Images.MountAsync(ImageLayout.ImagePath(record.Directory), root, cfg.Name, ct);
@@ -122,8 +128,10 @@ public sealed partial class ContainerService
             // Shares are checked again at start: a folder removed or swapped for a link since Add-VzSharedFolder is refused, not bound.
             var shares = SharedFolders.SharedFolderRules.RecheckAll(cfg, paths.DataRoot);
             var idMapped = shares > 0 && await IdMappedMounts.SupportedAsync(runner, runtime.Name, ct);
+            trace.Mark("identity");
             OciBundleWriter.Write(bundle, OciBundleWriter.InputFor(cfg, root, CgroupPlacement.PathOf(id), host.CpuCount, idMapped));
             init.Prepare(runtime.Name);
+            trace.Mark("bundle");
             try
             {
                 if (ctSettings.Network.IpAddresses.Count == 0 && cfg.NetworkAdapters is not { Count: > 0 })
@@ -131,15 +139,17 @@ public sealed partial class ContainerService
                     // Nothing to plumb before init runs: one runtime call (run -d) instead of two (create + start).
                     progress?.Report(new VzProgress($"Starting container {cfg.Name}", $"{runtime.Name} run", 30));
                     await runtime.RunDetachedAsync(OciRuntimes.RuntimeId(id), bundle, init.PidFile, init.ConsoleLog, cfg.Name, ct, memMerge);
-                    init.Record(cfg.Name);
+                    trace.Mark($"{runtime.Name} run");
+                    init.Record(cfg.Name, runtime.Name);
                     CgroupPlacement.Apply(id, cfg, host.CpuCount);
+                    trace.Mark("record+limits");
                 }
                 else
                 {
                     // eth0 must exist before init's boot scripts run: create, plumb the network, then start.
                     progress?.Report(new VzProgress($"Starting container {cfg.Name}", $"{runtime.Name} create", 30));
                     await runtime.CreateAsync(OciRuntimes.RuntimeId(id), bundle, init.PidFile, init.ConsoleLog, cfg.Name, ct, memMerge);
-                    var pid = init.Record(cfg.Name);
+                    var pid = init.Record(cfg.Name, runtime.Name);
                     CgroupPlacement.Apply(id, cfg, host.CpuCount);
                     progress?.Report(new VzProgress($"Starting container {cfg.Name}", "network", 60));
                     if (BeforeNetwork is { } before)
@@ -147,6 +157,7 @@ public sealed partial class ContainerService
                     await Network.AttachAsync(id, pid, ctSettings.Network, ct);
                     if (AttachAdapters is { } attach) await attach(cfg, pid, ct);
                     await runtime.StartAsync(OciRuntimes.RuntimeId(id), cfg.Name, ct);
+                    trace.Mark($"network+{runtime.Name} start");
                 }
             }
             catch
@@ -157,6 +168,7 @@ public sealed partial class ContainerService
             progress?.Report(new VzProgress($"Starting container {cfg.Name}", "running", 100, true));
             logger.LogInformation("Started container {Name} with {Runtime}.", cfg.Name, runtime.Name);
             WarnUnapplied(cfg);
+            trace.Done();
         }
         return Describe(id);
     }

@@ -148,15 +148,16 @@ public sealed class CgroupV1Backend : ICgroupBackend
     public CgroupStats ReadStats(string path)
     {
         var rel = CgroupFile.CheckPath(path);
-        var mem = HostPath("memory", rel)!;
-        if (!Directory.Exists(mem)) return CgroupStats.Empty;
+        // The first read is also the existence check (a group that is gone reads nothing): no stat per container.
+        if (HostPath("memory", rel) is not { } mem || CgroupFile.Read(Path.Combine(mem, "memory.usage_in_bytes")) is not { } usage)
+            return CgroupStats.Empty;
         var cpuNs = mounts.TryGetValue("cpuacct", out var acct) ? CgroupFile.ReadLong(Path.Combine(acct, rel, "cpuacct.usage")) : 0;
         var tasks = mounts.TryGetValue("pids", out var pidsMount)
             ? (int)CgroupFile.ReadLong(Path.Combine(pidsMount, rel, "pids.current"))
             : CgroupFile.ReadPids(Path.Combine(mem, "tasks")).Count;
         var frozen = HostPath("freezer", rel) is { } f && (CgroupFile.Read(Path.Combine(f, "freezer.state")) ?? "").Trim() == "FROZEN";
         return new CgroupStats(
-            CgroupFile.ReadLong(Path.Combine(mem, "memory.usage_in_bytes")),
+            long.TryParse(usage.Trim(), out var current) ? current : 0,
             CgroupFile.ReadLong(Path.Combine(mem, "memory.max_usage_in_bytes")),
             CgroupFile.ReadKeyed(Path.Combine(mem, "memory.oom_control"), "oom_kill"),
             TimeSpan.FromTicks(cpuNs / 100),

@@ -111,10 +111,12 @@ public sealed class CgroupV2Backend(string mountPoint, string? delegatedParent =
     public CgroupStats ReadStats(string path)
     {
         var dir = Dir(path);
-        if (!Directory.Exists(dir)) return CgroupStats.Empty;
+        // cgroup.events is in every group: its read is also the existence check (a group that is gone reads nothing),
+        // and a missing pids.current reads nothing too, so a listing pays no stat per container.
+        if (CgroupFile.Read(Path.Combine(dir, "cgroup.events")) is not { } events) return CgroupStats.Empty;
         var usec = CgroupFile.ReadKeyed(Path.Combine(dir, "cpu.stat"), "usage_usec");
-        var tasks = File.Exists(Path.Combine(dir, "pids.current"))
-            ? (int)CgroupFile.ReadLong(Path.Combine(dir, "pids.current"))
+        var tasks = CgroupFile.Read(Path.Combine(dir, "pids.current")) is { } current && int.TryParse(current.Trim(), out var n)
+            ? n
             : CgroupFile.ReadPids(Path.Combine(dir, "cgroup.procs")).Count;
         return new CgroupStats(
             CgroupFile.ReadLong(Path.Combine(dir, "memory.current")),
@@ -122,7 +124,7 @@ public sealed class CgroupV2Backend(string mountPoint, string? delegatedParent =
             CgroupFile.ReadKeyed(Path.Combine(dir, "memory.events"), "oom_kill"),
             TimeSpan.FromTicks(usec * 10),
             tasks,
-            CgroupFile.ReadKeyed(Path.Combine(dir, "cgroup.events"), "frozen") == 1);
+            CgroupFile.Keyed(events, "frozen") == 1);
     }
 
     public void Delete(string path, string? pruneUpTo = null)

@@ -20,12 +20,14 @@ public sealed class QgaClient : IAsyncDisposable
     private readonly Stream stream;
     private readonly JsonLineReader reader;
     private readonly object target;
+    private readonly TimeSpan firstRetry;
     private bool synced, poisoned;
 
-    private QgaClient(Stream stream, object target)
+    private QgaClient(Stream stream, object target, TimeSpan? firstRetry = null)
     {
         this.stream = stream;
         this.target = target;
+        this.firstRetry = firstRetry ?? MinRetry;
         reader = new JsonLineReader(stream, MaxMessageBytes);
     }
 
@@ -50,16 +52,21 @@ public sealed class QgaClient : IAsyncDisposable
     /// <summary>Wraps a connected stream (tests hand in an in-memory pair).</summary>
     public static QgaClient Open(Stream stream, object target) => new(stream, target);
 
+    /// <summary>Like <see cref="Open(Stream, object)"/> with another first retry interval (tests pin down when the client asks again).</summary>
+    internal static QgaClient Open(Stream stream, object target, TimeSpan firstRetry) => new(stream, target, firstRetry);
+
     /// <summary>
-    /// The handshake: sends guest-sync-delimited with a fresh id every 0.25-1 s until the agent echoes the latest id.
-    /// Only the latest id is accepted, so once it matches no older reply is still in flight.
+    /// The handshake: sends guest-sync-delimited with a fresh id every 0.25-1 s until the agent echoes the latest id,
+    /// and once more at once when it first answers an older one (it just came up). Only the latest id is accepted,
+    /// so once it matches no older reply is still in flight.
     /// </summary>
     public async Task SyncAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
-        var retry = MinRetry;
+        var retry = firstRetry;
         long latest = 0;
+        var answered = false;
         Task<long?>? read = null;
         try
         {
@@ -78,8 +85,12 @@ public sealed class QgaClient : IAsyncDisposable
                     read = null;
                     if (got is null) throw new VzInvalidStateException("VzVmNotRunning", $"The guest agent channel of '{target}' closed (QEMU exited).", target);
                     if (got == latest) { synced = true; return; }
+                    // An earlier id answered: the agent just came up and works through what queued while it was
+                    // down (QEMU holds a closed port's input). Ask once more now instead of when this attempt's
+                    // wait runs out (up to a second); only once, so the queue drains and the newest id wins.
+                    if (!answered) { answered = true; retry = firstRetry; break; }
                 }
-                retry = TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, MaxRetry.Ticks));
+                if (!answered) retry = TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, MaxRetry.Ticks));
             }
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
