@@ -178,7 +178,7 @@ public sealed class BalloonPolicyTests
         var routine = sim.Commands.Where(c => !c.Urgent).ToList();
         Assert.NotEmpty(routine);
         for (var i = 1; i < routine.Count; i++)
-            Assert.True(routine[i].T - routine[i - 1].T >= 30, $"commands at t={routine[i - 1].T} and t={routine[i].T}");
+            Assert.True(routine[i].T - routine[i - 1].T >= 30, $"commands at t={routine[i - 1].T} and t={routine[i].T}: " + string.Join("; ", sim.Samples.Where(x => x.T < 20).Select(c => $"t={c.T} a={c.Actual / MiB} u={c.Used / MiB} {c.Decision.Reason} {c.Decision.Target / MiB}")));
         Assert.Contains(sim.Samples, s => s.Decision.Reason == BalloonReason.RateLimited || s.Decision.Reason == BalloonReason.Steady);
     }
 
