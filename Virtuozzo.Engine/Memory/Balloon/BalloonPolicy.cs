@@ -96,8 +96,10 @@ public sealed class BalloonPolicy(BalloonPolicySettings settings)
         }
         else if (resend)
         {
+            // The first re-send after a burst's deflate is the guest's first command since the burst: a guest that misses
+            // it still gets its one prompt re-send. A re-send for a guest that stood still uses that one up.
+            promptResendUsed = !BurstSinceLastRoutine;
             LastResendAt = at;
-            promptResendUsed = true;
         }
         else
         {
@@ -212,10 +214,9 @@ public sealed class BalloonPolicy(BalloonPolicySettings settings)
             // The one prompt re-send: for a guest that stopped short, or once a burst that took the target away is over
             // (the window's working set clearly below the burst's peak: a VM whose use keeps swinging is no finished
             // burst, and it gets the rate limit as before). Any later re-send waits the interval since the last command.
-            var burstTookIt = LastUrgentSentAt is { } u && LastSteadySentAt is { } st && u > st;
-            var prompt = !promptResendUsed && (!burstTookIt || burstPeak - workingSet >= deadband);
-            var lastRoutine = LastResendAt is { } r && r > (LastSteadySentAt ?? r) ? r : LastSteadySentAt;
-            var due = prompt || lastRoutine is not { } lr || s.Time - lr >= TimeSpan.FromSeconds(Settings.MinIntervalSeconds);
+            var burstTookIt = BurstSinceLastRoutine;
+            var prompt = burstTookIt ? burstPeak - workingSet >= deadband : !promptResendUsed;
+            var due = prompt || LastRoutineAt is not { } lr || s.Time - lr >= TimeSpan.FromSeconds(Settings.MinIntervalSeconds);
             if (!moving && due && (Math.Abs(desired - again) < deadband || !NewTargetAllowed(s.Time)))
                 return new BalloonDecision { Target = again, Reason = BalloonReason.Resend, WorkingSet = workingSet, DesiredTarget = desired, Resend = true,
                     Detail = burstTookIt
@@ -252,6 +253,12 @@ public sealed class BalloonPolicy(BalloonPolicySettings settings)
         for (var j = 0; j <= i; j++) start = Math.Max(start, samples[j].Used);
         return start;
     }
+
+    /// <summary>The last steady command, new target or re-send.</summary>
+    private DateTimeOffset? LastRoutineAt => LastResendAt is { } r && r > (LastSteadySentAt ?? r) ? r : LastSteadySentAt;
+
+    /// <summary>An urgent deflate went out after the last steady command: the guest lost that target to a burst.</summary>
+    private bool BurstSinceLastRoutine => LastUrgentSentAt is { } u && LastRoutineAt is { } routine && u > routine;
 
     /// <summary>A new steady target: one per rate-limit interval, and none while a burst's deflate holds.</summary>
     private bool NewTargetAllowed(DateTimeOffset now) =>
