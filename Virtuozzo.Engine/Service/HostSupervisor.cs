@@ -303,7 +303,7 @@ public sealed class HostSupervisor
         settingsReadAt = now;
         try
         {
-            var host = HostSettings.Load();
+            var host = HostSettingsCache.Load();
             balloonSettings = host.Balloon ?? new BalloonPolicySettings();
             ksmPolicy = host.KsmPolicy ?? Ksm.KsmPolicyMode.Manual;
         }

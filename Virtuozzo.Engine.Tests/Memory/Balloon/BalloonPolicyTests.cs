@@ -261,6 +261,23 @@ public sealed class BalloonPolicyTests
     }
 
     [Fact]
+    public void No_reclaim_halfway_through_a_slow_climb_of_a_vm_at_its_full_size()
+    {
+        // Traced on 4 VMs at load 26: a dd climbed ~40 MiB/s in a VM at its full 1 GiB (so no burst rule); 10 s after an
+        // urgent deflate the policy reclaimed to 718 MiB (the window's use so far + 20 %), was deflated again, and that
+        // reclaim's rate limit held the reclaim after the free for 30 s. Here: the climb from t=5, 0.5 s samples.
+        var rows = new List<GuestTrace.Row>();
+        for (var t = 0.0; t <= 60.0; t += 0.5)
+            rows.Add(new GuestTrace.Row(t, (110L << 20) + (long)(Math.Clamp(t - 5, 0, 17.5) * (40L << 20)), 20L << 20, 0));
+        var sim = new GuestSimulator(GiB, Guarantee, new BalloonPolicy(new())) { StartActual = Guarantee };
+        sim.Run(new GuestTrace(rows));
+        var all = string.Join("; ", sim.Commands.Select(c => $"t={c.T} {c.Target / MiB} {c.Reason}"));
+        Assert.Contains(sim.Commands, c => c.Urgent && c.T < 8); // the climb deflated the balloon to the VM's full size
+        Assert.True(!sim.Commands.Any(c => c.Reason == BalloonReason.Reclaim && c.T is > 5.5 and < 22.5), all);
+        Assert.Equal(0, sim.OomDeflates);
+    }
+
+    [Fact]
     public void Nothing_moves_while_a_migration_or_snapshot_runs()
     {
         var sim = Simulate("idle-reclaim.csv", () => new GuestSimulator(GiB, Guarantee, new BalloonPolicy(new())) { Paused = t => t >= 25 });

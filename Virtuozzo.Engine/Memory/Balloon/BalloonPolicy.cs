@@ -197,6 +197,12 @@ public sealed class BalloonPolicy(BalloonPolicySettings settings)
                 Detail = $"working set {workingSet / MiB} MiB, actual {s.Actual / MiB} MiB within {deadband / MiB} MiB of the goal" };
 
         var reason = desired > s.Actual ? BalloonReason.Grow : BalloonReason.Reclaim;
+        // No reclaim while use climbs: a VM at its full size has no burst rule, and a reclaim to what the window saw so
+        // far of a climb (traced: 718 MiB halfway through a 700 MiB dd) is deflated again within seconds and, worse,
+        // restarts the rate limit, so the reclaim after the job ends waited 30 s for it (a plateau at 718 MiB).
+        if (reason == BalloonReason.Reclaim && Climbing(s.Time, used, deadband))
+            return new BalloonDecision { Reason = BalloonReason.Steady, WorkingSet = workingSet, DesiredTarget = desired,
+                Detail = $"use climbs ({used / MiB} MiB now): no reclaim until it stops" };
         // A reclaim while the window still remembers clearly more use than now would be the first of two (the second
         // waiting out the rate limit): wait until the window has seen the fall, then reclaim once, to the floor it shows.
         if (reason == BalloonReason.Reclaim && workingSet - used >= deadband)
@@ -253,6 +259,18 @@ public sealed class BalloonPolicy(BalloonPolicySettings settings)
         for (var j = 0; j <= i; j++) start = Math.Max(start, samples[j].Used);
         return start;
     }
+
+    /// <summary>Use rose by at least the deadband within the last <see cref="ClimbSeconds"/> (noise and a flat working set do not).</summary>
+    private bool Climbing(DateTimeOffset now, long used, long deadband)
+    {
+        var low = used;
+        foreach (var (time, u) in window)
+            if (now - time <= ClimbSeconds) low = Math.Min(low, u);
+        return used - low >= deadband;
+    }
+
+    /// <summary>How far back <see cref="Climbing"/> looks: a few of the guest's 1 s stats refreshes.</summary>
+    public static readonly TimeSpan ClimbSeconds = TimeSpan.FromSeconds(3);
 
     /// <summary>The last steady command, new target or re-send.</summary>
     private DateTimeOffset? LastRoutineAt => LastResendAt is { } r && r > (LastSteadySentAt ?? r) ? r : LastSteadySentAt;
