@@ -105,7 +105,10 @@ try {
     $oomAfter = [long]((Invoke-Guest $names[0] 'grep oom_kill /proc/vmstat') -replace '\D', '')
 
     # KSM Auto: the identical guests (MemMerge on, the default) merge with the policy set; host-wide KSM settings are
-    # saved first and put back in the finally block, whatever happens.
+    # saved first and put back in the finally block, whatever happens. The harness's host-wide KSM lock (the same file
+    # Enter-VzHostWideLock takes) keeps test runs on this machine from changing KSM meanwhile.
+    Import-Module (Join-Path $Root 'tests.pester/Harness/VzTestHarness.psm1') -Function Enter-VzHostWideLock, Exit-VzHostWideLock
+    $ksmLock = Enter-VzHostWideLock ksm
     $ksmDir = '/sys/kernel/mm/ksm'
     $ksmFiles = @('run', 'pages_to_scan', 'sleep_millisecs', 'advisor_mode', 'advisor_max_cpu') | Where-Object { Test-Path "$ksmDir/$_" }
     foreach ($f in $ksmFiles) { $ksmSaved[$f] = (Get-Content "$ksmDir/$f").Trim() -replace '^.*\[(.+)\].*$', '$1' }
@@ -127,6 +130,7 @@ try {
     $ksmEvents = @(Get-Events | Where-Object kind -like 'KsmPolicy*' | ForEach-Object message)
     Set-VzKsm -Policy Manual -Confirm:$false
     foreach ($f in $ksmFiles) { Set-Content "$ksmDir/$f" $ksmSaved[$f] -ErrorAction SilentlyContinue }
+    Exit-VzHostWideLock $ksmLock; $ksmLock = $null
 
     # Cost: the service with the VMs running and many stopped VEs, steady state (30 s after the last VE was created,
     # so the listing has read every new ve.yaml once and the service has run for minutes: no start-up JIT in the figure).
@@ -159,6 +163,7 @@ finally {
     $traceLines = @(Import-Csv "$base/balloon-trace.csv" -ErrorAction SilentlyContinue)
     Copy-Item "$base/balloon-trace.csv" (Join-Path ([IO.Path]::GetTempPath()) 'vz-hostservice-balloon-trace.csv') -ErrorAction SilentlyContinue
     foreach ($f in $ksmSaved.Keys) { Set-Content "/sys/kernel/mm/ksm/$f" $ksmSaved[$f] -ErrorAction SilentlyContinue }
+    if ($ksmLock) { $ksmLock.Dispose() }
     Get-VzVm | Stop-VzVm -Kill -ErrorAction SilentlyContinue
     Get-VzVm | Remove-VzVm -Force -Confirm:$false -ErrorAction SilentlyContinue
     Remove-Item $base -Recurse -Force -ErrorAction SilentlyContinue
