@@ -278,6 +278,28 @@ public sealed class BalloonPolicyTests
     }
 
     [Fact]
+    public void No_reclaim_on_the_way_up_of_a_climb_that_stalls_now_and_then()
+    {
+        // Traced in the bench at load 25 (burst runs, rate limit 5 s): a dd climbed ~14 MiB/s in steps, with pauses of
+        // 2-3 s, in a VM at its full size; the policy reclaimed to 480, 565 and 651 MiB on the way up, then deflated.
+        var rows = new List<GuestTrace.Row>();
+        var used = 110.0;
+        for (var t = 0.0; t <= 70.0; t += 0.5)
+        {
+            if (t > 10 && t < 50 && (int)(t / 3) % 2 == 0) used += 14; // 28 MiB/s for 3 s, then 3 s still: 14 MiB/s average
+            rows.Add(new GuestTrace.Row(t, (long)(used * MiB), 20L << 20, 0));
+        }
+        var policy = new BalloonPolicy(new() { MinIntervalSeconds = 5 });
+        var sim = new GuestSimulator(GiB, Guarantee, policy) { StartActual = GiB };
+        policy.Sent(GiB, new DateTimeOffset(2026, 11, 30, 11, 59, 58, TimeSpan.Zero), urgent: true); // deflated by the burst's start
+        sim.Run(new GuestTrace(rows));
+        var all = string.Join("; ", sim.Commands.Select(c => $"t={c.T} {c.Target / MiB} {c.Reason}"));
+        Assert.True(!sim.Commands.Any(c => !c.Urgent && c.T is > 14 and < 50), all);
+        // ...and once it holds still, the VM gives back what it does not use.
+        Assert.Contains(sim.Commands, c => c.Reason == BalloonReason.Reclaim && c.T >= 50);
+    }
+
+    [Fact]
     public void Nothing_moves_while_a_migration_or_snapshot_runs()
     {
         var sim = Simulate("idle-reclaim.csv", () => new GuestSimulator(GiB, Guarantee, new BalloonPolicy(new())) { Paused = t => t >= 25 });
