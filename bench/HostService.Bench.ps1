@@ -18,6 +18,8 @@ $base = Join-Path ([IO.Path]::GetTempPath()) ("vz-bench-hs-" + [guid]::NewGuid()
 $null = New-Item -ItemType Directory -Path "$base/data", "$base/run" -Force
 $env:VZ_ROOT = "$base/data"; $env:VZ_RUN_ROOT = "$base/run"; $env:VZ_HOST_CONFIG = "$base/host.yaml"
 $env:VZ_CGROUP_PARENT = "vzbench-$PID"
+# The service's per-sample record (what each VM's policy saw, decided and sent): the per-VM check at 30 s reads it.
+$env:VZ_HOSTSERVICE_BALLOON_TRACE = "$base/balloon-trace.csv"
 Import-Module (Join-Path $Root 'out/Modules/Virtuozzo/Virtuozzo.psd1') -Force
 $MiB = 1MB
 
@@ -53,6 +55,7 @@ try {
         $peak = ($names | ForEach-Object { Get-Rss (Get-VzVm $_).ProcessId } | Measure-Object -Sum).Sum
         foreach ($n in $names) { $null = Invoke-Guest $n $free }
         $t0 = Get-Date
+        if ($WithService) { $script:freedAt = [datetimeoffset]$t0 }
         $rows = for ($s = 0; $s -le $Seconds; $s++) {
             $vms = $names | ForEach-Object { Get-VzVm $_ }
             $rss = ($vms | ForEach-Object { Get-Rss $_.ProcessId } | Measure-Object -Sum).Sum
@@ -70,8 +73,11 @@ try {
     }
 
     $without = Measure-Reclaim $false
+    $script:freedAt = $null
     # Give every balloon back before the run with the service (the guests may have been ballooned by nothing yet).
     $with = Measure-Reclaim $true
+    # The trace is for the reclaim run only: writing it would be part of the cost measured below.
+    Remove-Item Env:VZ_HOSTSERVICE_BALLOON_TRACE
 
     # Burst: a ballooned guest allocates 600 MiB; time from the start of the allocation to the first deflate command.
     Set-VzHost -BalloonIntervalSeconds 5 -Confirm:$false   # so each run re-inflates quickly; urgent deflates ignore it anyway
@@ -99,7 +105,10 @@ try {
     $oomAfter = [long]((Invoke-Guest $names[0] 'grep oom_kill /proc/vmstat') -replace '\D', '')
 
     # KSM Auto: the identical guests (MemMerge on, the default) merge with the policy set; host-wide KSM settings are
-    # saved first and put back in the finally block, whatever happens.
+    # saved first and put back in the finally block, whatever happens. The harness's host-wide KSM lock (the same file
+    # Enter-VzHostWideLock takes) keeps test runs on this machine from changing KSM meanwhile.
+    Import-Module (Join-Path $Root 'tests.pester/Harness/VzTestHarness.psm1') -Function Enter-VzHostWideLock, Exit-VzHostWideLock
+    $ksmLock = Enter-VzHostWideLock ksm
     $ksmDir = '/sys/kernel/mm/ksm'
     $ksmFiles = @('run', 'pages_to_scan', 'sleep_millisecs', 'advisor_mode', 'advisor_max_cpu') | Where-Object { Test-Path "$ksmDir/$_" }
     foreach ($f in $ksmFiles) { $ksmSaved[$f] = (Get-Content "$ksmDir/$f").Trim() -replace '^.*\[(.+)\].*$', '$1' }
@@ -121,15 +130,19 @@ try {
     $ksmEvents = @(Get-Events | Where-Object kind -like 'KsmPolicy*' | ForEach-Object message)
     Set-VzKsm -Policy Manual -Confirm:$false
     foreach ($f in $ksmFiles) { Set-Content "$ksmDir/$f" $ksmSaved[$f] -ErrorAction SilentlyContinue }
+    Exit-VzHostWideLock $ksmLock; $ksmLock = $null
 
-    # Cost: the service with the VMs running and many stopped VEs, steady state.
+    # Cost: the service with the VMs running and many stopped VEs, steady state (30 s after the last VE was created,
+    # so the listing has read every new ve.yaml once and the service has run for minutes: no start-up JIT in the figure).
     1..$StoppedVes | ForEach-Object { $null = New-VzVm ("idle{0:d2}" -f $_) -MemorySize 64MB }
-    Start-Sleep -Seconds 10
+    Start-Sleep -Seconds 30
     $svc = (Get-VzHostService).ProcessId
     $hz = 100
+    $costLoadBefore = (Get-Content /proc/loadavg) -split ' ' | Select-Object -First 3
     $c0 = Get-CpuTicks $svc; $w0 = Get-Date
     Start-Sleep -Seconds $CostSeconds
     $c1 = Get-CpuTicks $svc; $w1 = Get-Date
+    $costLoadAfter = (Get-Content /proc/loadavg) -split ' ' | Select-Object -First 3
     $cpuPct = 100.0 * ($c1 - $c0) / $hz / ($w1 - $w0).TotalSeconds
     $svcRss = Get-Rss $svc
 
@@ -147,7 +160,10 @@ try {
 }
 finally {
     if ((Get-VzHostService).Running) { Stop-VzHostService -Confirm:$false }
+    $traceLines = @(Import-Csv "$base/balloon-trace.csv" -ErrorAction SilentlyContinue)
+    Copy-Item "$base/balloon-trace.csv" (Join-Path ([IO.Path]::GetTempPath()) 'vz-hostservice-balloon-trace.csv') -ErrorAction SilentlyContinue
     foreach ($f in $ksmSaved.Keys) { Set-Content "/sys/kernel/mm/ksm/$f" $ksmSaved[$f] -ErrorAction SilentlyContinue }
+    if ($ksmLock) { $ksmLock.Dispose() }
     Get-VzVm | Stop-VzVm -Kill -ErrorAction SilentlyContinue
     Get-VzVm | Remove-VzVm -Force -Confirm:$false -ErrorAction SilentlyContinue
     Remove-Item $base -Recurse -Force -ErrorAction SilentlyContinue
@@ -156,6 +172,20 @@ finally {
 # The raw numbers first, so a formatting slip never loses a long run.
 [pscustomobject]@{ Without = $without; With = $with; Burst = @($burst); BurstGrown = @($burstGrown); KsmFirst = $ksmFirst; KsmMerged90 = $ksmMerged90; KsmCpu = $ksmCpuPct; KsmEvents = $ksmEvents; OomBefore = $oomBefore; OomAfter = $oomAfter; CpuPercent = $cpuPct; ServiceRss = $svcRss; NoticeSeconds = $notice } |
     ConvertTo-Json -Depth 6 | Set-Content (Join-Path ([IO.Path]::GetTempPath()) 'vz-hostservice-bench.json')
+
+# Per VM at 30 s after the free (the service's trace): the last target sent against max(working set + 20 %, guarantee),
+# the working set being the most the guest used (its own balloon stats: total - available - balloon) over the 10 s before.
+$perVm = foreach ($n in $names) {
+    $at30 = $script:freedAt.AddSeconds(30)
+    $rows = @($traceLines | Where-Object { $_.vm -eq $n -and [datetimeoffset]$_.time -le $at30 -and [datetimeoffset]$_.time -ge $script:freedAt.AddSeconds(-60) })
+    $last = $rows | Select-Object -Last 1
+    $window = @($rows | Where-Object { [datetimeoffset]$_.time -gt $at30.AddSeconds(-10) -and $_.stat_total -ne '' })
+    $ws = ($window | ForEach-Object { [double]$_.stat_total - [double]$_.stat_available - [math]::Max(0, [double]$_.stat_total - [double]$_.actual) } | Measure-Object -Maximum).Maximum
+    $target = if ($last -and $last.last_target -ne '') { [double]$last.last_target } else { $null }
+    $limit = if ($null -ne $ws) { [math]::Max($ws * 1.2, $guarantee / $MiB) } else { $null }
+    [pscustomobject]@{ Vm = $n; Target = $target; Actual = if ($last) { [double]$last.actual } else { $null }; WorkingSet = $ws; Limit = $limit
+        Holds = $null -ne $target -and $null -ne $limit -and $target -le $limit + 1 }
+}
 
 # The chart: reclaimed MiB over seconds after the guests freed their memory, with and without the service.
 $w = 640; $h = 320; $pad = 48
@@ -201,11 +231,17 @@ foreach ($s in 0, 2, 5, 10, 15, 20, 30, 45, 60) {
     if ($a -and $b) { '| {0} | {1:n0} | {2:n0} | {3} |' -f $s, ($a.Reclaimed / $MiB), ($b.Reclaimed / $MiB), $(if ($null -ne $b.SumActual) { '{0:n0}' -f ($b.SumActual / $MiB) } else { '-' }) }
 }
 ""
+"Per VM at 30 s after the free (from the service's balloon trace; working set = the most the guest's own stats showed it using over the 10 s before):"
+""
+"| VM | balloon target (MiB) | balloon actual (MiB) | working set (MiB) | max(working set + 20 %, guarantee) (MiB) | target within it |"
+"| --- | ---: | ---: | ---: | ---: | --- |"
+foreach ($v in $perVm) { '| {0} | {1} | {2} | {3} | {4} | {5} |' -f $v.Vm, $(if ($null -ne $v.Target) { '{0:n0}' -f $v.Target } else { '-' }), $(if ($null -ne $v.Actual) { '{0:n0}' -f $v.Actual } else { '-' }), $(if ($null -ne $v.WorkingSet) { '{0:n0}' -f $v.WorkingSet } else { '-' }), $(if ($null -ne $v.Limit) { '{0:n0}' -f $v.Limit } else { '-' }), $(if ($v.Holds) { 'yes' } else { '**no**' }) }
+""
 "- At 30 s with the service: {0:n0} MiB of the {1:n0} MiB freed is back on the host ({2:0} %; goal: at least 70 %)." -f ($at30.Reclaimed / $MiB), ($reclaimable / $MiB), (100 * $at30.Reclaimed / $reclaimable)
 "- Lowest balloon seen in any 1 s sample: {0} MiB (guarantee {1:n0} MiB)." -f $(if ($null -ne $minActual) { '{0:n0}' -f ($minActual / $MiB) } else { '-' }), ($guarantee / $MiB)
 "- Burst (a ballooned guest allocates 600 MiB, $BurstRuns runs, timed from the start of the Invoke-VzVmCommand that starts the allocation): first deflate command after {0} s, p95 {1} s (goal: 3 s); balloon seen 128 MiB larger after {2} s, p95 {3} s. Guest oom_kill before/after: $oomBefore/$oomAfter." -f $(($sorted | ForEach-Object { '{0:0.0}' -f $_ }) -join ', '), $(if ($null -ne $p95) { '{0:0.0}' -f $p95 } else { '-' }), $(($sortedGrown | ForEach-Object { '{0:0.0}' -f $_ }) -join ', '), $(if ($null -ne $p95Grown) { '{0:0.0}' -f $p95Grown } else { '-' })
 "- KSM Auto ($(if (Test-Path /sys/kernel/mm/ksm/advisor_mode) { 'kernel advisor present' } else { 'no advisor: ksmtuned rules' })), $VmCount identical guests with MemMerge: first merged pages after {0} s; after 90 s {1:n0} MiB of the guests' memory merged, host pages_sharing {2:n0} MiB, general_profit {3} MiB, ksmd {4} % of one core over the 90 s. Policy events: {5}. Host KSM settings restored afterwards." -f $(if ($null -ne $ksmFirst) { '{0:0.0}' -f $ksmFirst } else { 'never (within 90)' }), ($ksmMerged90 * 4KB / $MiB), ($ksmAt90.SavedBytes / $MiB), $(if ($null -ne $ksmAt90.GeneralProfitBytes) { '{0:n0}' -f ($ksmAt90.GeneralProfitBytes / $MiB) } else { '-' }), $(if ($null -ne $ksmCpuPct) { '{0:0.0}' -f $ksmCpuPct } else { '-' }), $(($ksmEvents | ForEach-Object { "'$_'" }) -join '; ')
 "- A killed QEMU recorded as VeDied after {0} s (goal: 2 s)." -f $(if ($null -ne $notice) { '{0:0.00}' -f $notice } else { '-' })
-"- Service cost over $CostSeconds s with $VmCount running VMs and $StoppedVes stopped VEs: {0:0.00} % of one core, RSS {1:n0} MiB (goal: under 2 %)." -f $cpuPct, ($svcRss / $MiB)
+"- Service cost over $CostSeconds s with $VmCount running VMs and $StoppedVes stopped VEs: {0:0.00} % of one core, RSS {1:n0} MiB (goal: under 2 %); load average {2} before and {3} after that minute." -f $cpuPct, ($svcRss / $MiB), ($costLoadBefore -join ' '), ($costLoadAfter -join ' ')
 ""
 "Measured with ``bench/HostService.Bench.ps1 -VmCount $VmCount -BurstRuns $BurstRuns`` on $((Get-Date).ToUniversalTime().ToString('yyyy-MM-dd HH:mm')) UTC, load average $($load -join ' ') at the end (2 cores; other work on the host slows the TCG guests, so say what ran beside this). Without the service the guests' free page reporting already returns most freed memory to the host; the service adds the balloon floor (every balloon ends at max(working set + 20 %, guarantee), never below the guarantee). A ballooned VM is sampled every 0.5 s (memory-only passes between the 1 s loop passes) and a climb above its working set that would eat its headroom within 30 s deflates it at the first sample that shows it; the guest's own stats refresh (1 s, QEMU's minimum) is the rest of the latency, and the timing starts before the agent has even started the allocation, so it over-states the manager's part. KSM Auto with the kernel advisor runs ksmd while mergeable VMs run and lets the advisor bound its CPU (see about_Virtuozzo_Memory)."

@@ -86,7 +86,7 @@ public sealed class MetricsRunner(VzEngine engine, ILogger logger) : IAsyncDispo
 
     private async Task ReconcileEndpointAsync()
     {
-        var settings = HostSettings.TryLoad()?.Metrics;
+        var settings = HostSettingsCache.TryLoad()?.Metrics;
         var wanted = settings is { Enabled: true } ? settings : null;
         if (wanted == endpointSettings && (endpoint is not null || wanted is null)) return;
         if (endpoint is not null)

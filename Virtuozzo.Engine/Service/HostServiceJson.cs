@@ -28,7 +28,11 @@ public static class HostServiceJson
         catch (Exception ex) when (ex is IOException or JsonException or UnauthorizedAccessException) { return null; }
     }
 
+    /// <summary>
+    /// Replaces a run-folder file (status, live caches, usage snapshot) atomically for readers, without fsync: they are
+    /// rewritten every few seconds and a reboot clears the run folder, so a flush to disk buys nothing.
+    /// </summary>
     public static void Write<T>(string path, T value) =>
         Store.AtomicFile.WriteAllText(path, JsonSerializer.Serialize(value, Options),
-            UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead, durable: false);
 }

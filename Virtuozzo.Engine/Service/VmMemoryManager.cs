@@ -19,6 +19,7 @@ public sealed class VmMemoryManager(HostServiceJournal journal, HostSupervisorOp
 {
     private readonly TimeProvider time = clock ?? TimeProvider.System;
     private readonly Dictionary<Guid, Track> tracks = [];
+    private readonly BalloonTraceWriter? trace = BalloonTraceWriter.FromEnvironment();
 
     private sealed class Track(int pid, BalloonPolicy policy)
     {
@@ -44,10 +45,7 @@ public sealed class VmMemoryManager(HostServiceJournal journal, HostSupervisorOp
                 tracks[config.Id] = track = new Track(pid, new BalloonPolicy(settings)); // a new QEMU: nothing sent to it yet
             if (track.Policy.Settings != settings)
             {
-                var policy = new BalloonPolicy(settings);
-                if (track.Policy.LastTarget is { } st && track.Policy.LastSteadySentAt is { } steadyAt) policy.Sent(st, steadyAt);
-                if (track.Policy.LastTarget is { } ut && track.Policy.LastUrgentSentAt is { } urgentAt) policy.Sent(ut, urgentAt, urgent: true);
-                track.Policy = policy;
+                track.Policy = track.Policy.WithSettings(settings);
             }
             if (now < track.NextAt) continue;
             track.NextAt = options.NextBalloonSampleAt(now);
@@ -83,7 +81,7 @@ public sealed class VmMemoryManager(HostServiceJournal journal, HostSupervisorOp
         var guarantee = MemoryPlanner.Guarantee(config);
         var optedOut = config.Vm?.AutoBalloon == false;
         var paused = File.Exists(HostServicePaths.BalloonPauseMarker(rt.RunDirectory));
-        var (actual, stats, decision, sent) = await ServiceMonitor.RunAsync(rt, name, options.MonitorTimeout, async (mon, token) =>
+        var (actual, stats, decision, sent, sample) = await ServiceMonitor.RunAsync(rt, name, options.MonitorTimeout, async (mon, token) =>
         {
             if (!track.StatsPollingSet)
             {
@@ -102,11 +100,12 @@ public sealed class VmMemoryManager(HostServiceJournal journal, HostSupervisorOp
             if (decision.Target is { } target && Math.Abs(target - actual) >= BalloonPolicy.MiB)
             {
                 await mon.SetBalloonAsync(target, token);
-                track.Policy.Sent(target, sample.Time, decision.Urgent);
+                track.Policy.Sent(target, sample.Time, decision.Urgent, decision.Resend);
                 sent = target;
             }
-            return (actual, stats, decision, sent);
+            return (actual, stats, decision, sent, sample);
         }, ct);
+        trace?.Write(name, sample, decision, sent, track.Policy.LastTarget);
         var now = time.GetUtcNow();
         if (sent is { } s)
             journal.Record(decision.Urgent ? "BalloonDeflate" : "BalloonTarget", name,

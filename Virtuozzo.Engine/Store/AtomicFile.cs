@@ -9,7 +9,10 @@ namespace Virtuozzo.Engine.Store;
 /// </summary>
 public static class AtomicFile
 {
-    public static void WriteAllText(string path, string content, UnixFileMode mode = UnixFileMode.UserRead | UnixFileMode.UserWrite)
+    // durable: false is for a file a reboot makes worthless anyway (the run folder's caches, rewritten every second or
+    // so): still all-or-nothing for readers (temp file and rename), but without the two fsyncs, which block the writer
+    // for a disk flush each time.
+    public static void WriteAllText(string path, string content, UnixFileMode mode = UnixFileMode.UserRead | UnixFileMode.UserWrite, bool durable = true)
     {
         var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
         var temp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
@@ -22,7 +25,7 @@ public static class AtomicFile
             {
                 var bytes = Encoding.UTF8.GetBytes(content);
                 stream.Write(bytes);
-                stream.Flush(flushToDisk: true);
+                stream.Flush(flushToDisk: durable);
             }
             File.Move(temp, path, overwrite: true);
         }
@@ -31,7 +34,7 @@ public static class AtomicFile
             try { File.Delete(temp); } catch (IOException) { }
             throw;
         }
-        SyncDirectory(dir);
+        if (durable) SyncDirectory(dir);
     }
 
     /// <summary>Makes a rename or create in <paramref name="directory"/> durable.</summary>

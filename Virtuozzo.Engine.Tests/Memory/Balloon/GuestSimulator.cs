@@ -56,7 +56,7 @@ internal sealed class GuestSimulator
             if (d.Target is { } t && t != Actual)
             {
                 Commands.Add((row.Seconds, t, d.Urgent, d.Reason));
-                policy.Sent(t, now, d.Urgent);
+                policy.Sent(t, now, d.Urgent, d.Resend);
                 if (!Stuck(row.Seconds)) target = t;
             }
         }

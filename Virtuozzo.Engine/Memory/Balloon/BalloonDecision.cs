@@ -6,6 +6,8 @@ public sealed record BalloonDecision
     public long? Target { get; init; }
     /// <summary>An urgent deflate (guest short of memory, or below its guarantee): sent even inside the rate limit.</summary>
     public bool Urgent { get; init; }
+    /// <summary>The last steady target sent again (the guest missed it): the caller reports it with <c>Sent(..., resend: true)</c>.</summary>
+    public bool Resend { get; init; }
     public BalloonReason Reason { get; init; }
     /// <summary>A sentence for Get-VzMemoryPlan and the service's events.</summary>
     public string Detail { get; init; } = "";
