@@ -80,7 +80,10 @@ public static class QemuCommandLine
         Add("-device", "virtserialport,bus=vser0.0,chardev=qga0,name=org.qemu.guest_agent.0");
         // free-page-reporting: the guest hands freed pages back to the host by itself; deflate-on-oom: a guest about to
         // OOM takes memory back from the balloon before the memory manager's next pass can.
-        Add("-device", "virtio-balloon-pci,id=balloon0,free-page-reporting=on,deflate-on-oom=on");
+        // free-page-hint: during a live move the guest tells QEMU which pages are free so the RAM copy skips them;
+        // QEMU 7.2 refuses it without an iothread to run the hinting on.
+        Add("-object", "iothread,id=balloon-iot");
+        Add("-device", "virtio-balloon-pci,id=balloon0,free-page-reporting=on,deflate-on-oom=on,free-page-hint=on,iothread=balloon-iot");
 
         if (vm.Machine != "pc")
             for (var i = 0; i < HotplugPorts; i++)

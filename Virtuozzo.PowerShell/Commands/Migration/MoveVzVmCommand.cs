@@ -18,6 +18,11 @@ public sealed class MoveVzVmCommand : VzVmCmdlet
     [Parameter]
     public SwitchParameter AsJob { get; set; }
 
+    /// <summary>Seconds a live move may go without progress (disk mirror or RAM sent) before it is cancelled and rolled back.</summary>
+    [Parameter]
+    [ValidateRange(1, 3600)]
+    public int StallTimeout { get; set; }
+
     /// <summary>The host to move to: a name ssh resolves (or an alias of the ssh client config).</summary>
     [Parameter(Mandatory = true, Position = 1)]
     [ValidateNotNullOrEmpty]
@@ -44,6 +49,7 @@ public sealed class MoveVzVmCommand : VzVmCmdlet
         if (!ShouldProcess(record.DisplayName, $"Move virtual machine to {dest}{(Offline ? " (offline)" : "")}")) return;
         var service = MigrationCmdlets.Service(Engine);
         var (id, offline) = (record.Id, Offline.IsPresent);
-        RunOrStartJob(AsJob, $"Move-VzVm {record.DisplayName} {dest}", (progress, ct) => service.MoveVmAsync(id, dest, offline, progress, ct));
+        TimeSpan? stall = StallTimeout > 0 ? TimeSpan.FromSeconds(StallTimeout) : null;
+        RunOrStartJob(AsJob, $"Move-VzVm {record.DisplayName} {dest}", (progress, ct) => service.MoveVmAsync(id, dest, offline, progress, ct, stall));
     }
 }
