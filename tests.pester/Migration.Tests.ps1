@@ -4,6 +4,7 @@
   veth wire, and an observer namespace on the wire. Every cmdlet runs on a host through its sshd, as an administrator
   would run it; the test process only looks (processes, namespaces, the observer's ping).
   One test guest boots (TCG, slow on a loaded machine): the fault tests run first and leave it on A, then it moves.
+  Faults strike at points of the copy read from QEMU's migration state (the job's progress), on a wire shaped slower.
 #>
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'Harness/VzTestHarness.psm1')
@@ -16,6 +17,45 @@ BeforeAll {
         $err = $null
         Invoke-VzRigHost $script:rig $HostName $Script -ArgumentList $ArgumentList -ErrorAction SilentlyContinue -ErrorVariable err | Out-Null
         @($err)[0]
+    }
+    # A move of lv1 from A to B as a job in its own session on A, the wire shaped to -RateMbit so the copy takes a
+    # while; -Trigger (given the session) waits for the point of the copy to strike at and returns how far it got,
+    # -Fault strikes. Returns the point, the job's final state and the error id it failed with.
+    function script:Invoke-FaultedMove([scriptblock] $Trigger, [scriptblock] $Fault, [int] $RateMbit = 80) {
+        Set-VzRigWire $script:rig -RateMbit $RateMbit
+        $s = New-PSSession -HostName $script:rig.Hosts.A.AccessAddress -UserName root -KeyFilePath $script:rig.KeyFile -Options (Get-VzRigSshOption $script:rig)
+        try {
+            Invoke-Command -Session $s { Import-Module Virtuozzo; $script:job = Move-VzVm lv1 -DestinationHost b -AsJob }
+            $point = & $Trigger $s
+            & $Fault
+            $end = Invoke-Command -Session $s { $null = $script:job | Wait-Job -Timeout 300; $e = $null; $null = Receive-Job $script:job -ErrorVariable e -ErrorAction SilentlyContinue; "$($script:job.State)"; "$(@($e)[0].FullyQualifiedErrorId)" }
+            [pscustomobject]@{ Point = $point; State = $end[0]; ErrorId = $end[1] }
+        }
+        finally {
+            Remove-PSSession $s
+            Set-VzRigWire $script:rig -RateMbit 0
+        }
+    }
+    # Waits until the move in the session reached a point of its copy, read from QEMU's migration state as the job's
+    # progress reports it (query-migrate: the share of RAM copied; query-block-jobs: MiB of disk mirrored). Returns
+    # the percent (or MiB) seen; throws when the move ended first.
+    function script:Wait-MovePoint($Session, [int] $RamPercent = -1, [int] $DiskMiB = -1) {
+        $deadline = [DateTime]::UtcNow.AddSeconds(300)
+        while ([DateTime]::UtcNow -lt $deadline) {
+            $now = Invoke-Command -Session $Session { $p = $script:job.Progress; $n = $p.Count; "$($script:job.State)"; if ($n) { $p[$n - 1].StatusDescription } else { '' } }
+            if ($now[0] -ne 'Running') { throw "The move ended ($($now[0])) before the point to strike at; last progress: $($now[1])" }
+            if ($RamPercent -ge 0 -and $now[1] -match '^Memory: (\d+) % copied' -and [int]$Matches[1] -ge $RamPercent) { return [int]$Matches[1] }
+            if ($DiskMiB -ge 0 -and $now[1] -match '^Copying disks: (\d+) of' -and [int]$Matches[1] -ge $DiskMiB) { return [int]$Matches[1] }
+            Start-Sleep -Milliseconds 20
+        }
+        throw 'The move did not reach the point to strike at within 300 s.'
+    }
+    # After a fault: lv1 runs on A with its guest agent answering, and B holds nothing of it.
+    function script:Assert-SourceKeptIt {
+        $vm = Invoke-VzRigHost $script:rig A { $v = Get-VzVm lv1 -GuestTools; [pscustomobject]@{ State = $v.State; GuestToolsState = "$($v.GuestToolsState)" } }
+        $vm.State | Should -Be 'Running'
+        $vm.GuestToolsState | Should -Be 'Responding'
+        @(Get-VzRigLeftover $script:rig B) | Should -BeNullOrEmpty -Because 'the destination removes its QEMU, tap, sockets, disks and record'
     }
     # Processes of this rig matching a pattern (the ssh tunnel, a host's QEMU).
     function script:Find-RigProcess([string] $Pattern) {
@@ -132,10 +172,14 @@ Describe 'Moving VEs between two hosts over SSH' -Tag Integration, Slow, Migrati
                 $null = New-VzVm lv1 -MemorySize 256MB -DiskSize 64MB -Network vzmbr -KernelPath $g.KernelPath -InitrdPath $g.InitrdPath -KernelArguments $g.KernelArguments |
                     Start-VzVm -Wait -Timeout 300
                 # The wire's address for the observer, and a known pattern on the disk to verify after every move.
-                $null = Invoke-VzVmCommand lv1 sh -ArgumentList '-c', 'ifconfig eth0 198.19.10.50 netmask 255.255.255.0 up; dd if=/dev/urandom of=/dev/vda bs=1M count=16 conv=fsync 2>/dev/null' -Timeout 120
+                # 96 MiB of random data in guest RAM: the RAM copy then takes seconds on the shaped wire, so a fault
+                # lands at the chosen share of it (zero pages would pass in an instant).
+                $null = Invoke-VzVmCommand lv1 sh -ArgumentList '-c', 'ifconfig eth0 198.19.10.50 netmask 255.255.255.0 up; dd if=/dev/urandom of=/dev/vda bs=1M count=16 conv=fsync 2>/dev/null; head -c 100663296 /dev/urandom > /tmp/ballast' -Timeout 300
             }
             $script:sum = (Invoke-VzRigHost $script:rig A { (Invoke-VzVmCommand lv1 sh -ArgumentList '-c', 'head -c 16777216 /dev/vda | md5sum' -Timeout 120).StdOut }).Trim()
         }
+
+        AfterAll { Set-VzRigWire $script:rig -Up -RateMbit 0 }
 
         It 'refuses a paused VM (a transitional state) before anything changes' {
             $e = Get-RigError A { Suspend-VzVm lv1; try { Move-VzVm lv1 -DestinationHost b } finally { Resume-VzVm lv1 } }
@@ -144,47 +188,48 @@ Describe 'Moving VEs between two hosts over SSH' -Tag Integration, Slow, Migrati
             @(Get-VzRigLeftover $script:rig B) | Should -BeNullOrEmpty
         }
 
-        It 'rolls back when the SSH tunnel is cut mid-copy: the VM runs on A, its agent answers, B is clean' {
-            $s = New-PSSession -HostName $script:rig.Hosts.A.AccessAddress -UserName root -KeyFilePath $script:rig.KeyFile -Options (Get-VzRigSshOption $script:rig)
-            try {
-                Invoke-Command -Session $s { Import-Module Virtuozzo; $script:job = Move-VzVm lv1 -DestinationHost b -AsJob }
-                $deadline = [DateTime]::UtcNow.AddSeconds(120)
-                while (-not ($tunnel = @(Find-RigProcess 'ssh .*-N .*mig-nbd\.sock')) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
-                $tunnel | Should -Not -BeNullOrEmpty -Because 'the move opens its tunnel'
-                # Cut at once: a fixed delay raced a move that finished first on an idle machine (the bench cuts at 25 % and 90 %).
-                $tunnel | ForEach-Object { $null = & kill -KILL $_ }
-                $err = Invoke-Command -Session $s { $null = $script:job | Wait-Job -Timeout 300; $e = $null; $null = Receive-Job $script:job -ErrorVariable e -ErrorAction SilentlyContinue; $script:job.State; @($e)[0].FullyQualifiedErrorId }
-                $err[0] | Should -Be 'Failed'
-            }
-            finally { Remove-PSSession $s }
-            $vm = Invoke-VzRigHost $script:rig A { $v = Get-VzVm lv1 -GuestTools; [pscustomobject]@{ State = $v.State; GuestToolsState = "$($v.GuestToolsState)" } }
-            $vm.State | Should -Be 'Running'
-            $vm.GuestToolsState | Should -Be 'Responding'
-            @(Get-VzRigLeftover $script:rig B) | Should -BeNullOrEmpty
+        It 'rolls back when the SSH tunnel is cut at <Fraction> % of the RAM copy: the VM runs on A, its agent answers, B is clean' -TestCases @(
+            @{ Fraction = 25 }
+        ) {
+            param($Fraction)
+            $r = Invoke-FaultedMove -Trigger { Wait-MovePoint $args[0] -RamPercent $Fraction } -Fault { Find-RigProcess 'ssh .*-N .*mig-nbd\.sock' | ForEach-Object { $null = & kill -KILL $_ } }
+            $r.Point | Should -BeGreaterOrEqual $Fraction
+            $r.State | Should -Be 'Failed'
+            Assert-SourceKeptIt
         }
 
-        It 'rolls back when the destination QEMU is killed: the VM runs on A, B is clean' {
-            $s = New-PSSession -HostName $script:rig.Hosts.A.AccessAddress -UserName root -KeyFilePath $script:rig.KeyFile -Options (Get-VzRigSshOption $script:rig)
+        It 'rolls back when the destination QEMU is killed at 90 % of the RAM copy: the VM runs on A, B is clean' {
+            $pattern = "^\S*qemu-system.*$([regex]::Escape($script:B.RunRoot))"
+            $r = Invoke-FaultedMove -Trigger { Wait-MovePoint $args[0] -RamPercent 90 } -Fault { Find-RigProcess $pattern | ForEach-Object { $null = & kill -KILL $_ 2>$null } }
+            $r.Point | Should -BeGreaterOrEqual 90
+            $r.State | Should -Be 'Failed'
+            Assert-SourceKeptIt
+        }
+
+        It 'rolls back when the destination''s disk fills during the disk copy: the VM runs on A, B is clean' {
+            $image = Mount-VzRigDataRoot $script:rig B -SizeMB 64
             try {
-                Invoke-Command -Session $s { Import-Module Virtuozzo; $script:job = Move-VzVm lv1 -DestinationHost b -AsJob }
-                $deadline = [DateTime]::UtcNow.AddSeconds(120)
-                $pattern = "^\S*qemu-system.*$([regex]::Escape($script:B.RunRoot))"
-                while (-not ($qemu = @(Find-RigProcess $pattern)) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
-                $qemu | Should -Not -BeNullOrEmpty -Because 'the destination starts an incoming QEMU'
-                # The first match may be QEMU's launcher, which exits once the daemon runs: kill every match as it appears
-                # for a few seconds (a fixed delay raced a move that finished first on an idle machine).
-                $until = [DateTime]::UtcNow.AddSeconds(3)
-                while ([DateTime]::UtcNow -lt $until) {
-                    @(Find-RigProcess $pattern) | ForEach-Object { $null = & kill -KILL $_ 2>$null }
-                    Start-Sleep -Milliseconds 100
-                }
-                $state = Invoke-Command -Session $s { $null = $script:job | Wait-Job -Timeout 300; $null = Receive-Job $script:job -ErrorAction SilentlyContinue; $script:job.State }
-                $state | Should -Be 'Failed'
+                $filler = Join-Path $script:B.DataRoot 'filler'
+                $r = Invoke-FaultedMove -RateMbit 16 -Trigger { Wait-MovePoint $args[0] -DiskMiB 1 } -Fault { Invoke-VzRigHostShell $script:rig B "dd if=/dev/zero of='$filler' bs=1M status=none 2>/dev/null; sync" }
+                $r.State | Should -Be 'Failed'
+                $r.ErrorId | Should -Match '^VzMigrationDiskMirrorFailed'
+                [long](Invoke-VzRigHostShell $script:rig B "stat -c %s '$filler'") | Should -BeGreaterThan 20MB -Because 'the filler took the free space'
+                Assert-SourceKeptIt
             }
-            finally { Remove-PSSession $s }
-            (Invoke-VzRigHost $script:rig A { "$((Get-VzVm lv1 -GuestTools).GuestToolsState)" }) | Should -Be 'Responding'
-            Start-Sleep -Seconds 1
-            @(Get-VzRigLeftover $script:rig B) | Should -BeNullOrEmpty
+            finally {
+                Invoke-VzRigHostShell $script:rig B "rm -f '$($script:B.DataRoot)/filler'"
+                Dismount-VzRigDataRoot $script:rig B $image
+            }
+        }
+
+        It 'cancels a move whose wire is cut for 5 s (stall timeout), resuming on A and cleaning B' {
+            $r = Invoke-FaultedMove -Trigger { Wait-MovePoint $args[0] -RamPercent 25 } -Fault {
+                Set-VzRigWire $script:rig -Down
+                try { Start-Sleep -Seconds 5 } finally { Set-VzRigWire $script:rig -Up }
+            }
+            $r.State | Should -Be 'Failed'
+            $r.ErrorId | Should -Match '^VzMigrationStalled'
+            Assert-SourceKeptIt
         }
 
         It 'moves live to B: same Id and MAC, disk identical, guest agent and the observer''s ping answer there, A is clean' {

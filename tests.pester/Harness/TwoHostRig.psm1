@@ -188,13 +188,63 @@ function Get-VzRigLeftover {
         $cmd = try { [IO.File]::ReadAllText("$($d.FullName)/cmdline").Replace([char]0, ' ') } catch { '' }
         if ($cmd -match '^qemu-system' -and $cmd.Contains($h.RunRoot)) { "process: $($d.Name) qemu" }
     }
-    Get-ChildItem (Join-Path $h.DataRoot 'private') -Force -ErrorAction SilentlyContinue | ForEach-Object { "ve folder: $($_.Name)" }
+    # Listed through the host's own mount namespace: a test may have mounted a small file system over its data root there.
+    (& nsenter "--mount=/proc/$($h.Sshd.Id)/ns/mnt" -- ls -A (Join-Path $h.DataRoot 'private') 2>$null) | Where-Object { $_ } | ForEach-Object { "ve folder: $_" }
     # VE run folders are named by 12 hex digits of the id; the host probe's cache beside them is not a VE's.
     Get-ChildItem $h.RunRoot -Force -ErrorAction SilentlyContinue | Where-Object Name -Match '^[0-9a-f]{12}$' | ForEach-Object { "run folder: $($_.Name)" }
     (& ip -n $h.Namespace -o link show 2>$null) | ForEach-Object { ($_ -split ': ')[1] -replace '@.*$', '' } | Where-Object { $_ -match '^vzt[0-9a-f]{12}$' } | ForEach-Object { "tap: $_" }
     foreach ($m in Get-Content /proc/self/mountinfo | ForEach-Object { $l = $_ -split ' '; if ($l[-3] -in 'cgroup', 'cgroup2') { $l[4] } }) {
         Get-ChildItem (Join-Path $m $h.CgroupParent) -Directory -ErrorAction SilentlyContinue | ForEach-Object { "cgroup: $($_.FullName)" }
     }
+}
+
+function Set-VzRigWire {
+    <#
+      The wire between the hosts' bridges: -Down cuts it (both ends of the veth, as a pulled cable; TCP connections
+      across it stall, nothing resets them), -Up restores it. -RateMbit shapes what A sends over it (tbf; 0 removes
+      the shaping): the fault tests slow a move so a cut lands at a chosen point of the copy.
+    #>
+    param([Parameter(Mandatory)] $Rig, [switch] $Down, [switch] $Up, [int] $RateMbit = -1)
+    $ends = @(@($Rig.Hosts.A.Namespace, "vzt$($Rig.Suffix)02"), @($Rig.Hosts.B.Namespace, "vzt$($Rig.Suffix)12"))
+    foreach ($e in $ends) {
+        if ($Down) { Invoke-VzRigNative ip @('-n', $e[0], 'link', 'set', $e[1], 'down') }
+        if ($Up) { Invoke-VzRigNative ip @('-n', $e[0], 'link', 'set', $e[1], 'up') }
+    }
+    if ($RateMbit -ge 0) {
+        foreach ($e in $ends) {
+            $null = & ip netns exec $e[0] tc qdisc del dev $e[1] root 2>$null
+            if ($RateMbit -gt 0) { Invoke-VzRigNative ip @('netns', 'exec', $e[0], 'tc', 'qdisc', 'add', 'dev', $e[1], 'root', 'tbf', 'rate', "${RateMbit}mbit", 'burst', '256kb', 'latency', '100ms') }
+        }
+    }
+}
+
+function Mount-VzRigDataRoot {
+    <#
+      Puts a small file system of -SizeMB (ext4 on a loop device, its image in the rig's folder) over a host's data
+      root, inside that host's mount namespace only, so its disk can be filled. Returns the image path for
+      Dismount-VzRigDataRoot. The data root must hold no VE while it is covered.
+    #>
+    param([Parameter(Mandatory)] $Rig, [Parameter(Mandatory)][ValidateSet('A', 'B')][string] $HostName, [int] $SizeMB = 64)
+    $h = $Rig.Hosts[$HostName]
+    $image = Join-Path $Rig.Directory "$($h.Name)-small-root.img"
+    Invoke-VzRigNative truncate @('-s', "${SizeMB}M", $image)
+    Invoke-VzRigNative mkfs.ext4 @('-q', '-F', '-m', '0', $image)
+    Invoke-VzRigNative nsenter @("--mount=/proc/$($h.Sshd.Id)/ns/mnt", '--', 'mount', '-o', 'loop', $image, $h.DataRoot)
+    $image
+}
+
+function Dismount-VzRigDataRoot {
+    <# Unmounts the small file system again (its loop device goes with it) and deletes the image. #>
+    param([Parameter(Mandatory)] $Rig, [Parameter(Mandatory)][ValidateSet('A', 'B')][string] $HostName, [Parameter(Mandatory)][string] $Image)
+    $h = $Rig.Hosts[$HostName]
+    Invoke-VzRigNative nsenter @("--mount=/proc/$($h.Sshd.Id)/ns/mnt", '--', 'umount', $h.DataRoot)
+    Remove-Item $Image -Force
+}
+
+function Invoke-VzRigHostShell {
+    <# Runs a shell command in a host's network and mount namespaces (what that host's own root shell would see). #>
+    param([Parameter(Mandatory)] $Rig, [Parameter(Mandatory)][ValidateSet('A', 'B')][string] $HostName, [Parameter(Mandatory)][string] $Command)
+    & nsenter "--mount=/proc/$($Rig.Hosts[$HostName].Sshd.Id)/ns/mnt" "--net=/run/netns/$($Rig.Hosts[$HostName].Namespace)" -- /bin/sh -c $Command
 }
 
 function Remove-VzTwoHostRig {
@@ -227,4 +277,5 @@ function Remove-VzTwoHostRig {
     Remove-Item $Rig.Directory -Recurse -Force -ErrorAction SilentlyContinue
 }
 
-Export-ModuleMember -Function New-VzTwoHostRig, Remove-VzTwoHostRig, Invoke-VzRigHost, Invoke-VzRigNamespace, Get-VzRigLeftover, Get-VzRigSshOption
+Export-ModuleMember -Function New-VzTwoHostRig, Remove-VzTwoHostRig, Invoke-VzRigHost, Invoke-VzRigNamespace, Get-VzRigLeftover, Get-VzRigSshOption,
+    Set-VzRigWire, Mount-VzRigDataRoot, Dismount-VzRigDataRoot, Invoke-VzRigHostShell
