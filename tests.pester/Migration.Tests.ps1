@@ -18,38 +18,6 @@ BeforeAll {
         Invoke-VzRigHost $script:rig $HostName $Script -ArgumentList $ArgumentList -ErrorAction SilentlyContinue -ErrorVariable err | Out-Null
         @($err)[0]
     }
-    # A move of lv1 from A to B as a job in its own session on A, the wire shaped to -RateMbit so the copy takes a
-    # while; -Trigger (given the session) waits for the point of the copy to strike at and returns how far it got,
-    # -Fault strikes. Returns the point, the job's final state and the error id it failed with.
-    function script:Invoke-FaultedMove([scriptblock] $Trigger, [scriptblock] $Fault, [int] $RateMbit = 80) {
-        Set-VzRigWire $script:rig -RateMbit $RateMbit
-        $s = New-PSSession -HostName $script:rig.Hosts.A.AccessAddress -UserName root -KeyFilePath $script:rig.KeyFile -Options (Get-VzRigSshOption $script:rig)
-        try {
-            Invoke-Command -Session $s { Import-Module Virtuozzo; $script:job = Move-VzVm lv1 -DestinationHost b -AsJob }
-            $point = & $Trigger $s
-            & $Fault
-            $end = Invoke-Command -Session $s { $null = $script:job | Wait-Job -Timeout 300; $e = $null; $null = Receive-Job $script:job -ErrorVariable e -ErrorAction SilentlyContinue; "$($script:job.State)"; "$(@($e)[0].FullyQualifiedErrorId)" }
-            [pscustomobject]@{ Point = $point; State = $end[0]; ErrorId = $end[1] }
-        }
-        finally {
-            Remove-PSSession $s
-            Set-VzRigWire $script:rig -RateMbit 0
-        }
-    }
-    # Waits until the move in the session reached a point of its copy, read from QEMU's migration state as the job's
-    # progress reports it (query-migrate: the share of RAM copied; query-block-jobs: MiB of disk mirrored). Returns
-    # the percent (or MiB) seen; throws when the move ended first.
-    function script:Wait-MovePoint($Session, [int] $RamPercent = -1, [int] $DiskMiB = -1) {
-        $deadline = [DateTime]::UtcNow.AddSeconds(300)
-        while ([DateTime]::UtcNow -lt $deadline) {
-            $now = Invoke-Command -Session $Session { $p = $script:job.Progress; $n = $p.Count; "$($script:job.State)"; if ($n) { $p[$n - 1].StatusDescription } else { '' } }
-            if ($now[0] -ne 'Running') { throw "The move ended ($($now[0])) before the point to strike at; last progress: $($now[1])" }
-            if ($RamPercent -ge 0 -and $now[1] -match '^Memory: (\d+) % copied' -and [int]$Matches[1] -ge $RamPercent) { return [int]$Matches[1] }
-            if ($DiskMiB -ge 0 -and $now[1] -match '^Copying disks: (\d+) of' -and [int]$Matches[1] -ge $DiskMiB) { return [int]$Matches[1] }
-            Start-Sleep -Milliseconds 20
-        }
-        throw 'The move did not reach the point to strike at within 300 s.'
-    }
     # After a fault: lv1 runs on A with its guest agent answering, and B holds nothing of it.
     function script:Assert-SourceKeptIt {
         $vm = Invoke-VzRigHost $script:rig A { $v = Get-VzVm lv1 -GuestTools; [pscustomobject]@{ State = $v.State; GuestToolsState = "$($v.GuestToolsState)" } }
@@ -192,7 +160,7 @@ Describe 'Moving VEs between two hosts over SSH' -Tag Integration, Slow, Migrati
             @{ Fraction = 25 }
         ) {
             param($Fraction)
-            $r = Invoke-FaultedMove -Trigger { Wait-MovePoint $args[0] -RamPercent $Fraction } -Fault { Find-RigProcess 'ssh .*-N .*mig-nbd\.sock' | ForEach-Object { $null = & kill -KILL $_ } }
+            $r = Invoke-VzRigFaultedMove $script:rig -From A -Name lv1 -Trigger { Wait-VzRigMovePoint $args[0] -RamPercent $Fraction } -Fault { Find-RigProcess 'ssh .*-N .*mig-nbd\.sock' | ForEach-Object { $null = & kill -KILL $_ } }
             $r.Point | Should -BeGreaterOrEqual $Fraction
             $r.State | Should -Be 'Failed'
             Assert-SourceKeptIt
@@ -200,7 +168,7 @@ Describe 'Moving VEs between two hosts over SSH' -Tag Integration, Slow, Migrati
 
         It 'rolls back when the destination QEMU is killed at 90 % of the RAM copy: the VM runs on A, B is clean' {
             $pattern = "^\S*qemu-system.*$([regex]::Escape($script:B.RunRoot))"
-            $r = Invoke-FaultedMove -Trigger { Wait-MovePoint $args[0] -RamPercent 90 } -Fault { Find-RigProcess $pattern | ForEach-Object { $null = & kill -KILL $_ 2>$null } }
+            $r = Invoke-VzRigFaultedMove $script:rig -From A -Name lv1 -Trigger { Wait-VzRigMovePoint $args[0] -RamPercent 90 } -Fault { Find-RigProcess $pattern | ForEach-Object { $null = & kill -KILL $_ 2>$null } }
             $r.Point | Should -BeGreaterOrEqual 90
             $r.State | Should -Be 'Failed'
             Assert-SourceKeptIt
@@ -210,20 +178,20 @@ Describe 'Moving VEs between two hosts over SSH' -Tag Integration, Slow, Migrati
             $image = Mount-VzRigDataRoot $script:rig B -SizeMB 64
             try {
                 $filler = Join-Path $script:B.DataRoot 'filler'
-                $r = Invoke-FaultedMove -RateMbit 16 -Trigger { Wait-MovePoint $args[0] -DiskMiB 1 } -Fault { Invoke-VzRigHostShell $script:rig B "dd if=/dev/zero of='$filler' bs=1M status=none 2>/dev/null; sync" }
+                $r = Invoke-VzRigFaultedMove $script:rig -From A -Name lv1 -RateMbit 16 -Trigger { Wait-VzRigMovePoint $args[0] -DiskMiB 1 } -Fault { Invoke-VzRigHostShell $script:rig B (Get-VzRigDiskFiller $script:rig B) }
                 $r.State | Should -Be 'Failed'
                 $r.ErrorId | Should -Match '^VzMigrationDiskMirrorFailed'
                 [long](Invoke-VzRigHostShell $script:rig B "stat -c %s '$filler'") | Should -BeGreaterThan 20MB -Because 'the filler took the free space'
                 Assert-SourceKeptIt
             }
             finally {
-                Invoke-VzRigHostShell $script:rig B "rm -f '$($script:B.DataRoot)/filler'"
+                Invoke-VzRigHostShell $script:rig B "rm -f '$($script:B.DataRoot)/filler' '$($script:B.DataRoot)/filler.tail'"
                 Dismount-VzRigDataRoot $script:rig B $image
             }
         }
 
         It 'cancels a move whose wire is cut for 5 s (stall timeout), resuming on A and cleaning B' {
-            $r = Invoke-FaultedMove -Trigger { Wait-MovePoint $args[0] -RamPercent 25 } -Fault {
+            $r = Invoke-VzRigFaultedMove $script:rig -From A -Name lv1 -Trigger { Wait-VzRigMovePoint $args[0] -RamPercent 25 } -Fault {
                 Set-VzRigWire $script:rig -Down
                 try { Start-Sleep -Seconds 5 } finally { Set-VzRigWire $script:rig -Up }
             }

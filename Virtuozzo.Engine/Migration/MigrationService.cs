@@ -396,7 +396,11 @@ public sealed class MigrationService(VzEngine engine, ILogger logger)
             {
                 // Pre-copy while it runs, so the pass after the stop sends only what changed (Virtuozzo's "standard
                 // migration", rsync as Proxmox uses it): the downtime is the delta, not the whole private area.
+                // Two passes: the first sends the whole tree and takes long enough for the container to change
+                // files meanwhile; the second sends those, so the pass after the stop is as small as it gets.
                 progress?.Report(new VzProgress(activity, "Copying the private area while the container runs", 10));
+                await agent.SyncTreeAsync(dir, ready.VeDirectory, TimeSpan.FromMinutes(30), ct);
+                progress?.Report(new VzProgress(activity, "Copying what changed meanwhile, the container still running", 40));
                 await agent.SyncTreeAsync(dir, ready.VeDirectory, TimeSpan.FromMinutes(30), ct);
             }
             if (wasRunning)

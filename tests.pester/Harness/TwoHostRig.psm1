@@ -247,6 +247,67 @@ function Invoke-VzRigHostShell {
     & nsenter "--mount=/proc/$($Rig.Hosts[$HostName].Sshd.Id)/ns/mnt" "--net=/run/netns/$($Rig.Hosts[$HostName].Namespace)" -- /bin/sh -c $Command
 }
 
+function Invoke-VzRigFaultedMove {
+    <#
+      A live move of a VM from one host of the rig to the other, as a job in its own session on the source, with a
+      fault struck at a chosen point of the copy: -Trigger (given the session) waits for the point and returns how far
+      the copy got (see Wait-VzRigMovePoint), -Fault strikes. The wire is shaped to -RateMbit meanwhile, so the copy
+      lasts long enough to be struck where wanted. Returns the point, the job's final state, the error id it failed
+      with and the seconds from the strike to the job's end (the roll-back).
+    #>
+    param([Parameter(Mandatory)] $Rig, [Parameter(Mandatory)][ValidateSet('A', 'B')][string] $From, [Parameter(Mandatory)][string] $Name,
+        [Parameter(Mandatory)][scriptblock] $Trigger, [Parameter(Mandatory)][scriptblock] $Fault, [int] $RateMbit = 80, [int] $StallTimeout = 0)
+    $to = if ($From -eq 'A') { 'b' } else { 'a' }
+    Set-VzRigWire $Rig -RateMbit $RateMbit
+    $s = New-PSSession -HostName $Rig.Hosts[$From].AccessAddress -UserName root -KeyFilePath $Rig.KeyFile -Options (Get-VzRigSshOption $Rig)
+    try {
+        Invoke-Command -Session $s -ArgumentList $Name, $to, $StallTimeout {
+            param($n, $d, $st)
+            Import-Module Virtuozzo
+            $p = @{}; if ($st -gt 0) { $p.StallTimeout = $st }
+            $script:job = Move-VzVm $n -DestinationHost $d -AsJob @p
+        }
+        $point = & $Trigger $s
+        $struck = [Diagnostics.Stopwatch]::StartNew()
+        & $Fault
+        $end = Invoke-Command -Session $s {
+            $null = $script:job | Wait-Job -Timeout 600; $e = $null
+            $null = Receive-Job $script:job -ErrorVariable e -ErrorAction SilentlyContinue
+            "$($script:job.State)"; "$(@($e)[0].FullyQualifiedErrorId)"
+        }
+        [pscustomobject]@{ Point = $point; State = $end[0]; ErrorId = $end[1]; RollbackSeconds = $struck.Elapsed.TotalSeconds }
+    }
+    finally {
+        Remove-PSSession $s
+        Set-VzRigWire $Rig -RateMbit 0
+    }
+}
+
+function Wait-VzRigMovePoint {
+    <#
+      Waits until the move running as $script:job in -Session reached a point of its copy, read from QEMU's migration
+      state as the job's progress reports it (query-migrate: the share of RAM copied; query-block-jobs: MiB of disk
+      mirrored). Returns the percent (or MiB) seen; throws when the move ended first.
+    #>
+    param([Parameter(Mandatory)] $Session, [int] $RamPercent = -1, [int] $DiskMiB = -1, [int] $TimeoutSec = 300)
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSec)
+    while ([DateTime]::UtcNow -lt $deadline) {
+        $now = Invoke-Command -Session $Session { $p = $script:job.Progress; $n = $p.Count; "$($script:job.State)"; if ($n) { $p[$n - 1].StatusDescription } else { '' } }
+        if ($now[0] -ne 'Running') { throw "The move ended ($($now[0])) before the point to strike at; last progress: $($now[1])" }
+        if ($RamPercent -ge 0 -and $now[1] -match '^Memory: (\d+) % copied' -and [int]$Matches[1] -ge $RamPercent) { return [int]$Matches[1] }
+        if ($DiskMiB -ge 0 -and $now[1] -match '^Copying disks: (\d+) of' -and [int]$Matches[1] -ge $DiskMiB) { return [int]$Matches[1] }
+        Start-Sleep -Milliseconds 20
+    }
+    throw "The move did not reach the point to strike at within $TimeoutSec s."
+}
+
+function Get-VzRigDiskFiller {
+    <# The shell command that fills a host's data root file system to the last byte (fallocate, then dd for the rest). #>
+    param([Parameter(Mandatory)] $Rig, [Parameter(Mandatory)][ValidateSet('A', 'B')][string] $HostName)
+    $root = $Rig.Hosts[$HostName].DataRoot
+    "a=`$(df --output=avail -B1 '$root' | tail -1); fallocate -l `$((a - 1048576)) '$root/filler'; dd if=/dev/zero of='$root/filler.tail' bs=64k status=none 2>/dev/null; sync; true"
+}
+
 function Remove-VzTwoHostRig {
     <# Kills each sshd and every process it started, deletes the namespaces (and with them every link) and the folder. #>
     [CmdletBinding()] param([Parameter(Mandatory)][AllowNull()] $Rig)
@@ -278,4 +339,4 @@ function Remove-VzTwoHostRig {
 }
 
 Export-ModuleMember -Function New-VzTwoHostRig, Remove-VzTwoHostRig, Invoke-VzRigHost, Invoke-VzRigNamespace, Get-VzRigLeftover, Get-VzRigSshOption,
-    Set-VzRigWire, Mount-VzRigDataRoot, Dismount-VzRigDataRoot, Invoke-VzRigHostShell
+    Set-VzRigWire, Mount-VzRigDataRoot, Dismount-VzRigDataRoot, Invoke-VzRigHostShell, Invoke-VzRigFaultedMove, Wait-VzRigMovePoint, Get-VzRigDiskFiller
