@@ -175,7 +175,9 @@ Describe 'Moving VEs between two hosts over SSH' -Tag Integration, Slow, Migrati
         }
 
         It 'rolls back when the destination''s disk fills during the disk copy: the VM runs on A, B is clean' {
-            $image = Mount-VzRigDataRoot $script:rig B -SizeMB 64
+            # Room for what the probe asks (the VM folder's apparent size) and a little more: the move starts, then fills it.
+            $need = [long]((Invoke-VzRigHostShell $script:rig A "du -sb --apparent-size '$($script:rig.Hosts.A.DataRoot)/private'") -split '\s+')[0]
+            $image = Mount-VzRigDataRoot $script:rig B -SizeMB ([int]($need / 1MB) + 48)
             try {
                 $filler = Join-Path $script:B.DataRoot 'filler'
                 $r = Invoke-VzRigFaultedMove $script:rig -From A -Name lv1 -RateMbit 16 -Trigger { Wait-VzRigMovePoint $args[0] -DiskMiB 1 } -Fault { Invoke-VzRigHostShell $script:rig B (Get-VzRigDiskFiller $script:rig B) }
@@ -236,5 +238,30 @@ Get-VzContainer $n
         $out = Invoke-VzRigHost $script:rig B { Invoke-VzContainerCommand ct1 -Shell 'stat -c "%u:%g %a %h" /data/f; cat /data/hard' }
         $out.StdOut | Should -Match '^1234:4321 640 2\s+hello'
         (Invoke-VzRigHost $script:rig A { @(Get-VzContainer ct1 -ErrorAction SilentlyContinue).Count }) | Should -Be 0
+    }
+
+    It 'moves a debian-12 container whose own init runs a writer: it writes again on B by itself, and the manifest (owners, modes, xattrs, ACLs, hard links, devices, sparse) is the same' {
+        Invoke-VzRigHost $script:rig A {
+            $null = New-VzTemplate debian-12
+            $null = New-VzContainer dct1 -Template debian-12 -MemorySize 256MB | Start-VzContainer
+            # The writer belongs to the container's own configuration (inittab, respawn), not to this test.
+            $null = Invoke-VzContainerCommand dct1 -Shell 'printf "#!/bin/sh\nwhile :; do date +%%s.%%N >> /var/lib/clock.log; sleep 0.1; done\n" > /usr/local/bin/clockwriter; chmod 755 /usr/local/bin/clockwriter; echo "cw:2345:respawn:/usr/local/bin/clockwriter" >> /etc/inittab; kill -HUP 1'
+        }
+        $id = (Invoke-VzRigHost $script:rig A { (Get-VzContainer dct1).Id }).ToString()
+        $tree = "$($script:rig.Hosts.A.DataRoot)/private/$id/root/srv/m"
+        New-VzRigManifestTree $script:rig A $tree
+        $before = Get-VzRigTreeManifest $script:rig A $tree
+        $before.Count | Should -BeGreaterThan 40
+        $result = Invoke-VzRigHost $script:rig A { Move-VzContainer dct1 -DestinationHost b -Restart }
+        $result.Running | Should -BeTrue
+        Start-Sleep -Seconds 3
+        $clock = Invoke-VzRigHost $script:rig B { (Invoke-VzContainerCommand dct1 -Shell 'date +%s.%N; tail -n 1 /var/lib/clock.log').StdOut -split "`n" }
+        ([double]$clock[0] - [double]$clock[1]) | Should -BeLessThan 2 -Because 'the writer runs on B, started by the container''s init'
+        $after = Get-VzRigTreeManifest $script:rig B "$($script:B.DataRoot)/private/$id/root/srv/m"
+        Compare-Object $before $after | Should -BeNullOrEmpty
+        ($after -join "`n") | Should -Match 'user\.color=0x626c7565'
+        ($after -join "`n") | Should -Match 'acl default:user:1500:r-x'
+        ($after -join "`n") | Should -Match '\./sparse\|regular file\|.*\|sparse'
+        Invoke-VzRigHost $script:rig B { Remove-VzContainer dct1 -Force -Confirm:$false }
     }
 }

@@ -224,7 +224,7 @@ function Mount-VzRigDataRoot {
       root, inside that host's mount namespace only, so its disk can be filled. Returns the image path for
       Dismount-VzRigDataRoot. The data root must hold no VE while it is covered.
     #>
-    param([Parameter(Mandatory)] $Rig, [Parameter(Mandatory)][ValidateSet('A', 'B')][string] $HostName, [int] $SizeMB = 64)
+    param([Parameter(Mandatory)] $Rig, [Parameter(Mandatory)][ValidateSet('A', 'B')][string] $HostName, [Parameter(Mandatory)][int] $SizeMB)
     $h = $Rig.Hosts[$HostName]
     $image = Join-Path $Rig.Directory "$($h.Name)-small-root.img"
     Invoke-VzRigNative truncate @('-s', "${SizeMB}M", $image)
@@ -292,8 +292,11 @@ function Wait-VzRigMovePoint {
     param([Parameter(Mandatory)] $Session, [int] $RamPercent = -1, [int] $DiskMiB = -1, [int] $TimeoutSec = 300)
     $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSec)
     while ([DateTime]::UtcNow -lt $deadline) {
-        $now = Invoke-Command -Session $Session { $p = $script:job.Progress; $n = $p.Count; "$($script:job.State)"; if ($n) { $p[$n - 1].StatusDescription } else { '' } }
-        if ($now[0] -ne 'Running') { throw "The move ended ($($now[0])) before the point to strike at; last progress: $($now[1])" }
+        $now = Invoke-Command -Session $Session {
+            $p = $script:job.Progress; $n = $p.Count; "$($script:job.State)"; if ($n) { $p[$n - 1].StatusDescription } else { '' }
+            if ($script:job.State -ne 'Running') { "$(@($script:job.Error)[0])" }
+        }
+        if ($now[0] -ne 'Running') { throw "The move ended ($($now[0])) before the point to strike at; last progress: $($now[1]); error: $($now[2])" }
         if ($RamPercent -ge 0 -and $now[1] -match '^Memory: (\d+) % copied' -and [int]$Matches[1] -ge $RamPercent) { return [int]$Matches[1] }
         if ($DiskMiB -ge 0 -and $now[1] -match '^Copying disks: (\d+) of' -and [int]$Matches[1] -ge $DiskMiB) { return [int]$Matches[1] }
         Start-Sleep -Milliseconds 20
@@ -306,6 +309,43 @@ function Get-VzRigDiskFiller {
     param([Parameter(Mandatory)] $Rig, [Parameter(Mandatory)][ValidateSet('A', 'B')][string] $HostName)
     $root = $Rig.Hosts[$HostName].DataRoot
     "a=`$(df --output=avail -B1 '$root' | tail -1); fallocate -l `$((a - 1048576)) '$root/filler'; dd if=/dev/zero of='$root/filler.tail' bs=64k status=none 2>/dev/null; sync; true"
+}
+
+function New-VzRigManifestTree {
+    <#
+      Makes the tree a container move must carry over unchanged, as the host's administrator would, in that host's own
+      data root (-Path, e.g. a container's root/srv/m): numeric owners and modes (setuid, sticky), xattrs (user.* and
+      trusted.*), POSIX access and default ACLs, a hard link, character and block device nodes, a fifo, a symlink and
+      a sparse file.
+    #>
+    param([Parameter(Mandatory)] $Rig, [Parameter(Mandatory)][ValidateSet('A', 'B')][string] $HostName, [Parameter(Mandatory)][string] $Path)
+    $out = Invoke-VzRigHostShell $Rig $HostName ("set -e; mkdir -p '$Path/dir'; cd '$Path'; echo hello > f; ln f hard; chown 1234:4321 f; chmod 640 f; " +
+        "setfattr -n user.color -v blue f; setfattr -n trusted.mark -v 1 f; setfacl -m u:1500:rwx,g:1600:r dir; setfacl -d -m u:1500:rx dir; chmod +t dir; " +
+        "mknod null c 1 3; mknod loop200 b 7 200; mkfifo fifo; ln -s f sym; echo x > suid; chmod 4755 suid; " +
+        "truncate -s 64M sparse; echo tail | dd of=sparse bs=1 seek=33554432 conv=notrunc status=none") 2>&1
+    if ($LASTEXITCODE -ne 0) { throw "Making the manifest tree failed: $out" }
+}
+
+$script:ManifestScript = @'
+cd "$1" && find . | LC_ALL=C sort | while IFS= read -r f; do
+  printf '%s|%s' "$f" "$(stat -c '%F|%u:%g|%a|%h|%s|%t:%T' "$f")"
+  if [ -f "$f" ] && [ ! -L "$f" ]; then printf '|%s' "$(md5sum < "$f" | cut -c1-32)"; [ $(( $(stat -c %b "$f") * 512 )) -lt $(stat -c %s "$f") ] && printf '|sparse'; fi
+  printf '
+'; getfattr -h -d -m - -e hex "$f" 2>/dev/null | grep -v '^# file' | grep .
+  getfacl -n -p "$f" 2>/dev/null | grep -v '^#' | grep . | sed 's/^/acl /'
+done; find . -type f -links +1 -printf '%i %p
+' | LC_ALL=C sort | awk '{a[$1]=a[$1]" "$2} END {for (i in a) print "hardlinks:" a[i]}' | LC_ALL=C sort
+'@
+
+function Get-VzRigTreeManifest {
+    <#
+      One line per fact of a tree, read by a host in its own data root: path, type, owner, mode, link count, size,
+      device numbers, content hash, whether sparse, every xattr (hex), the ACL entries, and the hard-link groups.
+      Two trees are the same when their manifests are.
+    #>
+    param([Parameter(Mandatory)] $Rig, [Parameter(Mandatory)][ValidateSet('A', 'B')][string] $HostName, [Parameter(Mandatory)][string] $Path)
+    $q = "'" + $script:ManifestScript.Replace("'", "'\''") + "'"
+    @(Invoke-VzRigHostShell $Rig $HostName "sh -c $q manifest '$Path'")
 }
 
 function Remove-VzTwoHostRig {
@@ -339,4 +379,5 @@ function Remove-VzTwoHostRig {
 }
 
 Export-ModuleMember -Function New-VzTwoHostRig, Remove-VzTwoHostRig, Invoke-VzRigHost, Invoke-VzRigNamespace, Get-VzRigLeftover, Get-VzRigSshOption,
-    Set-VzRigWire, Mount-VzRigDataRoot, Dismount-VzRigDataRoot, Invoke-VzRigHostShell, Invoke-VzRigFaultedMove, Wait-VzRigMovePoint, Get-VzRigDiskFiller
+    Set-VzRigWire, Mount-VzRigDataRoot, Dismount-VzRigDataRoot, Invoke-VzRigHostShell, Invoke-VzRigFaultedMove, Wait-VzRigMovePoint, Get-VzRigDiskFiller,
+    New-VzRigManifestTree, Get-VzRigTreeManifest
