@@ -50,3 +50,46 @@ Describe 'The harness finds cgroups on either layout' -Tag Integration -Skip:(-n
         (Get-VzHostSnapshot -CgroupParent $env:VZ_CGROUP_PARENT).Cgroups | Should -Contain $parent
     }
 }
+
+Describe 'A killed run''s cgroup parent is swept at the next run''s start' -Tag Integration -Skip:(-not $IsRoot) {
+    BeforeAll {
+        $script:mount = Get-VzCgroupMount | Where-Object { $_.Version -eq 1 -and (Test-Path (Join-Path $_.Path 'memory.limit_in_bytes')) } | Select-Object -First 1
+        if (-not $script:mount) { $script:mount = Get-VzCgroupMount | Select-Object -First 1 }
+        $suffix = [guid]::NewGuid().ToString('N').Substring(0, 6)
+        # A run that began two days ago and left no owner file (killed before this harness wrote one), and a run
+        # whose owner is this very process: only the first is dead.
+        $script:deadId = '{0:yyMMddHHmmss}-{1}' -f (Get-Date).AddDays(-2), $suffix
+        $script:liveId = '{0:yyMMddHHmmss}-{1}' -f (Get-Date), $suffix
+        $script:liveBase = Join-Path ([IO.Path]::GetTempPath()) "vz-test-$script:liveId"
+        $null = New-Item -ItemType Directory $script:liveBase -Force
+        [IO.File]::WriteAllText((Join-Path $script:liveBase 'owner.pid'), "$PID")
+        $script:dead = Join-Path $script:mount.Path "vztest-$script:deadId"
+        $script:live = Join-Path $script:mount.Path "vztest-$script:liveId"
+        $null = New-Item -ItemType Directory (Join-Path $script:dead 'vz/ct-probe'), (Join-Path $script:live 'vz') -Force
+    }
+    AfterAll {
+        foreach ($dir in "$script:dead/vz/ct-probe", "$script:dead/vz", $script:dead, "$script:live/vz", $script:live) {
+            if (Test-Path $dir) { [IO.Directory]::Delete($dir) }
+        }
+        Remove-Item $script:liveBase -Recurse -Force -ErrorAction SilentlyContinue
+    }
+
+    It 'removes the dead run''s empty groups and keeps the live run''s' {
+        Remove-VzDeadTestRunCgroup -WarningAction SilentlyContinue
+        Test-Path $script:dead | Should -BeFalse
+        Test-Path (Join-Path $script:live 'vz') | Should -BeTrue
+    }
+}
+
+Describe 'Host-wide settings are changed by one test run at a time' -Tag Integration -Skip:(-not $IsRoot) {
+    It 'holds the lock until it is released, and a second taker times out meanwhile' {
+        $name = 'harness-probe-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+        $lock = Enter-VzHostWideLock $name
+        try {
+            { Enter-VzHostWideLock $name -TimeoutSeconds 1 } | Should -Throw '*held*'
+        } finally { Exit-VzHostWideLock $lock }
+        $again = Enter-VzHostWideLock $name -TimeoutSeconds 1
+        Exit-VzHostWideLock $again
+        Remove-Item "/run/vz-test-$name.lock" -Force
+    }
+}

@@ -261,6 +261,7 @@ Describe 'KSM under -Policy Auto' -Tag Integration, HostService {
     BeforeAll {
         $script:scope = New-VzTestScope -Name hostsvcksm
         $script:ksm = '/sys/kernel/mm/ksm'
+        $script:ksmLock = Enter-VzHostWideLock ksm
         # Host-wide settings: saved here and put back in AfterAll, whatever the test did.
         $script:saved = @{}
         foreach ($f in 'run', 'pages_to_scan', 'sleep_millisecs', 'advisor_max_cpu') { if (Test-Path "$script:ksm/$f") { $script:saved[$f] = (Get-Content "$script:ksm/$f").Trim() } }
@@ -276,6 +277,7 @@ Describe 'KSM under -Policy Auto' -Tag Integration, HostService {
         Get-VzContainer | Remove-VzContainer -Force -Confirm:$false -ErrorAction SilentlyContinue
         foreach ($f in 'advisor_max_cpu', 'pages_to_scan', 'sleep_millisecs', 'run') { if ($script:saved.Contains($f)) { Set-Content "$script:ksm/$f" $script:saved[$f] -ErrorAction SilentlyContinue } }
         if ($script:advisor) { Set-Content "$script:ksm/advisor_mode" $script:advisor -ErrorAction SilentlyContinue }
+        Exit-VzHostWideLock $script:ksmLock
         foreach ($f in $script:saved.Keys) { (Get-Content "$script:ksm/$f").Trim() | Should -Be $script:saved[$f] -Because "host-wide KSM setting $f must be restored" }
         Remove-VzTestScope $script:scope
     }

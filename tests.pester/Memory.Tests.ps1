@@ -7,12 +7,14 @@ BeforeAll {
 Describe 'Get-VzKsm and Set-VzKsm' -Tag Integration, Memory {
     BeforeAll {
         $script:ksm = '/sys/kernel/mm/ksm'
+        $script:ksmLock = Enter-VzHostWideLock ksm
         $script:saved = @{}
         foreach ($f in 'run', 'pages_to_scan', 'sleep_millisecs') { $script:saved[$f] = (Get-Content "$script:ksm/$f").Trim() }
     }
     AfterAll {
         # KSM is host-wide: put back exactly what was there.
         foreach ($f in 'pages_to_scan', 'sleep_millisecs', 'run') { Set-Content "$script:ksm/$f" $script:saved[$f] -NoNewline }
+        Exit-VzHostWideLock $script:ksmLock
     }
 
     It 'reads the kernel values' {

@@ -82,11 +82,51 @@ function Get-VzPwshPath {
     if ($cmd) { $cmd.Source } else { Join-Path $HOME '.dotnet/tools/pwsh' }
 }
 
+function Test-VzTestRunAlive {
+    <#
+      True while the run with this id may still be using its cgroup parent: its owner pid (written at its start)
+      lives, or, for a run without an owner file, it began less than a day ago (a CI run takes under 45 minutes).
+    #>
+    param([string] $Id)
+    $owner = Join-Path ([IO.Path]::GetTempPath()) "vz-test-$Id/owner.pid"
+    if (Test-Path -LiteralPath $owner) {
+        $ownerPid = (Get-Content -LiteralPath $owner -ErrorAction SilentlyContinue | Select-Object -First 1) -as [int]
+        return ($ownerPid -and (Test-Path "/proc/$ownerPid"))
+    }
+    $started = [datetime]::MinValue
+    if (-not [datetime]::TryParseExact($Id.Substring(0, 12), 'yyMMddHHmmss', $null, 'None', [ref] $started)) { return $true }
+    ((Get-Date) - $started).TotalHours -lt 24
+}
+
+function Remove-VzDeadTestRunCgroup {
+    <#
+      A test run that was killed (not one that failed: that one cleans up in Stop-VzTestRun) leaves its cgroup
+      parent behind. Remove the parents of dead runs at the next run's start, but only empty ones: a parent still
+      holding a process is a leaked VE, which is reported, not torn down under someone who may be looking at it.
+    #>
+    [CmdletBinding()] param()
+    foreach ($m in Get-VzCgroupMount) {
+        foreach ($dir in [IO.Directory]::GetDirectories($m.Path, 'vztest-*')) {
+            if (Test-VzTestRunAlive ([IO.Path]::GetFileName($dir).Substring(7))) { continue }
+            $groups = @([IO.Directory]::GetDirectories($dir, '*', [IO.SearchOption]::AllDirectories)) + $dir |
+                Sort-Object { $_.Length } -Descending
+            if ($groups | Where-Object { (Test-Path "$_/cgroup.procs") -and [IO.File]::ReadAllText("$_/cgroup.procs").Trim() }) {
+                Write-Warning "The cgroup $dir of a dead test run still holds processes; left in place."
+                continue
+            }
+            foreach ($g in $groups) { try { [IO.Directory]::Delete($g) } catch { Write-Warning "Could not remove $g of a dead test run: $($_.Exception.Message)" } }
+        }
+    }
+}
+
 function Start-VzTestRun {
     [CmdletBinding()] param()
+    Remove-VzDeadTestRunCgroup
     $id = '{0:yyMMddHHmmss}-{1}' -f (Get-Date), ([guid]::NewGuid().ToString('N').Substring(0, 6))
     $base = Join-Path ([IO.Path]::GetTempPath()) "vz-test-$id"
     $null = New-Item -ItemType Directory -Path (Join-Path $base 'data'), (Join-Path $base 'run') -Force
+    # The pid that owns the run: while it lives, no other run's start sweeps this run's cgroup parent.
+    [IO.File]::WriteAllText((Join-Path $base 'owner.pid'), "$PID")
     $env:VZ_TEST_RUN = $id
     $env:VZ_ROOT = Join-Path $base 'data'
     $env:VZ_RUN_ROOT = Join-Path $base 'run'
@@ -165,6 +205,30 @@ function Test-VzForeignLink {
     $false
 }
 
+function Enter-VzHostWideLock {
+    <#
+      For tests that change host-wide kernel settings (KSM's run, pages_to_scan, advisor): they restore what they
+      change, but two test runs on one machine (work trees, a CI run beside a developer's) would still see each
+      other's values in between. An exclusive lock file per setting serialises them; the returned stream is the
+      lock, released by Exit-VzHostWideLock (or when the process ends, since .NET takes it with flock).
+    #>
+    [CmdletBinding()] param([Parameter(Mandatory)][ValidatePattern('^[a-z0-9-]+$')][string] $Name, [int] $TimeoutSeconds = 1800)
+    $path = "/run/vz-test-$Name.lock"
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+    while ($true) {
+        try { return [IO.FileStream]::new($path, 'OpenOrCreate', 'ReadWrite', 'None') }
+        catch [IO.IOException] {
+            if ([DateTime]::UtcNow -gt $deadline) { throw "Another test run has held $path for $TimeoutSeconds s; is one stuck?" }
+            Start-Sleep -Milliseconds 500
+        }
+    }
+}
+
+function Exit-VzHostWideLock {
+    [CmdletBinding()] param([AllowNull()] $Lock)
+    if ($Lock) { $Lock.Dispose() }
+}
+
 function New-VzTestScope {
     <#
       A per-file (or per-Describe) data root inside the run, so files do not see each other's VEs.
@@ -191,4 +255,4 @@ function Remove-VzTestScope {
     }
 }
 
-Export-ModuleMember -Function Get-VzCgroupMount, Get-VzCgroupDirectory, Test-VzCgroupExists, Get-VzPwshPath, Get-VzTestLinkName, Get-VzHostSnapshot, Start-VzTestRun, Stop-VzTestRun, Compare-VzHostSnapshot, New-VzTestScope, Remove-VzTestScope
+Export-ModuleMember -Function Enter-VzHostWideLock, Exit-VzHostWideLock, Remove-VzDeadTestRunCgroup, Get-VzCgroupMount, Get-VzCgroupDirectory, Test-VzCgroupExists, Get-VzPwshPath, Get-VzTestLinkName, Get-VzHostSnapshot, Start-VzTestRun, Stop-VzTestRun, Compare-VzHostSnapshot, New-VzTestScope, Remove-VzTestScope

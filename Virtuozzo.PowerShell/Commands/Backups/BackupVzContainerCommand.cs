@@ -9,28 +9,20 @@ namespace Virtuozzo.Commands;
 /// </summary>
 [Cmdlet(VerbsData.Backup, "VzContainer", SupportsShouldProcess = true, DefaultParameterSetName = "Name")]
 [OutputType(typeof(BackupInfo))]
-public sealed class BackupVzContainerCommand : ContainerCmdlet
+public sealed class BackupVzContainerCommand : ContainerCmdlet, IDynamicParameters
 {
-    /// <summary>An existing folder; each backup becomes a subfolder of it.</summary>
-    [Parameter(Mandatory = true, Position = 1)]
-    [ValidateNotNullOrEmpty]
-    public string Destination { get; set; } = "";
+    private readonly BackupParameters backup = new();
 
-    /// <summary>Store only files changed since the container's last backup in this folder (full when that is not possible, with the reason).</summary>
-    [Parameter]
-    public SwitchParameter Incremental { get; set; }
-
-    /// <summary>Run in the background: returns a job whose output is the backup.</summary>
-    [Parameter]
-    public SwitchParameter AsJob { get; set; }
+    /// <summary>Destination, Incremental, AsJob (<see cref="BackupParameters"/>).</summary>
+    public object GetDynamicParameters() => backup;
 
     protected override void ProcessContainer(VeRecord record)
     {
-        var destination = GetUnresolvedProviderPathFromPSPath(Destination);
-        if (!ShouldProcess(record.DisplayName, $"{(Incremental ? "Incremental backup" : "Full backup")} to '{destination}'")) return;
+        var destination = GetUnresolvedProviderPathFromPSPath(backup.Destination);
+        if (!ShouldProcess(record.DisplayName, backup.Action(destination))) return;
         var engine = Engine;
-        var (id, incremental) = (record.Id, Incremental.IsPresent);
-        RunOrStartJob(AsJob, $"Backup-VzContainer {record.DisplayName} {destination}",
+        var (id, incremental) = (record.Id, backup.Incremental.IsPresent);
+        RunOrStartJob(backup.AsJob, $"Backup-VzContainer {record.DisplayName} {destination}",
             (progress, ct) => engine.Containers.BackupAsync(id, destination, incremental, progress, ct));
     }
 }

@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using System.Security;
 using Virtuozzo.Engine.Containers;
 using Virtuozzo.Engine.Store;
 
@@ -10,28 +9,18 @@ namespace Virtuozzo.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Set, "VzContainerUserPassword", SupportsShouldProcess = true, DefaultParameterSetName = "Name")]
 [OutputType(typeof(ContainerInfo))]
-public sealed class SetVzContainerUserPasswordCommand : ContainerCmdlet
+public sealed class SetVzContainerUserPasswordCommand : ContainerCmdlet, IDynamicParameters
 {
-    [Parameter(Mandatory = true, Position = 1)]
-    [ValidateNotNullOrEmpty]
-    public string UserName { get; set; } = "";
+    private readonly UserPasswordParameters password = new();
 
-    [Parameter(Mandatory = true, Position = 2)]
-    public SecureString Password { get; set; } = new();
-
-    [Parameter]
-    [ValidateRange(1, 3600)]
-    public int Timeout { get; set; } = 30;
-
-    /// <summary>Return the container.</summary>
-    [Parameter]
-    public SwitchParameter PassThru { get; set; }
+    /// <summary>UserName, Password, Timeout, PassThru (<see cref="UserPasswordParameters"/>).</summary>
+    public object GetDynamicParameters() => password;
 
     protected override void ProcessContainer(VeRecord record)
     {
-        if (!ShouldProcess(record.DisplayName, $"Set the password of user '{UserName}'")) return;
+        if (!ShouldProcess(record.DisplayName, $"Set the password of user '{password.UserName}'")) return;
         var engine = Engine;
-        Run(ct => engine.Containers.SetUserPasswordAsync(record.Id, UserName, Password, TimeSpan.FromSeconds(Timeout), ct));
-        if (PassThru) WriteObject(engine.Containers.Describe(record.Id));
+        Run(ct => engine.Containers.SetUserPasswordAsync(record.Id, password.UserName, password.Password, password.TimeoutSpan, ct));
+        if (password.PassThru) WriteObject(engine.Containers.Describe(record.Id));
     }
 }

@@ -9,7 +9,7 @@ namespace Virtuozzo.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Move, "VzContainer", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = "Name")]
 [OutputType(typeof(MigrationResult))]
-public sealed class MoveVzContainerCommand : ContainerCmdlet
+public sealed class MoveVzContainerCommand : ContainerCmdlet, IDynamicParameters
 {
     /// <summary>
     /// Names the offline path explicitly (as pct migrate --restart): stop, copy, start on the destination. It is also
@@ -21,29 +21,14 @@ public sealed class MoveVzContainerCommand : ContainerCmdlet
     [Parameter]
     public SwitchParameter AsJob { get; set; }
 
-    /// <summary>The host to move to: a name ssh resolves (or an alias of the ssh client config).</summary>
-    [Parameter(Mandatory = true, Position = 1)]
-    [ValidateNotNullOrEmpty]
-    [Alias("HostName")]
-    public string DestinationHost { get; set; } = "";
+    private readonly MigrationDestinationParameters destination = new();
 
-    [Parameter]
-    [ValidateRange(1, 65535)]
-    public int Port { get; set; }
-
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? UserName { get; set; }
-
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? KeyFilePath { get; set; }
-
-    private MigrationDestination Destination() => new(DestinationHost, Port > 0 ? Port : null, UserName, KeyFilePath);
+    /// <summary>Where to move: DestinationHost, Port, UserName, KeyFilePath (<see cref="MigrationDestinationParameters"/>).</summary>
+    public object GetDynamicParameters() => destination;
 
     protected override void ProcessContainer(VeRecord record)
     {
-        var dest = Destination();
+        var dest = destination.ToDestination();
         if (!ShouldProcess(record.DisplayName, $"Move container to {dest}")) return;
         var service = MigrationCmdlets.Service(Engine);
         var id = record.Id;

@@ -9,7 +9,7 @@ namespace Virtuozzo.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Move, "VzVm", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = NameSet)]
 [OutputType(typeof(MigrationResult))]
-public sealed class MoveVzVmCommand : VzVmCmdlet
+public sealed class MoveVzVmCommand : VzVmCmdlet, IDynamicParameters
 {
     /// <summary>Move a running VM offline: shut it down, copy it, start it on the destination.</summary>
     [Parameter]
@@ -18,34 +18,19 @@ public sealed class MoveVzVmCommand : VzVmCmdlet
     [Parameter]
     public SwitchParameter AsJob { get; set; }
 
-    /// <summary>Seconds a live move may go without progress (disk mirror or RAM sent) before it is cancelled and rolled back.</summary>
+/// <summary>Seconds a live move may go without progress (disk mirror or RAM sent) before it is cancelled and rolled back.</summary>
     [Parameter]
     [ValidateRange(1, 3600)]
     public int StallTimeout { get; set; }
 
-    /// <summary>The host to move to: a name ssh resolves (or an alias of the ssh client config).</summary>
-    [Parameter(Mandatory = true, Position = 1)]
-    [ValidateNotNullOrEmpty]
-    [Alias("HostName")]
-    public string DestinationHost { get; set; } = "";
+    private readonly MigrationDestinationParameters destination = new();
 
-    [Parameter]
-    [ValidateRange(1, 65535)]
-    public int Port { get; set; }
-
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? UserName { get; set; }
-
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? KeyFilePath { get; set; }
-
-    private MigrationDestination Destination() => new(DestinationHost, Port > 0 ? Port : null, UserName, KeyFilePath);
+    /// <summary>Where to move: DestinationHost, Port, UserName, KeyFilePath (<see cref="MigrationDestinationParameters"/>).</summary>
+    public object GetDynamicParameters() => destination;
 
     protected override void ProcessVm(VeRecord record)
     {
-        var dest = Destination();
+        var dest = destination.ToDestination();
         if (!ShouldProcess(record.DisplayName, $"Move virtual machine to {dest}{(Offline ? " (offline)" : "")}")) return;
         var service = MigrationCmdlets.Service(Engine);
         var (id, offline) = (record.Id, Offline.IsPresent);

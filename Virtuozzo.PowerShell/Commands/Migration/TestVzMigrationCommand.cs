@@ -10,7 +10,7 @@ namespace Virtuozzo.Commands;
 /// </summary>
 [Cmdlet(VerbsDiagnostic.Test, "VzMigration", DefaultParameterSetName = "Name")]
 [OutputType(typeof(MigrationReport))]
-public sealed class TestVzMigrationCommand : VzCmdlet
+public sealed class TestVzMigrationCommand : VzCmdlet, IDynamicParameters
 {
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Name", ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
@@ -24,31 +24,16 @@ public sealed class TestVzMigrationCommand : VzCmdlet
     [Parameter]
     public SwitchParameter Offline { get; set; }
 
-    /// <summary>The host to move to: a name ssh resolves (or an alias of the ssh client config).</summary>
-    [Parameter(Mandatory = true, Position = 1)]
-    [ValidateNotNullOrEmpty]
-    [Alias("HostName")]
-    public string DestinationHost { get; set; } = "";
+    private readonly MigrationDestinationParameters destination = new();
 
-    [Parameter]
-    [ValidateRange(1, 65535)]
-    public int Port { get; set; }
-
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? UserName { get; set; }
-
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? KeyFilePath { get; set; }
-
-    private MigrationDestination Destination() => new(DestinationHost, Port > 0 ? Port : null, UserName, KeyFilePath);
+    /// <summary>Where to move: DestinationHost, Port, UserName, KeyFilePath (<see cref="MigrationDestinationParameters"/>).</summary>
+    public object GetDynamicParameters() => destination;
 
     protected override void ProcessRecord()
     {
         var service = MigrationCmdlets.Service(Engine);
         var records = VeSelector.SelectAny(Engine.Store, ParameterSetName == "Name" ? Name : null, ParameterSetName == "Id" ? Id : null, (e, t) => WriteVzError(e, t)).ToList();
         foreach (var record in records)
-            ForItem(record.DisplayName, () => WriteObject(Run(ct => service.TestAsync(record.Id, Destination(), Offline, ct))));
+            ForItem(record.DisplayName, () => WriteObject(Run(ct => service.TestAsync(record.Id, destination.ToDestination(), Offline, ct))));
     }
 }

@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using System.Security;
 using Virtuozzo.Engine.Store;
 
 namespace Virtuozzo.Commands;
@@ -9,28 +8,18 @@ namespace Virtuozzo.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Set, "VzVmUserPassword", SupportsShouldProcess = true, DefaultParameterSetName = NameSet)]
 [OutputType(typeof(Virtuozzo.Engine.Qemu.VmInfo))]
-public sealed class SetVzVmUserPasswordCommand : VzVmCmdlet
+public sealed class SetVzVmUserPasswordCommand : VzVmCmdlet, IDynamicParameters
 {
-    [Parameter(Mandatory = true, Position = 1)]
-    [ValidateNotNullOrEmpty]
-    public string UserName { get; set; } = "";
+    private readonly UserPasswordParameters password = new();
 
-    [Parameter(Mandatory = true, Position = 2)]
-    public SecureString Password { get; set; } = new();
-
-    [Parameter]
-    [ValidateRange(1, 3600)]
-    public int Timeout { get; set; } = 30;
-
-    /// <summary>Return the VM.</summary>
-    [Parameter]
-    public SwitchParameter PassThru { get; set; }
+    /// <summary>UserName, Password, Timeout, PassThru (<see cref="UserPasswordParameters"/>).</summary>
+    public object GetDynamicParameters() => password;
 
     protected override void ProcessVm(VeRecord record)
     {
-        if (!ShouldProcess(record.DisplayName, $"Set the password of guest user '{UserName}'")) return;
+        if (!ShouldProcess(record.DisplayName, $"Set the password of guest user '{password.UserName}'")) return;
         var engine = Engine;
-        Run(ct => engine.Vms.Guest.SetUserPasswordAsync(record.Id, UserName, Password, TimeSpan.FromSeconds(Timeout), ct));
-        if (PassThru) WriteObject(Describe(record.Id));
+        Run(ct => engine.Vms.Guest.SetUserPasswordAsync(record.Id, password.UserName, password.Password, password.TimeoutSpan, ct));
+        if (password.PassThru) WriteObject(Describe(record.Id));
     }
 }
