@@ -18,7 +18,7 @@ public sealed class MoveVzVmCommand : VzVmCmdlet, IDynamicParameters
     [Parameter]
     public SwitchParameter AsJob { get; set; }
 
-/// <summary>Seconds a live move may go without progress (disk mirror or RAM sent) before it is cancelled and rolled back.</summary>
+    /// <summary>Seconds a live move may go without progress (disk mirror or RAM sent) before it is cancelled and rolled back.</summary>
     [Parameter]
     [ValidateRange(1, 3600)]
     public int StallTimeout { get; set; }
