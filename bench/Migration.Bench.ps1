@@ -33,6 +33,7 @@ function Find-RigProcess([string] $Pattern) {
         if ($cmd -match $Pattern) { [int]$d.Name }
     }
 }
+function Note([string] $Text) { [Console]::Error.WriteLine("[$(Get-Date -Format HH:mm:ss)] $Text") }
 function Load { (Get-Content /proc/loadavg).Split(' ')[0..2] -join ' ' }
 function Other([string] $h) { if ($h -eq 'A') { 'B' } else { 'A' } }
 
@@ -185,7 +186,7 @@ $byHand = [Collections.Generic.List[object]]::new()
 $faults = [Collections.Generic.List[object]]::new()
 $ctRows = [Collections.Generic.List[object]]::new()
 $loads = [ordered]@{ start = $load }
-$manifestSame = $null; $manifestLines = 0; $manifestDiff = @()
+$manifestSame = $null; $manifestLines = 0; $manifestDiff = @(); $ctFailure = $null
 try {
     # A 512 MiB guest with a 1 GiB qcow2 holding 200 MiB of data.
     Invoke-VzRigHost $rig A -ArgumentList $guest {
@@ -214,6 +215,7 @@ try {
         $check = (Invoke-VzRigHost $rig $now -ArgumentList $verify { param($v) (Invoke-VzVmCommand mv1 sh -ArgumentList '-c', $v -Timeout 300).StdOut }).Trim()
         $img = Test-DiskPaused $now
         $rows.Add([pscustomobject]@{ Kind = 'idle'; Direction = "$here→$there"; Ok = [bool]$r; Total = $r.TotalTime.TotalSeconds; Downtime = $r.Downtime.TotalMilliseconds; PingGap = $ping.MaxGapMs; Data = $check; Image = $img; Error = $err })
+        Note "idle $run $($rows[-1].Direction) ok=$($rows[-1].Ok) total=$($rows[-1].Total) downtime=$($rows[-1].Downtime) gap=$($rows[-1].PingGap) $check $img $err"
         $here = $now
     }
     $loads.idle = Load
@@ -227,6 +229,7 @@ try {
             $b = Invoke-ByHandMove $here $there $argv[$there] $argv[$here] 1GB
             $tools = Invoke-VzRigHost $rig $here { "$((Get-VzVm mv1 -GuestTools).GuestToolsState)" }
             $byHand.Add([pscustomobject]@{ Direction = "$here→$there"; Ok = $b.Ok; Total = $b.Total; Downtime = $b.Downtime; SourceAfter = $tools; Error = $b.Error })
+            Note "by hand $k ok=$($b.Ok) total=$($b.Total) downtime=$($b.Downtime) source=$tools $($b.Error)"
             # The product's move in the same direction right after, for a paired comparison.
             $r = $null; $err = $null
             try { $r = Invoke-VzRigHost $rig $here -ArgumentList $there.ToLowerInvariant() { param($d) Move-VzVm mv1 -DestinationHost $d } } catch { $err = $_.Exception.Message }
@@ -280,13 +283,17 @@ try {
             }
             $faults.Add([pscustomobject]@{ Kind = $k.Kind; At = $k.At; Point = $f.Point; Job = $f.State; ErrorId = ($f.ErrorId -split ',')[0]; Rollback = $f.RollbackSeconds
                 Source = "$($vm.State)/$($vm.Tools)"; Leftovers = $left.Count; Detail = (@($left) + @($ferr | Where-Object { $_ })) -join ', ' })
+            Note "fault $($k.Kind) $($k.At): $($faults[-1] | ConvertTo-Json -Compress)"
         }
     }
     $loads.faults = Load
     $null = Invoke-VzRigHost $rig $here { Stop-VzVm mv1 -Kill; Remove-VzVm mv1 -Force -Confirm:$false }
 
+    Note "faults done: $($faults.Count)"
+    try {
     # Container: debian-12 whose own init (inittab, respawn) runs a writer appending the wall clock every 100 ms.
-    $null = Invoke-VzRigHost $rig A { $null = New-VzTemplate debian-12; New-VzContainer mct1 -Template debian-12 -MemorySize 256MB | Start-VzContainer }
+    Install-VzRigTemplate $rig A debian-12 -ModuleRoot (Join-Path $Root 'out/Modules')
+    $null = Invoke-VzRigHost $rig A { New-VzContainer mct1 -Template debian-12 -MemorySize 256MB | Start-VzContainer }
     $ctId = (Invoke-VzRigHost $rig A { (Get-VzContainer mct1).Id }).ToString()
     $null = Invoke-VzRigHost $rig A { Invoke-VzContainerCommand mct1 -Shell 'printf "#!/bin/sh\nwhile :; do date +%%s.%%N >> /var/lib/clock.log; sleep 0.1; done\n" > /usr/local/bin/clockwriter; chmod 755 /usr/local/bin/clockwriter; echo "cw:2345:respawn:/usr/local/bin/clockwriter" >> /etc/inittab; kill -HUP 1' }
     # The manifest tree, made by host A's administrator in A's own data root (see New-VzRigManifestTree).
@@ -312,9 +319,12 @@ try {
             $manifestSame = $manifestDiff.Count -eq 0
         }
         $ctRows.Add([pscustomobject]@{ Direction = "$ctHere→$ctThere"; Ok = [bool]$r; Total = $r.TotalTime.TotalSeconds; Stop2Start = $r.Downtime.TotalSeconds; WriterGap = $gap; Error = $err })
+        Note "container $c $($ctRows[-1] | ConvertTo-Json -Compress)"
         $ctHere = $now
     }
     $null = Invoke-VzRigHost $rig $ctHere { Remove-VzContainer mct1 -Force -Confirm:$false }
+    }
+    catch { $ctFailure = "$_" }
     $loads.containers = Load
 }
 finally {
@@ -383,7 +393,7 @@ while it runs, stop with the init's signal, rsync delta, start on the destinatio
 | --- | --- | --- | --- | --- |
 $(($ctRows | ForEach-Object { "| $($_.Direction) | $(if ($_.Ok) { 'yes' } else { "no: $($_.Error)" }) | $(& $fmt $_.Total '{0:0.0} s') | $(& $fmt $_.Stop2Start '{0:0.0} s') | $('{0:0.0}' -f $_.WriterGap) s |" }) -join "`n")
 
-- Writer gap (last write on the source to the first on the destination) p95 $(& $fmt (Percentile @($ctOk.WriterGap) 0.95) '{0:0.0} s') over $($ctOk.Count) moves (target ≤ 5 s at p95).
+$(if ($ctFailure) { "- The container part stopped early: $ctFailure`n" })- Writer gap (last write on the source to the first on the destination) p95 $(& $fmt (Percentile @($ctOk.WriterGap) 0.95) '{0:0.0} s') over $($ctOk.Count) moves (target ≤ 5 s at p95).
 - Manifest of the test tree (paths, types, owners, modes, link counts, sizes, device numbers, content hashes, sparse
   files, every xattr incl. user.* and trusted.*, POSIX access and default ACLs, hard-link groups; $manifestLines lines) on the source before
   the first move and on its destination after: $(if ($manifestSame) { 'identical' } elseif ($null -eq $manifestSame) { 'not compared (the first move failed)' } else { "DIFFERENT:`n`n    $($manifestDiff -join "`n    ")" }).

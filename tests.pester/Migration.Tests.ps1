@@ -241,8 +241,8 @@ Get-VzContainer $n
     }
 
     It 'moves a debian-12 container whose own init runs a writer: it writes again on B by itself, and the manifest (owners, modes, xattrs, ACLs, hard links, devices, sparse) is the same' {
+        Install-VzRigTemplate $script:rig A debian-12 -ModuleRoot (Split-Path (Get-Module Virtuozzo).ModuleBase)
         Invoke-VzRigHost $script:rig A {
-            $null = New-VzTemplate debian-12
             $null = New-VzContainer dct1 -Template debian-12 -MemorySize 256MB | Start-VzContainer
             # The writer belongs to the container's own configuration (inittab, respawn), not to this test.
             $null = Invoke-VzContainerCommand dct1 -Shell 'printf "#!/bin/sh\nwhile :; do date +%%s.%%N >> /var/lib/clock.log; sleep 0.1; done\n" > /usr/local/bin/clockwriter; chmod 755 /usr/local/bin/clockwriter; echo "cw:2345:respawn:/usr/local/bin/clockwriter" >> /etc/inittab; kill -HUP 1'

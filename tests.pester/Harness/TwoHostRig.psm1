@@ -311,6 +311,32 @@ function Get-VzRigDiskFiller {
     "a=`$(df --output=avail -B1 '$root' | tail -1); fallocate -l `$((a - 1048576)) '$root/filler'; dd if=/dev/zero of='$root/filler.tail' bs=64k status=none 2>/dev/null; sync; true"
 }
 
+function Install-VzRigTemplate {
+    <#
+      Puts an OS template into a host's template folder, as an administrator installs one: built once per rig on this
+      machine (whose network reaches the Debian mirror; the rig's hosts reach only each other) in a data root of its
+      own by a child pwsh running New-VzTemplate, then copied with owners, modes and xattrs.
+    #>
+    param([Parameter(Mandatory)] $Rig, [Parameter(Mandatory)][ValidateSet('A', 'B')][string] $HostName, [Parameter(Mandatory)][string] $Name,
+        [Parameter(Mandatory)][string] $ModuleRoot)
+    $build = Join-Path $Rig.Directory 'template-build'
+    $src = Join-Path $build "data/template/$Name"
+    if (-not (Test-Path (Join-Path $src 'template.yaml'))) {
+        $saved = @{}
+        foreach ($k in 'VZ_ROOT', 'VZ_RUN_ROOT') { $saved[$k] = [Environment]::GetEnvironmentVariable($k) }
+        $env:VZ_ROOT = Join-Path $build 'data'; $env:VZ_RUN_ROOT = Join-Path $build 'run'
+        try {
+            $pwsh = (Get-Command pwsh -CommandType Application | Select-Object -First 1).Source
+            $out = & $pwsh -NoProfile -Command "`$ErrorActionPreference = 'Stop'; Import-Module '$ModuleRoot/Virtuozzo/Virtuozzo.psd1'; `$null = New-VzTemplate '$Name'" 2>&1
+            if ($LASTEXITCODE -ne 0) { throw "Building the template $Name failed: $out" }
+        }
+        finally { foreach ($k in $saved.Keys) { [Environment]::SetEnvironmentVariable($k, $saved[$k]) } }
+    }
+    $dest = Join-Path $Rig.Hosts[$HostName].DataRoot 'template'
+    $null = New-Item -ItemType Directory -Force $dest
+    Invoke-VzRigNative cp @('-a', '--', $src, $dest)
+}
+
 function New-VzRigManifestTree {
     <#
       Makes the tree a container move must carry over unchanged, as the host's administrator would, in that host's own
@@ -380,4 +406,4 @@ function Remove-VzTwoHostRig {
 
 Export-ModuleMember -Function New-VzTwoHostRig, Remove-VzTwoHostRig, Invoke-VzRigHost, Invoke-VzRigNamespace, Get-VzRigLeftover, Get-VzRigSshOption,
     Set-VzRigWire, Mount-VzRigDataRoot, Dismount-VzRigDataRoot, Invoke-VzRigHostShell, Invoke-VzRigFaultedMove, Wait-VzRigMovePoint, Get-VzRigDiskFiller,
-    New-VzRigManifestTree, Get-VzRigTreeManifest
+    New-VzRigManifestTree, Get-VzRigTreeManifest, Install-VzRigTemplate
