@@ -159,7 +159,8 @@ function Invoke-ByHandMove([string] $From, [string] $To, [string[]] $ArgvTo, [st
         if ($tunnel -and -not $tunnel.HasExited) { $tunnel.Kill(); $null = $tunnel.WaitForExit(5000) }
         if ($t) { try { $null = Invoke-Qmp $t quit } catch { }; Close-Qmp $t }
         Start-Sleep -Milliseconds 300
-        Invoke-VzRigHostShell $rig $To "pkill -KILL -f -- '$rt/' 2>/dev/null; rm -rf '$rt' '$(Split-Path $disk)'; true"
+        $pidFile = $ArgvTo[[array]::IndexOf($ArgvTo, '-pidfile') + 1]
+        Invoke-VzRigHostShell $rig $To "[ -f '$pidFile' ] && kill -KILL `$(cat '$pidFile') 2>/dev/null; sleep 0.3; rm -rf '$rt' '$(Split-Path $disk)'; true"
         if ($s) {
             # The source was left postmigrate: run it again (cont reactivates its disks), as if nothing had moved.
             try { if ((Invoke-Qmp $s query-status).status -ne 'running') { $null = Invoke-Qmp $s cont } } catch { Write-Warning "resuming the source: $_" }
@@ -265,9 +266,9 @@ try {
         foreach ($k in $kinds) {
             $image = $null
             if ($k.SmallRoot) {
-                # Room for what the probe asks (the VM folder's apparent size) and a little more: the move starts, then fills it.
+                # Room for what the probe asks (the VM folder's apparent size + 64 MiB) and ext4's own share: the move starts, then the disk fills.
                 $need = [long]((Invoke-VzRigHostShell $rig $here "du -sb --apparent-size '$($rig.Hosts[$here].DataRoot)/private'") -split '\s+')[0]
-                $image = Mount-VzRigDataRoot $rig $there -SizeMB ([int]($need / 1MB) + 64)
+                $image = Mount-VzRigDataRoot $rig $there -SizeMB ([int]($need / 1MB) + 128)
             }
             try {
                 $f = $null; $ferr = $null
@@ -378,7 +379,7 @@ $(($byHand | ForEach-Object { "| $($_.Direction) | $(if ($_.Ok) { 'yes' } else {
 
 Faults ($($okFaults.Count) of $($faults.Count) runs left the VM running on the source with its guest agent answering
 and nothing on the destination; the wire shaped to 200 Mbit/s during these moves so a fault lands where aimed; the
-disk-full runs put a loop-mounted ext4 (the VM folder's size + 64 MiB) over the destination's data root and fill it when the disk copy passed
+disk-full runs put a loop-mounted ext4 (the VM folder's size + 128 MiB) over the destination's data root and fill it when the disk copy passed
 20 MiB; the wire cut relies on the stall timeout, default 4 s):
 
 | fault | aimed at | struck at | job | error id | roll-back | source VM / agent | destination leftovers |

@@ -175,9 +175,9 @@ Describe 'Moving VEs between two hosts over SSH' -Tag Integration, Slow, Migrati
         }
 
         It 'rolls back when the destination''s disk fills during the disk copy: the VM runs on A, B is clean' {
-            # Room for what the probe asks (the VM folder's apparent size) and a little more: the move starts, then fills it.
+            # Room for what the probe asks (the VM folder's apparent size + 64 MiB) and ext4's own share: the move starts, then the disk fills.
             $need = [long]((Invoke-VzRigHostShell $script:rig A "du -sb --apparent-size '$($script:rig.Hosts.A.DataRoot)/private'") -split '\s+')[0]
-            $image = Mount-VzRigDataRoot $script:rig B -SizeMB ([int]($need / 1MB) + 48)
+            $image = Mount-VzRigDataRoot $script:rig B -SizeMB ([int]($need / 1MB) + 128)
             try {
                 $filler = Join-Path $script:B.DataRoot 'filler'
                 $r = Invoke-VzRigFaultedMove $script:rig -From A -Name lv1 -RateMbit 16 -Trigger { Wait-VzRigMovePoint $args[0] -DiskMiB 1 } -Fault { Invoke-VzRigHostShell $script:rig B (Get-VzRigDiskFiller $script:rig B) }
