@@ -40,7 +40,7 @@ function Other([string] $h) { if ($h -eq 'A') { 'B' } else { 'A' } }
 # The observer pings the guest every 50 ms; the longest gap between two replies is the network's view of the downtime.
 function Start-Observer($Rig) {
     $psi = [Diagnostics.ProcessStartInfo]::new('ip')
-    foreach ($a in 'netns', 'exec', $Rig.Observer, 'ping', '-D', '-n', '-i', '0.05', '-W', '1', '198.19.10.50') { $psi.ArgumentList.Add($a) }
+    foreach ($a in 'netns', 'exec', $Rig.Observer, 'ping', '-D', '-n', '-i', '0.05', '-W', '1', $Rig.GuestAddress) { $psi.ArgumentList.Add($a) }
     $psi.RedirectStandardOutput = $true; $psi.UseShellExecute = $false
     $p = [Diagnostics.Process]::Start($psi)
     $lines = [Collections.Concurrent.ConcurrentQueue[string]]::new()
@@ -181,7 +181,7 @@ function Test-DiskPaused([string] $HostName) {
 
 $load = Load
 $started = Get-Date
-$rig = New-VzTwoHostRig -ModuleRoot (Join-Path $Root 'out/Modules')
+$rig = New-VzTwoHostRig -ModuleRoot (Join-Path $Root 'out/Modules') -Net 12
 $rows = [Collections.Generic.List[object]]::new()
 $byHand = [Collections.Generic.List[object]]::new()
 $faults = [Collections.Generic.List[object]]::new()
@@ -190,11 +190,11 @@ $loads = [ordered]@{ start = $load }
 $manifestSame = $null; $manifestLines = 0; $manifestDiff = @(); $ctFailure = $null
 try {
     # A 512 MiB guest with a 1 GiB qcow2 holding 200 MiB of data.
-    Invoke-VzRigHost $rig A -ArgumentList $guest {
-        param($g)
+    Invoke-VzRigHost $rig A -ArgumentList $guest, $rig.GuestAddress {
+        param($g, $ip)
         $null = New-VzVm mv1 -MemorySize 512MB -DiskSize 1GB -Network vzmbr -KernelPath $g.KernelPath -InitrdPath $g.InitrdPath -KernelArguments $g.KernelArguments |
             Start-VzVm -Wait -Timeout 600
-        $null = Invoke-VzVmCommand mv1 sh -ArgumentList '-c', 'ifconfig eth0 198.19.10.50 netmask 255.255.255.0 up; dd if=/dev/urandom of=/dev/vda bs=1M count=200 conv=fsync 2>/dev/null' -Timeout 900
+        $null = Invoke-VzVmCommand mv1 sh -ArgumentList '-c', "ifconfig eth0 $ip netmask 255.255.255.0 up; dd if=/dev/urandom of=/dev/vda bs=1M count=200 conv=fsync 2>/dev/null" -Timeout 900
     }
     # During each move a writer in the guest rewrites 64 KiB blocks of the first 32 MiB with fsync; after it, the
     # guest's cached view and a re-read from the destination's disk (caches dropped) must be the same bytes.

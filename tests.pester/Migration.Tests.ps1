@@ -135,14 +135,14 @@ Describe 'Moving VEs between two hosts over SSH' -Tag Integration, Slow, Migrati
 
     Context 'a running test guest' {
         BeforeAll {
-            Invoke-VzRigHost $script:rig A -ArgumentList $script:guest {
-                param($g)
+            Invoke-VzRigHost $script:rig A -ArgumentList $script:guest, $script:rig.GuestAddress {
+                param($g, $ip)
                 $null = New-VzVm lv1 -MemorySize 256MB -DiskSize 64MB -Network vzmbr -KernelPath $g.KernelPath -InitrdPath $g.InitrdPath -KernelArguments $g.KernelArguments |
                     Start-VzVm -Wait -Timeout 300
                 # The wire's address for the observer, and a known pattern on the disk to verify after every move.
                 # 96 MiB of random data in guest RAM: the RAM copy then takes seconds on the shaped wire, so a fault
                 # lands at the chosen share of it (zero pages would pass in an instant).
-                $null = Invoke-VzVmCommand lv1 sh -ArgumentList '-c', 'ifconfig eth0 198.19.10.50 netmask 255.255.255.0 up; dd if=/dev/urandom of=/dev/vda bs=1M count=16 conv=fsync 2>/dev/null; head -c 100663296 /dev/urandom > /tmp/ballast' -Timeout 300
+                $null = Invoke-VzVmCommand lv1 sh -ArgumentList '-c', "ifconfig eth0 $ip netmask 255.255.255.0 up; dd if=/dev/urandom of=/dev/vda bs=1M count=16 conv=fsync 2>/dev/null; head -c 100663296 /dev/urandom > /tmp/ballast" -Timeout 300
             }
             $script:sum = (Invoke-VzRigHost $script:rig A { (Invoke-VzVmCommand lv1 sh -ArgumentList '-c', 'head -c 16777216 /dev/vda | md5sum' -Timeout 120).StdOut }).Trim()
         }
@@ -215,7 +215,7 @@ Describe 'Moving VEs between two hosts over SSH' -Tag Integration, Slow, Migrati
             $after.GuestToolsState | Should -Be 'Responding'
             $sumB = (Invoke-VzRigHost $script:rig B { (Invoke-VzVmCommand lv1 sh -ArgumentList '-c', 'head -c 16777216 /dev/vda | md5sum' -Timeout 120).StdOut }).Trim()
             $sumB | Should -Be $script:sum
-            Invoke-VzRigNamespace $script:rig $script:rig.Observer @('ping', '-c', '3', '-W', '3', '198.19.10.50') | Out-Null
+            Invoke-VzRigNamespace $script:rig $script:rig.Observer @('ping', '-c', '3', '-W', '3', $script:rig.GuestAddress) | Out-Null
             $LASTEXITCODE | Should -Be 0 -Because 'the guest answers on the same layer-2 segment from B'
             @(Get-VzRigLeftover $script:rig A) | Should -BeNullOrEmpty -Because 'the source is removed once B confirmed'
         }

@@ -4,6 +4,7 @@
   its sessions run in a mount namespace with a sysfs of its own network namespace (so /sys/class/net shows that host's
   bridge and taps, as on a real host) over the machine's real cgroup hierarchies.
 
+      (Addresses for the default -Net 10; -Net 12 moves them to 198.19.12.0/24 and 198.19.13.0/24.)
       198.19.10.0/24  the wire: bridge 'vzmbr' in A (198.19.10.1) and in B (198.19.10.2) joined by a veth pair, so a
                       guest keeps its layer-2 segment when it moves; the observer namespace (198.19.10.100) hangs on
                       B's bridge and pings guests across it. Hosts reach each other's sshd over it.
@@ -34,8 +35,12 @@ function New-VzTwoHostRig {
     param(
         [Parameter(Mandatory)][string] $ModuleRoot,
         [string] $Directory = (Join-Path $env:VZ_TEST_BASE "rig-$([guid]::NewGuid().ToString('N').Substring(0, 6))"),
-        [string] $RunId = $env:VZ_TEST_RUN
+        [string] $RunId = $env:VZ_TEST_RUN,
+        # The wire's /24 is 198.19.<Net>.0 and the access links' 198.19.<Net+1>.0 (the tests 10, the bench 12), so a
+        # test run and a bench run can have a rig each at the same time.
+        [ValidateRange(10, 18)][int] $Net = 10
     )
+    $w = "198.19.$Net"; $acc = "198.19.$($Net + 1)"
     $sfx = $RunId.Substring($RunId.Length - 6)
     $Directory = [IO.Path]::GetFullPath($Directory)
     $null = New-Item -ItemType Directory -Force $Directory
@@ -44,7 +49,7 @@ function New-VzTwoHostRig {
         Directory = $Directory; Suffix = $sfx; Hosts = [ordered]@{}
         # vzt + the run's 6 hex: the harness of a concurrent run in another work tree takes these for foreign, not leaks.
         Observer = "vzt${sfx}o"; Namespaces = @("vzt${sfx}a", "vzt${sfx}b", "vzt${sfx}o"); RootLinks = @("vzt${sfx}00", "vzt${sfx}01", "vzt${sfx}02", "vzt${sfx}03")
-        Bridge = 'vzmbr'; Subnet = '198.19.10'; ObserverAddress = '198.19.10.100'
+        Bridge = 'vzmbr'; Subnet = $w; ObserverAddress = "$w.100"; GuestAddress = "$w.50"
         SshConfig = Join-Path $Directory 'ssh_config'; KnownHosts = Join-Path $Directory 'known_hosts'; KeyFile = Join-Path $Directory 'client_ed25519'
         Processes = [Collections.Generic.List[Diagnostics.Process]]::new()
     }
@@ -62,20 +67,20 @@ function New-VzTwoHostRig {
             $i++
             $ns = "vzt$sfx$($h.ToLowerInvariant())"
             Invoke-VzRigNative ip @('-n', $ns, 'link', 'add', $rig.Bridge, 'type', 'bridge')
-            Invoke-VzRigNative ip @('-n', $ns, 'addr', 'add', "198.19.10.$i/24", 'dev', $rig.Bridge)
+            Invoke-VzRigNative ip @('-n', $ns, 'addr', 'add', "$w.$i/24", 'dev', $rig.Bridge)
             Invoke-VzRigNative ip @('-n', $ns, 'link', 'set', $rig.Bridge, 'up')
             $root = "vzt$sfx$('{0:d2}' -f ($i - 1))"
             $o = ($i - 1) * 4
             $peer = "vzt$sfx$('{0:d2}' -f ($i + 9))"
             Invoke-VzRigNative ip @('link', 'add', $root, 'type', 'veth', 'peer', 'name', $peer)
             Invoke-VzRigNative ip @('link', 'set', $peer, 'netns', $ns)
-            Invoke-VzRigNative ip @('addr', 'add', "198.19.11.$($o + 1)/30", 'dev', $root)
+            Invoke-VzRigNative ip @('addr', 'add', "$acc.$($o + 1)/30", 'dev', $root)
             Invoke-VzRigNative ip @('link', 'set', $root, 'up')
-            Invoke-VzRigNative ip @('-n', $ns, 'addr', 'add', "198.19.11.$($o + 2)/30", 'dev', $peer)
+            Invoke-VzRigNative ip @('-n', $ns, 'addr', 'add', "$acc.$($o + 2)/30", 'dev', $peer)
             Invoke-VzRigNative ip @('-n', $ns, 'link', 'set', $peer, 'up')
             $base = Join-Path $Directory $h.ToLowerInvariant()
             $rig.Hosts[$h] = [pscustomobject]@{
-                Name = $h.ToLowerInvariant(); Namespace = $ns; WireAddress = "198.19.10.$i"; AccessAddress = "198.19.11.$($o + 2)"
+                Name = $h.ToLowerInvariant(); Namespace = $ns; WireAddress = "$w.$i"; AccessAddress = "$acc.$($o + 2)"
                 DataRoot = Join-Path $base 'data'; RunRoot = Join-Path $base 'run'; HostConfig = Join-Path $base 'host.yaml'
                 CgroupParent = "$($env:VZ_CGROUP_PARENT)/$($h.ToLowerInvariant())"; Directory = $base; Sshd = $null
             }
@@ -129,9 +134,9 @@ function New-VzTwoHostRig {
         }
         $known | Set-Content $rig.KnownHosts
         @(
-            'Host a', '    HostName 198.19.10.1', 'Host b', '    HostName 198.19.10.2'
+            'Host a', "    HostName $w.1", 'Host b', "    HostName $w.2"
             # The same host B under a key alias nobody trusted: the host-key check must refuse it.
-            'Host b-untrusted', '    HostName 198.19.10.2', '    HostKeyAlias b-untrusted'
+            'Host b-untrusted', "    HostName $w.2", '    HostKeyAlias b-untrusted'
             'Host *', '    User root', '    Port 22', "    IdentityFile $($rig.KeyFile)", '    IdentitiesOnly yes'
             "    UserKnownHostsFile $($rig.KnownHosts)", '    StrictHostKeyChecking yes', '    LogLevel ERROR'
         ) | Set-Content $rig.SshConfig
