@@ -340,7 +340,9 @@ $live = @($idle | Where-Object Ok)
 $busy = $rows | Where-Object Kind -eq 'busy'
 $paired = @($rows | Where-Object { $_.Kind -eq 'paired' -and $_.Ok })
 $handOk = @($byHand | Where-Object Ok)
-$sameDir = if ($handOk) { @($live + $paired | Where-Object Direction -eq $handOk[0].Direction) } else { @() }
+# The product's moves right after each by-hand one (same direction, same moment's load) when they succeeded, else
+# the idle moves in that direction.
+$sameDir = if (-not $handOk) { @() } elseif ($paired) { $paired } else { @($live | Where-Object Direction -eq $handOk[0].Direction) }
 $ratio = if ($handOk -and $sameDir) { (Median @($sameDir.Total)) / (Median @($handOk.Total)) } else { $null }
 $okFaults = @($faults | Where-Object { $_.Job -eq 'Failed' -and $_.Source -eq 'Running/Responding' -and $_.Leftovers -eq 0 })
 $ctOk = @($ctRows | Where-Object Ok)
@@ -374,7 +376,7 @@ the same two unix sockets through one ssh with the same options, blockdev-mirror
 $(($byHand | ForEach-Object { "| $($_.Direction) | $(if ($_.Ok) { 'yes' } else { "no: $($_.Error)" }) | $(& $fmt $_.Total '{0:0.0} s') | $(& $fmt $_.Downtime '{0} ms') | $($_.SourceAfter) |" }) -join "`n")
 
 - Total time, product (Move-VzVm's own TotalTime: checks on both hosts, agent calls, copy, switchover, confirmation)
-  median $(& $fmt (Median @($sameDir.Total)) '{0:0.0} s') over $($sameDir.Count) moves in that direction, by hand median $(& $fmt (Median @($handOk.Total)) '{0:0.0} s') over $($handOk.Count):
+  median $(& $fmt (Median @($sameDir.Total)) '{0:0.0} s') over $($sameDir.Count) $(if ($paired) { 'paired moves' } else { 'idle moves in that direction' }), by hand median $(& $fmt (Median @($handOk.Total)) '{0:0.0} s') over $($handOk.Count):
   overhead $(& $fmt $ratio '{0:0.00}x') (target ≤ 1.2x).
 
 Faults ($($okFaults.Count) of $($faults.Count) runs left the VM running on the source with its guest agent answering
@@ -388,7 +390,8 @@ $(($faults | ForEach-Object { "| $($_.Kind) | $($_.At) | $($_.Point) | $($_.Job)
 
 Container (debian-12 template, sysvinit; a writer appending the wall clock every 100 ms, started by the container's
 own inittab (respawn) so it runs again on the destination by itself; ``Move-VzContainer -Restart``: two rsync passes
-while it runs, stop with the init's signal, rsync delta, start on the destination): $($ctOk.Count) of $($ctRows.Count) moves succeeded.
+while it runs, the commit's ssh session and agent started ahead, stop with the init's signal, rsync delta, "go" to the
+commit, which starts it on the destination): $($ctOk.Count) of $($ctRows.Count) moves succeeded.
 
 | direction | ok | total | stop to start | writer's longest gap |
 | --- | --- | --- | --- | --- |

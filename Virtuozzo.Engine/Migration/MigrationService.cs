@@ -389,6 +389,7 @@ public sealed class MigrationService(VzEngine engine, ILogger logger)
         progress?.Report(new VzProgress(activity, "Registering on the destination", 2));
         var ready = await agent.CallAsync<AgentPrepareReply>("prepare", [], new AgentPrepareRequest { ConfigYaml = Yaml.Serializer.Serialize(config), Mode = MigrationMode.Offline }, TimeSpan.FromSeconds(60), ct);
         Stopwatch? down = null;
+        RemoteAgent.PendingCall? commitAhead = null;
         long sent = 0;
         try
         {
@@ -403,6 +404,8 @@ public sealed class MigrationService(VzEngine engine, ILogger logger)
                 progress?.Report(new VzProgress(activity, "Copying what changed meanwhile, the container still running", 40));
                 await agent.SyncTreeAsync(dir, ready.VeDirectory, TimeSpan.FromMinutes(30), ct);
             }
+            // The commit's ssh session and agent start now, while the source stops: only its "go" is on the downtime.
+            if (wasRunning && !isVm) commitAhead = agent.Begin("commit", [id.ToString("D"), "--start"]);
             if (wasRunning)
             {
                 progress?.Report(new VzProgress(activity, "Stopping on the source", 50));
@@ -417,11 +420,15 @@ public sealed class MigrationService(VzEngine engine, ILogger logger)
                 else await agent.SyncTreeAsync(dir, ready.VeDirectory, TimeSpan.FromMinutes(30), ct);
             }
             progress?.Report(new VzProgress(activity, wasRunning ? "Starting on the destination" : "Confirming on the destination", 90));
-            await agent.CallAsync<System.Text.Json.JsonElement>("commit", wasRunning ? [id.ToString("D"), "--start"] : [id.ToString("D")], null, TimeSpan.FromMinutes(5), ct);
+            if (commitAhead is not null) await commitAhead.GoAsync<System.Text.Json.JsonElement>(TimeSpan.FromMinutes(5), ct);
+            else await agent.CallAsync<System.Text.Json.JsonElement>("commit", wasRunning ? [id.ToString("D"), "--start"] : [id.ToString("D")], null, TimeSpan.FromMinutes(5), ct);
             down?.Stop();
+            if (commitAhead is not null) { await commitAhead.DisposeAsync(); commitAhead = null; }
         }
         catch (Exception ex)
         {
+            // An unreleased commit ends without committing before the destination is told to abort.
+            if (commitAhead is not null) { await commitAhead.DisposeAsync(); commitAhead = null; }
             logger.LogWarning("Moving '{Name}' failed ({Error}); rolling back.", config.Name, ex.Message);
             var targetOwns = await AbortOnDestinationAsync(agent, config);
             if (!targetOwns)
