@@ -182,7 +182,9 @@ Describe 'Moving VEs between two hosts over SSH' -Tag Integration, Slow, Migrati
                 $filler = Join-Path $script:B.DataRoot 'filler'
                 $r = Invoke-VzRigFaultedMove $script:rig -From A -Name lv1 -RateMbit 16 -Trigger { Wait-VzRigMovePoint $args[0] -DiskMiB 1 } -Fault { Invoke-VzRigHostShell $script:rig B (Get-VzRigDiskFiller $script:rig B) }
                 $r.State | Should -Be 'Failed'
-                $r.ErrorId | Should -Match '^VzMigrationDiskMirrorFailed'
+                # QEMU 7.2's NBD export may leave the mirror's writes hanging on ENOSPC rather than failing them: then the
+                # stall timeout is what ends the move. Either way a typed failure, and the checks below.
+                $r.ErrorId | Should -Match '^VzMigration(DiskMirrorFailed|Stalled),'
                 [long](Invoke-VzRigHostShell $script:rig B "stat -c %s '$filler'") | Should -BeGreaterThan 20MB -Because 'the filler took the free space'
                 Assert-SourceKeptIt
             }
