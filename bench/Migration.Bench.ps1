@@ -405,7 +405,7 @@ $(if ($ctFailure) { "- The container part stopped early: $ctFailure`n" })- Write
 virtio-balloon free-page-hint is not enabled: QEMU 7.2 accepts it only with an iothread, and with one the Debian 12
 test guest (256 MiB, TCG) migrated by plain QEMU between two local processes panicked on the destination in 2 of 2
 trials (NULL pointer dereference, "scheduling while atomic", then "Fatal exception in interrupt"), against 0 of 2
-with the same command line without it (`tools/migration/free-page-hint-trial.py on|off`, run by hand on 2026-11-30 around 23:20 UTC, not by this script).
+with the same command line without it (``tools/migration/free-page-hint-trial.py on|off``, run by hand on 2026-11-30 around 23:20 UTC, not by this script).
 
 Run on $($started.ToUniversalTime().ToString('yyyy-MM-dd HH:mm'))-$($ended.ToUniversalTime().ToString('HH:mm')) UTC.
 "@
