@@ -156,7 +156,7 @@ Describe 'Moving VEs between two hosts over SSH' -Tag Integration, Slow, Migrati
             @(Get-VzRigLeftover $script:rig B) | Should -BeNullOrEmpty
         }
 
-        It 'rolls back when the SSH tunnel is cut at <Fraction> % of the RAM copy: the VM runs on A, its agent answers, B is clean' -TestCases @(
+        It 'rolls back when the SSH tunnel is cut at <Fraction> % of the RAM copy: the VM runs on A, its agent answers, B is clean' -Tag MigrationFault -TestCases @(
             @{ Fraction = 25 }
         ) {
             param($Fraction)
@@ -166,7 +166,7 @@ Describe 'Moving VEs between two hosts over SSH' -Tag Integration, Slow, Migrati
             Assert-SourceKeptIt
         }
 
-        It 'rolls back when the destination QEMU is killed at 90 % of the RAM copy: the VM runs on A, B is clean' {
+        It 'rolls back when the destination QEMU is killed at 90 % of the RAM copy: the VM runs on A, B is clean' -Tag MigrationFault {
             $pattern = "^\S*qemu-system.*$([regex]::Escape($script:B.RunRoot))"
             $r = Invoke-VzRigFaultedMove $script:rig -From A -Name lv1 -Trigger { Wait-VzRigMovePoint $args[0] -RamPercent 90 } -Fault { Find-RigProcess $pattern | ForEach-Object { $null = & kill -KILL $_ 2>$null } }
             $r.Point | Should -BeGreaterOrEqual 90
@@ -174,7 +174,7 @@ Describe 'Moving VEs between two hosts over SSH' -Tag Integration, Slow, Migrati
             Assert-SourceKeptIt
         }
 
-        It 'rolls back when the destination''s disk fills during the disk copy: the VM runs on A, B is clean' {
+        It 'rolls back when the destination''s disk fills during the disk copy: the VM runs on A, B is clean' -Tag MigrationFault {
             # Room for what the probe asks (the VM folder's apparent size + 64 MiB) and ext4's own share: the move starts, then the disk fills.
             $need = [long]((Invoke-VzRigHostShell $script:rig A "du -sb --apparent-size '$($script:rig.Hosts.A.DataRoot)/private'") -split '\s+')[0]
             $image = Mount-VzRigDataRoot $script:rig B -SizeMB ([int]($need / 1MB) + 128)
@@ -184,7 +184,7 @@ Describe 'Moving VEs between two hosts over SSH' -Tag Integration, Slow, Migrati
                 $r.State | Should -Be 'Failed'
                 # QEMU 7.2's NBD export may leave the mirror's writes hanging on ENOSPC rather than failing them: then the
                 # stall timeout is what ends the move. Either way a typed failure, and the checks below.
-                $r.ErrorId | Should -Match '^VzMigration(DiskMirrorFailed|Stalled),'
+                $r.ErrorId | Should -Match '^VzMigration(DiskMirrorFailed|Stalled)\b'
                 [long](Invoke-VzRigHostShell $script:rig B "stat -c %s '$filler'") | Should -BeGreaterThan 20MB -Because 'the filler took the free space'
                 Assert-SourceKeptIt
             }
@@ -194,7 +194,7 @@ Describe 'Moving VEs between two hosts over SSH' -Tag Integration, Slow, Migrati
             }
         }
 
-        It 'cancels a move whose wire is cut for 5 s (stall timeout), resuming on A and cleaning B' {
+        It 'cancels a move whose wire is cut for 5 s (stall timeout), resuming on A and cleaning B' -Tag MigrationFault {
             $r = Invoke-VzRigFaultedMove $script:rig -From A -Name lv1 -Trigger { Wait-VzRigMovePoint $args[0] -RamPercent 25 } -Fault {
                 Set-VzRigWire $script:rig -Down
                 try { Start-Sleep -Seconds 5 } finally { Set-VzRigWire $script:rig -Up }
