@@ -235,7 +235,10 @@ try {
             $r = $null; $err = $null
             try { $r = Invoke-VzRigHost $rig $here -ArgumentList $there.ToLowerInvariant() { param($d) Move-VzVm mv1 -DestinationHost $d } } catch { $err = $_.Exception.Message }
             $rows.Add([pscustomobject]@{ Kind = 'paired'; Direction = "$here→$there"; Ok = [bool]$r; Total = $r.TotalTime.TotalSeconds; Downtime = $r.Downtime.TotalMilliseconds; PingGap = $null; Data = ''; Error = $err })
-            if ($r) { $r2 = Invoke-VzRigHost $rig $there -ArgumentList $here.ToLowerInvariant() { param($d) Move-VzVm mv1 -DestinationHost $d } }
+            if ($r) {
+                try { $null = Invoke-VzRigHost $rig $there -ArgumentList $here.ToLowerInvariant() { param($d) Move-VzVm mv1 -DestinationHost $d } }
+                catch { Note "moving back failed: $_"; $here = $there; $there = Other $here; break }
+            }
         }
     }
     $loads.byhand = Load
@@ -291,7 +294,7 @@ try {
     $null = Invoke-VzRigHost $rig $here { Stop-VzVm mv1 -Kill; Remove-VzVm mv1 -Force -Confirm:$false }
 
     Note "faults done: $($faults.Count)"
-    try {
+    if ($ContainerRuns -gt 0) { try {
     # Container: debian-12 whose own init (inittab, respawn) runs a writer appending the wall clock every 100 ms.
     Install-VzRigTemplate $rig A debian-12 -ModuleRoot (Join-Path $Root 'out/Modules')
     $null = Invoke-VzRigHost $rig A { New-VzContainer mct1 -Template debian-12 -MemorySize 256MB | Start-VzContainer }
@@ -325,7 +328,7 @@ try {
     }
     $null = Invoke-VzRigHost $rig $ctHere { Remove-VzContainer mct1 -Force -Confirm:$false }
     }
-    catch { $ctFailure = "$_" }
+    catch { $ctFailure = "$_" } }
     $loads.containers = Load
 }
 finally {
