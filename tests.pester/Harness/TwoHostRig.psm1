@@ -67,6 +67,9 @@ function New-VzTwoHostRig {
             $i++
             $ns = "vzt$sfx$($h.ToLowerInvariant())"
             Invoke-VzRigNative ip @('-n', $ns, 'link', 'add', $rig.Bridge, 'type', 'bridge')
+            # A fixed MAC: by default a bridge takes its ports' lowest, so a VM's tap leaving or joining can change it
+            # and the other host's ARP entry then points nowhere for up to a minute (seen as ssh timeouts between hosts).
+            Invoke-VzRigNative ip @('-n', $ns, 'link', 'set', $rig.Bridge, 'address', ('02:19:{0:x2}:00:00:{1:x2}' -f $Net, $i))
             Invoke-VzRigNative ip @('-n', $ns, 'addr', 'add', "$w.$i/24", 'dev', $rig.Bridge)
             Invoke-VzRigNative ip @('-n', $ns, 'link', 'set', $rig.Bridge, 'up')
             $root = "vzt$sfx$('{0:d2}' -f ($i - 1))"
