@@ -4,6 +4,7 @@
   veth wire, and an observer namespace on the wire. Every cmdlet runs on a host through its sshd, as an administrator
   would run it; the test process only looks (processes, namespaces, the observer's ping).
   One test guest boots (TCG, slow on a loaded machine): the fault tests run first and leave it on A, then it moves.
+  Faults strike at points of the copy read from QEMU's migration state (the job's progress), on a wire shaped slower.
 #>
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'Harness/VzTestHarness.psm1')
@@ -16,6 +17,13 @@ BeforeAll {
         $err = $null
         Invoke-VzRigHost $script:rig $HostName $Script -ArgumentList $ArgumentList -ErrorAction SilentlyContinue -ErrorVariable err | Out-Null
         @($err)[0]
+    }
+    # After a fault: lv1 runs on A with its guest agent answering, and B holds nothing of it.
+    function script:Assert-SourceKeptIt {
+        $vm = Invoke-VzRigHost $script:rig A { $v = Get-VzVm lv1 -GuestTools; [pscustomobject]@{ State = $v.State; GuestToolsState = "$($v.GuestToolsState)" } }
+        $vm.State | Should -Be 'Running'
+        $vm.GuestToolsState | Should -Be 'Responding'
+        @(Get-VzRigLeftover $script:rig B) | Should -BeNullOrEmpty -Because 'the destination removes its QEMU, tap, sockets, disks and record'
     }
     # Processes of this rig matching a pattern (the ssh tunnel, a host's QEMU).
     function script:Find-RigProcess([string] $Pattern) {
@@ -127,15 +135,19 @@ Describe 'Moving VEs between two hosts over SSH' -Tag Integration, Slow, Migrati
 
     Context 'a running test guest' {
         BeforeAll {
-            Invoke-VzRigHost $script:rig A -ArgumentList $script:guest {
-                param($g)
+            Invoke-VzRigHost $script:rig A -ArgumentList $script:guest, $script:rig.GuestAddress {
+                param($g, $ip)
                 $null = New-VzVm lv1 -MemorySize 256MB -DiskSize 64MB -Network vzmbr -KernelPath $g.KernelPath -InitrdPath $g.InitrdPath -KernelArguments $g.KernelArguments |
                     Start-VzVm -Wait -Timeout 300
                 # The wire's address for the observer, and a known pattern on the disk to verify after every move.
-                $null = Invoke-VzVmCommand lv1 sh -ArgumentList '-c', 'ifconfig eth0 198.19.10.50 netmask 255.255.255.0 up; dd if=/dev/urandom of=/dev/vda bs=1M count=16 conv=fsync 2>/dev/null' -Timeout 120
+                # 96 MiB of random data in guest RAM: the RAM copy then takes seconds on the shaped wire, so a fault
+                # lands at the chosen share of it (zero pages would pass in an instant).
+                $null = Invoke-VzVmCommand lv1 sh -ArgumentList '-c', "ifconfig eth0 $ip netmask 255.255.255.0 up; dd if=/dev/urandom of=/dev/vda bs=1M count=16 conv=fsync 2>/dev/null; head -c 100663296 /dev/urandom > /tmp/ballast" -Timeout 300
             }
             $script:sum = (Invoke-VzRigHost $script:rig A { (Invoke-VzVmCommand lv1 sh -ArgumentList '-c', 'head -c 16777216 /dev/vda | md5sum' -Timeout 120).StdOut }).Trim()
         }
+
+        AfterAll { Set-VzRigWire $script:rig -Up -RateMbit 0 }
 
         It 'refuses a paused VM (a transitional state) before anything changes' {
             $e = Get-RigError A { Suspend-VzVm lv1; try { Move-VzVm lv1 -DestinationHost b } finally { Resume-VzVm lv1 } }
@@ -144,47 +156,52 @@ Describe 'Moving VEs between two hosts over SSH' -Tag Integration, Slow, Migrati
             @(Get-VzRigLeftover $script:rig B) | Should -BeNullOrEmpty
         }
 
-        It 'rolls back when the SSH tunnel is cut mid-copy: the VM runs on A, its agent answers, B is clean' {
-            $s = New-PSSession -HostName $script:rig.Hosts.A.AccessAddress -UserName root -KeyFilePath $script:rig.KeyFile -Options (Get-VzRigSshOption $script:rig)
-            try {
-                Invoke-Command -Session $s { Import-Module Virtuozzo; $script:job = Move-VzVm lv1 -DestinationHost b -AsJob }
-                $deadline = [DateTime]::UtcNow.AddSeconds(120)
-                while (-not ($tunnel = @(Find-RigProcess 'ssh .*-N .*mig-nbd\.sock')) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
-                $tunnel | Should -Not -BeNullOrEmpty -Because 'the move opens its tunnel'
-                # Cut at once: a fixed delay raced a move that finished first on an idle machine (the bench cuts at 25 % and 90 %).
-                $tunnel | ForEach-Object { $null = & kill -KILL $_ }
-                $err = Invoke-Command -Session $s { $null = $script:job | Wait-Job -Timeout 300; $e = $null; $null = Receive-Job $script:job -ErrorVariable e -ErrorAction SilentlyContinue; $script:job.State; @($e)[0].FullyQualifiedErrorId }
-                $err[0] | Should -Be 'Failed'
-            }
-            finally { Remove-PSSession $s }
-            $vm = Invoke-VzRigHost $script:rig A { $v = Get-VzVm lv1 -GuestTools; [pscustomobject]@{ State = $v.State; GuestToolsState = "$($v.GuestToolsState)" } }
-            $vm.State | Should -Be 'Running'
-            $vm.GuestToolsState | Should -Be 'Responding'
-            @(Get-VzRigLeftover $script:rig B) | Should -BeNullOrEmpty
+        It 'rolls back when the SSH tunnel is cut at <Fraction> % of the RAM copy: the VM runs on A, its agent answers, B is clean' -Tag MigrationFault -TestCases @(
+            @{ Fraction = 25 }
+        ) {
+            param($Fraction)
+            $r = Invoke-VzRigFaultedMove $script:rig -From A -Name lv1 -Trigger { Wait-VzRigMovePoint $args[0] -RamPercent $Fraction } -Fault { Find-RigProcess 'ssh .*-N .*mig-nbd\.sock' | ForEach-Object { $null = & kill -KILL $_ } }
+            $r.Point | Should -BeGreaterOrEqual $Fraction
+            $r.State | Should -Be 'Failed'
+            Assert-SourceKeptIt
         }
 
-        It 'rolls back when the destination QEMU is killed: the VM runs on A, B is clean' {
-            $s = New-PSSession -HostName $script:rig.Hosts.A.AccessAddress -UserName root -KeyFilePath $script:rig.KeyFile -Options (Get-VzRigSshOption $script:rig)
+        It 'rolls back when the destination QEMU is killed at 90 % of the RAM copy: the VM runs on A, B is clean' -Tag MigrationFault {
+            $pattern = "^\S*qemu-system.*$([regex]::Escape($script:B.RunRoot))"
+            $r = Invoke-VzRigFaultedMove $script:rig -From A -Name lv1 -Trigger { Wait-VzRigMovePoint $args[0] -RamPercent 90 } -Fault { Find-RigProcess $pattern | ForEach-Object { $null = & kill -KILL $_ 2>$null } }
+            $r.Point | Should -BeGreaterOrEqual 90
+            $r.State | Should -Be 'Failed'
+            Assert-SourceKeptIt
+        }
+
+        It 'rolls back when the destination''s disk fills during the disk copy: the VM runs on A, B is clean' -Tag MigrationFault {
+            # Room for what the probe asks (the VM folder's apparent size + 64 MiB) and ext4's own share: the move starts, then the disk fills.
+            $need = [long]((Invoke-VzRigHostShell $script:rig A "du -sb --apparent-size '$($script:rig.Hosts.A.DataRoot)/private'") -split '\s+')[0]
+            $image = Mount-VzRigDataRoot $script:rig B -SizeMB ([int]($need / 1MB) + 128)
             try {
-                Invoke-Command -Session $s { Import-Module Virtuozzo; $script:job = Move-VzVm lv1 -DestinationHost b -AsJob }
-                $deadline = [DateTime]::UtcNow.AddSeconds(120)
-                $pattern = "^\S*qemu-system.*$([regex]::Escape($script:B.RunRoot))"
-                while (-not ($qemu = @(Find-RigProcess $pattern)) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
-                $qemu | Should -Not -BeNullOrEmpty -Because 'the destination starts an incoming QEMU'
-                # The first match may be QEMU's launcher, which exits once the daemon runs: kill every match as it appears
-                # for a few seconds (a fixed delay raced a move that finished first on an idle machine).
-                $until = [DateTime]::UtcNow.AddSeconds(3)
-                while ([DateTime]::UtcNow -lt $until) {
-                    @(Find-RigProcess $pattern) | ForEach-Object { $null = & kill -KILL $_ 2>$null }
-                    Start-Sleep -Milliseconds 100
-                }
-                $state = Invoke-Command -Session $s { $null = $script:job | Wait-Job -Timeout 300; $null = Receive-Job $script:job -ErrorAction SilentlyContinue; $script:job.State }
-                $state | Should -Be 'Failed'
+                $filler = Join-Path $script:B.DataRoot 'filler'
+                $r = Invoke-VzRigFaultedMove $script:rig -From A -Name lv1 -RateMbit 16 -Trigger { Wait-VzRigMovePoint $args[0] -DiskMiB 1 } -Fault { Invoke-VzRigHostShell $script:rig B (Get-VzRigDiskFiller $script:rig B) }
+                $r.State | Should -Be 'Failed'
+                # QEMU 7.2's NBD export may leave the mirror's writes hanging on ENOSPC rather than failing them: then the
+                # stall timeout is what ends the move. Either way a typed failure, and the checks below.
+                $r.ErrorId | Should -Match '^VzMigration(DiskMirrorFailed|Stalled)\b'
+                [long](Invoke-VzRigHostShell $script:rig B "stat -c %s '$filler'") | Should -BeGreaterThan 20MB -Because 'the filler took the free space'
+                Assert-SourceKeptIt
             }
-            finally { Remove-PSSession $s }
-            (Invoke-VzRigHost $script:rig A { "$((Get-VzVm lv1 -GuestTools).GuestToolsState)" }) | Should -Be 'Responding'
-            Start-Sleep -Seconds 1
-            @(Get-VzRigLeftover $script:rig B) | Should -BeNullOrEmpty
+            finally {
+                Invoke-VzRigHostShell $script:rig B "rm -f '$($script:B.DataRoot)/filler' '$($script:B.DataRoot)/filler.tail'"
+                Dismount-VzRigDataRoot $script:rig B $image
+            }
+        }
+
+        It 'cancels a move whose wire is cut for 5 s (stall timeout), resuming on A and cleaning B' -Tag MigrationFault {
+            $r = Invoke-VzRigFaultedMove $script:rig -From A -Name lv1 -Trigger { Wait-VzRigMovePoint $args[0] -RamPercent 25 } -Fault {
+                Set-VzRigWire $script:rig -Down
+                try { Start-Sleep -Seconds 5 } finally { Set-VzRigWire $script:rig -Up }
+            }
+            $r.State | Should -Be 'Failed'
+            $r.ErrorId | Should -Match '^VzMigrationStalled'
+            Assert-SourceKeptIt
         }
 
         It 'moves live to B: same Id and MAC, disk identical, guest agent and the observer''s ping answer there, A is clean' {
@@ -200,7 +217,7 @@ Describe 'Moving VEs between two hosts over SSH' -Tag Integration, Slow, Migrati
             $after.GuestToolsState | Should -Be 'Responding'
             $sumB = (Invoke-VzRigHost $script:rig B { (Invoke-VzVmCommand lv1 sh -ArgumentList '-c', 'head -c 16777216 /dev/vda | md5sum' -Timeout 120).StdOut }).Trim()
             $sumB | Should -Be $script:sum
-            Invoke-VzRigNamespace $script:rig $script:rig.Observer @('ping', '-c', '3', '-W', '3', '198.19.10.50') | Out-Null
+            Invoke-VzRigNamespace $script:rig $script:rig.Observer @('ping', '-c', '3', '-W', '3', $script:rig.GuestAddress) | Out-Null
             $LASTEXITCODE | Should -Be 0 -Because 'the guest answers on the same layer-2 segment from B'
             @(Get-VzRigLeftover $script:rig A) | Should -BeNullOrEmpty -Because 'the source is removed once B confirmed'
         }
@@ -223,5 +240,30 @@ Get-VzContainer $n
         $out = Invoke-VzRigHost $script:rig B { Invoke-VzContainerCommand ct1 -Shell 'stat -c "%u:%g %a %h" /data/f; cat /data/hard' }
         $out.StdOut | Should -Match '^1234:4321 640 2\s+hello'
         (Invoke-VzRigHost $script:rig A { @(Get-VzContainer ct1 -ErrorAction SilentlyContinue).Count }) | Should -Be 0
+    }
+
+    It 'moves a debian-12 container whose own init runs a writer: it writes again on B by itself, and the manifest (owners, modes, xattrs, ACLs, hard links, devices, sparse) is the same' {
+        Install-VzRigTemplate $script:rig A debian-12 -ModuleRoot (Split-Path (Get-Module Virtuozzo).ModuleBase)
+        Invoke-VzRigHost $script:rig A {
+            $null = New-VzContainer dct1 -Template debian-12 -MemorySize 256MB | Start-VzContainer
+            # The writer belongs to the container's own configuration (inittab, respawn), not to this test.
+            $null = Invoke-VzContainerCommand dct1 -Shell 'printf "#!/bin/sh\nwhile :; do date +%%s.%%N >> /var/lib/clock.log; sleep 0.1; done\n" > /usr/local/bin/clockwriter; chmod 755 /usr/local/bin/clockwriter; echo "cw:2345:respawn:/usr/local/bin/clockwriter" >> /etc/inittab; kill -HUP 1'
+        }
+        $id = (Invoke-VzRigHost $script:rig A { (Get-VzContainer dct1).Id }).ToString()
+        $tree = "$($script:rig.Hosts.A.DataRoot)/private/$id/root/srv/m"
+        New-VzRigManifestTree $script:rig A $tree
+        $before = Get-VzRigTreeManifest $script:rig A $tree
+        $before.Count | Should -BeGreaterThan 40
+        $result = Invoke-VzRigHost $script:rig A { Move-VzContainer dct1 -DestinationHost b -Restart }
+        $result.Running | Should -BeTrue
+        Start-Sleep -Seconds 3
+        $clock = Invoke-VzRigHost $script:rig B { (Invoke-VzContainerCommand dct1 -Shell 'date +%s.%N; tail -n 1 /var/lib/clock.log').StdOut -split "`n" }
+        ([double]$clock[0] - [double]$clock[1]) | Should -BeLessThan 2 -Because 'the writer runs on B, started by the container''s init'
+        $after = Get-VzRigTreeManifest $script:rig B "$($script:B.DataRoot)/private/$id/root/srv/m"
+        Compare-Object $before $after | Should -BeNullOrEmpty
+        ($after -join "`n") | Should -Match 'user\.color=0x626c7565'
+        ($after -join "`n") | Should -Match 'acl default:user:1500:r-x'
+        ($after -join "`n") | Should -Match '\./sparse\|regular file\|.*\|sparse'
+        Invoke-VzRigHost $script:rig B { Remove-VzContainer dct1 -Force -Confirm:$false }
     }
 }

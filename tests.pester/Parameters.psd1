@@ -59,7 +59,7 @@
     # Virtual machines
     'Copy-VzVm'                  = @('AsJob', 'Id', 'InputObject', 'Linked', 'Name', 'NewName')
     # Migration between hosts
-    'Move-VzVm'                  = @('AsJob', 'DestinationHost', 'Id', 'InputObject', 'KeyFilePath', 'Name', 'Offline', 'Port', 'UserName')
+    'Move-VzVm'                  = @('AsJob', 'DestinationHost', 'Id', 'InputObject', 'KeyFilePath', 'Name', 'Offline', 'Port', 'StallTimeout', 'UserName')
     'Move-VzContainer'           = @('AsJob', 'DestinationHost', 'Id', 'InputObject', 'KeyFilePath', 'Name', 'Port', 'Restart', 'UserName')
     'Test-VzMigration'           = @('DestinationHost', 'Id', 'KeyFilePath', 'Name', 'Offline', 'Port', 'UserName')
     'Enter-VzVm'                 = @('Agent', 'Id', 'InputObject', 'Name', 'Shell', 'Timeout')

@@ -18,7 +18,8 @@ $script:DebianPackages = @(
     'prometheus', 'strace',                            # metrics tests (a real scraper, promtool) and bench (no process per VE)
     'tcpdump',                                         # network tests: a capture beside the nft counters
     'xorriso',                                         # DVD tests build ISO images
-    'attr'                                             # snapshot tests set and compare xattrs (setfattr, getfattr)
+    'attr',                                            # snapshot tests set and compare xattrs (setfattr, getfattr)
+    'acl'                                              # migration tests and bench compare POSIX ACLs (setfacl, getfacl)
 )
 $script:PesterVersion = '5.7.1'
 

@@ -27,7 +27,7 @@ public sealed class MigrationAgent(VzEngine engine)
                 "probe" => await ProbeAsync(Read<AgentProbeRequest>(input), ct),
                 "prepare" => await PrepareAsync(Read<AgentPrepareRequest>(input), ct),
                 "receive" => await ReceiveAsync(ParseId(args), input, ct),
-                "commit" => await CommitAsync(ParseId(args), args.Contains("--start"), ct),
+                "commit" => await CommitWhenToldAsync(ParseId(args), args.Contains("--start"), args.Contains("--after-go"), input, ct),
                 "abort" => await AbortAsync(ParseId(args)),
                 var v => throw new VzInvalidArgumentException("VzMigrationAgentVerb", $"Unknown migration agent verb '{v}'.", v ?? ""),
             };
@@ -128,6 +128,22 @@ public sealed class MigrationAgent(VzEngine engine)
         await tar.WaitForExitAsync(ct);
         if (tar.ExitCode != 0) throw new VzExternalToolException("tar", [.. psi.ArgumentList], tar.ExitCode, await err, id);
         return new { received = true };
+    }
+
+    /// <summary>
+    /// With --after-go the agent is started ahead (while the source still stops the VE, so ssh's handshake and this
+    /// process's start-up are off the downtime) and commits only when the source writes "go"; end of input instead
+    /// means the move was given up, and nothing is committed.
+    /// </summary>
+    private async Task<object> CommitWhenToldAsync(Guid id, bool start, bool afterGo, Stream input, CancellationToken ct)
+    {
+        if (afterGo)
+        {
+            using var reader = new StreamReader(input);
+            if ((await reader.ReadLineAsync(ct))?.Trim() != "go")
+                throw new VzInvalidStateException("VzMigrationCommitWithdrawn", $"The source gave up moving {id} before the commit.", id);
+        }
+        return await CommitAsync(id, start, ct);
     }
 
     private async Task<object> CommitAsync(Guid id, bool start, CancellationToken ct)

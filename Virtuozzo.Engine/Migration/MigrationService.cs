@@ -122,8 +122,12 @@ public sealed class MigrationService(VzEngine engine, ILogger logger)
 
     // ---- VMs ---------------------------------------------------------------------------------------------------
 
-    /// <summary>Move-VzVm: live when the VM runs (unless <paramref name="offline"/>), offline when it is stopped.</summary>
-    public async Task<MigrationResult> MoveVmAsync(Guid id, MigrationDestination destination, bool offline, IProgress<VzProgress>? progress, CancellationToken ct)
+    /// <summary>
+    /// Move-VzVm: live when the VM runs (unless <paramref name="offline"/>), offline when it is stopped. A live move
+    /// with no progress for <paramref name="stallTimeout"/> (default <see cref="MigrationStallWatch.DefaultTimeout"/>)
+    /// is cancelled and rolled back.
+    /// </summary>
+    public async Task<MigrationResult> MoveVmAsync(Guid id, MigrationDestination destination, bool offline, IProgress<VzProgress>? progress, CancellationToken ct, TimeSpan? stallTimeout = null)
     {
         var watch = Stopwatch.StartNew();
         var record = engine.Store.TryGet(id) ?? throw new VzNotFoundException("VzVmNotFound", $"No VM with id {id} exists on this host.", id);
@@ -135,11 +139,11 @@ public sealed class MigrationService(VzEngine engine, ILogger logger)
         found.AddRange(probe.Incompatibilities);
         ThrowIfIncompatible(config.Name, found);
         return mode == MigrationMode.Live
-            ? await MoveVmLiveAsync(config, agent, destination, activity, watch, progress, ct)
+            ? await MoveVmLiveAsync(config, agent, destination, activity, watch, new MigrationStallWatch(stallTimeout ?? MigrationStallWatch.DefaultTimeout, config.Name), progress, ct)
             : await MoveOfflineAsync(config, agent, destination, activity, watch, progress, ct);
     }
 
-    private async Task<MigrationResult> MoveVmLiveAsync(VeConfig config, RemoteAgent agent, MigrationDestination destination, string activity, Stopwatch watch, IProgress<VzProgress>? progress, CancellationToken ct)
+    private async Task<MigrationResult> MoveVmLiveAsync(VeConfig config, RemoteAgent agent, MigrationDestination destination, string activity, Stopwatch watch, MigrationStallWatch stall, IProgress<VzProgress>? progress, CancellationToken ct)
     {
         var id = config.Id;
         var rt = engine.Vms.RuntimePaths(id);
@@ -155,6 +159,7 @@ public sealed class MigrationService(VzEngine engine, ILogger logger)
             SocketForward? tunnel = null;
             QemuMonitor? monitor = null;
             var prepared = false;
+            var commitSent = false;
             try
             {
                 progress?.Report(new VzProgress(activity, "Starting the incoming VM on the destination", 2));
@@ -175,21 +180,25 @@ public sealed class MigrationService(VzEngine engine, ILogger logger)
                     }, ct);
                     await monitor.BlockdevMirrorAsync(MirrorNode(d.Id), d.Id, MirrorNode(d.Id), ct);
                 }
-                await WaitMirrorsReadyAsync(monitor, disks.Select(d => MirrorNode(d.Id)).ToHashSet(), tunnel, activity, progress, ct);
+                await WaitMirrorsReadyAsync(monitor, disks.Select(d => MirrorNode(d.Id)).ToHashSet(), tunnel, stall, activity, progress, ct);
                 await monitor.MigrateSetCapabilitiesAsync(new Dictionary<string, bool> { ["auto-converge"] = true }, ct);
                 await monitor.MigrateSetParametersAsync(DowntimeLimitMs, MaxBandwidth, ct);
                 await monitor.MigrateAsync("unix:" + localRam, ct);
-                done = await WaitMigrationAsync(monitor, config.Name, activity, progress, ct);
+                done = await WaitMigrationAsync(monitor, config.Name, stall, activity, progress, ct);
                 // The source is paused now: finish the mirrors (already in sync, write-blocking) and let the destination run.
                 foreach (var d in disks) await monitor.BlockJobCancelAsync(MirrorNode(d.Id), false, ct);
                 await WaitJobsGoneAsync(monitor, disks.Select(d => MirrorNode(d.Id)).ToHashSet(), TimeSpan.FromSeconds(60), ct);
                 foreach (var d in disks) await monitor.BlockdevDelAsync(MirrorNode(d.Id), ct);
                 progress?.Report(new VzProgress(activity, "Switching over to the destination", 97));
+                commitSent = true;
                 await agent.CallAsync<System.Text.Json.JsonElement>("commit", [id.ToString("D")], null, TimeSpan.FromSeconds(120), ct);
             }
             catch (Exception ex)
             {
-                var targetOwns = await RollBackLiveAsync(config, agent, monitor, disks.Select(d => MirrorNode(d.Id)).ToList(), prepared, ex);
+                // The tunnel goes first: QEMU's cancel of a stream or mirror blocked on a stalled socket waits until
+                // the socket fails, and once the commit went through the destination no longer needs it.
+                if (tunnel is not null) { await tunnel.DisposeAsync(); tunnel = null; }
+                var targetOwns = await RollBackLiveAsync(config, agent, monitor, disks.Select(d => MirrorNode(d.Id)).ToList(), prepared, commitSent, ex);
                 if (!targetOwns)
                 {
                     if (monitor is not null) await monitor.DisposeAsync();
@@ -220,16 +229,26 @@ public sealed class MigrationService(VzEngine engine, ILogger logger)
     /// Undoes a failed live move: cancel the stream and the mirrors, drop the NBD nodes, let the source's vCPUs run
     /// again, and have the destination remove what it made. Returns true in the one case where the destination
     /// already runs the VM (the commit went through but its answer was lost): then the source must not resume.
+    /// Before a commit was sent the destination cannot own the VM, so the source resumes first (a cut network may
+    /// keep the destination unreachable for a while) and the destination is cleaned after.
     /// </summary>
-    private async Task<bool> RollBackLiveAsync(VeConfig config, RemoteAgent agent, QemuMonitor? monitor, IReadOnlyList<string> mirrors, bool prepared, Exception cause)
+    private async Task<bool> RollBackLiveAsync(VeConfig config, RemoteAgent agent, QemuMonitor? monitor, IReadOnlyList<string> mirrors, bool prepared, bool commitSent, Exception cause)
     {
         logger.LogWarning("Moving '{Name}' failed ({Error}); rolling back.", config.Name, cause.Message);
-        if (prepared)
+        if (prepared && commitSent)
         {
             if (await AbortOnDestinationAsync(agent, config)) return true;
         }
+        await ResumeOnSourceAsync(config, monitor, mirrors);
+        if (prepared && !commitSent) await AbortOnDestinationAsync(agent, config);
+        return false;
+    }
+
+    /// <summary>Cancels the stream and the mirrors on the source and lets its vCPUs run again.</summary>
+    private async Task ResumeOnSourceAsync(VeConfig config, QemuMonitor? monitor, IReadOnlyList<string> mirrors)
+    {
         var rt = engine.Vms.RuntimePaths(config.Id);
-        if (!QemuProcess.Inspect(rt).Alive) return false;
+        if (!QemuProcess.Inspect(rt).Alive) return;
         try
         {
             var m = monitor ?? await QemuMonitor.OpenAsync(rt, config.Name, CancellationToken.None);
@@ -256,7 +275,6 @@ public sealed class MigrationService(VzEngine engine, ILogger logger)
             finally { if (monitor is null) await m.DisposeAsync(); }
         }
         catch (VzException ex) { logger.LogError("Resuming '{Name}' on the source after the failed move failed: {Error}", config.Name, ex.Message); }
-        return false;
     }
 
     /// <summary>
@@ -287,7 +305,7 @@ public sealed class MigrationService(VzEngine engine, ILogger logger)
         }
     }
 
-    private static async Task WaitMirrorsReadyAsync(QemuMonitor monitor, HashSet<string> jobs, SocketForward tunnel, string activity, IProgress<VzProgress>? progress, CancellationToken ct)
+    private static async Task WaitMirrorsReadyAsync(QemuMonitor monitor, HashSet<string> jobs, SocketForward tunnel, MigrationStallWatch stall, string activity, IProgress<VzProgress>? progress, CancellationToken ct)
     {
         while (true)
         {
@@ -299,12 +317,13 @@ public sealed class MigrationService(VzEngine engine, ILogger logger)
                 throw new VzUnavailableException("VzMigrationTunnelLost", "The SSH tunnel to the destination ended during the disk copy.", activity);
             var len = all.Sum(j => j.Length);
             var off = all.Sum(j => j.Offset);
+            stall.Observe("disk copy", off);
             progress?.Report(new VzProgress(activity, $"Copying disks: {off >> 20} of {len >> 20} MiB", len > 0 ? (int)(5 + 35 * off / len) : 5));
             await Task.Delay(200, ct);
         }
     }
 
-    private static async Task<MigrationProgress> WaitMigrationAsync(QemuMonitor monitor, string name, string activity, IProgress<VzProgress>? progress, CancellationToken ct)
+    private static async Task<MigrationProgress> WaitMigrationAsync(QemuMonitor monitor, string name, MigrationStallWatch stall, string activity, IProgress<VzProgress>? progress, CancellationToken ct)
     {
         while (true)
         {
@@ -315,10 +334,13 @@ public sealed class MigrationService(VzEngine engine, ILogger logger)
                 case "failed" or "cancelled":
                     throw new VzInvalidStateException("VzMigrationFailed", $"QEMU's migration of '{name}' {st.Status}: {st.ErrorDescription ?? "no reason given"}.", name);
             }
-            var pct = st.RamTotal > 0 ? (int)(40 + 55 * Math.Min(1.0, (double)st.RamTransferred / st.RamTotal)) : 40;
+            stall.Observe("memory copy", st.RamTransferred);
+            // How far the RAM copy got: the share of guest RAM not (or no longer) waiting to be sent. Bytes sent would
+            // not do: zero pages travel as a few bytes each, so an idle guest "sends" a fraction of its RAM.
+            var copied = st.RamTotal > 0 ? Math.Clamp((double)(st.RamTotal - st.RamRemaining) / st.RamTotal, 0, 1) : 0;
             progress?.Report(new VzProgress(activity,
-                $"Memory: {st.RamTransferred >> 20} MiB sent, {st.RamRemaining >> 20} MiB dirty remaining, expected downtime {st.ExpectedDowntimeMs ?? 0} ms" +
-                (st.CpuThrottlePercent is > 0 ? $", vCPUs throttled {st.CpuThrottlePercent} %" : ""), pct));
+                $"Memory: {copied * 100:0} % copied, {st.RamTransferred >> 20} MiB sent, {st.RamRemaining >> 20} MiB dirty remaining, expected downtime {st.ExpectedDowntimeMs ?? 0} ms" +
+                (st.CpuThrottlePercent is > 0 ? $", vCPUs throttled {st.CpuThrottlePercent} %" : ""), (int)(40 + 55 * copied)));
             await Task.Delay(st.RamRemaining < 64L << 20 ? 50 : 200, ct);
         }
     }
@@ -367,6 +389,7 @@ public sealed class MigrationService(VzEngine engine, ILogger logger)
         progress?.Report(new VzProgress(activity, "Registering on the destination", 2));
         var ready = await agent.CallAsync<AgentPrepareReply>("prepare", [], new AgentPrepareRequest { ConfigYaml = Yaml.Serializer.Serialize(config), Mode = MigrationMode.Offline }, TimeSpan.FromSeconds(60), ct);
         Stopwatch? down = null;
+        RemoteAgent.PendingCall? commitAhead = null;
         long sent = 0;
         try
         {
@@ -374,9 +397,15 @@ public sealed class MigrationService(VzEngine engine, ILogger logger)
             {
                 // Pre-copy while it runs, so the pass after the stop sends only what changed (Virtuozzo's "standard
                 // migration", rsync as Proxmox uses it): the downtime is the delta, not the whole private area.
+                // Two passes: the first sends the whole tree and takes long enough for the container to change
+                // files meanwhile; the second sends those, so the pass after the stop is as small as it gets.
                 progress?.Report(new VzProgress(activity, "Copying the private area while the container runs", 10));
                 await agent.SyncTreeAsync(dir, ready.VeDirectory, TimeSpan.FromMinutes(30), ct);
+                progress?.Report(new VzProgress(activity, "Copying what changed meanwhile, the container still running", 40));
+                await agent.SyncTreeAsync(dir, ready.VeDirectory, TimeSpan.FromMinutes(30), ct);
             }
+            // The commit's ssh session and agent start now, while the source stops: only its "go" is on the downtime.
+            if (wasRunning && !isVm) commitAhead = agent.Begin("commit", [id.ToString("D"), "--start"]);
             if (wasRunning)
             {
                 progress?.Report(new VzProgress(activity, "Stopping on the source", 50));
@@ -391,11 +420,15 @@ public sealed class MigrationService(VzEngine engine, ILogger logger)
                 else await agent.SyncTreeAsync(dir, ready.VeDirectory, TimeSpan.FromMinutes(30), ct);
             }
             progress?.Report(new VzProgress(activity, wasRunning ? "Starting on the destination" : "Confirming on the destination", 90));
-            await agent.CallAsync<System.Text.Json.JsonElement>("commit", wasRunning ? [id.ToString("D"), "--start"] : [id.ToString("D")], null, TimeSpan.FromMinutes(5), ct);
+            if (commitAhead is not null) await commitAhead.GoAsync<System.Text.Json.JsonElement>(TimeSpan.FromMinutes(5), ct);
+            else await agent.CallAsync<System.Text.Json.JsonElement>("commit", wasRunning ? [id.ToString("D"), "--start"] : [id.ToString("D")], null, TimeSpan.FromMinutes(5), ct);
             down?.Stop();
+            if (commitAhead is not null) { await commitAhead.DisposeAsync(); commitAhead = null; }
         }
         catch (Exception ex)
         {
+            // An unreleased commit ends without committing before the destination is told to abort.
+            if (commitAhead is not null) { await commitAhead.DisposeAsync(); commitAhead = null; }
             logger.LogWarning("Moving '{Name}' failed ({Error}); rolling back.", config.Name, ex.Message);
             var targetOwns = await AbortOnDestinationAsync(agent, config);
             if (!targetOwns)

@@ -36,6 +36,53 @@ public sealed class RemoteAgent(SshTransport ssh, IReadOnlyList<string> agentCom
     }
 
     /// <summary>
+    /// Starts a verb ahead of time: the ssh session and the agent's start-up run now, the verb acts only when
+    /// <see cref="PendingCall.GoAsync"/> writes "go" (see the agent's commit --after-go). Disposing it unreleased
+    /// closes the agent's input, and the agent does nothing.
+    /// </summary>
+    public PendingCall Begin(string verb, IReadOnlyList<string> args) => new(this, verb, ssh.Start([.. agentCommand, Verb, verb, .. args, "--after-go"]));
+
+    public sealed class PendingCall : IAsyncDisposable
+    {
+        private readonly RemoteAgent agent;
+        private readonly string verb;
+        private readonly Process process;
+        private readonly Task<string> stdout;
+        private readonly Task<string> stderr;
+        private bool released;
+
+        internal PendingCall(RemoteAgent agent, string verb, Process process)
+        {
+            this.agent = agent; this.verb = verb; this.process = process;
+            stdout = process.StandardOutput.ReadToEndAsync();
+            stderr = process.StandardError.ReadToEndAsync();
+        }
+
+        public async Task<TReply> GoAsync<TReply>(TimeSpan timeout, CancellationToken ct)
+        {
+            released = true;
+            try
+            {
+                await process.StandardInput.WriteLineAsync("go");
+                process.StandardInput.Close();
+            }
+            catch (IOException) { /* the session already ended: its exit code and stderr say why */ }
+            await WaitAsync(process, timeout, verb, ct);
+            return agent.Parse<TReply>(process.ExitCode, await stdout, await stderr, verb);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!released)
+            {
+                try { process.StandardInput.Close(); } catch (IOException) { }
+                try { await WaitAsync(process, TimeSpan.FromSeconds(30), verb, CancellationToken.None); } catch (VzException) { }
+            }
+            process.Dispose();
+        }
+    }
+
+    /// <summary>
     /// Streams a folder to the agent's receive verb as a tar (sparse files, xattrs, ACLs, hard links, device nodes
     /// and numeric owners kept). Returns the bytes sent.
     /// </summary>
@@ -109,7 +156,7 @@ public sealed class RemoteAgent(SshTransport ssh, IReadOnlyList<string> agentCom
         }
     }
 
-    private TReply Parse<TReply>(int exitCode, string output, string error, string verb)
+    internal TReply Parse<TReply>(int exitCode, string output, string error, string verb)
     {
         if (exitCode == 255) throw ssh.ConnectionError(error);
         var text = output.Trim();

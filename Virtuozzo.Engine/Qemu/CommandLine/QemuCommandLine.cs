@@ -80,7 +80,9 @@ public static class QemuCommandLine
         Add("-chardev", $"socket,id=qga0,path={Opt(paths.QgaSocket)},server=on,wait=off");
         Add("-device", "virtserialport,bus=vser0.0,chardev=qga0,name=org.qemu.guest_agent.0");
         // free-page-reporting: the guest hands freed pages back to the host by itself; deflate-on-oom: a guest about to
-        // OOM takes memory back from the balloon before the memory manager's next pass can.
+        // OOM takes memory back from the balloon before the memory manager's next pass can. Not free-page-hint: QEMU
+        // 7.2 needs an iothread for it, and with one a Debian 12 guest migrated under TCG panicked on the destination
+        // (memory corruption) in every trial, and never without it (tools/migration/free-page-hint-trial.py; docs/BENCHMARKS.md, Migration).
         Add("-device", "virtio-balloon-pci,id=balloon0,free-page-reporting=on,deflate-on-oom=on");
 
         if (vm.Machine != "pc")

@@ -18,6 +18,11 @@ public sealed class MoveVzVmCommand : VzVmCmdlet, IDynamicParameters
     [Parameter]
     public SwitchParameter AsJob { get; set; }
 
+    /// <summary>Seconds a live move may go without progress (disk mirror or RAM sent) before it is cancelled and rolled back.</summary>
+    [Parameter]
+    [ValidateRange(1, 3600)]
+    public int StallTimeout { get; set; }
+
     private readonly MigrationDestinationParameters destination = new();
 
     /// <summary>Where to move: DestinationHost, Port, UserName, KeyFilePath (<see cref="MigrationDestinationParameters"/>).</summary>
@@ -29,6 +34,7 @@ public sealed class MoveVzVmCommand : VzVmCmdlet, IDynamicParameters
         if (!ShouldProcess(record.DisplayName, $"Move virtual machine to {dest}{(Offline ? " (offline)" : "")}")) return;
         var service = MigrationCmdlets.Service(Engine);
         var (id, offline) = (record.Id, Offline.IsPresent);
-        RunOrStartJob(AsJob, $"Move-VzVm {record.DisplayName} {dest}", (progress, ct) => service.MoveVmAsync(id, dest, offline, progress, ct));
+        TimeSpan? stall = StallTimeout > 0 ? TimeSpan.FromSeconds(StallTimeout) : null;
+        RunOrStartJob(AsJob, $"Move-VzVm {record.DisplayName} {dest}", (progress, ct) => service.MoveVmAsync(id, dest, offline, progress, ct, stall));
     }
 }
