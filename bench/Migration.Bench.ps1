@@ -55,6 +55,22 @@ function Stop-Observer($o) {
     for ($i = 1; $i -lt $times.Count; $i++) { $gap = [Math]::Max($gap, $times[$i] - $times[$i - 1]) }
     [pscustomobject]@{ Replies = $times.Count; MaxGapMs = [Math]::Round($gap * 1000) }
 }
+# A move's phases as the result carries them ("source checks 41, destination checks 820, ..."), for the progress notes.
+function Format-PhaseMedians($results) {
+    $names = [Collections.Generic.List[string]]::new()
+    $byName = @{}
+    foreach ($r in $results) {
+        foreach ($p in $r.Phases) {
+            # Over remoting a phase arrives as its text, "name 123 ms".
+            if ("$p" -match '^(?<n>.+) (?<ms>[\d.]+) ms$') {
+                if (-not $byName.ContainsKey($Matches.n)) { $byName[$Matches.n] = [Collections.Generic.List[double]]::new(); $names.Add($Matches.n) }
+                $byName[$Matches.n].Add([double]$Matches.ms)
+            }
+        }
+    }
+    ($names | ForEach-Object { '{0} {1:0}' -f $_, (Median $byName[$_].ToArray()) }) -join ', '
+}
+function Format-Phases($result) { if ($result) { ($result.Phases | ForEach-Object { "$_" }) -join ', ' } }
 function Median([double[]] $v) { $s = @($v | Sort-Object); if (-not $s) { return $null }; $s[[int][Math]::Floor(($s.Count - 1) / 2)] }
 function Percentile([double[]] $v, [double] $p) { $s = @($v | Sort-Object); if (-not $s) { return $null }; $s[[int][Math]::Ceiling($p * $s.Count) - 1] }
 
@@ -97,10 +113,11 @@ function Get-IncomingArgs([string] $HostName) {
 }
 
 <#
-  The same live migration as Move-VzVm, driven by hand from here: the destination's disk created empty, its QEMU
-  started with the product's command line (paused, -incoming defer) in that host's namespaces, its tap on the bridge,
-  the disk exported over NBD; one ssh from the source host's namespace forwarding the same two unix sockets with the
-  same options; on the source blockdev-add/blockdev-mirror (write-blocking), the same capability and parameters,
+  The same live migration as Move-VzVm, driven by hand from here as between two real hosts, everything on the
+  destination through ssh from the source host's namespace: one ssh command creating the destination's disk empty and
+  starting its QEMU with the product's command line (paused, -incoming defer), its tap on the bridge; one ssh tunnel
+  with the product's options forwarding the same two unix sockets and the destination's QMP, over which its disk is
+  exported over NBD; on the source blockdev-add/blockdev-mirror (write-blocking), the same capability and parameters,
   migrate, query-migrate until completed, the mirror finished; then the destination runs. Timed from the first step
   to the destination's cont. Afterwards the destination copy is discarded and the source resumed (cont reactivates
   its disks), so the VM stays where the product left it.
@@ -113,24 +130,27 @@ function Invoke-ByHandMove([string] $From, [string] $To, [string[]] $ArgvTo, [st
     $tap = [regex]::Match(($ArgvTo -join ' '), 'tap,id=net0,ifname=([^,]+)').Groups[1].Value
     $local = Join-Path $base "byhand-$([guid]::NewGuid().ToString('N').Substring(0, 6))"
     $null = New-Item -ItemType Directory $local
-    $lnbd = Join-Path $local 'nbd.sock'; $lram = Join-Path $local 'ram.sock'
+    $lnbd = Join-Path $local 'nbd.sock'; $lram = Join-Path $local 'ram.sock'; $lqmp = Join-Path $local 'qmp.sock'
     $tunnel = $null; $t = $null; $s = $null; $done = $null
+    # Everything on the destination goes through ssh from the source host, as it would between two real hosts: one
+    # command to create the disk and start QEMU, and one tunnel carrying the destination's QMP besides the streams.
+    $ssh = @('netns', 'exec', $rig.Hosts[$From].Namespace, 'ssh', '-F', $rig.SshConfig, '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', 'ConnectTimeout=20',
+        '-o', 'ServerAliveInterval=2', '-o', 'ServerAliveCountMax=3')
     $watch = [Diagnostics.Stopwatch]::StartNew()
     try {
         $qemu = ($ArgvTo | ForEach-Object { Quote $_ }) -join ' '
-        Invoke-VzRigHostShell $rig $To "set -e; mkdir -p '$rt' '$(Split-Path $disk)'; qemu-img create -q -f qcow2 '$disk' $DiskSize; $qemu; ip link set dev $tap master vzmbr up"
+        & ip @ssh $To.ToLowerInvariant() -- (Quote "set -e; mkdir -p '$rt' '$(Split-Path $disk)'; qemu-img create -q -f qcow2 '$disk' $DiskSize; $qemu; ip link set dev $tap master vzmbr up" | ForEach-Object { "sh -c $_" })
         if ($LASTEXITCODE -ne 0) { throw "starting the incoming QEMU by hand failed" }
-        $t = Connect-Qmp $tQmp
+        $psi = [Diagnostics.ProcessStartInfo]::new('ip')
+        foreach ($a in @($ssh + @('-N', '-o', 'ExitOnForwardFailure=yes', '-o', 'StreamLocalBindUnlink=yes', '-o', 'StreamLocalBindMask=0177',
+                '-L', "${lnbd}:$rt/nbd.sock", '-L', "${lram}:$rt/migrate.sock", '-L', "${lqmp}:$tQmp", $To.ToLowerInvariant()))) { $psi.ArgumentList.Add($a) }
+        $psi.UseShellExecute = $false
+        $tunnel = [Diagnostics.Process]::Start($psi)
+        while (-not ((Test-Path $lnbd) -and (Test-Path $lram) -and (Test-Path $lqmp))) { if ($tunnel.HasExited) { throw 'the tunnel ended' }; Start-Sleep -Milliseconds 50 }
+        $t = Connect-Qmp $lqmp
         $null = Invoke-Qmp $t nbd-server-start @{ addr = @{ type = 'unix'; data = @{ path = "$rt/nbd.sock" } } }
         $null = Invoke-Qmp $t block-export-add @{ type = 'nbd'; id = 'mig-disk0'; 'node-name' = 'disk0'; name = 'disk0'; writable = $true }
         $null = Invoke-Qmp $t migrate-incoming @{ uri = "unix:$rt/migrate.sock" }
-        $psi = [Diagnostics.ProcessStartInfo]::new('ip')
-        foreach ($a in @('netns', 'exec', $rig.Hosts[$From].Namespace, 'ssh', '-F', $rig.SshConfig, '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', 'ConnectTimeout=20',
-                '-o', 'ServerAliveInterval=2', '-o', 'ServerAliveCountMax=3', '-N', '-o', 'ExitOnForwardFailure=yes', '-o', 'StreamLocalBindUnlink=yes', '-o', 'StreamLocalBindMask=0177',
-                '-L', "${lnbd}:$rt/nbd.sock", '-L', "${lram}:$rt/migrate.sock", $To.ToLowerInvariant())) { $psi.ArgumentList.Add($a) }
-        $psi.UseShellExecute = $false
-        $tunnel = [Diagnostics.Process]::Start($psi)
-        while (-not ((Test-Path $lnbd) -and (Test-Path $lram))) { if ($tunnel.HasExited) { throw 'the tunnel ended' }; Start-Sleep -Milliseconds 50 }
         $s = Connect-Qmp $sQmp
         $null = Invoke-Qmp $s blockdev-add @{ driver = 'nbd'; 'node-name' = 'mig-disk0'; export = 'disk0'; server = @{ type = 'unix'; path = $lnbd } }
         $null = Invoke-Qmp $s blockdev-mirror @{ 'job-id' = 'mig-disk0'; device = 'disk0'; target = 'mig-disk0'; sync = 'full'; 'copy-mode' = 'write-blocking' }
@@ -215,8 +235,8 @@ try {
         $now = if ($r) { $there } else { $here }
         $check = (Invoke-VzRigHost $rig $now -ArgumentList $verify { param($v) (Invoke-VzVmCommand mv1 sh -ArgumentList '-c', $v -Timeout 300).StdOut }).Trim()
         $img = Test-DiskPaused $now
-        $rows.Add([pscustomobject]@{ Kind = 'idle'; Direction = "$here→$there"; Ok = [bool]$r; Total = $r.TotalTime.TotalSeconds; Downtime = $r.Downtime.TotalMilliseconds; PingGap = $ping.MaxGapMs; Data = $check; Image = $img; Error = $err })
-        Note "idle $run $($rows[-1].Direction) ok=$($rows[-1].Ok) total=$($rows[-1].Total) downtime=$($rows[-1].Downtime) gap=$($rows[-1].PingGap) $check $img $err"
+        $rows.Add([pscustomobject]@{ Kind = 'idle'; Direction = "$here→$there"; Ok = [bool]$r; Total = $r.TotalTime.TotalSeconds; Downtime = $r.Downtime.TotalMilliseconds; PingGap = $ping.MaxGapMs; Data = $check; Image = $img; Error = $err; Phases = $r.Phases })
+        Note "idle $run $($rows[-1].Direction) ok=$($rows[-1].Ok) total=$($rows[-1].Total) downtime=$($rows[-1].Downtime) gap=$($rows[-1].PingGap) $check $img $err [$(Format-Phases $r)]"
         $here = $now
     }
     $loads.idle = Load
@@ -234,7 +254,8 @@ try {
             # The product's move in the same direction right after, for a paired comparison.
             $r = $null; $err = $null
             try { $r = Invoke-VzRigHost $rig $here -ArgumentList $there.ToLowerInvariant() { param($d) Move-VzVm mv1 -DestinationHost $d } } catch { $err = $_.Exception.Message }
-            $rows.Add([pscustomobject]@{ Kind = 'paired'; Direction = "$here→$there"; Ok = [bool]$r; Total = $r.TotalTime.TotalSeconds; Downtime = $r.Downtime.TotalMilliseconds; PingGap = $null; Data = ''; Error = $err })
+            $rows.Add([pscustomobject]@{ Kind = 'paired'; Direction = "$here→$there"; Ok = [bool]$r; Total = $r.TotalTime.TotalSeconds; Downtime = $r.Downtime.TotalMilliseconds; PingGap = $null; Data = ''; Error = $err; Phases = $r.Phases })
+            Note "paired $k ok=$([bool]$r) total=$($r.TotalTime.TotalSeconds) [$(Format-Phases $r)] $err"
             if ($r) {
                 try { $null = Invoke-VzRigHost $rig $there -ArgumentList $here.ToLowerInvariant() { param($d) Move-VzVm mv1 -DestinationHost $d } }
                 catch { Note "moving back failed: $_"; $here = $there; $there = Other $here; break }
@@ -370,9 +391,11 @@ $(($rows | ForEach-Object { "| $($_.Kind) | $($_.Direction) | $(if ($_.Ok) { 'ye
 - qemu-img check of the disk on the destination after each idle move (VM paused for it): clean after $(@($idle | Where-Object Image -eq 'clean').Count) of $($idle.Count).
 - Busy guest (128 MiB rewritten continuously in RAM, downtime limit 300 ms never raised): $(if ($busy.Ok) { "completed in $('{0:0.0}' -f $busy.Total) s with $('{0:0}' -f $busy.Downtime) ms downtime (target ≤ 1000 ms)" } else { "did NOT complete: $($busy.Error)" }).
 
-The same migration driven by hand over QMP from the bench (the product's destination command line read from /proc,
-the same two unix sockets through one ssh with the same options, blockdev-mirror write-blocking, auto-converge,
-300 ms downtime limit, the same polling), each followed by a product move in the same direction:
+The same migration driven by hand over QMP from the bench, as between two real hosts: everything on the destination
+through ssh from the source host (one ssh command creating the disk and starting QEMU with the product's destination
+command line, read from /proc; one ssh tunnel with the product's options carrying the same two unix sockets and the
+destination's QMP), blockdev-mirror write-blocking, auto-converge, 300 ms downtime limit, the same polling; each
+followed by a product move in the same direction:
 
 | by hand | ok | total | QEMU downtime | source after |
 | --- | --- | --- | --- | --- |
@@ -381,6 +404,8 @@ $(($byHand | ForEach-Object { "| $($_.Direction) | $(if ($_.Ok) { 'yes' } else {
 - Total time, product (Move-VzVm's own TotalTime: checks on both hosts, agent calls, copy, switchover, confirmation)
   median $(& $fmt (Median @($sameDir.Total)) '{0:0.0} s') over $($sameDir.Count) $(if ($paired) { 'paired moves' } else { 'idle moves in that direction' }), by hand median $(& $fmt (Median @($handOk.Total)) '{0:0.0} s') over $($handOk.Count):
   overhead $(& $fmt $ratio '{0:0.00}x') (target ≤ 1.2x).
+- Where the product's time went (Move-VzVm's Phases, median over its $($live.Count + $paired.Count) successful idle and paired moves, ms):
+  $(Format-PhaseMedians @($live + $paired)).
 
 Faults ($($okFaults.Count) of $($faults.Count) runs left the VM running on the source with its guest agent answering
 and nothing on the destination; the wire shaped to 200 Mbit/s during these moves so a fault lands where aimed; the
@@ -392,9 +417,9 @@ disk-full runs put a loop-mounted ext4 (the VM folder's size + 128 MiB) over the
 $(($faults | ForEach-Object { "| $($_.Kind) | $($_.At) | $($_.Point) | $($_.Job) | $($_.ErrorId) | $(& $fmt $_.Rollback '{0:0.0} s') | $($_.Source) | $($_.Leftovers) $($_.Detail) |" }) -join "`n")
 
 Container (debian-12 template, sysvinit; a writer appending the wall clock every 100 ms, started by the container's
-own inittab (respawn) so it runs again on the destination by itself; ``Move-VzContainer -Restart``: two rsync passes
-while it runs, the commit's ssh session and agent started ahead, stop with the init's signal, rsync delta, "go" to the
-commit, which starts it on the destination): $($ctOk.Count) of $($ctRows.Count) moves succeeded.
+own inittab (respawn) so it runs again on the destination by itself; ``Move-VzContainer -Restart``: one agent session
+opened before the checks, two rsync passes while it runs, stop with the init's signal, rsync delta, the commit (one line
+on the warm session) starting it on the destination): $($ctOk.Count) of $($ctRows.Count) moves succeeded.
 
 | direction | ok | total | stop to start | writer's longest gap |
 | --- | --- | --- | --- | --- |

@@ -34,6 +34,27 @@ public sealed class VeStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task A_listing_during_creations_never_sees_a_VE_half_registered_as_corrupt()
+    {
+        // The host service lists every second while cmdlets create VEs: a folder seen before its marker and config
+        // were in it used to be reported as a corrupt ve.yaml.
+        using var stop = new CancellationTokenSource();
+        var seen = new List<VeRegistrationState>();
+        var lister = Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+                foreach (var r in store.List()) lock (seen) seen.Add(r.State);
+        });
+        for (var i = 0; i < 150; i++) Create($"ct{i:000}");
+        stop.Cancel();
+        await lister;
+        Assert.NotEmpty(seen);
+        Assert.DoesNotContain(VeRegistrationState.Corrupt, seen);
+        Assert.Equal(150, store.List().Count(r => r.State == VeRegistrationState.Ready));
+        Assert.Empty(Directory.EnumerateDirectories(temp.Combine("data", "private"), ".new-*"));
+    }
+
+    [Fact]
     public void Created_ve_lists_as_ready_with_its_config()
     {
         var r = Create("web01");

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Virtuozzo.Engine.Concurrency;
 using Virtuozzo.Engine.Containers.Runtime;
 using Virtuozzo.Engine.Containers.Templates;
+using Virtuozzo.Engine.Diagnostics;
 using Virtuozzo.Engine.Errors;
 using Virtuozzo.Engine.Host;
 using Virtuozzo.Engine.Network;
@@ -99,7 +100,7 @@ public sealed partial class ContainerService
         {
             var (record, cfg) = RequireReady(id);
             if (Live(id).Running) return Describe(id);
-            var trace = new StartPhaseTrace(logger, cfg.Name);
+            var trace = new PhaseTrace();
             // Starts run concurrently over a pipeline: a container that sets memory aside is admitted and started
             // one at a time, so two cannot both be admitted against the same free memory. Others (0 %) skip the gate
             // and the admission check (which reads every VE's config): they take no guarantee from anyone.
@@ -168,7 +169,7 @@ public sealed partial class ContainerService
             progress?.Report(new VzProgress($"Starting container {cfg.Name}", "running", 100, true));
             logger.LogInformation("Started container {Name} with {Runtime}.", cfg.Name, runtime.Name);
             WarnUnapplied(cfg);
-            trace.Done();
+            logger.LogTrace("Start of {Name}: {Phases} ms; {Total:0.0} ms in all.", cfg.Name, trace.Summary, trace.Elapsed.TotalMilliseconds);
         }
         return Describe(id);
     }

@@ -42,6 +42,21 @@ public sealed record AgentPrepareReply
     public string? MigrationSocket { get; init; }
 }
 
+/// <summary>One line of an agent session: a verb, its arguments and its request (what a one-shot call sends on stdin).</summary>
+public sealed record AgentSessionRequest
+{
+    public string Verb { get; init; } = "";
+    public List<string> Args { get; init; } = [];
+    public JsonElement? Request { get; init; }
+}
+
+/// <summary>The session's answer line: the verb's reply, or its error.</summary>
+public sealed record AgentSessionReply
+{
+    public JsonElement? Reply { get; init; }
+    public AgentError? Error { get; init; }
+}
+
 /// <summary>The agent's answer on failure: enough to raise the same typed error on the source.</summary>
 public sealed record AgentError(string Kind, string ErrorId, string Message, string? RecommendedAction, string? Target);
 

@@ -20,29 +20,60 @@ public sealed class MigrationAgent(VzEngine engine)
     /// <summary>Runs one verb; writes its JSON answer (or an <see cref="AgentError"/>) to <paramref name="output"/>.</summary>
     public async Task<int> RunAsync(IReadOnlyList<string> args, Stream input, TextWriter output, CancellationToken ct)
     {
+        if (args.FirstOrDefault() == "session") return await RunSessionAsync(input, output, ct);
+        var (reply, failed) = await DispatchAsync(args, () => input, ct);
+        await output.WriteAsync(JsonSerializer.Serialize(reply, AgentJson.Options));
+        return failed ? 1 : 0;
+    }
+
+    /// <summary>
+    /// One ssh session for a whole move: requests and answers as JSON lines (<see cref="AgentSessionRequest"/>,
+    /// <see cref="AgentSessionReply"/>), one at a time, until the source closes its end. Every remote command costs
+    /// the destination's login shell and this process's start-up (on the test machine over a second each); a
+    /// session started while the source checks pays them once, and the commit at the switchover is one line on a
+    /// warm process. End of input ends the session; what a prepare made stays for the source's commit or abort.
+    /// </summary>
+    private async Task<int> RunSessionAsync(Stream input, TextWriter output, CancellationToken ct)
+    {
+        using var reader = new StreamReader(input);
+        while (await reader.ReadLineAsync(ct) is { } line)
+        {
+            if (line.Length == 0) continue;
+            AgentSessionRequest? request = null;
+            try { request = JsonSerializer.Deserialize<AgentSessionRequest>(line, AgentJson.Options); }
+            catch (JsonException) { }
+            var (reply, failed) = request is null || request.Verb is "receive" or "session"
+                ? (new AgentError(nameof(VzInvalidArgumentException), "VzMigrationAgentArgument", "Not a session request.", null, null), true)
+                : await DispatchAsync([request.Verb, .. request.Args], () => new MemoryStream(System.Text.Encoding.UTF8.GetBytes(request.Request?.GetRawText() ?? "")), ct);
+            var answer = failed ? new AgentSessionReply { Error = (AgentError)reply } : new AgentSessionReply { Reply = JsonSerializer.SerializeToElement(reply, AgentJson.Options) };
+            await output.WriteLineAsync(JsonSerializer.Serialize(answer, AgentJson.Options));
+            await output.FlushAsync(ct);
+        }
+        return 0;
+    }
+
+    private async Task<(object Reply, bool Failed)> DispatchAsync(IReadOnlyList<string> args, Func<Stream> input, CancellationToken ct)
+    {
         try
         {
             object reply = args.FirstOrDefault() switch
             {
-                "probe" => await ProbeAsync(Read<AgentProbeRequest>(input), ct),
-                "prepare" => await PrepareAsync(Read<AgentPrepareRequest>(input), ct),
-                "receive" => await ReceiveAsync(ParseId(args), input, ct),
-                "commit" => await CommitWhenToldAsync(ParseId(args), args.Contains("--start"), args.Contains("--after-go"), input, ct),
+                "probe" => await ProbeAsync(Read<AgentProbeRequest>(input()), ct),
+                "prepare" => await PrepareAsync(Read<AgentPrepareRequest>(input()), ct),
+                "receive" => await ReceiveAsync(ParseId(args), input(), ct),
+                "commit" => await CommitAsync(ParseId(args), args.Contains("--start"), ct),
                 "abort" => await AbortAsync(ParseId(args)),
                 var v => throw new VzInvalidArgumentException("VzMigrationAgentVerb", $"Unknown migration agent verb '{v}'.", v ?? ""),
             };
-            await output.WriteAsync(JsonSerializer.Serialize(reply, AgentJson.Options));
-            return 0;
+            return (reply, false);
         }
         catch (VzException ex)
         {
-            await output.WriteAsync(JsonSerializer.Serialize(new AgentError(ex.GetType().Name, ex.ErrorId, ex.Message, ex.RecommendedAction, ex.Target?.ToString()), AgentJson.Options));
-            return 1;
+            return (new AgentError(ex.GetType().Name, ex.ErrorId, ex.Message, ex.RecommendedAction, ex.Target?.ToString()), true);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
         {
-            await output.WriteAsync(JsonSerializer.Serialize(new AgentError(ex.GetType().Name, "VzMigrationAgentFailed", ex.Message, null, null), AgentJson.Options));
-            return 1;
+            return (new AgentError(ex.GetType().Name, "VzMigrationAgentFailed", ex.Message, null, null), true);
         }
     }
 
@@ -128,22 +159,6 @@ public sealed class MigrationAgent(VzEngine engine)
         await tar.WaitForExitAsync(ct);
         if (tar.ExitCode != 0) throw new VzExternalToolException("tar", [.. psi.ArgumentList], tar.ExitCode, await err, id);
         return new { received = true };
-    }
-
-    /// <summary>
-    /// With --after-go the agent is started ahead (while the source still stops the VE, so ssh's handshake and this
-    /// process's start-up are off the downtime) and commits only when the source writes "go"; end of input instead
-    /// means the move was given up, and nothing is committed.
-    /// </summary>
-    private async Task<object> CommitWhenToldAsync(Guid id, bool start, bool afterGo, Stream input, CancellationToken ct)
-    {
-        if (afterGo)
-        {
-            using var reader = new StreamReader(input);
-            if ((await reader.ReadLineAsync(ct))?.Trim() != "go")
-                throw new VzInvalidStateException("VzMigrationCommitWithdrawn", $"The source gave up moving {id} before the commit.", id);
-        }
-        return await CommitAsync(id, start, ct);
     }
 
     private async Task<object> CommitAsync(Guid id, bool start, CancellationToken ct)

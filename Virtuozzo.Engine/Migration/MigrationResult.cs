@@ -1,3 +1,4 @@
+using Virtuozzo.Engine.Diagnostics;
 using Virtuozzo.Engine.Store;
 
 namespace Virtuozzo.Engine.Migration;
@@ -18,4 +19,6 @@ public sealed record MigrationResult
     public long RamTransferredBytes { get; init; }
     public long DiskTransferredBytes { get; init; }
     public string DestinationDirectory { get; init; } = "";
+    /// <summary>Where the time went, phase by phase in milliseconds (checks, copy, switchover, clean-up).</summary>
+    public IReadOnlyList<PhaseTime> Phases { get; init; } = [];
 }

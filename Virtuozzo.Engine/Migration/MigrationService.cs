@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Virtuozzo.Engine.Containers;
+using Virtuozzo.Engine.Diagnostics;
 using Virtuozzo.Engine.Errors;
 using Virtuozzo.Engine.Progress;
 using Virtuozzo.Engine.Qemu;
@@ -48,7 +49,7 @@ public sealed class MigrationService(VzEngine engine, ILogger logger)
         var record = engine.Store.TryGet(id) ?? throw new VzNotFoundException("VzVeNotFound", $"No VE with id {id} exists on this host.", id);
         var (config, mode, found, sourceQemu) = await SourceSideAsync(record, offline, ct);
         AgentProbeReply? reply = null;
-        try { reply = await ProbeAsync(destination, config, mode, sourceQemu, ct); }
+        try { reply = await Agent(destination).CallAsync<AgentProbeReply>("probe", [], await ProbeRequestAsync(config, mode, sourceQemu, ct), ProbeTimeout, ct); }
         catch (VzUnavailableException ex) { found.Add(new(ex.ErrorId, ex.Message, destination.HostName, MigrationSide.Connection)); }
         catch (VzExternalToolException ex) { found.Add(new("VzMigrationAgentFailed", ex.Message, destination.HostName, MigrationSide.Connection)); }
         if (reply is not null) found.AddRange(reply.Incompatibilities);
@@ -88,15 +89,16 @@ public sealed class MigrationService(VzEngine engine, ILogger logger)
         return (config, mode, [.. MigrationChecks.Source(facts)], version);
     }
 
-    private async Task<AgentProbeReply> ProbeAsync(MigrationDestination destination, VeConfig config, MigrationMode mode, string? sourceQemu, CancellationToken ct)
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(60);
+
+    private async Task<AgentProbeRequest> ProbeRequestAsync(VeConfig config, MigrationMode mode, string? sourceQemu, CancellationToken ct)
     {
         var caps = await engine.Host.GetAsync(false, ct);
-        var request = new AgentProbeRequest
+        return new AgentProbeRequest
         {
             ConfigYaml = Yaml.Serializer.Serialize(config), Mode = mode, RequiredBytes = DirectoryBytes(engine.Paths.VeDirectory(config.Id)),
             SourceQemuVersion = sourceQemu ?? caps.QemuVersion, SourceAccelerator = caps.Accelerator.ToString(), SourceIdentity = HostIdentity.Of(engine.Paths),
         };
-        return await Agent(destination).CallAsync<AgentProbeReply>("probe", [], request, TimeSpan.FromSeconds(60), ct);
     }
 
     /// <summary>Bytes under a folder (apparent sizes: a sparse file may need less, never more).</summary>
@@ -129,21 +131,25 @@ public sealed class MigrationService(VzEngine engine, ILogger logger)
     /// </summary>
     public async Task<MigrationResult> MoveVmAsync(Guid id, MigrationDestination destination, bool offline, IProgress<VzProgress>? progress, CancellationToken ct, TimeSpan? stallTimeout = null)
     {
-        var watch = Stopwatch.StartNew();
+        var trace = new PhaseTrace();
         var record = engine.Store.TryGet(id) ?? throw new VzNotFoundException("VzVmNotFound", $"No VM with id {id} exists on this host.", id);
         var activity = $"Moving VM '{record.DisplayName}' to {destination}";
         progress?.Report(new VzProgress(activity, "Checking both hosts", 0));
-        var (config, mode, found, sourceQemu) = await SourceSideAsync(record, offline, ct);
         var agent = Agent(destination);
-        var probe = await ProbeAsync(destination, config, mode, sourceQemu, ct);
+        // The destination's agent starts first, so its ssh handshake and start-up overlap the checks here.
+        await using var session = agent.OpenSession();
+        var (config, mode, found, sourceQemu) = await SourceSideAsync(record, offline, ct);
+        trace.Mark("source checks");
+        var probe = await session.CallAsync<AgentProbeReply>("probe", [], await ProbeRequestAsync(config, mode, sourceQemu, ct), ProbeTimeout, ct);
+        trace.Mark("destination checks");
         found.AddRange(probe.Incompatibilities);
         ThrowIfIncompatible(config.Name, found);
         return mode == MigrationMode.Live
-            ? await MoveVmLiveAsync(config, agent, destination, activity, watch, new MigrationStallWatch(stallTimeout ?? MigrationStallWatch.DefaultTimeout, config.Name), progress, ct)
-            : await MoveOfflineAsync(config, agent, destination, activity, watch, progress, ct);
+            ? await MoveVmLiveAsync(config, agent, session, destination, activity, trace, new MigrationStallWatch(stallTimeout ?? MigrationStallWatch.DefaultTimeout, config.Name), progress, ct)
+            : await MoveOfflineAsync(config, agent, session, destination, activity, trace, progress, ct);
     }
 
-    private async Task<MigrationResult> MoveVmLiveAsync(VeConfig config, RemoteAgent agent, MigrationDestination destination, string activity, Stopwatch watch, MigrationStallWatch stall, IProgress<VzProgress>? progress, CancellationToken ct)
+    private async Task<MigrationResult> MoveVmLiveAsync(VeConfig config, RemoteAgent agent, AgentSession session, MigrationDestination destination, string activity, PhaseTrace trace, MigrationStallWatch stall, IProgress<VzProgress>? progress, CancellationToken ct)
     {
         var id = config.Id;
         var rt = engine.Vms.RuntimePaths(id);
@@ -163,13 +169,15 @@ public sealed class MigrationService(VzEngine engine, ILogger logger)
             try
             {
                 progress?.Report(new VzProgress(activity, "Starting the incoming VM on the destination", 2));
-                var ready = await agent.CallAsync<AgentPrepareReply>("prepare", [], new AgentPrepareRequest
+                var ready = await session.CallAsync<AgentPrepareReply>("prepare", [], new AgentPrepareRequest
                 {
                     ConfigYaml = Yaml.Serializer.Serialize(config), Mode = MigrationMode.Live, DiskSizes = sizes,
                 }, TimeSpan.FromSeconds(120), ct);
                 prepared = true;
+                trace.Mark("incoming VM");
                 tunnel = await SocketForward.StartAsync(agent.Ssh, [(localNbd, ready.NbdSocket!), (localRam, ready.MigrationSocket!)], ct);
                 TunnelStarted?.Invoke(tunnel.ProcessId);
+                trace.Mark("tunnel");
                 monitor = await QemuMonitor.OpenAsync(rt, config.Name, ct);
                 foreach (var d in disks)
                 {
@@ -181,17 +189,21 @@ public sealed class MigrationService(VzEngine engine, ILogger logger)
                     await monitor.BlockdevMirrorAsync(MirrorNode(d.Id), d.Id, MirrorNode(d.Id), ct);
                 }
                 await WaitMirrorsReadyAsync(monitor, disks.Select(d => MirrorNode(d.Id)).ToHashSet(), tunnel, stall, activity, progress, ct);
+                trace.Mark("disk copy");
                 await monitor.MigrateSetCapabilitiesAsync(new Dictionary<string, bool> { ["auto-converge"] = true }, ct);
                 await monitor.MigrateSetParametersAsync(DowntimeLimitMs, MaxBandwidth, ct);
                 await monitor.MigrateAsync("unix:" + localRam, ct);
                 done = await WaitMigrationAsync(monitor, config.Name, stall, activity, progress, ct);
+                trace.Mark("memory copy");
                 // The source is paused now: finish the mirrors (already in sync, write-blocking) and let the destination run.
                 foreach (var d in disks) await monitor.BlockJobCancelAsync(MirrorNode(d.Id), false, ct);
                 await WaitJobsGoneAsync(monitor, disks.Select(d => MirrorNode(d.Id)).ToHashSet(), TimeSpan.FromSeconds(60), ct);
                 foreach (var d in disks) await monitor.BlockdevDelAsync(MirrorNode(d.Id), ct);
+                trace.Mark("mirrors finished");
                 progress?.Report(new VzProgress(activity, "Switching over to the destination", 97));
                 commitSent = true;
-                await agent.CallAsync<System.Text.Json.JsonElement>("commit", [id.ToString("D")], null, TimeSpan.FromSeconds(120), ct);
+                await session.CallAsync<System.Text.Json.JsonElement>("commit", [id.ToString("D")], null, TimeSpan.FromSeconds(120), ct);
+                trace.Mark("commit");
             }
             catch (Exception ex)
             {
@@ -202,7 +214,6 @@ public sealed class MigrationService(VzEngine engine, ILogger logger)
                 if (!targetOwns)
                 {
                     if (monitor is not null) await monitor.DisposeAsync();
-                    if (tunnel is not null) await tunnel.DisposeAsync();
                     File.Delete(rt.MigratingMarker);
                     throw;
                 }
@@ -212,14 +223,16 @@ public sealed class MigrationService(VzEngine engine, ILogger logger)
             await engine.Vms.ReleaseMigratedAsync(id, CancellationToken.None);
         }
         engine.Store.Remove(id, CancellationToken.None);
+        trace.Mark("source released");
         logger.LogInformation("VM '{Name}' moved live to {Destination} (downtime {Downtime} ms).", config.Name, destination, done?.DowntimeMs);
+        logger.LogDebug("Move of {Name}: {Phases} ms; {Total:0.0} ms in all.", config.Name, trace.Summary, trace.Elapsed.TotalMilliseconds);
         progress?.Report(new VzProgress(activity, "Running on the destination", 100) { Completed = true });
         return new MigrationResult
         {
             Name = config.Name, Id = id, Type = VeType.VirtualMachine, DestinationHost = destination.ToString(), Mode = MigrationMode.Live,
-            Running = true, TotalTime = watch.Elapsed, Downtime = done?.DowntimeMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
+            Running = true, TotalTime = trace.Elapsed, Downtime = done?.DowntimeMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
             RamTransferredBytes = done?.RamTransferred ?? 0, DiskTransferredBytes = sizes.Values.Sum(),
-            DestinationDirectory = "",
+            DestinationDirectory = "", Phases = trace.Phases,
         };
     }
 
@@ -366,19 +379,22 @@ public sealed class MigrationService(VzEngine engine, ILogger logger)
     /// <summary>Move-VzContainer: a running container is stopped, copied and started on the destination (-Restart).</summary>
     public async Task<MigrationResult> MoveContainerAsync(Guid id, MigrationDestination destination, IProgress<VzProgress>? progress, CancellationToken ct)
     {
-        var watch = Stopwatch.StartNew();
+        var trace = new PhaseTrace();
         var record = engine.Store.TryGet(id) ?? throw new VzNotFoundException("VzContainerNotFound", $"No container with id {id} exists on this host.", id);
         var activity = $"Moving container '{record.DisplayName}' to {destination}";
         progress?.Report(new VzProgress(activity, "Checking both hosts", 0));
-        var (config, mode, found, _) = await SourceSideAsync(record, true, ct);
         var agent = Agent(destination);
-        var probe = await ProbeAsync(destination, config, mode, null, ct);
+        await using var session = agent.OpenSession();
+        var (config, mode, found, _) = await SourceSideAsync(record, true, ct);
+        trace.Mark("source checks");
+        var probe = await session.CallAsync<AgentProbeReply>("probe", [], await ProbeRequestAsync(config, mode, null, ct), ProbeTimeout, ct);
+        trace.Mark("destination checks");
         found.AddRange(probe.Incompatibilities);
         ThrowIfIncompatible(config.Name, found);
-        return await MoveOfflineAsync(config, agent, destination, activity, watch, progress, ct);
+        return await MoveOfflineAsync(config, agent, session, destination, activity, trace, progress, ct);
     }
 
-    private async Task<MigrationResult> MoveOfflineAsync(VeConfig config, RemoteAgent agent, MigrationDestination destination, string activity, Stopwatch watch, IProgress<VzProgress>? progress, CancellationToken ct)
+    private async Task<MigrationResult> MoveOfflineAsync(VeConfig config, RemoteAgent agent, AgentSession session, MigrationDestination destination, string activity, PhaseTrace trace, IProgress<VzProgress>? progress, CancellationToken ct)
     {
         var id = config.Id;
         var isVm = config.Type == VeType.VirtualMachine;
@@ -387,9 +403,9 @@ public sealed class MigrationService(VzEngine engine, ILogger logger)
         var dir = engine.Paths.VeDirectory(id);
         string[] exclude = ["./.lock", "./" + MigrationAgent.IncomingMarkerName];
         progress?.Report(new VzProgress(activity, "Registering on the destination", 2));
-        var ready = await agent.CallAsync<AgentPrepareReply>("prepare", [], new AgentPrepareRequest { ConfigYaml = Yaml.Serializer.Serialize(config), Mode = MigrationMode.Offline }, TimeSpan.FromSeconds(60), ct);
+        var ready = await session.CallAsync<AgentPrepareReply>("prepare", [], new AgentPrepareRequest { ConfigYaml = Yaml.Serializer.Serialize(config), Mode = MigrationMode.Offline }, TimeSpan.FromSeconds(60), ct);
+        trace.Mark("registered");
         Stopwatch? down = null;
-        RemoteAgent.PendingCall? commitAhead = null;
         long sent = 0;
         try
         {
@@ -403,15 +419,15 @@ public sealed class MigrationService(VzEngine engine, ILogger logger)
                 await agent.SyncTreeAsync(dir, ready.VeDirectory, TimeSpan.FromMinutes(30), ct);
                 progress?.Report(new VzProgress(activity, "Copying what changed meanwhile, the container still running", 40));
                 await agent.SyncTreeAsync(dir, ready.VeDirectory, TimeSpan.FromMinutes(30), ct);
+                trace.Mark("pre-copy");
             }
-            // The commit's ssh session and agent start now, while the source stops: only its "go" is on the downtime.
-            if (wasRunning && !isVm) commitAhead = agent.Begin("commit", [id.ToString("D"), "--start"]);
             if (wasRunning)
             {
                 progress?.Report(new VzProgress(activity, "Stopping on the source", 50));
                 down = Stopwatch.StartNew();
                 if (isVm) await engine.Vms.StopAsync(id, VmStopMode.Graceful, TimeSpan.FromSeconds(60), null, ct);
                 else await engine.Containers.StopAsync(id, false, TimeSpan.FromSeconds(60), ct);
+                trace.Mark("stop");
             }
             progress?.Report(new VzProgress(activity, "Copying", 60));
             using (engine.Store.AcquireVeLock(id, ct))
@@ -419,16 +435,15 @@ public sealed class MigrationService(VzEngine engine, ILogger logger)
                 if (isVm) sent += await agent.SendTreeAsync(id, dir, exclude, TimeSpan.FromMinutes(30), ct);
                 else await agent.SyncTreeAsync(dir, ready.VeDirectory, TimeSpan.FromMinutes(30), ct);
             }
+            trace.Mark("copy");
             progress?.Report(new VzProgress(activity, wasRunning ? "Starting on the destination" : "Confirming on the destination", 90));
-            if (commitAhead is not null) await commitAhead.GoAsync<System.Text.Json.JsonElement>(TimeSpan.FromMinutes(5), ct);
-            else await agent.CallAsync<System.Text.Json.JsonElement>("commit", wasRunning ? [id.ToString("D"), "--start"] : [id.ToString("D")], null, TimeSpan.FromMinutes(5), ct);
+            // One line on the session opened before the checks: the agent is warm, so only the commit itself is on the downtime.
+            await session.CallAsync<System.Text.Json.JsonElement>("commit", wasRunning ? [id.ToString("D"), "--start"] : [id.ToString("D")], null, TimeSpan.FromMinutes(5), ct);
             down?.Stop();
-            if (commitAhead is not null) { await commitAhead.DisposeAsync(); commitAhead = null; }
+            trace.Mark(wasRunning ? "commit and start" : "commit");
         }
         catch (Exception ex)
         {
-            // An unreleased commit ends without committing before the destination is told to abort.
-            if (commitAhead is not null) { await commitAhead.DisposeAsync(); commitAhead = null; }
             logger.LogWarning("Moving '{Name}' failed ({Error}); rolling back.", config.Name, ex.Message);
             var targetOwns = await AbortOnDestinationAsync(agent, config);
             if (!targetOwns)
@@ -443,11 +458,14 @@ public sealed class MigrationService(VzEngine engine, ILogger logger)
         }
         engine.Store.Remove(id, CancellationToken.None);
         if (isVm) engine.Vms.CgroupPlacement.Delete(id);
+        trace.Mark("source removed");
+        logger.LogDebug("Move of {Name}: {Phases} ms; {Total:0.0} ms in all.", config.Name, trace.Summary, trace.Elapsed.TotalMilliseconds);
         progress?.Report(new VzProgress(activity, "Done", 100) { Completed = true });
         return new MigrationResult
         {
             Name = config.Name, Id = id, Type = config.Type, DestinationHost = destination.ToString(), Mode = MigrationMode.Offline,
-            Running = wasRunning, TotalTime = watch.Elapsed, Downtime = down?.Elapsed, DiskTransferredBytes = sent, DestinationDirectory = ready.VeDirectory,
+            Running = wasRunning, TotalTime = trace.Elapsed, Downtime = down?.Elapsed, DiskTransferredBytes = sent, DestinationDirectory = ready.VeDirectory,
+            Phases = trace.Phases,
         };
     }
 }

@@ -36,51 +36,10 @@ public sealed class RemoteAgent(SshTransport ssh, IReadOnlyList<string> agentCom
     }
 
     /// <summary>
-    /// Starts a verb ahead of time: the ssh session and the agent's start-up run now, the verb acts only when
-    /// <see cref="PendingCall.GoAsync"/> writes "go" (see the agent's commit --after-go). Disposing it unreleased
-    /// closes the agent's input, and the agent does nothing.
+    /// Opens one agent session for a whole move (see <see cref="AgentSession"/>): the ssh handshake, the destination's
+    /// login shell and the agent's start-up begin now and are paid once for all the move's verbs.
     /// </summary>
-    public PendingCall Begin(string verb, IReadOnlyList<string> args) => new(this, verb, ssh.Start([.. agentCommand, Verb, verb, .. args, "--after-go"]));
-
-    public sealed class PendingCall : IAsyncDisposable
-    {
-        private readonly RemoteAgent agent;
-        private readonly string verb;
-        private readonly Process process;
-        private readonly Task<string> stdout;
-        private readonly Task<string> stderr;
-        private bool released;
-
-        internal PendingCall(RemoteAgent agent, string verb, Process process)
-        {
-            this.agent = agent; this.verb = verb; this.process = process;
-            stdout = process.StandardOutput.ReadToEndAsync();
-            stderr = process.StandardError.ReadToEndAsync();
-        }
-
-        public async Task<TReply> GoAsync<TReply>(TimeSpan timeout, CancellationToken ct)
-        {
-            released = true;
-            try
-            {
-                await process.StandardInput.WriteLineAsync("go");
-                process.StandardInput.Close();
-            }
-            catch (IOException) { /* the session already ended: its exit code and stderr say why */ }
-            await WaitAsync(process, timeout, verb, ct);
-            return agent.Parse<TReply>(process.ExitCode, await stdout, await stderr, verb);
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            if (!released)
-            {
-                try { process.StandardInput.Close(); } catch (IOException) { }
-                try { await WaitAsync(process, TimeSpan.FromSeconds(30), verb, CancellationToken.None); } catch (VzException) { }
-            }
-            process.Dispose();
-        }
-    }
+    public AgentSession OpenSession() => new(this, ssh.Start([.. agentCommand, Verb, "session"]));
 
     /// <summary>
     /// Streams a folder to the agent's receive verb as a tar (sparse files, xattrs, ACLs, hard links, device nodes
@@ -143,7 +102,7 @@ public sealed class RemoteAgent(SshTransport ssh, IReadOnlyList<string> agentCom
         }
     }
 
-    private static async Task WaitAsync(Process p, TimeSpan timeout, string what, CancellationToken ct)
+    internal static async Task WaitAsync(Process p, TimeSpan timeout, string what, CancellationToken ct)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         cts.CancelAfter(timeout);
@@ -177,7 +136,7 @@ public sealed class RemoteAgent(SshTransport ssh, IReadOnlyList<string> agentCom
     }
 
     /// <summary>The destination's typed error, raised again here with the same id and kind.</summary>
-    private static VzException ToException(AgentError e)
+    internal static VzException ToException(AgentError e)
     {
         var target = e.Target ?? "";
         VzException ex = e.Kind switch

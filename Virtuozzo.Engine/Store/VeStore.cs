@@ -63,9 +63,15 @@ public sealed class VeStore(VzPaths paths, ILogger<VeStore> logger)
             var dir = paths.VeDirectory(config.Id);
             if (Directory.Exists(dir))
                 throw new VzAlreadyExistsException("VzVeIdInUse", $"A VE with id {config.Id} already exists.", config.Id);
-            Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            CreationMarker.Write(dir);
-            VeConfigFile.Write(Path.Combine(dir, "ve.yaml"), config);
+            // The folder is filled under a name listings skip and then renamed into place: a listing (the host
+            // service's loop, Get-VzVm) sees no folder or one with its marker and config, never an empty folder it
+            // would have to call corrupt.
+            var staging = Path.Combine(paths.PrivateRoot, $".new-{config.Id:N}");
+            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true); // a creator that died here
+            Directory.CreateDirectory(staging, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            CreationMarker.Write(staging);
+            VeConfigFile.Write(Path.Combine(staging, "ve.yaml"), config);
+            Directory.Move(staging, dir);
             AtomicFile.SyncDirectory(paths.PrivateRoot);
             logger.LogInformation("Registered {Type} '{Name}' ({Id}).", config.Type, config.Name, config.Id);
             return new VeRecord(config.Id, dir, config, VeRegistrationState.Creating, null);
