@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Virtuozzo.Engine.Errors;
 using Virtuozzo.Engine.Memory;
 using Virtuozzo.Engine.Network;
+using Virtuozzo.Engine.Network.Adapters;
 using Virtuozzo.Engine.Processes;
 using Virtuozzo.Engine.Qemu;
 using Virtuozzo.Engine.Qemu.CommandLine;
@@ -85,7 +86,7 @@ public sealed class VeSampler(VzEngine engine)
             CpuTime = usage.CpuTime,
             MemoryResident = usage.MemoryCurrent,
             Disk = CgroupIoReader.Read(placement.Backend, placement.PathOf(config.Id)),
-            Network = NetDeviceReader.Read(NetworkSetup.HostInterfaceName(config.Id)),
+            Adapters = Traffic(config, NetworkSetup.HostInterfaceName(config.Id), AdapterNames.VethHost),
         };
     }
 
@@ -96,7 +97,7 @@ public sealed class VeSampler(VzEngine engine)
         {
             CpuTime = cpu > TimeSpan.Zero ? cpu : ProcCpu.Time(pid),
             MemoryResident = ProcMemory.ResidentBytes(pid) ?? 0,
-            Network = NetDeviceReader.Read(QemuCommandLine.TapName(config.Id)),
+            Adapters = Traffic(config, QemuCommandLine.TapName(config.Id), AdapterNames.Tap),
         };
     }
 
@@ -114,6 +115,19 @@ public sealed class VeSampler(VzEngine engine)
             BalloonTarget = live?.BalloonTarget,
             GuestAvailable = live?.GuestAvailable,
         };
+    }
+
+    /// <summary>
+    /// Every adapter's counters: eth0 on <paramref name="firstHost"/>, an added one on the interface
+    /// <paramref name="addedHost"/> names for its slot. One not plumbed now (host-routed, user-mode, removed) is left out.
+    /// </summary>
+    private static List<AdapterTraffic> Traffic(VeConfig config, string firstHost, Func<Guid, int, string> addedHost)
+    {
+        var result = new List<AdapterTraffic>();
+        if (NetDeviceReader.Read(firstHost) is { } first) result.Add(new(NetworkAdapterRules.PrimaryName, first));
+        foreach (var a in config.NetworkAdapters ?? [])
+            if (NetDeviceReader.Read(addedHost(config.Id, a.Slot)) is { } c) result.Add(new(a.Name, c));
+        return result;
     }
 
     private VeSample Base(VeConfig config, bool running, int? pid) => new()
