@@ -164,6 +164,16 @@ public sealed class VeConfigExchangeAdapterTests : IDisposable
     }
 
     [Fact]
+    public void An_entry_left_out_by_name_still_has_its_adapters_checked()
+    {
+        var path = Write("schemaVersion: 1\nves:\n- name: a\n  type: Container\n  container: { template: busybox }\n" +
+            "- name: b\n  type: Container\n  container: { template: busybox }\n  networkAdapters:\n  - { name: eth1, network: nosuch }\n");
+        var ex = Assert.ThrowsAny<VzException>(() => exchange.Plan(path, n => n == "a"));
+        Assert.Equal("VzNetworkNotFound", ex.ErrorId);
+        Assert.Single(exchange.Plan(Write("schemaVersion: 1\nves:\n- name: a\n  type: Container\n  container: { template: busybox }\n"), n => n == "a"));
+    }
+
+    [Fact]
     public void Left_out_the_adapters_are_left_alone()
     {
         Create("web01", VeType.Container, Nic("eth1", "front", "02:1C:42:00:00:01", 1));

@@ -137,6 +137,7 @@ public sealed class VeConfigExchange(VeStore store, ILogger<VeConfigExchange> lo
             }
             if (include is not null && !include(entry.Name))
             {
+                // Left out by -Name, but the whole file is checked: its adapters too, against the VE as it would be.
                 if (entry.NetworkAdapters is not null && (current is null || current.Config!.Type == type))
                     PlanAdapters(new VeConfig { Name = entry.Name, Type = type, Container = entry.Container ?? current?.Config!.Container, Vm = entry.Vm ?? current?.Config!.Vm });
                 continue;
@@ -304,6 +305,9 @@ public sealed class VeConfigExchange(VeStore store, ILogger<VeConfigExchange> lo
     /// <summary>An adapter's device layout on this host: kept by an import, never a difference a file asks for.</summary>
     private static readonly HashSet<string> Layout = new(StringComparer.Ordinal) { "slot", "hotplugPort" };
 
+    private static bool IsAdapterLayout(string key) =>
+        key.StartsWith("networkAdapters.", StringComparison.Ordinal) && Layout.Contains(key[(key.LastIndexOf('.') + 1)..]);
+
     private static SortedDictionary<string, string> Flatten(VeConfig config)
     {
         var tree = Yaml.Deserializer.Deserialize<Dictionary<object, object?>>(Yaml.Serializer.Serialize(config)) ?? [];
@@ -323,8 +327,7 @@ public sealed class VeConfigExchange(VeStore store, ILogger<VeConfigExchange> lo
                     result[prefix] = "[" + string.Join(", ", list.Select(o => Convert.ToString(o, CultureInfo.InvariantCulture))) + "]";
                     break;
                 default:
-                    if (prefix.Length > 0 && !Identity.Contains(prefix) && !(prefix.StartsWith("networkAdapters.", StringComparison.Ordinal) && Layout.Contains(prefix[(prefix.LastIndexOf('.') + 1)..])))
-                        result[prefix] = Convert.ToString(node, CultureInfo.InvariantCulture) ?? "";
+                    if (prefix.Length > 0 && !Identity.Contains(prefix) && !IsAdapterLayout(prefix)) result[prefix] = Convert.ToString(node, CultureInfo.InvariantCulture) ?? "";
                     break;
             }
         }
