@@ -86,7 +86,7 @@ public sealed class VeSampler(VzEngine engine)
             CpuTime = usage.CpuTime,
             MemoryResident = usage.MemoryCurrent,
             Disk = CgroupIoReader.Read(placement.Backend, placement.PathOf(config.Id)),
-            Adapters = Traffic(config, NetworkSetup.HostInterfaceName(config.Id), AdapterNames.VethHost),
+            Adapters = Traffic(config),
         };
     }
 
@@ -97,7 +97,7 @@ public sealed class VeSampler(VzEngine engine)
         {
             CpuTime = cpu > TimeSpan.Zero ? cpu : ProcCpu.Time(pid),
             MemoryResident = ProcMemory.ResidentBytes(pid) ?? 0,
-            Adapters = Traffic(config, QemuCommandLine.TapName(config.Id), AdapterNames.Tap),
+            Adapters = Traffic(config),
         };
     }
 
@@ -118,15 +118,20 @@ public sealed class VeSampler(VzEngine engine)
     }
 
     /// <summary>
-    /// Every adapter's counters: eth0 on <paramref name="firstHost"/>, an added one on the interface
-    /// <paramref name="addedHost"/> names for its slot. One not plumbed now (host-routed, user-mode, removed) is left out.
+    /// Every adapter's counters from its host end (a container's veths, a VM's taps): eth0's, then each added one's by
+    /// its slot. One with no host end now (host-routed eth0, user-mode networking, not plumbed) is left out.
     /// </summary>
-    private static List<AdapterTraffic> Traffic(VeConfig config, string firstHost, Func<Guid, int, string> addedHost)
+    internal static List<AdapterTraffic> Traffic(VeConfig config, string sysClassNet = NetDeviceReader.SysClassNet)
     {
+        var container = config.Type == VeType.Container;
         var result = new List<AdapterTraffic>();
-        if (NetDeviceReader.Read(firstHost) is { } first) result.Add(new(NetworkAdapterRules.PrimaryName, first));
+        var firstHost = container ? NetworkSetup.HostInterfaceName(config.Id) : QemuCommandLine.TapName(config.Id);
+        if (NetDeviceReader.Read(firstHost, sysClassNet) is { } first) result.Add(new(NetworkAdapterRules.PrimaryName, first));
         foreach (var a in config.NetworkAdapters ?? [])
-            if (NetDeviceReader.Read(addedHost(config.Id, a.Slot)) is { } c) result.Add(new(a.Name, c));
+        {
+            var host = container ? AdapterNames.VethHost(config.Id, a.Slot) : AdapterNames.Tap(config.Id, a.Slot);
+            if (NetDeviceReader.Read(host, sysClassNet) is { } c) result.Add(new(a.Name, c));
+        }
         return result;
     }
 
