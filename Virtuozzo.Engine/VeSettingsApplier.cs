@@ -1,5 +1,6 @@
 using Virtuozzo.Engine.Containers;
 using Virtuozzo.Engine.Memory;
+using Virtuozzo.Engine.Network.Adapters;
 using Virtuozzo.Engine.Qemu;
 using Virtuozzo.Engine.SharedFolders;
 using Virtuozzo.Engine.Store;
@@ -11,15 +12,19 @@ namespace Virtuozzo.Engine;
 /// and Set-VzVm make: the same checks, admission control for a larger guarantee, live apply on a running VE (cgroup
 /// files, hostname, addresses; pending changes on a running VM). Only what those calls cannot express is then written
 /// to ve.yaml directly: a container's CPU count or hostname going back to the default, a VM's network and direct-boot
-/// settings. Shared folders are then brought to the file's list by Add/Remove-VzSharedFolder's calls.
+/// settings. Shared folders and added network adapters are then brought to the file's lists by the calls of
+/// Add/Remove-VzSharedFolder and Add/Set/Remove-VzNetworkAdapter.
 /// </summary>
-internal sealed class VeSettingsApplier(VeStore store, Func<ContainerService> containers, Func<VmService> vms, Func<SharedFolderService> shares)
+internal sealed class VeSettingsApplier(VeStore store, Func<ContainerService> containers, Func<VmService> vms, Func<SharedFolderService> shares,
+    Func<NetworkAdapterService> adapters)
 {
     public async Task ApplyAsync(Guid id, VeConfig desired, CancellationToken ct)
     {
         await ApplySettingsAsync(id, desired, ct).ConfigureAwait(false);
         // Shares through Add/Remove-VzSharedFolder's own calls: the same checks, and attached or detached live on a running VE.
         await shares().ReconcileAsync(id, desired.SharedFolders ?? [], ct).ConfigureAwait(false);
+        // Adapters likewise: plumbed or unplugged live on a running VE, under the firewall's anti-spoofing.
+        await adapters().ReconcileAsync(id, desired.NetworkAdapters ?? [], ct).ConfigureAwait(false);
     }
 
     private async Task ApplySettingsAsync(Guid id, VeConfig desired, CancellationToken ct)

@@ -66,7 +66,7 @@ public sealed class VzEngine
         configExchange = new(() => new VeConfigExchange(Store, LoggerFactory.CreateLogger<VeConfigExchange>())
         {
             Create = CreateFromSettingsAsync,
-            Apply = new VeSettingsApplier(Store, () => Containers, () => Vms, () => SharedFolders).ApplyAsync,
+            Apply = new VeSettingsApplier(Store, () => Containers, () => Vms, () => SharedFolders, () => NetworkAdapters).ApplyAsync,
         });
         hostProbe = new(() => new HostProbe(paths, Runner, LoggerFactory.CreateLogger<HostProbe>())
         {

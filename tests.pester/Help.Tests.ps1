@@ -101,6 +101,20 @@ Describe 'about_Virtuozzo_Memory' -Tag Unit {
     }
 }
 
+Describe 'Added network adapters in the help of the areas that carry them' -Tag Unit {
+    It 'says where adapters travel: settings files, metrics per interface, libvirt XML' {
+        $import = Get-Help Import-VzConfig -Full | Out-String -Width 200
+        foreach ($word in 'networkAdapters', 'VzNetworkNotFound', 'VzMacAddressInUse') { $import | Should -Match ([regex]::Escape($word)) }
+        (Get-Help Export-VzConfig -Full | Out-String -Width 200) | Should -Match 'networkAdapters'
+        (Get-Help Export-VzVm -Full | Out-String -Width 200) | Should -Match 'Add-VzNetworkAdapter'
+        foreach ($c in 'Measure-VzVm', 'Measure-VzContainer') { (Get-Help $c -Full | Out-String -Width 200) | Should -Match 'summed over' }
+        $metrics = Get-Help about_Virtuozzo_Metrics | Out-String
+        $metrics | Should -Match 'interface="eth1"'
+        $metrics | Should -Match '\{name,id,kind,interface\}'
+        (Get-Help about_Virtuozzo | Out-String) | Should -Match 'networkAdapters'
+    }
+}
+
 Describe 'about_Virtuozzo_Migration_From_Prlctl' -Tag Unit {
     It 'maps only to real cmdlets of this module or of the planned set' {
         # Every cmdlet name in the table is either exported now or one the issues define (they arrive with the merge).

@@ -263,6 +263,40 @@ Describe 'A running container with an added adapter' -Tag NetworkAdapters, Integ
         Test-Ping $script:HostA 198.19.30.20 -Tries 5 | Should -BeTrue -Because 'eth0 still works'
     }
 
+    It 'counts the added adapter''s traffic in Measure-VzContainer (sums) and in the Prometheus endpoint (interface label)' {
+        # A flood from the host on nicb reaches only data1: before adapters counted, eth0 alone showed nothing of it.
+        $before = Measure-VzContainer nicct -Interval 0.2
+        & nsenter -t $script:HostB -n ping -q -f -c 300 -w 60 198.19.31.20 *> $null
+        $LASTEXITCODE | Should -Be 0
+        $after = Measure-VzContainer nicct -Interval 0.2
+        ($after.NetworkReceivePackets - $before.NetworkReceivePackets) | Should -BeGreaterOrEqual 300
+        ($after.NetworkTransmitPackets - $before.NetworkTransmitPackets) | Should -BeGreaterOrEqual 290
+        # The totals are the adapters' own counters added up (Get-VzNetworkAdapter reads each host end).
+        $sum = (Get-VzNetworkAdapter nicct | Measure-Object ReceiveBytes -Sum).Sum
+        $sum | Should -BeGreaterOrEqual (300 * 84)
+        [math]::Abs($sum - $after.NetworkReceiveBytes) | Should -BeLessOrEqual 500 -Because 'only stray ARP/ND may fall between the two reads'
+
+        $port = $(
+            $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0); $l.Start(); $l.LocalEndpoint.Port; $l.Stop())
+        Set-VzHost -MetricsEnabled $true -MetricsAddress "127.0.0.1:$port" -Confirm:$false
+        try {
+            $null = Start-VzHostService -Background -Confirm:$false
+            Wait-Until { try { (Invoke-WebRequest "http://127.0.0.1:$port/metrics" -TimeoutSec 5).Content -match 'interface="data1"' } catch { $false } } 60 | Should -BeTrue
+            $text = (Invoke-WebRequest "http://127.0.0.1:$port/metrics").Content
+            $id = (Get-VzContainer nicct).Id
+            foreach ($nic in 'eth0', 'data1') {
+                $text | Should -Match "(?m)^vz_ve_network_receive_packets_total\{name=`"nicct`",id=`"$id`",kind=`"container`",interface=`"$nic`"\} [0-9]+$"
+            }
+            [long]([regex]::Match($text, "(?m)^vz_ve_network_receive_packets_total\{[^}]*interface=`"data1`"\} ([0-9]+)$").Groups[1].Value) | Should -BeGreaterOrEqual 300
+            $out = $text | & promtool check metrics 2>&1
+            $LASTEXITCODE | Should -Be 0 -Because "$out"
+        }
+        finally {
+            Stop-VzHostService -Timeout 120 -Confirm:$false
+            Set-VzHost -MetricsEnabled $false -Confirm:$false
+        }
+    }
+
     It 'changes addresses live and pulls and plugs the cable' {
         Set-VzNetworkAdapter nicct data1 -IpAddress 198.19.31.21/24
         Test-Ping $script:HostB 198.19.31.21 -Tries 5 | Should -BeTrue
@@ -288,6 +322,102 @@ Describe 'A running container with an added adapter' -Tag NetworkAdapters, Integ
         $LASTEXITCODE | Should -Not -Be 0
         Test-Ping $script:HostB 198.19.31.21 | Should -BeFalse
         (Get-VzNetworkAdapter nicct).Name | Should -Be @('eth0')
+    }
+}
+
+Describe 'Adapters in settings files (Export/Import-VzConfig) and in libvirt XML' -Tag NetworkAdapters, Integration -Skip:(-not $IsRoot) {
+    BeforeAll {
+        $script:cfg = New-VzContainer nicimp -Template busybox -MemorySize 64MB
+        $script:e1 = Add-VzNetworkAdapter nicimp -Network nica -Name eth1 -IpAddress 198.19.30.40/24 -PassThru
+        $script:e2 = Add-VzNetworkAdapter nicimp -Network nicb -Name eth2 -Connected $false -PassThru
+        New-VzContainer nicimpo -Template busybox -MemorySize 64MB | Out-Null
+        $script:other = Add-VzNetworkAdapter nicimpo -Network nicc -PassThru
+        $script:file = Join-Path $script:Scope.Base 'nicimp.yaml'
+        Export-VzConfig nicimp -Path $script:file
+        $script:exported = Get-Content $script:file -Raw
+        function script:Get-Yaml { Get-Content (Join-Path $script:cfg.Path 've.yaml') -Raw }
+    }
+    AfterAll {
+        foreach ($n in 'nicimp', 'nicimp2', 'nicimpo') { Remove-VzContainer $n -Force -ErrorAction SilentlyContinue }
+        Remove-VzVm nicxml -Force -Confirm:$false -ErrorAction SilentlyContinue
+    }
+
+    It 'brings a running container''s adapters back to the file: removed one re-added live, changed one reset, extra one removed' {
+        $script:exported | Should -Match 'networkAdapters:'
+        Start-VzContainer nicimp
+        Remove-VzNetworkAdapter nicimp eth2 -Confirm:$false
+        Set-VzNetworkAdapter nicimp eth1 -IpAddress 198.19.30.41/24
+        $extra = Add-VzNetworkAdapter nicimp -Network nicc -Name eth3 -PassThru
+        $r = Import-VzConfig $script:file -Confirm:$false
+        $r.Action | Should -Be 'Update'
+        ($r.Changes -join "`n") | Should -Match 'networkAdapters\.eth3\.network: nicc -> \(none\)'
+        $now = Get-VzNetworkAdapter nicimp | Where-Object { -not $_.Primary }
+        @($now.Name) | Should -Be @('eth1', 'eth2')
+        ($now | Where-Object Name -eq eth2).MacAddress | Should -Be $script:e2.MacAddress
+        ($now | Where-Object Name -eq eth2).Connected | Should -BeFalse
+        ($now | Where-Object Name -eq eth2).Active | Should -BeTrue -Because 'a running container gets the adapter at once'
+        ($now | Where-Object Name -eq eth1).IpAddress | Should -Be @('198.19.30.40/24')
+        $ctPid = (Get-VzContainer nicimp).InitPid
+        & nsenter -t $ctPid -n ip link show eth3 2>$null
+        $LASTEXITCODE | Should -Not -Be 0 -Because "eth3 ($($extra.MacAddress)) is not in the file"
+        (& nsenter -t $ctPid -n ip -o -4 addr show eth1) | Should -Match '198\.19\.30\.40/24'
+        (& nsenter -t $ctPid -n ip -o link show eth2) | Should -Match ([regex]::Escape($script:e2.MacAddress.ToLower()))
+        Test-Ping $script:HostA 198.19.30.40 -Tries 5 | Should -BeTrue
+        (Import-VzConfig $script:file -Confirm:$false).Action | Should -Be 'Unchanged'
+        Stop-VzContainer nicimp -Kill
+    }
+
+    It 'refuses <Case> in a file with <ErrorId> (<Category>), names the file, and changes nothing' -ForEach @(
+        @{ Case = 'an unknown network'; ErrorId = 'VzNetworkNotFound'; Category = 'ObjectNotFound'; Text = { $script:exported -replace 'network: nicb', 'network: nosuchnet' } }
+        @{ Case = 'a MAC another VE has'; ErrorId = 'VzMacAddressInUse'; Category = 'ResourceExists'; Text = { $script:exported.Replace($script:e2.MacAddress, $script:other.MacAddress) } }
+        @{ Case = 'a multicast MAC'; ErrorId = 'VzMulticastMacAddress'; Category = 'InvalidArgument'; Text = { $script:exported.Replace($script:e2.MacAddress, '01:00:5E:00:00:01') } }
+        @{ Case = 'an address on a VM''s adapter'; ErrorId = 'VzAdapterAddressNotForVm'; Category = 'InvalidArgument'
+           Text = { "schemaVersion: 1`nves:`n- name: nicimpvm`n  type: VirtualMachine`n  networkAdapters:`n  - name: eth1`n    network: nica`n    ipAddresses: [198.19.30.9/24]`n" } }
+    ) {
+        $bad = Join-Path $script:Scope.Base "bad-$ErrorId.yaml"
+        & $Text | Set-Content $bad
+        $before = Get-Yaml
+        $vesBefore = @(Get-VzContainer).Count + @(Get-VzVm).Count
+        $err = $null
+        try { Import-VzConfig $bad -Confirm:$false -ErrorAction Stop } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -Be "$ErrorId,Virtuozzo.Commands.ImportVzConfigCommand"
+        $err.CategoryInfo.Category | Should -Be $Category
+        $err.Exception.Message | Should -BeLike "$bad line *networkAdapters*"
+        Get-Yaml | Should -Be $before
+        (@(Get-VzContainer).Count + @(Get-VzVm).Count) | Should -Be $vesBefore
+    }
+
+    It 'creates a VE from the file with its adapters, once the MACs are left to be generated' {
+        $copy = $script:exported -replace 'name: nicimp', 'name: nicimp2'
+        $same = Join-Path $script:Scope.Base 'nicimp2-same.yaml'
+        $copy | Set-Content $same
+        { Import-VzConfig $same -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'VzMacAddressInUse,Virtuozzo.Commands.ImportVzConfigCommand'
+        Get-VzContainer nicimp2 -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $fresh = Join-Path $script:Scope.Base 'nicimp2.yaml'
+        $copy -replace '(?m)^\s+macAddress: .*\r?\n', '' | Set-Content $fresh
+        (Import-VzConfig $fresh -Confirm:$false).Action | Should -Be 'Create'
+        $made = Get-VzNetworkAdapter nicimp2 | Where-Object { -not $_.Primary }
+        @($made.Name) | Should -Be @('eth1', 'eth2')
+        @($made.Network) | Should -Be @('nica', 'nicb')
+        $made[0].MacAddress | Should -Not -Be $script:e1.MacAddress
+        $made[1].Connected | Should -BeFalse
+    }
+
+    It 'exports a VM''s added adapters as libvirt <interface> elements that validate' {
+        New-VzVm nicxml -MemorySize 64MB | Out-Null
+        $lan = Add-VzNetworkAdapter nicxml -Network nica -Name lan -PassThru
+        $san = Add-VzNetworkAdapter nicxml -Network nicb -Name san -Connected $false -PassThru
+        $path = Join-Path $script:Scope.Base 'nicxml.xml'
+        Export-VzVm nicxml -Format LibvirtXml -Path $path | Out-Null
+        # New-VzVm's default is no first NIC: the two added adapters are the domain's only interfaces.
+        $nics = @(([xml](Get-Content $path -Raw)).domain.devices.interface)
+        @($nics | ForEach-Object { $_.mac.address }) | Should -Be @($lan.MacAddress, $san.MacAddress)
+        @($nics | ForEach-Object { $_.source.bridge }) | Should -Be @($script:Bridges.a, $script:Bridges.b)
+        $nics[0].link | Should -BeNullOrEmpty
+        $nics[1].link.state | Should -Be 'down'
+        $nics[0].alias.name | Should -Be 'ua-lan'
+        $out = & virt-xml-validate $path domain 2>&1
+        $LASTEXITCODE | Should -Be 0 -Because ($out -join "`n")
     }
 }
 

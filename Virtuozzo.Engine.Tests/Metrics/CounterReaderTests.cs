@@ -1,4 +1,8 @@
 using Virtuozzo.Engine.Metrics;
+using Virtuozzo.Engine.Network;
+using Virtuozzo.Engine.Network.Adapters;
+using Virtuozzo.Engine.Qemu.CommandLine;
+using Virtuozzo.Engine.Store;
 
 namespace Virtuozzo.Engine.Tests.Metrics;
 
@@ -50,6 +54,37 @@ public sealed class CounterReaderTests
         Assert.Equal(new NetCounters(ReceiveBytes: 5000, TransmitBytes: 1000, ReceivePackets: 50, TransmitPackets: 10), net);
         Assert.Null(NetDeviceReader.Read("absent", dir.Path));
         Assert.Null(NetDeviceReader.Read("../vzabc", dir.Path));
+    }
+
+    [Theory]
+    [InlineData(VeType.Container)]
+    [InlineData(VeType.VirtualMachine)]
+    public void A_ves_traffic_is_read_per_adapter_from_each_host_end_it_has(VeType type)
+    {
+        using var dir = new TempDirectory();
+        var config = new VeConfig
+        {
+            Id = Guid.Parse("3f2a9c1e-5b7d-4e8f-9a01-23456789abcd"), Type = type,
+            NetworkAdapters = [new() { Name = "lan", Slot = 1 }, new() { Name = "unplugged", Slot = 2 }, new() { Name = "san", Slot = 7 }],
+        };
+        void HostEnd(string name, long rxBytes)
+        {
+            var stats = Directory.CreateDirectory(Path.Combine(dir.Path, name, "statistics")).FullName;
+            foreach (var (file, value) in new[] { ("rx_bytes", rxBytes), ("tx_bytes", 0L), ("rx_packets", 1L), ("tx_packets", 0L) })
+                File.WriteAllText(Path.Combine(stats, file), $"{value}\n");
+        }
+        var container = type == VeType.Container;
+        HostEnd(container ? NetworkSetup.HostInterfaceName(config.Id) : QemuCommandLine.TapName(config.Id), 100);
+        HostEnd(container ? AdapterNames.VethHost(config.Id, 1) : AdapterNames.Tap(config.Id, 1), 20);
+        HostEnd(container ? AdapterNames.VethHost(config.Id, 7) : AdapterNames.Tap(config.Id, 7), 3);
+        // The other kind's host end of the same slot is not this VE's traffic.
+        HostEnd(container ? AdapterNames.Tap(config.Id, 2) : AdapterNames.VethHost(config.Id, 2), 9999);
+
+        var traffic = VeSampler.Traffic(config, dir.Path);
+        Assert.Equal([("eth0", 100L), ("lan", 20L), ("san", 3L)], traffic.Select(t => (t.Adapter, t.Counters.TransmitBytes)));
+        var sample = new VeSample { Adapters = traffic };
+        Assert.Equal(new NetCounters(0, 123, 0, 3), sample.Network);
+        Assert.Null(new VeSample().Network);
     }
 
     [Fact]

@@ -40,7 +40,7 @@ public sealed class PrometheusTextTests
         var running = new List<VeSample>
         {
             new() { Id = ct.Id, Name = "web1", Kind = VeType.Container, Running = true, CpuTime = TimeSpan.FromSeconds(12.5), CpuCapacityPercent = 25,
-                    MemoryResident = 1 << 20, Network = new NetCounters(10, 20, 1, 2), Disk = new IoCounters(0, 4096, 0, 1) },
+                    MemoryResident = 1 << 20, Adapters = [new("eth0", new NetCounters(10, 20, 1, 2)), new("eth1", new NetCounters(300, 400, 3, 4))], Disk = new IoCounters(0, 4096, 0, 1) },
             new() { Id = vm.Id, Name = "db1", Kind = VeType.VirtualMachine, Running = true, CpuTime = TimeSpan.FromSeconds(3), CpuCapacityPercent = 100,
                     MemorySize = 1 << 30, BalloonActual = 768 << 20, BalloonTarget = 768 << 20, Disk = new IoCounters(1, 2, 3, 4) },
         };
@@ -59,6 +59,11 @@ public sealed class PrometheusTextTests
         Assert.Contains("vz_ksm_saved_bytes 4096", lines);
         Assert.Contains("vz_host_memory_pressure_some_ratio 0.015", lines);
         Assert.DoesNotContain(lines, l => l.StartsWith("vz_ve_cpu_seconds_total{name=\"old\"", StringComparison.Ordinal));
+        // One sample per adapter, the adapter's name in the interface label, the family name as before adapters existed.
+        Assert.Contains($"vz_ve_network_receive_bytes_total{{name=\"web1\",id=\"{ct.Id}\",kind=\"container\",interface=\"eth0\"}} 10", lines);
+        Assert.Contains($"vz_ve_network_receive_bytes_total{{name=\"web1\",id=\"{ct.Id}\",kind=\"container\",interface=\"eth1\"}} 300", lines);
+        Assert.Contains($"vz_ve_network_transmit_packets_total{{name=\"web1\",id=\"{ct.Id}\",kind=\"container\",interface=\"eth1\"}} 4", lines);
+        Assert.Single(lines, l => l == "# TYPE vz_ve_network_receive_bytes_total counter");
         // A VE without a network interface has no network sample rather than a zero.
         Assert.DoesNotContain(lines, l => l.StartsWith("vz_ve_network_receive_bytes_total{name=\"db1\"", StringComparison.Ordinal));
 

@@ -12,7 +12,7 @@ public sealed class VeUsageCalculatorTests
         Id = Guid.Parse("6b1f8a52-8f0e-4d7e-9a55-0a0b0c0d0e0f"), Name = "web1", Kind = VeType.Container, Running = true, ProcessId = 42,
         Timestamp = (long)(seconds * Stopwatch.Frequency), At = DateTimeOffset.UnixEpoch.AddSeconds(seconds),
         CpuTime = TimeSpan.FromSeconds(cpuSeconds), CpuCapacityPercent = capacity, MemoryResident = 64 << 20, MemorySize = 128 << 20,
-        Disk = disk, Network = net,
+        Disk = disk, Adapters = net is null ? [] : [new("eth0", net)],
     };
 
     [Fact]
@@ -48,6 +48,23 @@ public sealed class VeUsageCalculatorTests
         Assert.Equal(0, u.NetworkTransmitPacketsPerSecond);
         Assert.Equal(110L << 20, u.DiskWriteBytes);
         Assert.Equal(30, u.NetworkReceivePackets);
+    }
+
+    [Fact]
+    public void Network_figures_are_the_sum_of_every_adapter_and_one_added_meanwhile_is_no_burst()
+    {
+        var before = At(0, 0) with { Adapters = [new("eth0", new NetCounters(1000, 0, 10, 0)), new("eth1", new NetCounters(0, 500, 0, 5))] };
+        var after = At(2, 0) with
+        {
+            Adapters = [new("eth0", new NetCounters(3000, 0, 30, 0)), new("eth1", new NetCounters(0, 4500, 0, 45)), new("eth2", new NetCounters(1_000_000, 0, 900, 0))],
+        };
+        var u = VeUsageCalculator.Between(before, after);
+        Assert.Equal(1000, u.NetworkReceiveBytesPerSecond);      // eth0's 2000 B over 2 s; eth2 was not there before
+        Assert.Equal(2000, u.NetworkTransmitBytesPerSecond);     // eth1's 4000 B over 2 s
+        Assert.Equal(20, u.NetworkTransmitPacketsPerSecond);
+        Assert.Equal(1_003_000, u.NetworkReceiveBytes);          // totals count every adapter now
+        Assert.Equal(4500, u.NetworkTransmitBytes);
+        Assert.Equal(930, u.NetworkReceivePackets);
     }
 
     [Fact]

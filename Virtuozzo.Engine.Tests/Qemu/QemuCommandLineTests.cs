@@ -54,19 +54,25 @@ public sealed class QemuCommandLineTests
     [Fact]
     public void Bios_vm_with_disk_under_tcg() => AssertGolden("bios-tcg", Build(Vm()));
 
+    /// <summary>A VM on br0 with two added adapters, the second with its link down.</summary>
+    private static void TwoMore(VeConfig c)
+    {
+        c.Vm!.NetworkMode = VmNetworkMode.Bridge;
+        c.Vm.Bridge = "br0";
+        c.NetworkAdapters =
+        [
+            new VeNetworkAdapter { Name = "eth1", Network = "backend", MacAddress = "02:1C:42:00:00:01", Slot = 1 },
+            new VeNetworkAdapter { Name = "eth2", Network = "storage", MacAddress = "02:1C:42:00:00:02", Slot = 2, Connected = false },
+        ];
+    }
+
+    private static string Xml(VeConfig c, Func<string, string>? bridgeOf = null) =>
+        LibvirtDomainXml.Build(c, VmRuntimePaths.For(Paths, Id), Accelerator.Kvm, p => Path.IsPathRooted(p) ? p : $"/vz/private/{Id}/{p}",
+            bridgeOf ?? (n => "vzbr-" + n));
+
     [Fact]
     public void Added_adapters_get_a_tap_a_device_and_on_q35_a_root_port_each()
     {
-        static void TwoMore(VeConfig c)
-        {
-            c.Vm!.NetworkMode = VmNetworkMode.Bridge;
-            c.Vm.Bridge = "br0";
-            c.NetworkAdapters =
-            [
-                new VeNetworkAdapter { Name = "eth1", Network = "backend", MacAddress = "02:1C:42:00:00:01", Slot = 1 },
-                new VeNetworkAdapter { Name = "eth2", Network = "storage", MacAddress = "02:1C:42:00:00:02", Slot = 2, Connected = false },
-            ];
-        }
         AssertGolden("q35-three-nics", Build(Vm(TwoMore)));
         // pc: the root bus takes hotplug itself, so no port is made.
         var pc = Build(Vm(c => { TwoMore(c); c.Vm!.Machine = "pc"; }));
@@ -121,7 +127,7 @@ public sealed class QemuCommandLineTests
 
     [Fact]
     public void Libvirt_domain_xml_of_a_full_vm() =>
-        AssertGoldenText("efi-kvm-full.xml", LibvirtDomainXml.Build(Vm(c =>
+        AssertGoldenText("efi-kvm-full.xml", Xml(Vm(c =>
         {
             c.Memory.MemorySize = 2L * 1024 * 1024 * 1024;
             c.Cpu.Mask = "1";
@@ -134,7 +140,17 @@ public sealed class QemuCommandLineTests
             c.Vm.DvdDrives.Add(new VmDvdDrive { Id = "cd0", IsoPath = "/iso/debian.iso" });
             c.Vm.KernelPath = "/boot/vmlinuz";
             c.Vm.KernelArguments = "console=ttyS0";
-        }), VmRuntimePaths.For(Paths, Id), Accelerator.Kvm, p => Path.IsPathRooted(p) ? p : $"/vz/private/{Id}/{p}"));
+        })));
+
+    [Fact]
+    public void Libvirt_domain_xml_has_an_interface_per_added_adapter_on_its_networks_bridge()
+    {
+        AssertGoldenText("q35-three-nics.xml", Xml(Vm(TwoMore)));
+        // Names libvirt would refuse as an alias are made fit; a network that is gone is the caller's typed error, not a guess.
+        Assert.Contains("<alias name=\"ua-eth1-100\" />", Xml(Vm(c => { TwoMore(c); c.NetworkAdapters![0].Name = "eth1.100"; })));
+        var gone = new VzNotFoundException("VzNetworkNotFound", "no such network", "backend");
+        Assert.Same(gone, Assert.Throws<VzNotFoundException>(() => Xml(Vm(TwoMore), _ => throw gone)));
+    }
 
     [Fact]
     public void Refuses_a_host_without_an_accelerator()

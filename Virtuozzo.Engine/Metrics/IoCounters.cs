@@ -13,4 +13,10 @@ public sealed record IoCounters(long ReadBytes, long WriteBytes, long ReadOps, l
 public sealed record NetCounters(long ReceiveBytes, long TransmitBytes, long ReceivePackets, long TransmitPackets)
 {
     public static readonly NetCounters Zero = new(0, 0, 0, 0);
+
+    public NetCounters Add(NetCounters other) =>
+        new(ReceiveBytes + other.ReceiveBytes, TransmitBytes + other.TransmitBytes, ReceivePackets + other.ReceivePackets, TransmitPackets + other.TransmitPackets);
 }
+
+/// <summary>The traffic of one adapter of a VE (eth0 or an added one) by the adapter's name.</summary>
+public sealed record AdapterTraffic(string Adapter, NetCounters Counters);

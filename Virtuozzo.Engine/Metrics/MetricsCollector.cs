@@ -5,7 +5,8 @@ using Virtuozzo.Engine.Store;
 namespace Virtuozzo.Engine.Metrics;
 
 /// <summary>
-/// Renders the exposition: per VE counters (labels name, id, kind), host totals, and the memory manager's state
+/// Renders the exposition: per VE counters (labels name, id, kind; network counters also interface, one sample per
+/// adapter, so <c>sum by (name)</c> gives the VE's traffic as before adapters existed), host totals, and the memory manager's state
 /// (balloon targets, memory given back by ballooning, KSM savings). Pure over its inputs: the service hands in
 /// samples it read, so a scrape costs file reads for the running VEs only.
 /// </summary>
@@ -40,10 +41,17 @@ public static class MetricsCollector
         Counter("vz_ve_disk_written_bytes_total", "Bytes the VE wrote to its disks since it started.", s => s.Disk?.WriteBytes);
         Counter("vz_ve_disk_reads_completed_total", "Read operations of the VE's disks since it started.", s => s.Disk?.ReadOps);
         Counter("vz_ve_disk_writes_completed_total", "Write operations of the VE's disks since it started.", s => s.Disk?.WriteOps);
-        Counter("vz_ve_network_receive_bytes_total", "Bytes the VE received on its host-side interface since it started.", s => s.Network?.ReceiveBytes);
-        Counter("vz_ve_network_transmit_bytes_total", "Bytes the VE sent on its host-side interface since it started.", s => s.Network?.TransmitBytes);
-        Counter("vz_ve_network_receive_packets_total", "Packets the VE received since it started.", s => s.Network?.ReceivePackets);
-        Counter("vz_ve_network_transmit_packets_total", "Packets the VE sent since it started.", s => s.Network?.TransmitPackets);
+        void PerAdapter(string name, string help, Func<NetCounters, long> value)
+        {
+            if (!up.Any(s => s.Adapters.Count > 0)) return;
+            p.Family(name, "counter", help);
+            foreach (var s in up)
+                foreach (var a in s.Adapters) p.Sample(name, value(a.Counters), [.. L(s), ("interface", a.Adapter)]);
+        }
+        PerAdapter("vz_ve_network_receive_bytes_total", "Bytes the VE received on an adapter (interface: eth0 or an added one's name) since it was plumbed.", n => n.ReceiveBytes);
+        PerAdapter("vz_ve_network_transmit_bytes_total", "Bytes the VE sent on an adapter since it was plumbed.", n => n.TransmitBytes);
+        PerAdapter("vz_ve_network_receive_packets_total", "Packets the VE received on an adapter since it was plumbed.", n => n.ReceivePackets);
+        PerAdapter("vz_ve_network_transmit_packets_total", "Packets the VE sent on an adapter since it was plumbed.", n => n.TransmitPackets);
         Counter("vz_vm_balloon_actual_bytes", "Memory the guest has now (RAM less the inflated balloon).", s => s.BalloonActual, "gauge");
         Counter("vz_vm_balloon_target_bytes", "The memory manager's last balloon target for the VM.", s => s.BalloonTarget, "gauge");
         Counter("vz_vm_guest_available_bytes", "Available memory the guest reports through the balloon statistics.", s => s.GuestAvailable, "gauge");

@@ -34,6 +34,12 @@ public sealed record VeSample
     public long? GuestAvailable { get; init; }
     /// <summary>Block I/O; null when it could not be read (a VM whose monitor did not answer).</summary>
     public IoCounters? Disk { get; init; }
-    /// <summary>Traffic of the VE's host-side interface; null when it has none (no address, user-mode network).</summary>
-    public NetCounters? Network { get; init; }
+    /// <summary>
+    /// Traffic of each adapter whose host-side interface exists (eth0 and the added ones), in the VE's adapter order;
+    /// empty when it has none (no address, user-mode network).
+    /// </summary>
+    public IReadOnlyList<AdapterTraffic> Adapters { get; init; } = [];
+
+    /// <summary>The traffic of all its adapters together; null when it has none.</summary>
+    public NetCounters? Network => Adapters.Count == 0 ? null : Adapters.Aggregate(NetCounters.Zero, (sum, a) => sum.Add(a.Counters));
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Virtuozzo.Engine.Errors;
 using Virtuozzo.Engine.Memory;
 using Virtuozzo.Engine.Network;
+using Virtuozzo.Engine.Network.Adapters;
 using Virtuozzo.Engine.Processes;
 using Virtuozzo.Engine.Qemu;
 using Virtuozzo.Engine.Qemu.CommandLine;
@@ -85,7 +86,7 @@ public sealed class VeSampler(VzEngine engine)
             CpuTime = usage.CpuTime,
             MemoryResident = usage.MemoryCurrent,
             Disk = CgroupIoReader.Read(placement.Backend, placement.PathOf(config.Id)),
-            Network = NetDeviceReader.Read(NetworkSetup.HostInterfaceName(config.Id)),
+            Adapters = Traffic(config),
         };
     }
 
@@ -96,7 +97,7 @@ public sealed class VeSampler(VzEngine engine)
         {
             CpuTime = cpu > TimeSpan.Zero ? cpu : ProcCpu.Time(pid),
             MemoryResident = ProcMemory.ResidentBytes(pid) ?? 0,
-            Network = NetDeviceReader.Read(QemuCommandLine.TapName(config.Id)),
+            Adapters = Traffic(config),
         };
     }
 
@@ -114,6 +115,24 @@ public sealed class VeSampler(VzEngine engine)
             BalloonTarget = live?.BalloonTarget,
             GuestAvailable = live?.GuestAvailable,
         };
+    }
+
+    /// <summary>
+    /// Every adapter's counters from its host end (a container's veths, a VM's taps): eth0's, then each added one's by
+    /// its slot. One with no host end now (host-routed eth0, user-mode networking, not plumbed) is left out.
+    /// </summary>
+    internal static List<AdapterTraffic> Traffic(VeConfig config, string sysClassNet = NetDeviceReader.SysClassNet)
+    {
+        var container = config.Type == VeType.Container;
+        var result = new List<AdapterTraffic>();
+        var firstHost = container ? NetworkSetup.HostInterfaceName(config.Id) : QemuCommandLine.TapName(config.Id);
+        if (NetDeviceReader.Read(firstHost, sysClassNet) is { } first) result.Add(new(NetworkAdapterRules.PrimaryName, first));
+        foreach (var a in config.NetworkAdapters ?? [])
+        {
+            var host = container ? AdapterNames.VethHost(config.Id, a.Slot) : AdapterNames.Tap(config.Id, a.Slot);
+            if (NetDeviceReader.Read(host, sysClassNet) is { } c) result.Add(new(a.Name, c));
+        }
+        return result;
     }
 
     private VeSample Base(VeConfig config, bool running, int? pid) => new()

@@ -8,7 +8,8 @@ public static class VeUsageCalculator
 {
     /// <summary>
     /// Usage between <paramref name="before"/> and <paramref name="after"/> (same VE, same process). A counter that
-    /// went down (a device that went away, a reset) gives a rate of 0 rather than a negative one.
+    /// went down (a device that went away, a reset) gives a rate of 0 rather than a negative one. Network rates are
+    /// summed over the adapters in both samples, so an adapter added meanwhile does not show its whole count as a burst.
     /// </summary>
     public static VeUsage Between(VeSample before, VeSample after)
     {
@@ -18,7 +19,8 @@ public static class VeUsageCalculator
         var disk = after.Disk ?? IoCounters.Zero;
         var diskBefore = before.Disk ?? disk;
         var net = after.Network ?? NetCounters.Zero;
-        var netBefore = before.Network ?? net;
+        var pairs = after.Adapters.Select(a => (Before: before.Adapters.FirstOrDefault(b => b.Adapter == a.Adapter)?.Counters ?? a.Counters, After: a.Counters)).ToList();
+        double NetRate(Func<NetCounters, long> counter) => pairs.Sum(p => Rate(counter(p.Before), counter(p.After)));
         return new VeUsage
         {
             Name = after.Name,
@@ -38,10 +40,10 @@ public static class VeUsageCalculator
             DiskWriteBytesPerSecond = Math.Round(Rate(diskBefore.WriteBytes, disk.WriteBytes), 1),
             DiskReadOpsPerSecond = Math.Round(Rate(diskBefore.ReadOps, disk.ReadOps), 2),
             DiskWriteOpsPerSecond = Math.Round(Rate(diskBefore.WriteOps, disk.WriteOps), 2),
-            NetworkReceiveBytesPerSecond = Math.Round(Rate(netBefore.ReceiveBytes, net.ReceiveBytes), 1),
-            NetworkTransmitBytesPerSecond = Math.Round(Rate(netBefore.TransmitBytes, net.TransmitBytes), 1),
-            NetworkReceivePacketsPerSecond = Math.Round(Rate(netBefore.ReceivePackets, net.ReceivePackets), 2),
-            NetworkTransmitPacketsPerSecond = Math.Round(Rate(netBefore.TransmitPackets, net.TransmitPackets), 2),
+            NetworkReceiveBytesPerSecond = Math.Round(NetRate(n => n.ReceiveBytes), 1),
+            NetworkTransmitBytesPerSecond = Math.Round(NetRate(n => n.TransmitBytes), 1),
+            NetworkReceivePacketsPerSecond = Math.Round(NetRate(n => n.ReceivePackets), 2),
+            NetworkTransmitPacketsPerSecond = Math.Round(NetRate(n => n.TransmitPackets), 2),
             CpuTime = after.CpuTime,
             DiskReadBytes = disk.ReadBytes,
             DiskWriteBytes = disk.WriteBytes,

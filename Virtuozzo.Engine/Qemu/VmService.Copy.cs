@@ -139,7 +139,8 @@ public sealed partial class VmService
         var caps = await host.GetAsync(false, cancellationToken);
         return format switch
         {
-            VmExportFormat.LibvirtXml => LibvirtDomainXml.Build(config, RuntimePaths(id), caps.Accelerator, p => ResolvePath(id, p)),
+            VmExportFormat.LibvirtXml => LibvirtDomainXml.Build(config, RuntimePaths(id), caps.Accelerator, p => ResolvePath(id, p),
+                n => Network.Adapters.NetworkAdapterRules.FindNetwork(new Network.VirtualNetworkStore(paths), n).Bridge),
             _ => throw new VzInvalidArgumentException("VzInvalidExportFormat", $"Unknown export format {format}.", record.DisplayName, "Format"),
         };
     }

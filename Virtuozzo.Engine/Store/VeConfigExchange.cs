@@ -48,6 +48,7 @@ public sealed class VeConfigExchange(VeStore store, ILogger<VeConfigExchange> lo
                 Memory = c.Memory, Cpu = c.Cpu, Container = c.Container, Vm = c.Vm,
                 // Written even when empty: the file is the VE's whole desired state, so importing it removes shares added since.
                 SharedFolders = c.SharedFolders ?? [],
+                NetworkAdapters = [.. (c.NetworkAdapters ?? []).Select(VeAdapterSettings.From)],
             });
         }
         var header = new StringBuilder()
@@ -87,6 +88,7 @@ public sealed class VeConfigExchange(VeStore store, ILogger<VeConfigExchange> lo
         var (document, lines) = Parse(path, text);
         var existing = store.List();
         var seen = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        var adapterImport = new Network.Adapters.NetworkAdapterImport(store, new Network.VirtualNetworkStore(store.Paths));
         var plan = new List<VeConfigImportResult>();
         for (var i = 0; i < document.Ves.Count; i++)
         {
@@ -126,9 +128,21 @@ public sealed class VeConfigExchange(VeStore store, ILogger<VeConfigExchange> lo
                 try { shares = CheckShares(listed, type, entry.Name); }
                 catch (VzException ex) { throw Bad($"'{entry.Name}': sharedFolders: {ex.Message} {ex.RecommendedAction}"); }
             }
-            if (include is not null && !include(entry.Name)) continue;
-
             var current = existing.FirstOrDefault(r => r.Config is { } rc && string.Equals(rc.Name, entry.Name, StringComparison.OrdinalIgnoreCase));
+            // Adapters are checked against this host (its networks, the MACs in use), as Add-VzNetworkAdapter checks them.
+            List<VeNetworkAdapter>? PlanAdapters(VeConfig desired)
+            {
+                try { return adapterImport.Plan(entry.NetworkAdapters!, desired, current?.Config); }
+                catch (VzException ex) { throw Network.Adapters.NetworkAdapterImport.InFile(ex, path, line, entry.Name); }
+            }
+            if (include is not null && !include(entry.Name))
+            {
+                // Left out by -Name, but the whole file is checked: its adapters too, against the VE as it would be.
+                if (entry.NetworkAdapters is not null && (current is null || current.Config!.Type == type))
+                    PlanAdapters(new VeConfig { Name = entry.Name, Type = type, Container = entry.Container ?? current?.Config!.Container, Vm = entry.Vm ?? current?.Config!.Vm });
+                continue;
+            }
+
             if (current is null)
             {
                 if (type == VeType.Container && string.IsNullOrEmpty(entry.Container?.Template))
@@ -141,6 +155,7 @@ public sealed class VeConfigExchange(VeStore store, ILogger<VeConfigExchange> lo
                     Vm = type == VeType.VirtualMachine ? entry.Vm ?? new() : null,
                     SharedFolders = shares,
                 };
+                if (entry.NetworkAdapters is not null) desired.NetworkAdapters = PlanAdapters(desired);
                 automation.ApplyCommon(desired);
                 plan.Add(new VeConfigImportResult
                 {
@@ -161,6 +176,8 @@ public sealed class VeConfigExchange(VeStore store, ILogger<VeConfigExchange> lo
             if (entry.SharedFolders is not null) updated.SharedFolders = shares;
             automation.ApplyCommon(updated);
             VeIdentity.Keep(current.Config, updated);
+            // After Keep: whether eth0 is the first NIC's depends on the VE's settings as they will be.
+            if (entry.NetworkAdapters is not null) updated.NetworkAdapters = PlanAdapters(updated);
             var changes = Diff(current.Config, updated);
             plan.Add(new VeConfigImportResult
             {
@@ -193,6 +210,7 @@ public sealed class VeConfigExchange(VeStore store, ILogger<VeConfigExchange> lo
                     c.Cpu = desired.Cpu;
                     c.Container = desired.Container ?? c.Container; c.Vm = desired.Vm ?? c.Vm;
                     c.SharedFolders = desired.SharedFolders;
+                    c.NetworkAdapters = desired.NetworkAdapters;
                     VeIdentity.Keep(created, c);
                 }, cancellationToken);
                 logger.LogInformation("Created '{Name}' from {Path}.", desired.Name, planned.Path);
@@ -206,6 +224,7 @@ public sealed class VeConfigExchange(VeStore store, ILogger<VeConfigExchange> lo
                     (c.BootOrder, c.BootDelay, c.AutoStop) = (desired.BootOrder, desired.BootDelay, desired.AutoStop);
                     c.Memory = desired.Memory; c.Cpu = desired.Cpu; c.Container = desired.Container; c.Vm = desired.Vm;
                     c.SharedFolders = desired.SharedFolders;
+                    c.NetworkAdapters = desired.NetworkAdapters;
                 }, cancellationToken);
                 logger.LogInformation("Updated '{Name}' from {Path}: {Changes}.", planned.Name, planned.Path, string.Join("; ", planned.Changes));
                 return planned with { Applied = true, Desired = null };
@@ -283,6 +302,12 @@ public sealed class VeConfigExchange(VeStore store, ILogger<VeConfigExchange> lo
 
     private static readonly HashSet<string> Identity = new(StringComparer.Ordinal) { "schemaVersion", "id", "name", "type", "createdAt" };
 
+    /// <summary>An adapter's device layout on this host: kept by an import, never a difference a file asks for.</summary>
+    private static readonly HashSet<string> Layout = new(StringComparer.Ordinal) { "slot", "hotplugPort" };
+
+    private static bool IsAdapterLayout(string key) =>
+        key.StartsWith("networkAdapters.", StringComparison.Ordinal) && Layout.Contains(key[(key.LastIndexOf('.') + 1)..]);
+
     private static SortedDictionary<string, string> Flatten(VeConfig config)
     {
         var tree = Yaml.Deserializer.Deserialize<Dictionary<object, object?>>(Yaml.Serializer.Serialize(config)) ?? [];
@@ -294,7 +319,7 @@ public sealed class VeConfigExchange(VeStore store, ILogger<VeConfigExchange> lo
                 case Dictionary<object, object?> map:
                     foreach (var (k, v) in map) Walk(prefix.Length == 0 ? $"{k}" : $"{prefix}.{k}", v);
                     break;
-                // A list of named entries (shared folders): one key per entry and field, so a diff says which changed.
+                // A list of named entries (shared folders, network adapters): one key per entry and field, so a diff says which changed.
                 case List<object?> list when list.Count > 0 && list.All(o => o is Dictionary<object, object?> m && m.ContainsKey("name")):
                     foreach (var item in list.Cast<Dictionary<object, object?>>()) Walk($"{prefix}.{item["name"]}", item);
                     break;
@@ -302,7 +327,7 @@ public sealed class VeConfigExchange(VeStore store, ILogger<VeConfigExchange> lo
                     result[prefix] = "[" + string.Join(", ", list.Select(o => Convert.ToString(o, CultureInfo.InvariantCulture))) + "]";
                     break;
                 default:
-                    if (prefix.Length > 0 && !Identity.Contains(prefix)) result[prefix] = Convert.ToString(node, CultureInfo.InvariantCulture) ?? "";
+                    if (prefix.Length > 0 && !Identity.Contains(prefix) && !IsAdapterLayout(prefix)) result[prefix] = Convert.ToString(node, CultureInfo.InvariantCulture) ?? "";
                     break;
             }
         }

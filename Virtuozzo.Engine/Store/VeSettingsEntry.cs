@@ -29,4 +29,10 @@ public sealed class VeSettingsEntry
     /// removes the ones not named (an empty list removes all); left out, the VE's shares are left alone.
     /// </summary>
     public List<VeSharedFolder>? SharedFolders { get; set; }
+
+    /// <summary>
+    /// The VE's adapters beyond eth0 (Add-VzNetworkAdapter): the whole list, as for shared folders; left out, its
+    /// adapters are left alone. eth0 is the container's network section, or the VM's networkMode and bridge.
+    /// </summary>
+    public List<VeAdapterSettings?>? NetworkAdapters { get; set; }
 }

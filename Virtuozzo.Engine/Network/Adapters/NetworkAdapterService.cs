@@ -20,7 +20,7 @@ namespace Virtuozzo.Engine.Network.Adapters;
 public sealed class NetworkAdapterService(VzEngine engine, ILogger<NetworkAdapterService> logger)
 {
     /// <summary>The name of the first adapter, the one the single-NIC settings describe.</summary>
-    public const string PrimaryName = "eth0";
+    public const string PrimaryName = NetworkAdapterRules.PrimaryName;
 
     private ContainerAdapterPlumbing Veths => new(engine.Runner);
     private VirtualNetworkStore NetworkStore => new(engine.Paths);
@@ -42,9 +42,7 @@ public sealed class NetworkAdapterService(VzEngine engine, ILogger<NetworkAdapte
         var adapters = config.NetworkAdapters ?? [];
         name ??= Enumerable.Range(1, AdapterNames.MaxSlot).Select(i => $"eth{i}").First(n => !Taken(config, n));
         NetworkSetup.ValidateInterfaceName(name, "Name");
-        if (Taken(config, name))
-            throw new VzAlreadyExistsException("VzNetworkAdapterExists", $"The {Kind(config)} '{config.Name}' already has an adapter named '{name}'.", name)
-            { RecommendedAction = $"Choose another -Name, or change that adapter with Set-VzNetworkAdapter -VeName {config.Name} -Name {name}." };
+        if (Taken(config, name)) throw NetworkAdapterRules.NameTaken(Kind(config), config.Name, name);
         var slot = Enumerable.Range(1, AdapterNames.MaxSlot).FirstOrDefault(s => adapters.All(a => a.Slot != s));
         if (slot == 0)
             throw new VzInsufficientResourcesException("VzTooManyNetworkAdapters", $"The {Kind(config)} '{config.Name}' has {AdapterNames.MaxSlot} adapters, the most it can have.", config.Name);
@@ -53,8 +51,8 @@ public sealed class NetworkAdapterService(VzEngine engine, ILogger<NetworkAdapte
         var adapter = new VeNetworkAdapter
         {
             Name = name, Network = FindNetwork(network).Name, Slot = slot,
-            MacAddress = spec.MacAddress is { } mac ? UniqueMac(config.Id, null, MacAddresses.Normalize(mac, name)) : MacAddresses.NewLocal(AllMacs()),
-            IpAddresses = Addresses(config, name, spec.IpAddresses), Connected = spec.Connected == false ? false : null,
+            MacAddress = spec.MacAddress is { } mac ? UniqueMac(config.Id, null, MacAddresses.Normalize(mac, name)) : MacAddresses.NewLocal(NetworkAdapterRules.AllMacs(engine.Store)),
+            IpAddresses = NetworkAdapterRules.Addresses(config.Type, config.Name, name, spec.IpAddresses), Connected = spec.Connected == false ? false : null,
         };
         var bridge = FindNetwork(adapter.Network).Bridge;
         // The ruleset learns the adapter's MAC and addresses before its first packet: file first, firewall, then the host.
@@ -90,7 +88,7 @@ public sealed class NetworkAdapterService(VzEngine engine, ILogger<NetworkAdapte
                 throw new VzInvalidStateException("VzVeRunning", $"The MAC address of '{name}' cannot change while '{config.Name}' runs.", config.Name)
                 { RecommendedAction = $"Stop '{config.Name}' first, or remove the adapter and add it again with the new -MacAddress." };
         }
-        if (changes.IpAddresses is { } ips) after.IpAddresses = Addresses(config, name, ips);
+        if (changes.IpAddresses is { } ips) after.IpAddresses = NetworkAdapterRules.Addresses(config.Type, config.Name, name, ips);
         if (changes.Connected is { } connected) after.Connected = connected ? null : false;
         var oldBridge = FindNetwork(before.Network).Bridge;
         var newBridge = FindNetwork(after.Network).Bridge;
@@ -123,6 +121,35 @@ public sealed class NetworkAdapterService(VzEngine engine, ILogger<NetworkAdapte
         await engine.Firewall.EnsureAsync(veId, ct);
         logger.LogInformation("Removed network adapter {Adapter} from {Name}{Live}.", name, config.Name, live ? " (live)" : "");
         return before;
+    }
+
+    /// <summary>
+    /// Brings the VE's added adapters to <paramref name="desired"/> (Import-VzConfig, checked by
+    /// <see cref="NetworkAdapterImport"/>) through Remove, Set and Add: the ones not named go first (freeing their MACs
+    /// and slots), then the named ones change what differs, then the new ones are added.
+    /// </summary>
+    public async Task ReconcileAsync(Guid veId, IReadOnlyList<VeNetworkAdapter> desired, CancellationToken ct)
+    {
+        var current = Require(veId).NetworkAdapters ?? [];
+        foreach (var gone in current.Where(c => desired.All(d => d.Name != c.Name)))
+            await RemoveAsync(veId, gone.Name, ct);
+        foreach (var d in desired)
+        {
+            var changes = new NetworkAdapterChanges
+            {
+                Network = d.Network, MacAddress = d.MacAddress, IpAddresses = d.IpAddresses ?? [], Connected = d.Connected != false,
+            };
+            if (current.FirstOrDefault(c => c.Name == d.Name) is not { } now) { await AddAsync(veId, d.Name, changes, ct); continue; }
+            // Only what differs: a running VE refuses any MAC change, and a no-op needs no firewall pass.
+            var differs = changes with
+            {
+                Network = now.Network == d.Network ? null : d.Network,
+                MacAddress = string.Equals(now.MacAddress, d.MacAddress, StringComparison.OrdinalIgnoreCase) ? null : d.MacAddress,
+                IpAddresses = (now.IpAddresses ?? []).SequenceEqual(d.IpAddresses ?? []) ? null : changes.IpAddresses,
+                Connected = (now.Connected != false) == (d.Connected != false) ? null : changes.Connected,
+            };
+            if (differs != new NetworkAdapterChanges()) await SetAsync(veId, d.Name, differs, ct);
+        }
     }
 
     /// <summary>
@@ -289,54 +316,13 @@ public sealed class NetworkAdapterService(VzEngine engine, ILogger<NetworkAdapte
     }
 
     private static bool Taken(VeConfig config, string name) =>
-        (name == PrimaryName && HasPrimary(config)) || (config.NetworkAdapters ?? []).Any(a => string.Equals(a.Name, name, StringComparison.Ordinal)) ||
-        // eth0 stays the first adapter's name even while a container has none, so its later -IpAddress cannot clash.
-        (config.Type == VeType.Container && name == PrimaryName);
+        NetworkAdapterRules.IsPrimaryName(config, name) || (config.NetworkAdapters ?? []).Any(a => string.Equals(a.Name, name, StringComparison.Ordinal));
 
-    private static bool HasPrimary(VeConfig c) =>
-        c.Container is { } ct ? ct.Network.IpAddresses.Count > 0 : c.Vm is { } vm && vm.NetworkMode != VmNetworkMode.None;
+    private static bool HasPrimary(VeConfig c) => NetworkAdapterRules.HasPrimary(c);
 
-    private VirtualNetwork FindNetwork(string name)
-    {
-        VirtualNetworkStore.ValidateName(name);
-        return NetworkStore.TryGet(name) ?? throw new VzNotFoundException("VzNetworkNotFound", $"There is no network named '{name}'.", name)
-        { RecommendedAction = "See the networks with Get-VzNetwork, or make one with New-VzNetwork." };
-    }
+    private VirtualNetwork FindNetwork(string name) => NetworkAdapterRules.FindNetwork(NetworkStore, name);
 
-    /// <summary>Every MAC on the host's VEs (first adapters and added ones), but the one in <paramref name="skipSlot"/> of <paramref name="veId"/>.</summary>
-    private List<string> AllMacs(Guid? veId = null, int? skipSlot = null)
-    {
-        var macs = new List<string>();
-        foreach (var r in engine.Store.List())
-        {
-            if (r.Config is not { } c) continue;
-            if (c.Container?.Network.MacAddress is { Length: > 0 } cm) macs.Add(cm);
-            if (c.Vm?.MacAddress is { Length: > 0 } vm) macs.Add(vm);
-            macs.AddRange((c.NetworkAdapters ?? []).Where(a => !(c.Id == veId && a.Slot == skipSlot)).Select(a => a.MacAddress));
-        }
-        return macs;
-    }
-
-    private string UniqueMac(Guid veId, int? slot, string mac)
-    {
-        var owner = engine.Store.List().FirstOrDefault(r => r.Config is { } c &&
-            (string.Equals(c.Container?.Network.MacAddress, mac, StringComparison.OrdinalIgnoreCase) ||
-             string.Equals(c.Vm?.MacAddress, mac, StringComparison.OrdinalIgnoreCase) ||
-             (c.NetworkAdapters ?? []).Any(a => !(c.Id == veId && a.Slot == slot) && string.Equals(a.MacAddress, mac, StringComparison.OrdinalIgnoreCase))));
-        if (owner is not null)
-            throw new VzAlreadyExistsException("VzMacAddressInUse", $"The MAC address {mac} is already used by '{owner.DisplayName}' on this host.", mac)
-            { RecommendedAction = "Give another -MacAddress, or leave it out to get a generated one." };
-        return mac;
-    }
-
-    private static List<string>? Addresses(VeConfig config, string name, IReadOnlyList<string>? given)
-    {
-        if (given is null || given.Count == 0) return null;
-        if (config.Type == VeType.VirtualMachine)
-            throw new VzInvalidArgumentException("VzAdapterAddressNotForVm", "A VM's guest sets its own addresses; an adapter of a VM takes none.", name, "IpAddress")
-            { RecommendedAction = $"Leave -IpAddress out; configure the guest with Set-VzVmGuestNetwork {config.Name}." };
-        return given.Select(NetworkSetup.NormalizeAddress).Distinct().ToList();
-    }
+    private string UniqueMac(Guid veId, int? slot, string mac) => NetworkAdapterRules.UniqueMac(engine.Store, veId, slot, mac);
 
     private int ContainerPid(VeConfig config) => engine.Containers.Live(config.Id).Pid;
 

@@ -8,11 +8,13 @@ namespace Virtuozzo.Engine.Qemu.CommandLine;
 /// <summary>
 /// Describes a VM as a libvirt domain, so it can be moved to (or compared with) a libvirt host: the same machine,
 /// firmware, vCPUs with pinning and CPU tuning, memory with hotplug slots and the guarantee as a soft limit, disks,
-/// DVD drives, NIC, serial log, guest agent channel and balloon. Pure: no I/O.
+/// DVD drives, NICs (the first and every added adapter), serial log, guest agent channel and balloon. Pure: no I/O.
 /// </summary>
 public static class LibvirtDomainXml
 {
-    public static string Build(VeConfig config, VmRuntimePaths paths, Accelerator accelerator, Func<string, string> resolvePath)
+    /// <summary>The domain XML of <paramref name="config"/>; <paramref name="resolvePath"/> makes a disk path absolute,
+    /// <paramref name="bridgeOf"/> names a virtual network's bridge for the added adapters (and throws for one that is gone).</summary>
+    public static string Build(VeConfig config, VmRuntimePaths paths, Accelerator accelerator, Func<string, string> resolvePath, Func<string, string> bridgeOf)
     {
         var vm = config.Vm ?? throw new ArgumentException("Not a VM config.", nameof(config));
         var kib = config.Memory.MemorySize / 1024;
@@ -85,6 +87,8 @@ public static class LibvirtDomainXml
                     new XElement("model", new XAttribute("type", "virtio"))));
                 break;
         }
+        foreach (var nic in config.NetworkAdapters ?? [])
+            devices.Add(AddedInterface(nic, bridgeOf(nic.Network)));
         devices.Add(new XElement("serial", new XAttribute("type", "file"),
             new XElement("source", new XAttribute("path", paths.SerialLog), new XAttribute("append", "on")), new XElement("target", new XAttribute("port", 0))));
         devices.Add(new XElement("channel", new XAttribute("type", "unix"),
@@ -114,6 +118,20 @@ public static class LibvirtDomainXml
             new XElement("on_crash", "destroy"),
             devices);
         return new XDocument(domain).ToString() + "\n";
+    }
+
+    /// <summary>
+    /// An added adapter on its network's bridge (a libvirt host need not have the module's networks, only the bridges),
+    /// with its link state and its name as a user alias (libvirt takes only letters, digits, '-' and '_' after "ua-").
+    /// </summary>
+    private static XElement AddedInterface(VeNetworkAdapter nic, string bridge)
+    {
+        var e = new XElement("interface", new XAttribute("type", "bridge"),
+            new XElement("mac", new XAttribute("address", nic.MacAddress)), new XElement("source", new XAttribute("bridge", bridge)),
+            new XElement("model", new XAttribute("type", "virtio")));
+        if (nic.Connected == false) e.Add(new XElement("link", new XAttribute("state", "down")));
+        e.Add(new XElement("alias", new XAttribute("name", "ua-" + new string([.. nic.Name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '-')]))));
+        return e;
     }
 
 }
