@@ -8,8 +8,6 @@ namespace Virtuozzo.Engine.Tests.Metrics;
 /// <summary>query-blockstats against a scripted QEMU: the guest's I/O per device, summed, the protocol layer not counted twice.</summary>
 public sealed class BlockStatsTests
 {
-    private const string Greeting = "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 19, \"minor\": 2, \"major\": 7}, \"package\": \"\"}, \"capabilities\": []}}\n";
-
     // Trimmed from QEMU 7.2's answer for a VM with a system disk and a data disk (virtio-blk over qcow2 over file).
     private const string Reply = """
         [
@@ -24,19 +22,11 @@ public sealed class BlockStatsTests
     [Fact]
     public async Task Query_blockstats_sends_the_command_and_sums_each_device_s_own_stats()
     {
-        var (client, server) = MemoryDuplexStream.CreatePair();
-        var peer = new ScriptedPeer(server);
-        await peer.SendAsync(Greeting);
-        var open = QmpClient.OpenAsync(client, TimeSpan.FromSeconds(5), "vm1", CancellationToken.None);
-        var (_, caps) = await peer.ReadAsync();
-        await peer.SendAsync($"{{\"return\": {{}}, \"id\": \"{caps["id"]}\"}}\n");
-        await using var monitor = new QemuMonitor(await open);
+        var (monitor, peer) = await ScriptedQemu.ConnectMonitorAsync();
+        await using var _m = monitor;
 
         var query = monitor.QueryBlockStatsAsync(CancellationToken.None);
-        var (_, req) = await peer.ReadAsync();
-        Assert.Equal("query-blockstats", req["execute"]!.GetValue<string>());
-        Assert.Null(req["arguments"]);
-        await peer.SendAsync($"{{\"return\": {JsonNode.Parse(Reply)!.ToJsonString()}, \"id\": \"{req["id"]}\"}}\n");
+        await peer.ExpectAsync("query-blockstats", null, JsonNode.Parse(Reply)!.ToJsonString());
 
         Assert.Equal(new IoCounters(52428800 + 4096, 104857600, 401, 800), await query);
     }

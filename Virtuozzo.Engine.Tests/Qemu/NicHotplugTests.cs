@@ -3,7 +3,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Virtuozzo.Engine.Errors;
 using Virtuozzo.Engine.Processes;
 using Virtuozzo.Engine.Qemu.Hotplug;
-using Virtuozzo.Engine.Qemu.Monitor;
 using Virtuozzo.Engine.Store;
 
 namespace Virtuozzo.Engine.Tests.Qemu;
@@ -14,40 +13,19 @@ namespace Virtuozzo.Engine.Tests.Qemu;
 /// </summary>
 public sealed class NicHotplugTests
 {
-    private const string Greeting = "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 19, \"minor\": 2, \"major\": 7}, \"package\": \"\"}, \"capabilities\": []}}\n";
-
-    private static async Task<(QemuMonitor Monitor, ScriptedPeer Peer)> ConnectAsync()
-    {
-        var (client, server) = MemoryDuplexStream.CreatePair();
-        var peer = new ScriptedPeer(server);
-        await peer.SendAsync(Greeting);
-        var open = QmpClient.OpenAsync(client, TimeSpan.FromSeconds(5), "vm1", CancellationToken.None);
-        var (_, caps) = await peer.ReadAsync();
-        await peer.SendAsync($"{{\"return\": {{}}, \"id\": \"{caps["id"]}\"}}\n");
-        return (new QemuMonitor(await open), peer);
-    }
-
-    private static async Task<JsonObject> ExpectAsync(ScriptedPeer peer, string command, string reply = "{}")
-    {
-        var (_, req) = await peer.ReadAsync();
-        Assert.Equal(command, req["execute"]!.GetValue<string>());
-        await peer.SendAsync($"{{\"return\": {reply}, \"id\": \"{req["id"]}\"}}\n");
-        return req;
-    }
-
     [Fact]
     public async Task A_tap_that_cannot_join_its_bridge_is_dropped_again_before_any_device_is_added()
     {
-        var (monitor, peer) = await ConnectAsync();
+        var (monitor, peer) = await ScriptedQemu.ConnectMonitorAsync();
         await using var _m = monitor;
         var nic = new VeNetworkAdapter { Name = "eth1", Network = "n", MacAddress = "02:1C:42:00:00:07", Slot = 7 };
         // The fake QEMU makes no tap, so the real "ip link set ... master" fails: the fault under test.
         var add = NicHotplug.AddAsync(monitor, new ProcessRunner(NullLogger<ProcessRunner>.Instance), Guid.NewGuid(), nic, "nosuchbridge0", "q35", CancellationToken.None);
-        var netdev = await ExpectAsync(peer, "netdev_add");
+        var netdev = await peer.AnswerAsync("netdev_add");
         Assert.Equal("tap", netdev["arguments"]!["type"]!.GetValue<string>());
         Assert.Equal("net7", netdev["arguments"]!["id"]!.GetValue<string>());
         Assert.Matches("^vzx[0-9a-f]{10}07$", netdev["arguments"]!["ifname"]!.GetValue<string>());
-        var del = await ExpectAsync(peer, "netdev_del");
+        var del = await peer.AnswerAsync("netdev_del");
         Assert.Equal("net7", del["arguments"]!["id"]!.GetValue<string>());
         await Assert.ThrowsAsync<VzExternalToolException>(() => add);
     }
@@ -55,15 +33,15 @@ public sealed class NicHotplugTests
     [Fact]
     public async Task Unplug_waits_for_the_guest_then_drops_the_backend()
     {
-        var (monitor, peer) = await ConnectAsync();
+        var (monitor, peer) = await ScriptedQemu.ConnectMonitorAsync();
         await using var _m = monitor;
         var remove = NicHotplug.RemoveAsync(monitor, 3, CancellationToken.None);
-        var dev = await ExpectAsync(peer, "device_del");
+        var dev = await peer.AnswerAsync("device_del");
         Assert.Equal("nic3", dev["arguments"]!["id"]!.GetValue<string>());
         await Task.Delay(100);
         Assert.False(remove.IsCompleted, "the backend stays until the guest let go of the device");
         await peer.SendAsync("{\"event\": \"DEVICE_DELETED\", \"data\": {\"device\": \"nic3\", \"path\": \"/machine/peripheral/nic3\"}, \"timestamp\": {\"seconds\": 1, \"microseconds\": 0}}\n");
-        var del = await ExpectAsync(peer, "netdev_del");
+        var del = await peer.AnswerAsync("netdev_del");
         Assert.Equal("net3", del["arguments"]!["id"]!.GetValue<string>());
         await remove;
     }
@@ -71,10 +49,10 @@ public sealed class NicHotplugTests
     [Fact]
     public async Task Link_state_is_set_link_on_the_device()
     {
-        var (monitor, peer) = await ConnectAsync();
+        var (monitor, peer) = await ScriptedQemu.ConnectMonitorAsync();
         await using var _m = monitor;
         var set = monitor.SetLinkAsync("nic2", false, CancellationToken.None);
-        var req = await ExpectAsync(peer, "set_link");
+        var req = await peer.AnswerAsync("set_link");
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse("{\"name\": \"nic2\", \"up\": false}"), req["arguments"]));
         await set;
     }

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Virtuozzo.Engine.Qemu.Monitor;
 
 namespace Virtuozzo.Engine.Tests.Qemu;
@@ -6,74 +5,54 @@ namespace Virtuozzo.Engine.Tests.Qemu;
 /// <summary>The live-migration monitor calls against a scripted QEMU: documented arguments out, typed answers in.</summary>
 public sealed class QemuMonitorLiveMigrationTests
 {
-    private const string Greeting = "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 22, \"minor\": 2, \"major\": 7}, \"package\": \"\"}, \"capabilities\": []}}\n";
-
-    private static async Task<(QemuMonitor Monitor, ScriptedPeer Peer)> ConnectAsync()
-    {
-        var (client, server) = MemoryDuplexStream.CreatePair();
-        var peer = new ScriptedPeer(server);
-        await peer.SendAsync(Greeting);
-        var open = QmpClient.OpenAsync(client, TimeSpan.FromSeconds(5), "vm1", CancellationToken.None);
-        var (_, caps) = await peer.ReadAsync();
-        await peer.SendAsync($"{{\"return\": {{}}, \"id\": \"{caps["id"]}\"}}\n");
-        return (new QemuMonitor(await open), peer);
-    }
-
-    private static async Task ExpectAsync(ScriptedPeer peer, string command, string? arguments, string reply = "{}")
-    {
-        var (_, req) = await peer.ReadAsync();
-        Assert.Equal(command, req["execute"]!.GetValue<string>());
-        if (arguments is null) Assert.Null(req["arguments"]);
-        else Assert.True(JsonNode.DeepEquals(JsonNode.Parse(arguments), req["arguments"]), $"{command} sent {req["arguments"]?.ToJsonString()}");
-        await peer.SendAsync($"{{\"return\": {reply}, \"id\": \"{req["id"]}\"}}\n");
-    }
+    private static readonly string Qemu722 = ScriptedQemu.Greeting("7.2.22");
 
     [Fact]
     public async Task The_nbd_server_takes_the_legacy_address_and_exports_are_writable_under_the_node_name()
     {
-        var (monitor, peer) = await ConnectAsync();
+        var (monitor, peer) = await ScriptedQemu.ConnectMonitorAsync(Qemu722);
         await using var _ = monitor;
         var start = monitor.NbdServerStartAsync("/run/vz/x/nbd.sock", CancellationToken.None);
-        await ExpectAsync(peer, "nbd-server-start", "{\"addr\": {\"type\": \"unix\", \"data\": {\"path\": \"/run/vz/x/nbd.sock\"}}}");
+        await peer.ExpectAsync("nbd-server-start", "{\"addr\": {\"type\": \"unix\", \"data\": {\"path\": \"/run/vz/x/nbd.sock\"}}}");
         await start;
         var export = monitor.BlockExportAddNbdAsync("disk0", CancellationToken.None);
-        await ExpectAsync(peer, "block-export-add", "{\"type\": \"nbd\", \"id\": \"mig-disk0\", \"node-name\": \"disk0\", \"name\": \"disk0\", \"writable\": true}");
+        await peer.ExpectAsync("block-export-add", "{\"type\": \"nbd\", \"id\": \"mig-disk0\", \"node-name\": \"disk0\", \"name\": \"disk0\", \"writable\": true}");
         await export;
     }
 
     [Fact]
     public async Task The_mirror_is_a_full_write_blocking_blockdev_mirror()
     {
-        var (monitor, peer) = await ConnectAsync();
+        var (monitor, peer) = await ScriptedQemu.ConnectMonitorAsync(Qemu722);
         await using var _ = monitor;
         var call = monitor.BlockdevMirrorAsync("mig-disk0", "disk0", "mig-disk0", CancellationToken.None);
-        await ExpectAsync(peer, "blockdev-mirror", "{\"job-id\": \"mig-disk0\", \"device\": \"disk0\", \"target\": \"mig-disk0\", \"sync\": \"full\", \"copy-mode\": \"write-blocking\"}");
+        await peer.ExpectAsync("blockdev-mirror", "{\"job-id\": \"mig-disk0\", \"device\": \"disk0\", \"target\": \"mig-disk0\", \"sync\": \"full\", \"copy-mode\": \"write-blocking\"}");
         await call;
     }
 
     [Fact]
     public async Task Capabilities_and_parameters_are_sent_as_QEMU_documents_them()
     {
-        var (monitor, peer) = await ConnectAsync();
+        var (monitor, peer) = await ScriptedQemu.ConnectMonitorAsync(Qemu722);
         await using var _ = monitor;
         var caps = monitor.MigrateSetCapabilitiesAsync(new Dictionary<string, bool> { ["auto-converge"] = true }, CancellationToken.None);
-        await ExpectAsync(peer, "migrate-set-capabilities", "{\"capabilities\": [{\"capability\": \"auto-converge\", \"state\": true}]}");
+        await peer.ExpectAsync("migrate-set-capabilities", "{\"capabilities\": [{\"capability\": \"auto-converge\", \"state\": true}]}");
         await caps;
         var pars = monitor.MigrateSetParametersAsync(300, 4L << 30, CancellationToken.None);
-        await ExpectAsync(peer, "migrate-set-parameters", "{\"downtime-limit\": 300, \"max-bandwidth\": 4294967296}");
+        await peer.ExpectAsync("migrate-set-parameters", "{\"downtime-limit\": 300, \"max-bandwidth\": 4294967296}");
         await pars;
         var incoming = monitor.MigrateIncomingAsync("unix:/run/vz/x/migrate.sock", CancellationToken.None);
-        await ExpectAsync(peer, "migrate-incoming", "{\"uri\": \"unix:/run/vz/x/migrate.sock\"}");
+        await peer.ExpectAsync("migrate-incoming", "{\"uri\": \"unix:/run/vz/x/migrate.sock\"}");
         await incoming;
     }
 
     [Fact]
     public async Task Query_migrate_reads_the_RAM_counters_downtime_and_blocked_reasons()
     {
-        var (monitor, peer) = await ConnectAsync();
+        var (monitor, peer) = await ScriptedQemu.ConnectMonitorAsync(Qemu722);
         await using var _ = monitor;
         var q = monitor.QueryMigrationProgressAsync(CancellationToken.None);
-        await ExpectAsync(peer, "query-migrate", null,
+        await peer.ExpectAsync("query-migrate", null,
             "{\"status\": \"completed\", \"downtime\": 87, \"total-time\": 4100, \"ram\": {\"total\": 270000000, \"transferred\": 140000000, \"remaining\": 0, \"dirty-pages-rate\": 12}, \"blocked-reasons\": [\"virtio-fs\"]}");
         var p = await q;
         Assert.Equal("completed", p.Status);
@@ -85,14 +64,14 @@ public sealed class QemuMonitorLiveMigrationTests
     [Fact]
     public async Task Block_jobs_are_listed_and_a_ready_mirror_is_cancelled_without_force()
     {
-        var (monitor, peer) = await ConnectAsync();
+        var (monitor, peer) = await ScriptedQemu.ConnectMonitorAsync(Qemu722);
         await using var _ = monitor;
         var q = monitor.QueryBlockJobsAsync(CancellationToken.None);
-        await ExpectAsync(peer, "query-block-jobs", null, "[{\"device\": \"mig-disk0\", \"type\": \"mirror\", \"len\": 100, \"offset\": 100, \"ready\": true}]");
+        await peer.ExpectAsync("query-block-jobs", null, "[{\"device\": \"mig-disk0\", \"type\": \"mirror\", \"len\": 100, \"offset\": 100, \"ready\": true}]");
         var jobs = await q;
         Assert.Equal(new BlockJobInfo("mig-disk0", "mirror", 100, 100, true), Assert.Single(jobs));
         var c = monitor.BlockJobCancelAsync("mig-disk0", false, CancellationToken.None);
-        await ExpectAsync(peer, "block-job-cancel", "{\"device\": \"mig-disk0\", \"force\": false}");
+        await peer.ExpectAsync("block-job-cancel", "{\"device\": \"mig-disk0\", \"force\": false}");
         await c;
     }
 }

@@ -12,29 +12,6 @@ namespace Virtuozzo.Engine.Tests.Qemu;
 /// </summary>
 public sealed class QemuMonitorTests
 {
-    private const string Greeting = "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 19, \"minor\": 2, \"major\": 7}, \"package\": \"\"}, \"capabilities\": []}}\n";
-
-    private static async Task<(QemuMonitor Monitor, ScriptedPeer Peer, MemoryDuplexStream Server)> ConnectAsync()
-    {
-        var (client, server) = MemoryDuplexStream.CreatePair();
-        var peer = new ScriptedPeer(server);
-        await peer.SendAsync(Greeting);
-        var open = QmpClient.OpenAsync(client, TimeSpan.FromSeconds(5), "vm1", CancellationToken.None);
-        var (_, caps) = await peer.ReadAsync();
-        await peer.SendAsync($"{{\"return\": {{}}, \"id\": \"{caps["id"]}\"}}\n");
-        return (new QemuMonitor(await open), peer, server);
-    }
-
-    /// <summary>Reads one command, checks its name and arguments (JSON text, or null for none) and answers with <paramref name="reply"/>.</summary>
-    private static async Task ExpectAsync(ScriptedPeer peer, string command, string? arguments, string reply = "{}")
-    {
-        var (_, req) = await peer.ReadAsync();
-        Assert.Equal(command, req["execute"]!.GetValue<string>());
-        if (arguments is null) Assert.Null(req["arguments"]);
-        else Assert.True(JsonNode.DeepEquals(JsonNode.Parse(arguments), req["arguments"]), $"{command} sent {req["arguments"]?.ToJsonString()}");
-        await peer.SendAsync($"{{\"return\": {reply}, \"id\": \"{req["id"]}\"}}\n");
-    }
-
     public static TheoryData<string, string, string?> SimpleCommands => new()
     {
         { "stop", "stop", null },
@@ -52,7 +29,7 @@ public sealed class QemuMonitorTests
     [MemberData(nameof(SimpleCommands))]
     public async Task Each_method_sends_its_one_command_with_the_documented_arguments(string method, string command, string? arguments)
     {
-        var (monitor, peer, _) = await ConnectAsync();
+        var (monitor, peer) = await ScriptedQemu.ConnectMonitorAsync();
         await using var _m = monitor;
         var ct = CancellationToken.None;
         var call = method switch
@@ -68,29 +45,29 @@ public sealed class QemuMonitorTests
             "migrate_cancel" => monitor.MigrateCancelAsync(ct),
             _ => throw new ArgumentException(method),
         };
-        await ExpectAsync(peer, command, arguments);
+        await peer.ExpectAsync(command, arguments);
         await call;
     }
 
     [Fact]
     public async Task Queries_come_back_typed()
     {
-        var (monitor, peer, _) = await ConnectAsync();
+        var (monitor, peer) = await ScriptedQemu.ConnectMonitorAsync();
         await using var _m = monitor;
         var status = monitor.QueryStatusAsync(CancellationToken.None);
-        await ExpectAsync(peer, "query-status", null, "{\"status\": \"inmigrate\", \"running\": false}");
+        await peer.ExpectAsync("query-status", null, "{\"status\": \"inmigrate\", \"running\": false}");
         Assert.Equal("inmigrate", await status);
 
         var threads = monitor.QueryVcpuThreadIdsAsync(CancellationToken.None);
-        await ExpectAsync(peer, "query-cpus-fast", null, "[{\"cpu-index\": 0, \"thread-id\": 4711}, {\"cpu-index\": 1, \"thread-id\": 4712}]");
+        await peer.ExpectAsync("query-cpus-fast", null, "[{\"cpu-index\": 0, \"thread-id\": 4711}, {\"cpu-index\": 1, \"thread-id\": 4712}]");
         Assert.Equal([4711, 4712], await threads);
 
         var migration = monitor.QueryMigrateAsync(CancellationToken.None);
-        await ExpectAsync(peer, "query-migrate", null, "{\"status\": \"failed\", \"error-desc\": \"disk full\"}");
+        await peer.ExpectAsync("query-migrate", null, "{\"status\": \"failed\", \"error-desc\": \"disk full\"}");
         Assert.Equal(new MigrationStatus("failed", "disk full"), await migration);
 
         var pci = monitor.QueryPciAsync(CancellationToken.None);
-        await ExpectAsync(peer, "query-pci", null,
+        await peer.ExpectAsync("query-pci", null,
             "[{\"bus\": 0, \"devices\": [{\"qdev_id\": \"\"}, {\"qdev_id\": \"hp0\", \"pci_bridge\": {\"devices\": [{\"qdev_id\": \"disk1\"}]}}, {\"qdev_id\": \"hp1\", \"pci_bridge\": {\"devices\": []}}]}]");
         Assert.Equal([new PciDevice(null, 0), new PciDevice("hp0", 1), new PciDevice("hp1", 0)], await pci);
     }
@@ -98,41 +75,41 @@ public sealed class QemuMonitorTests
     [Fact]
     public async Task Quit_counts_a_monitor_that_closes_instead_of_answering_as_done()
     {
-        var (monitor, peer, server) = await ConnectAsync();
+        var (monitor, peer) = await ScriptedQemu.ConnectMonitorAsync();
         await using var _m = monitor;
         var quit = monitor.QuitAsync(CancellationToken.None);
         var (_, req) = await peer.ReadAsync();
         Assert.Equal("quit", req["execute"]!.GetValue<string>());
-        server.Dispose();
+        peer.Close();
         await quit;
     }
 
     [Fact]
     public async Task A_dimm_is_a_ram_backend_and_a_pc_dimm_named_as_the_command_line_names_them()
     {
-        var (monitor, peer, _) = await ConnectAsync();
+        var (monitor, peer) = await ScriptedQemu.ConnectMonitorAsync();
         await using var _m = monitor;
         var add = MemoryHotplug.AddDimmAsync(monitor, "ab12", 256L << 20, CancellationToken.None);
-        await ExpectAsync(peer, "object-add", "{\"qom-type\": \"memory-backend-ram\", \"id\": \"mem-ab12\", \"size\": 268435456}");
-        await ExpectAsync(peer, "device_add", "{\"driver\": \"pc-dimm\", \"id\": \"dimm-ab12\", \"memdev\": \"mem-ab12\"}");
+        await peer.ExpectAsync("object-add", "{\"qom-type\": \"memory-backend-ram\", \"id\": \"mem-ab12\", \"size\": 268435456}");
+        await peer.ExpectAsync("device_add", "{\"driver\": \"pc-dimm\", \"id\": \"dimm-ab12\", \"memdev\": \"mem-ab12\"}");
         await add;
     }
 
     [Fact]
     public async Task Saving_the_state_pauses_streams_to_a_quoted_partial_file_and_lets_the_vm_run_on_when_it_fails()
     {
-        var (monitor, peer, _) = await ConnectAsync();
+        var (monitor, peer) = await ScriptedQemu.ConnectMonitorAsync();
         await using var _m = monitor;
         using var dir = new TempDirectory();
         Directory.CreateDirectory(dir.Combine("it's"));
         var path = dir.Combine("it's", "memory.sav");
         var save = VmStateFile.SaveAsync(monitor, path, TimeSpan.FromSeconds(30), "vm1", CancellationToken.None);
-        await ExpectAsync(peer, "stop", null);
+        await peer.ExpectAsync("stop", null);
         var quoted = $"'{path.Replace("'", "'\\''")}.partial'";
-        await ExpectAsync(peer, "migrate", new JsonObject { ["uri"] = $"exec:cat > {quoted}" }.ToJsonString());
-        await ExpectAsync(peer, "query-migrate", null, "{\"status\": \"active\"}");
-        await ExpectAsync(peer, "query-migrate", null, "{\"status\": \"failed\", \"error-desc\": \"No space left on device\"}");
-        await ExpectAsync(peer, "cont", null);
+        await peer.ExpectAsync("migrate", new JsonObject { ["uri"] = $"exec:cat > {quoted}" }.ToJsonString());
+        await peer.ExpectAsync("query-migrate", null, "{\"status\": \"active\"}");
+        await peer.ExpectAsync("query-migrate", null, "{\"status\": \"failed\", \"error-desc\": \"No space left on device\"}");
+        await peer.ExpectAsync("cont", null);
         var ex = await Assert.ThrowsAsync<VzInvalidStateException>(() => save);
         Assert.Equal("VzVmSaveFailed", ex.ErrorId);
         Assert.Contains("No space left on device", ex.Message);
@@ -142,12 +119,12 @@ public sealed class QemuMonitorTests
     [Fact]
     public async Task A_restore_waits_while_the_state_loads_then_lets_the_vcpus_run()
     {
-        var (monitor, peer, _) = await ConnectAsync();
+        var (monitor, peer) = await ScriptedQemu.ConnectMonitorAsync();
         await using var _m = monitor;
         var resume = VmStateFile.ResumeLoadedAsync(monitor, "vm1", CancellationToken.None);
-        await ExpectAsync(peer, "query-status", null, "{\"status\": \"inmigrate\"}");
-        await ExpectAsync(peer, "query-status", null, "{\"status\": \"paused\"}");
-        await ExpectAsync(peer, "cont", null);
+        await peer.ExpectAsync("query-status", null, "{\"status\": \"inmigrate\"}");
+        await peer.ExpectAsync("query-status", null, "{\"status\": \"paused\"}");
+        await peer.ExpectAsync("cont", null);
         await resume;
     }
 }

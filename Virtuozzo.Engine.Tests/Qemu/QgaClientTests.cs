@@ -11,8 +11,7 @@ public sealed class QgaClientTests
     [Fact]
     public async Task Sync_skips_stale_output_and_accepts_only_the_latest_id()
     {
-        var (client, server) = MemoryDuplexStream.CreatePair();
-        var peer = new ScriptedPeer(server);
+        var (client, peer) = ScriptedPeer.CreatePair();
         await using var qga = QgaClient.Open(client, "vm1");
         var sync = qga.SyncAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
         var (sentinel, first) = await peer.ReadAsync();
@@ -25,12 +24,12 @@ public sealed class QgaClientTests
         Assert.NotEqual(id1, id2);
         // A reply left over from an earlier client, then the late reply to the first attempt: both must be skipped.
         await peer.SendAsync("{\"return\": {\"pid\": 99}}\n");
-        await peer.SendRawAsync([0xFF, .. Encoding.UTF8.GetBytes($"{{\"return\": {id1}}}\n")]);
+        await peer.SendSyncReplyAsync(id1);
         // Answer the newest request; the client may have retried meanwhile, so follow its ids until it is done.
         var latest = id2;
         while (!sync.IsCompleted)
         {
-            await peer.SendRawAsync([0xFF, .. Encoding.UTF8.GetBytes($"{{\"return\": {latest}}}\n")]);
+            await peer.SendSyncReplyAsync(latest);
             try { latest = (await peer.ReadAsync(TimeSpan.FromSeconds(2))).Message["arguments"]!["id"]!.GetValue<long>(); }
             catch (OperationCanceledException) { }
         }
@@ -49,18 +48,17 @@ public sealed class QgaClientTests
     {
         // An agent that just came up answers what queued while it was down (here: an id of an earlier client). The
         // client must not sit out its retry interval (an hour here, so only the immediate resend can finish this).
-        var (client, server) = MemoryDuplexStream.CreatePair();
-        var peer = new ScriptedPeer(server);
+        var (client, peer) = ScriptedPeer.CreatePair();
         await using var qga = QgaClient.Open(client, "vm1", TimeSpan.FromHours(1));
         var sync = qga.SyncAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
         var (_, first) = await peer.ReadAsync();
         var id1 = first["arguments"]!["id"]!.GetValue<long>();
-        await peer.SendRawAsync([0xFF, .. Encoding.UTF8.GetBytes($"{{\"return\": {id1 ^ 1}}}\n")]);
+        await peer.SendSyncReplyAsync(id1 ^ 1);
         var (sentinel, second) = await peer.ReadAsync(TimeSpan.FromSeconds(20));
         Assert.True(sentinel);
         var id2 = second["arguments"]!["id"]!.GetValue<long>();
         Assert.NotEqual(id1, id2);
-        await peer.SendRawAsync([0xFF, .. Encoding.UTF8.GetBytes($"{{\"return\": {id2}}}\n")]);
+        await peer.SendSyncReplyAsync(id2);
         await sync;
     }
 
@@ -82,13 +80,8 @@ public sealed class QgaClientTests
     [Fact]
     public async Task Agent_errors_become_typed_exceptions_and_passwords_travel_base64()
     {
-        var (client, server) = MemoryDuplexStream.CreatePair();
-        var peer = new ScriptedPeer(server);
-        await using var qga = QgaClient.Open(client, "vm1");
-        var sync = qga.SyncAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
-        var (_, s) = await peer.ReadAsync();
-        await peer.SendRawAsync([0xFF, .. Encoding.UTF8.GetBytes($"{{\"return\": {s["arguments"]!["id"]}}}\n")]);
-        await sync;
+        var (qga, peer) = await ScriptedQemu.OpenQgaAsync();
+        await using var _q = qga;
         var password = "p \"q\" r  s'ü€";
         var call = qga.ExecuteAsync("guest-set-user-password", new JsonObject { ["username"] = "root", ["password"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(password)), ["crypted"] = false }, TimeSpan.FromSeconds(5), CancellationToken.None);
         var (_, req) = await peer.ReadAsync();

@@ -8,24 +8,12 @@ namespace Virtuozzo.Engine.Tests.Qemu;
 /// <summary>The QMP client against a scripted fake monitor.</summary>
 public sealed class QmpClientTests
 {
-    private const string Greeting = "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 19, \"minor\": 2, \"major\": 7}, \"package\": \"Debian\"}, \"capabilities\": [\"oob\"]}}\n";
-
-    private static async Task<(QmpClient Client, ScriptedPeer Peer, MemoryDuplexStream Server)> ConnectAsync()
-    {
-        var (client, server) = MemoryDuplexStream.CreatePair();
-        var peer = new ScriptedPeer(server);
-        await peer.SendAsync(Greeting);
-        var open = QmpClient.OpenAsync(client, TimeSpan.FromSeconds(5), "vm1", CancellationToken.None);
-        var (_, caps) = await peer.ReadAsync();
-        Assert.Equal("qmp_capabilities", caps["execute"]!.GetValue<string>());
-        await peer.SendAsync($"{{\"return\": {{}}, \"id\": \"{caps["id"]}\"}}\n");
-        return (await open, peer, server);
-    }
+    private static readonly string Greeting = ScriptedQemu.Greeting("7.2.19", package: "Debian", capabilities: "\"oob\"");
 
     [Fact]
     public async Task Negotiates_capabilities_and_reads_the_version_from_the_greeting()
     {
-        var (qmp, _, _) = await ConnectAsync();
+        var (qmp, _) = await ScriptedQemu.OpenQmpAsync(Greeting);
         await using var _qmp = qmp;
         Assert.Equal("7.2.19", qmp.QemuVersion);
     }
@@ -33,7 +21,7 @@ public sealed class QmpClientTests
     [Fact]
     public async Task Matches_replies_by_id_even_out_of_order_with_events_in_between()
     {
-        var (qmp, peer, _) = await ConnectAsync();
+        var (qmp, peer) = await ScriptedQemu.OpenQmpAsync(Greeting);
         await using var _qmp = qmp;
         var first = qmp.ExecuteAsync("query-status", null, TimeSpan.FromSeconds(5), CancellationToken.None);
         var second = qmp.ExecuteAsync("query-name", null, TimeSpan.FromSeconds(5), CancellationToken.None);
@@ -50,7 +38,7 @@ public sealed class QmpClientTests
     [Fact]
     public async Task Turns_a_QMP_error_into_a_typed_exception_with_the_class()
     {
-        var (qmp, peer, _) = await ConnectAsync();
+        var (qmp, peer) = await ScriptedQemu.OpenQmpAsync(Greeting);
         await using var _qmp = qmp;
         var call = qmp.ExecuteAsync("device_del", new JsonObject { ["id"] = "nope" }, TimeSpan.FromSeconds(5), CancellationToken.None);
         var (_, req) = await peer.ReadAsync();
@@ -64,7 +52,7 @@ public sealed class QmpClientTests
     [Fact]
     public async Task Times_out_a_command_that_gets_no_reply()
     {
-        var (qmp, peer, _) = await ConnectAsync();
+        var (qmp, peer) = await ScriptedQemu.OpenQmpAsync(Greeting);
         await using var _qmp = qmp;
         var ex = await Assert.ThrowsAsync<VzTimeoutException>(() => qmp.ExecuteAsync("query-status", null, TimeSpan.FromMilliseconds(200), CancellationToken.None));
         Assert.Equal("VzVmMonitorTimeout", ex.ErrorId);
@@ -82,11 +70,11 @@ public sealed class QmpClientTests
     [Fact]
     public async Task Fails_pending_commands_when_QEMU_closes_the_socket()
     {
-        var (qmp, peer, server) = await ConnectAsync();
+        var (qmp, peer) = await ScriptedQemu.OpenQmpAsync(Greeting);
         await using var _qmp = qmp;
         var call = qmp.ExecuteAsync("quit", null, TimeSpan.FromSeconds(5), CancellationToken.None);
         await peer.ReadAsync();
-        server.Dispose();
+        peer.Close();
         var ex = await Assert.ThrowsAsync<VzInvalidStateException>(() => call);
         Assert.Equal("VzVmMonitorClosed", ex.ErrorId);
         Assert.True(qmp.Closed.IsCompleted);
@@ -95,53 +83,49 @@ public sealed class QmpClientTests
     [Fact]
     public async Task Device_deleted_waits_for_the_event_naming_the_device_not_the_virtio_backend()
     {
-        var (qmp, peer, _) = await ConnectAsync();
+        var (qmp, peer) = await ScriptedQemu.OpenQmpAsync(Greeting);
         await using var _qmp = qmp;
         var remove = DiskHotplug.RemoveDiskAsync(new QemuMonitor(qmp), "disk1", CancellationToken.None);
         var (_, del) = await peer.ReadAsync();
         Assert.Equal("device_del", del["execute"]!.GetValue<string>());
         // The event can arrive before the command's reply; the backend's event has no device field.
         await peer.SendAsync("{\"event\": \"DEVICE_DELETED\", \"data\": {\"path\": \"/machine/peripheral/disk1/virtio-backend\"}, \"timestamp\": {\"seconds\": 1, \"microseconds\": 0}}\n");
-        await peer.SendAsync($"{{\"return\": {{}}, \"id\": \"{del["id"]}\"}}\n");
+        await peer.ReplyAsync(del);
         await Task.Delay(100);
         Assert.False(remove.IsCompleted);
         await peer.SendAsync("{\"event\": \"DEVICE_DELETED\", \"data\": {\"device\": \"disk1\", \"path\": \"/machine/peripheral/disk1\"}, \"timestamp\": {\"seconds\": 1, \"microseconds\": 5}}\n");
         var (_, bdel) = await peer.ReadAsync();
         Assert.Equal("blockdev-del", bdel["execute"]!.GetValue<string>());
         Assert.Equal("disk1", bdel["arguments"]!["node-name"]!.GetValue<string>());
-        await peer.SendAsync($"{{\"return\": {{}}, \"id\": \"{bdel["id"]}\"}}\n");
+        await peer.ReplyAsync(bdel);
         Assert.True(await remove);
     }
 
     [Fact]
     public async Task Hot_add_removes_the_block_node_again_when_no_port_takes_the_device()
     {
-        var (qmp, peer, _) = await ConnectAsync();
+        var (qmp, peer) = await ScriptedQemu.OpenQmpAsync(Greeting);
         await using var _qmp = qmp;
         var add = DiskHotplug.AddDiskAsync(new QemuMonitor(qmp), "disk2", "/vz/x/disk2.qcow2", "qcow2", "q35", CancellationToken.None);
         var (_, bd) = await peer.ReadAsync();
         Assert.Equal("blockdev-add", bd["execute"]!.GetValue<string>());
         Assert.Equal("/vz/x/disk2.qcow2", bd["arguments"]!["file"]!["filename"]!.GetValue<string>());
-        await peer.SendAsync($"{{\"return\": {{}}, \"id\": \"{bd["id"]}\"}}\n");
-        var (_, q) = await peer.ReadAsync();
-        Assert.Equal("query-pci", q["execute"]!.GetValue<string>());
-        await peer.SendAsync($"{{\"return\": [], \"id\": \"{q["id"]}\"}}\n");
+        await peer.ReplyAsync(bd);
+        await peer.AnswerAsync("query-pci", "[]");
         for (var i = 0; i < 4; i++)
         {
             var (_, dev) = await peer.ReadAsync();
             Assert.Equal($"hp{i}", dev["arguments"]!["bus"]!.GetValue<string>());
             await peer.SendAsync($"{{\"id\": \"{dev["id"]}\", \"error\": {{\"class\": \"GenericError\", \"desc\": \"Bus 'hp{i}' is full\"}}}}\n");
         }
-        var (_, cleanup) = await peer.ReadAsync();
-        Assert.Equal("blockdev-del", cleanup["execute"]!.GetValue<string>());
-        await peer.SendAsync($"{{\"return\": {{}}, \"id\": \"{cleanup["id"]}\"}}\n");
+        await peer.AnswerAsync("blockdev-del");
         await Assert.ThrowsAsync<QmpException>(() => add);
     }
 
     [Fact]
     public async Task Ignores_lines_that_are_not_json_and_refuses_oversized_ones_by_closing()
     {
-        var (qmp, peer, _) = await ConnectAsync();
+        var (qmp, peer) = await ScriptedQemu.OpenQmpAsync(Greeting);
         await using var _qmp = qmp;
         var call = qmp.ExecuteAsync("query-status", null, TimeSpan.FromSeconds(5), CancellationToken.None);
         var (_, req) = await peer.ReadAsync();
