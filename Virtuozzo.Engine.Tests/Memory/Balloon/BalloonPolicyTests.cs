@@ -150,6 +150,26 @@ public sealed class BalloonPolicyTests
     }
 
     [Fact]
+    public void A_balloon_that_inflates_slowly_is_no_burst_while_actual_still_falls()
+    {
+        // Recorded in the 4-VM bench on an idle host (2026-12-01, hs4): a re-sent target of 410 MiB; the balloon crawled
+        // 1024, 1001, 985, 976, 975 MiB over 2.5 s while the guest's stats (which count the balloon in MemTotal) showed
+        // available fall 851, 829, 803 MiB. The 1 MiB step was taken for a standing balloon and the 26 MiB of "use" for
+        // a burst: the policy deflated it back to 1 GiB and the rate limit kept it there past the 30 s goal.
+        var policy = new BalloonPolicy(new());
+        var t0 = new DateTimeOffset(2026, 12, 1, 1, 43, 0, TimeSpan.Zero);
+        BalloonDecision At(double t, double actualMiB, double availableMiB) => policy.Decide(new BalloonSample
+        {
+            Time = t0.AddSeconds(t), MemorySize = GiB, Guarantee = Guarantee, Actual = (long)(actualMiB * MiB),
+            Guest = new GuestMemoryStats { Total = (long)(972.3 * MiB), Available = (long)(availableMiB * MiB), UpdatedAt = t0.AddSeconds(Math.Floor(t)) },
+        });
+        for (var t = 20.0; t < 33; t += 0.5) At(t, 1024, 851.3);
+        policy.Sent(Guarantee, t0.AddSeconds(32.99), resend: true);
+        var decisions = new[] { At(34.33, 1001, 829.1), At(34.76, 985, 829.1), At(35.29, 976, 829.1), At(35.48, 975, 803.0), At(36.0, 960, 790), At(36.5, 930, 760) };
+        Assert.All(decisions, d => Assert.False(d.Urgent, d.Detail));
+    }
+
+    [Fact]
     public void A_climb_a_guest_with_plenty_available_absorbs_is_no_burst()
     {
         // A 4 GiB VM ballooned to 3 GiB with 2 GiB available: 20 MiB/s for 5 s would take 30 s x 20 = 600 MiB at most.
