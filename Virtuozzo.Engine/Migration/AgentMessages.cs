@@ -24,6 +24,9 @@ public sealed record AgentProbeReply
     public string? Accelerator { get; init; }
     public long FreeBytes { get; init; }
     public List<MigrationIncompatibility> Incompatibilities { get; init; } = [];
+    /// <summary>For a live VM: where its incoming QEMU will listen, so the source's tunnel can connect during the prepare.</summary>
+    public string? IncomingNbdSocket { get; init; }
+    public string? IncomingMigrationSocket { get; init; }
 }
 
 /// <summary>Register the VE on the destination (same id, name and settings) and get ready to receive it.</summary>

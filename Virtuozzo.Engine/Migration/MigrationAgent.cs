@@ -97,10 +97,13 @@ public sealed class MigrationAgent(VzEngine engine)
         var identity = HostIdentity.Of(engine.Paths);
         var free = FreeBytes(engine.Paths.DataRoot);
         var found = MigrationChecks.Destination(engine, config, request, caps, identity, free);
+        var live = config.Type == VeType.VirtualMachine && request.Mode == MigrationMode.Live ? engine.Vms.RuntimePaths(config.Id) : null;
         return new AgentProbeReply
         {
             HostIdentity = identity, DataRoot = engine.Paths.DataRoot, QemuVersion = caps.QemuVersion,
             Accelerator = caps.Accelerator.ToString(), FreeBytes = free, Incompatibilities = [.. found],
+            IncomingNbdSocket = live is null ? null : VmService.IncomingNbdSocket(live),
+            IncomingMigrationSocket = live is null ? null : VmService.IncomingMigrationSocket(live),
         };
     }
 
