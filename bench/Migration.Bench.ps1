@@ -390,7 +390,7 @@ with fsync, and afterwards the guest's cached view is compared with a re-read fr
 | --- | --- | --- | --- | --- | --- | --- | --- |
 $(($rows | ForEach-Object { "| $($_.Kind) | $($_.Direction) | $(if ($_.Ok) { 'yes' } else { "no: $($_.Error)" }) | $(& $fmt $_.Total '{0:0.0} s') | $(& $fmt $_.Downtime '{0:0} ms') | $(& $fmt $_.PingGap '{0} ms') | $($_.Data) | $(if ($_.PSObject.Properties['Image']) { $_.Image }) |" }) -join "`n")
 
-- Idle live moves: $($live.Count) of $($idle.Count) succeeded (target 20 of 20; $IdleRuns run here to keep the bench within its time on the loaded machine); written data identical in
+- Idle live moves: $($live.Count) of $($idle.Count) succeeded (target 20 of 20$(if ($IdleRuns -lt 20) { "; $IdleRuns run here to keep the bench within its time" })); written data identical in
   $(@($idle | Where-Object Data -eq 'same').Count) of $($idle.Count); QEMU downtime median $(Median @($live.Downtime)) ms, max $(($live.Downtime | Measure-Object -Maximum).Maximum) ms (target ≤ 300 ms);
   observer's ping gap max $((@($live.PingGap | Where-Object { $null -ne $_ }) | Measure-Object -Maximum).Maximum) ms over the $(@($live.PingGap | Where-Object { $null -ne $_ }).Count) moves it got replies in (target ≤ 1000 ms).
 - qemu-img check of the disk on the destination after each idle move (VM paused for it): clean after $(@($idle | Where-Object Image -eq 'clean').Count) of $($idle.Count).
