@@ -108,7 +108,8 @@ function Read-TrxCounts {
     param([string] $Path)
     [xml] $trx = Get-Content -Raw $Path
     $c = $trx.TestRun.ResultSummary.Counters
-    [pscustomobject]@{ Passed = [int]$c.passed; Failed = [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted; Skipped = [int]$c.notExecuted }
+    $names = @($trx.TestRun.Results.UnitTestResult | Where-Object { $_.outcome -notin 'Passed', 'NotExecuted' } | ForEach-Object { "xunit: $($_.testName)" })
+    [pscustomobject]@{ Passed = [int]$c.passed; Failed = [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted; Skipped = [int]$c.notExecuted; FailedNames = $names }
 }
 
 function Invoke-VzTest {
@@ -117,6 +118,7 @@ function Invoke-VzTest {
     if (Test-Path $results) { Remove-Item $results -Recurse -Force }
     $null = New-Item -ItemType Directory $results
     $passed = 0; $failed = 0; $skipped = 0
+    $failedNames = [Collections.Generic.List[string]]::new()
     $watch = [Diagnostics.Stopwatch]::StartNew()
 
     # -Tag CgroupV2 runs only the cgroup v2 test host; a full run includes it after the engine's xunit tests.
@@ -130,19 +132,20 @@ function Invoke-VzTest {
         if (Test-Path $trx) {
             $x = Read-TrxCounts $trx
             $passed += $x.Passed; $failed += $x.Failed; $skipped += $x.Skipped
+            $x.FailedNames | ForEach-Object { $failedNames.Add($_) }
             Write-Host "xunit: $($x.Passed) passed, $($x.Failed) failed, $($x.Skipped) skipped"
         }
-        else { Write-Host 'xunit produced no results: counted as one failure'; $failed += 1 }
+        else { Write-Host 'xunit produced no results: counted as one failure'; $failed += 1; $failedNames.Add('xunit produced no results') }
     }
 
     if ($v2Only -or (-not $SkipEngineTests -and -not $Tag -and -not $Path)) {
         $v2 = Invoke-VzCgroupV2HostTest -Root $Root
         $passed += $v2.Passed; $failed += $v2.Failed; $skipped += $v2.Skipped
+        $v2.Tests | Where-Object Outcome -ne 'Passed' | ForEach-Object { $failedNames.Add("cgroup v2 host: $($_.Name)") }
+        if ($v2.Failed -gt 0 -and -not $v2.Tests) { $failedNames.Add('cgroup v2 host could not run') }
     }
     if ($v2Only) {
-        Write-Host ("Tests took {0:n0} s" -f $watch.Elapsed.TotalSeconds)
-        Write-Host "$passed passed, $failed failed, $skipped skipped"
-        if ($failed -gt 0) { exit 1 }
+        Write-VzTestSummary $watch $passed $failed $skipped $failedNames
         return
     }
 
@@ -158,13 +161,24 @@ function Invoke-VzTest {
     if (Test-Path $pesterJson) {
         $p = Get-Content -Raw $pesterJson | ConvertFrom-Json
         $passed += $p.Passed; $failed += $p.Failed; $skipped += $p.Skipped
+        $p.FailedNames | ForEach-Object { $failedNames.Add("Pester: $_") }
         Write-Host "Pester: $($p.Passed) passed, $($p.Failed) failed, $($p.Skipped) skipped"
     }
-    else { Write-Host 'Pester produced no results: counted as one failure'; $failed += 1 }
+    else { Write-Host 'Pester produced no results: counted as one failure'; $failed += 1; $failedNames.Add('Pester produced no results') }
 
-    Write-Host ("Tests took {0:n0} s" -f $watch.Elapsed.TotalSeconds)
-    Write-Host "$passed passed, $failed failed, $skipped skipped"
-    if ($failed -gt 0) { exit 1 }
+    Write-VzTestSummary $watch $passed $failed $skipped $failedNames
+}
+
+function Write-VzTestSummary {
+    # The last lines of a run: what failed, by name (a CI log is often read from its tail), then the totals.
+    param($Watch, [int] $Passed, [int] $Failed, [int] $Skipped, [string[]] $FailedNames)
+    Write-Host ("Tests took {0:n0} s" -f $Watch.Elapsed.TotalSeconds)
+    if ($FailedNames) {
+        Write-Host 'Failed:'
+        $FailedNames | ForEach-Object { Write-Host "  $_" }
+    }
+    Write-Host "$Passed passed, $Failed failed, $Skipped skipped"
+    if ($Failed -gt 0) { exit 1 }
 }
 
 function Invoke-VzCgroupV2HostTest {

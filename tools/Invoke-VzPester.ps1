@@ -40,8 +40,18 @@ if ($leaks.Count -gt 0) {
     $leaks | ForEach-Object { Write-Host "  $_" -ForegroundColor Red }
     $failed += $leaks.Count
 }
+# The names of what failed go into the summary too, so the last lines of a CI log say which tests to look at.
+$failedNames = @(
+    if ($result) {
+        $result.Failed | ForEach-Object { $_.ExpandedPath }
+        $result.FailedBlocks | ForEach-Object { "$($_.ExpandedPath) (block)" }
+        $result.FailedContainers | ForEach-Object { "$($_.Item) (file)" }
+    }
+    else { 'Pester did not run' }
+    $leaks | ForEach-Object { "left behind: $_" })
 [pscustomobject]@{
     Passed  = if ($result) { $result.PassedCount } else { 0 }
     Failed  = $failed
+    FailedNames = $failedNames
     Skipped = if ($result) { $result.SkippedCount + $result.NotRunCount } else { 0 }
 } | ConvertTo-Json | Set-Content $ResultPath

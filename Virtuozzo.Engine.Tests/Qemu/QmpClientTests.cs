@@ -72,10 +72,12 @@ public sealed class QmpClientTests
     {
         var (qmp, peer) = await ScriptedQemu.OpenQmpAsync(Greeting);
         await using var _qmp = qmp;
-        var call = qmp.ExecuteAsync("quit", null, TimeSpan.FromSeconds(5), CancellationToken.None);
+        // The command's own timeout is far away: the close must fail it, not the timeout (a crashed QEMU would
+        // otherwise hold every caller for its full timeout). The guard turns a wait for the timeout into a failure.
+        var call = qmp.ExecuteAsync("quit", null, TimeSpan.FromMinutes(10), CancellationToken.None);
         await peer.ReadAsync();
         peer.Close();
-        var ex = await Assert.ThrowsAsync<VzInvalidStateException>(() => call);
+        var ex = await Assert.ThrowsAsync<VzInvalidStateException>(() => call.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Equal("VzVmMonitorClosed", ex.ErrorId);
         Assert.True(qmp.Closed.IsCompleted);
     }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Virtuozzo.Engine.Errors;
 
 namespace Virtuozzo.Engine.Migration;
@@ -10,7 +9,7 @@ namespace Virtuozzo.Engine.Migration;
 /// write. The move is then cancelled and rolled back: the VM keeps running on the source, which is where an
 /// administrator expects it after a network fault, and a new Move-VzVm starts over on a healthy link.
 /// </summary>
-public sealed class MigrationStallWatch(TimeSpan timeout, string name)
+public sealed class MigrationStallWatch(TimeSpan timeout, string name, TimeProvider? clock = null)
 {
     /// <summary>
     /// The default: a network cut of 5 s aborts (TCP's retransmission back-off makes the pause seen by QEMU longer
@@ -18,7 +17,8 @@ public sealed class MigrationStallWatch(TimeSpan timeout, string name)
     /// </summary>
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(4);
 
-    private readonly Stopwatch sinceProgress = Stopwatch.StartNew();
+    private readonly TimeProvider time = clock ?? TimeProvider.System;
+    private long progressAt = (clock ?? TimeProvider.System).GetTimestamp();
     private long last = -1;
     private string phase = "";
 
@@ -35,12 +35,13 @@ public sealed class MigrationStallWatch(TimeSpan timeout, string name)
         {
             phase = currentPhase;
             last = counter;
-            sinceProgress.Restart();
+            progressAt = time.GetTimestamp();
             return;
         }
-        if (sinceProgress.Elapsed > timeout)
+        var still = time.GetElapsedTime(progressAt);
+        if (still > timeout)
             throw new VzTimeoutException("VzMigrationStalled",
-                $"Moving '{name}' made no progress for {sinceProgress.Elapsed.TotalSeconds:0.0} s during the {phase} (the network to the destination or the destination itself stopped answering); the move was cancelled.",
+                $"Moving '{name}' made no progress for {still.TotalSeconds:0.0} s during the {phase} (the network to the destination or the destination itself stopped answering); the move was cancelled.",
                 name, timeout)
             { RecommendedAction = "The VM keeps running on this host. Check the network to the destination and run Move-VzVm again; use -StallTimeout to allow longer pauses on a slow or lossy link." };
     }

@@ -103,13 +103,17 @@ public sealed class QmpClient : IAsyncDisposable
             await WriteAsync(message.ToJsonString() + "\n", cancellationToken);
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.Token);
             cts.CancelAfter(timeout);
-            JsonObject reply;
-            try { reply = await tcs.Task.WaitAsync(cts.Token); }
+            // A monitor that closes (QEMU exited or crashed mid-command) fails the command at once rather than at
+            // its timeout: the read loop sets a reply before it marks the monitor closed, so a reply that made it
+            // wins.
+            try { await Task.WhenAny(tcs.Task, closed.Task).WaitAsync(cts.Token); }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                if (closed.Task.IsCompleted) throw ClosedError(command);
+                if (closed.Task.IsCompleted && !tcs.Task.IsCompleted) throw ClosedError(command);
                 throw new VzTimeoutException("VzVmMonitorTimeout", $"QEMU did not answer '{command}' for '{target}' within {timeout.TotalSeconds:0.#} s.", target, timeout);
             }
+            if (!tcs.Task.IsCompleted) throw ClosedError(command);
+            var reply = await tcs.Task;
             if (reply["error"] is JsonObject error)
                 throw new QmpException(command, error["class"]?.GetValue<string>() ?? "GenericError", error["desc"]?.GetValue<string>() ?? "(no description)", target);
             return reply["return"];
