@@ -2,7 +2,7 @@ using Virtuozzo.Engine.Service;
 
 namespace Virtuozzo.Engine.Tests.Service;
 
-/// <summary>The memory manager samples a ballooned VM on every 1 s pass, whatever the jitter of the passes.</summary>
+/// <summary>The memory manager samples a VM on every pass it is due, whatever the jitter of the passes.</summary>
 public sealed class BalloonScheduleTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 11, 30, 12, 0, 0, TimeSpan.Zero);
@@ -23,9 +23,19 @@ public sealed class BalloonScheduleTests
     }
 
     [Fact]
-    public void A_ballooned_vm_is_due_on_every_half_second_memory_pass()
+    public void With_the_defaults_a_ballooned_vm_is_due_on_every_loop_pass()
     {
         var options = new HostSupervisorOptions();
+        Assert.Equal(options.LoopInterval, options.MemoryPassInterval);
+        var next = options.NextBalloonSampleAt(T0, ballooned: true);
+        Assert.True(T0.AddMilliseconds(970) >= next);
+        Assert.True(T0.AddMilliseconds(100) < next);
+    }
+
+    [Fact]
+    public void A_shorter_ballooned_interval_samples_on_memory_passes_between_the_loop_passes()
+    {
+        var options = new HostSupervisorOptions { BalloonedInterval = TimeSpan.FromMilliseconds(500) };
         Assert.Equal(TimeSpan.FromMilliseconds(500), options.MemoryPassInterval);
         var next = options.NextBalloonSampleAt(T0, ballooned: true);
         Assert.True(T0.AddMilliseconds(500) >= next);

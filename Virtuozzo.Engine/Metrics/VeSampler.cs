@@ -36,7 +36,7 @@ public sealed class VeSampler(VzEngine engine)
         if (!sample.Running) return sample;
         try
         {
-            var (disk, actual, stats) = await ServiceMonitor.RunAsync(rt, config.Name, monitorTimeout, async (mon, ct) =>
+            var (disk, actual, stats) = await ServiceMonitor.RunOnceAsync(rt, config.Name, monitorTimeout, async (mon, ct) =>
             {
                 var disk = await mon.QueryBlockStatsAsync(ct);
                 long? actual = null;

@@ -120,6 +120,12 @@ public sealed class HostSupervisor
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         phase = "Running";
+        try { await LoopAsync(cancellationToken); }
+        finally { await memory.DisposeAsync(); }
+    }
+
+    private async Task LoopAsync(CancellationToken cancellationToken)
+    {
         while (!cancellationToken.IsCancellationRequested)
         {
             var passStart = time.GetUtcNow();
@@ -206,11 +212,11 @@ public sealed class HostSupervisor
             }
             corruptReported.Remove(record.Id);
             if (record.State != VeRegistrationState.Ready) continue;
-            var (running, died) = Watch(config);
+            var (running, died, qemuPid) = Watch(config);
             if (running && config.Type == VeType.VirtualMachine)
             {
                 var rt = engine.Vms.RuntimePaths(config.Id);
-                if (QemuProcess.Inspect(rt).Pid is { } pid)
+                if (qemuPid is { } pid)
                 {
                     runningVms.Add((config, rt, pid));
                     // A share's virtiofsd that died leaves the VM running with a hung mount: journalled once per QEMU.
@@ -271,15 +277,17 @@ public sealed class HostSupervisor
     }
 
     /// <summary>Compares with the last pass: a VE that ran and now does not, without being asked to stop, died.</summary>
-    private (bool Running, string? Died) Watch(VeConfig config)
+    private (bool Running, string? Died, int? QemuPid) Watch(VeConfig config)
     {
         bool running;
         string? reason = null;
+        int? qemuPid = null;
         if (config.Type == VeType.VirtualMachine)
         {
             var status = QemuProcess.Inspect(engine.Vms.RuntimePaths(config.Id));
             running = status.Alive;
             reason = status.DeadReason;
+            qemuPid = status.Pid;
         }
         else
         {
@@ -289,7 +297,7 @@ public sealed class HostSupervisor
         }
         var before = wasRunning.TryGetValue(config.Id, out var r) && r;
         wasRunning[config.Id] = running;
-        return (running, before && !running && reason is not null ? reason : null);
+        return (running, before && !running && reason is not null ? reason : null, qemuPid);
     }
 
     private bool IsRunning(VeConfig config) => config.Type == VeType.VirtualMachine

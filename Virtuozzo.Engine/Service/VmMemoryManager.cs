@@ -15,9 +15,10 @@ namespace Virtuozzo.Engine.Service;
 /// host's memory and pressure, asks the VM's <see cref="BalloonPolicy"/>, and sends the target it answers. One VM's
 /// failure (hung monitor, QEMU dying mid-command) is logged and skipped; the next pass tries again.
 /// </summary>
-public sealed class VmMemoryManager(HostServiceJournal journal, HostSupervisorOptions options, ILogger logger, TimeProvider? clock = null)
+public sealed class VmMemoryManager(HostServiceJournal journal, HostSupervisorOptions options, ILogger logger, TimeProvider? clock = null) : IAsyncDisposable
 {
     private readonly TimeProvider time = clock ?? TimeProvider.System;
+    private readonly ServiceMonitor monitors = new();
     private readonly Dictionary<Guid, Track> tracks = [];
     private readonly BalloonTraceWriter? trace = BalloonTraceWriter.FromEnvironment();
 
@@ -37,6 +38,7 @@ public sealed class VmMemoryManager(HostServiceJournal journal, HostSupervisorOp
         var now = time.GetUtcNow();
         var results = new Dictionary<Guid, VmLiveState>();
         foreach (var id in tracks.Keys.Except(vms.Select(v => v.Config.Id)).ToList()) tracks.Remove(id);
+        await monitors.ForgetAllButAsync(vms.Select(v => v.Paths));
         var host = new HostMemoryState();
         var hostRead = false;
         foreach (var (config, rt, pid) in vms)
@@ -81,15 +83,18 @@ public sealed class VmMemoryManager(HostServiceJournal journal, HostSupervisorOp
         var guarantee = MemoryPlanner.Guarantee(config);
         var optedOut = config.Vm?.AutoBalloon == false;
         var paused = File.Exists(HostServicePaths.BalloonPauseMarker(rt.RunDirectory));
-        var (actual, stats, decision, sent, sample) = await ServiceMonitor.RunAsync(rt, name, options.MonitorTimeout, async (mon, token) =>
+        var (actual, stats, decision, sent, sample) = await monitors.RunAsync(rt, pid, name, options.MonitorTimeout, async (mon, token) =>
         {
             if (!track.StatsPollingSet)
             {
                 await mon.SetBalloonStatsIntervalAsync(options.GuestStatsPollSeconds, token);
                 track.StatsPollingSet = true;
             }
-            var actual = await mon.QueryBalloonAsync(token);
-            var stats = await mon.GetBalloonStatsAsync(token);
+            // Both asked at once: one round trip to QEMU and one wake-up for the pair, not two.
+            var actualAsk = mon.QueryBalloonAsync(token);
+            var statsAsk = mon.GetBalloonStatsAsync(token);
+            await Task.WhenAll(actualAsk, statsAsk);
+            var (actual, stats) = (actualAsk.Result, statsAsk.Result);
             var sample = new BalloonSample
             {
                 Time = time.GetUtcNow(), MemorySize = config.Memory.MemorySize, Guarantee = guarantee, Actual = actual,
@@ -97,7 +102,9 @@ public sealed class VmMemoryManager(HostServiceJournal journal, HostSupervisorOp
             };
             var decision = track.Policy.Decide(sample);
             long? sent = null;
-            if (decision.Target is { } target && Math.Abs(target - actual) >= BalloonPolicy.MiB)
+            // Asked again just before sending: a resize or a move may have begun since the pass started.
+            if (decision.Target is { } target && Math.Abs(target - actual) >= BalloonPolicy.MiB
+                && !File.Exists(HostServicePaths.BalloonPauseMarker(rt.RunDirectory)) && !File.Exists(rt.MigratingMarker))
             {
                 await mon.SetBalloonAsync(target, token);
                 track.Policy.Sent(target, sample.Time, decision.Urgent, decision.Resend);
@@ -125,4 +132,7 @@ public sealed class VmMemoryManager(HostServiceJournal journal, HostSupervisorOp
             LastDecisionAt = changed ? now : previous?.LastDecisionAt ?? now,
         };
     }
+
+    /// <summary>Closes the monitor connections kept between passes.</summary>
+    public ValueTask DisposeAsync() => monitors.DisposeAsync();
 }

@@ -73,6 +73,9 @@ public static class QemuCommandLine
 
         Add("-chardev", $"socket,id=qmp,path={Opt(paths.QmpSocket)},server=on,wait=off");
         Add("-mon", "chardev=qmp,mode=control");
+        // The host service's own monitor, which it keeps connected (VmRuntimePaths.ServiceQmpSocket).
+        Add("-chardev", $"socket,id=qmp-svc,path={Opt(paths.ServiceQmpSocket)},server=on,wait=off");
+        Add("-mon", "chardev=qmp-svc,mode=control");
         // ttyS0 is served on a socket for Enter-VzVm and, attached or not, logged to console.log as before.
         Add("-chardev", $"socket,id=serial0,path={Opt(paths.ConsoleSocket)},server=on,wait=off,logfile={Opt(paths.SerialLog)},logappend=on");
         Add("-serial", "chardev:serial0");

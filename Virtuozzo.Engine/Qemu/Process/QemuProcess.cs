@@ -36,7 +36,7 @@ public sealed class QemuProcess(ProcessRunner runner, ILogger logger)
     public async Task<int> StartAsync(VmRuntimePaths paths, IReadOnlyList<string> arguments, object target, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(paths.RunDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        foreach (var f in new[] { paths.PidFile, paths.StartTimeFile, paths.QmpSocket, paths.QgaSocket, paths.PausedMarker, paths.StoppingMarker })
+        foreach (var f in new[] { paths.PidFile, paths.StartTimeFile, paths.QmpSocket, paths.ServiceQmpSocket, paths.QgaSocket, paths.PausedMarker, paths.StoppingMarker })
             File.Delete(f);
         var result = await runner.RunAsync("qemu-system-x86_64", arguments,
             new ProcessRunOptions { Target = target, Timeout = TimeSpan.FromSeconds(60), ThrowOnFailure = false }, cancellationToken);
@@ -53,7 +53,7 @@ public sealed class QemuProcess(ProcessRunner runner, ILogger logger)
         if (stat is not { IsAlive: true })
             throw new VzExternalToolException("qemu-system-x86_64", arguments, 0, "QEMU exited right after daemonizing; see the VM's console.log.", target);
         File.WriteAllText(paths.StartTimeFile, stat.StartTimeTicks.ToString(CultureInfo.InvariantCulture));
-        foreach (var f in new[] { paths.PidFile, paths.StartTimeFile, paths.QmpSocket, paths.QgaSocket })
+        foreach (var f in new[] { paths.PidFile, paths.StartTimeFile, paths.QmpSocket, paths.ServiceQmpSocket, paths.QgaSocket })
             if (File.Exists(f)) File.SetUnixFileMode(f, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         logger.LogInformation("Started QEMU for '{Target}' (pid {Pid}).", target, pid);
         return pid;

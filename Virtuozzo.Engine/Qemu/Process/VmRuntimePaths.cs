@@ -17,6 +17,11 @@ public sealed record VmRuntimePaths(string RunDirectory, string VeDirectory)
     /// <summary>The QEMU process's start time (clock ticks since boot), to tell our QEMU from a recycled pid.</summary>
     public string StartTimeFile => Path.Combine(RunDirectory, "qemu.start");
     public string QmpSocket => Path.Combine(RunDirectory, "qmp.sock");
+    /// <summary>
+    /// A second QMP monitor, for the host service alone: it keeps its connection open between passes (QEMU serves
+    /// one client per monitor, so holding the first would lock the cmdlets out).
+    /// </summary>
+    public string ServiceQmpSocket => Path.Combine(RunDirectory, "qmp-service.sock");
     public string QgaSocket => Path.Combine(RunDirectory, "qga.sock");
     /// <summary>Serializes QMP clients across processes: QEMU serves one at a time and a second one hangs.</summary>
     public string QmpLock => Path.Combine(RunDirectory, "qmp.lock");
@@ -60,7 +65,7 @@ public sealed record VmRuntimePaths(string RunDirectory, string VeDirectory)
     /// <summary>Refuses a run folder so deep that the socket paths would not fit in sun_path.</summary>
     public void ValidateSocketPaths()
     {
-        foreach (var socket in new[] { QmpSocket, QgaSocket, ConsoleSocket })
+        foreach (var socket in new[] { QmpSocket, ServiceQmpSocket, QgaSocket, ConsoleSocket })
             if (Encoding.UTF8.GetByteCount(socket) > MaxSocketPathBytes)
                 throw new VzInvalidArgumentException("VzRunRootTooLong",
                     $"The socket path '{socket}' is longer than {MaxSocketPathBytes} bytes, the limit of a unix socket address.", socket, "RunRoot")
