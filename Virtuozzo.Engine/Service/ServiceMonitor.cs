@@ -27,8 +27,7 @@ internal sealed class ServiceMonitor : IAsyncDisposable
     public async Task<T> RunAsync<T>(VmRuntimePaths rt, int pid, string name, TimeSpan timeout, Func<QemuMonitor, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
     {
         if (!File.Exists(rt.ServiceQmpSocket)) return await RunOnceAsync(rt, name, timeout, work, cancellationToken);
-        if (!Directory.Exists(rt.RunDirectory))
-            throw new VzInvalidStateException("VzVmNotRunning", $"The VM '{name}' has no run folder (it stopped).", name);
+        RequireRunFolder(rt, name);
         // No monitor lock: this monitor serves no one else, so nothing can hang on it. (Taking the lock had the
         // service's own metrics and guest tools passes poll for it, which cost more CPU than the samples.) A cmdlet
         // that changes the balloon says so with the VM's pause marker instead, checked before every send.
@@ -55,7 +54,7 @@ internal sealed class ServiceMonitor : IAsyncDisposable
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new VzTimeoutException("VzVmMonitorTimeout", $"The QEMU monitor of '{name}' did not answer within {timeout.TotalSeconds:0.#} s.", name, timeout);
+            throw Hung(name, timeout);
         }
         finally
         {
@@ -84,8 +83,7 @@ internal sealed class ServiceMonitor : IAsyncDisposable
     /// <summary>Opens the VM's own monitor for one operation and closes it after, as a cmdlet does.</summary>
     public static async Task<T> RunOnceAsync<T>(VmRuntimePaths rt, string name, TimeSpan timeout, Func<QemuMonitor, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
     {
-        if (!Directory.Exists(rt.RunDirectory))
-            throw new VzInvalidStateException("VzVmNotRunning", $"The VM '{name}' has no run folder (it stopped).", name);
+        RequireRunFolder(rt, name);
         using var gate = FileLock.Acquire(rt.QmpLock, timeout, name, cancellationToken);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cts.CancelAfter(timeout);
@@ -96,7 +94,16 @@ internal sealed class ServiceMonitor : IAsyncDisposable
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new VzTimeoutException("VzVmMonitorTimeout", $"The QEMU monitor of '{name}' did not answer within {timeout.TotalSeconds:0.#} s.", name, timeout);
+            throw Hung(name, timeout);
         }
     }
+
+    private static void RequireRunFolder(VmRuntimePaths rt, string name)
+    {
+        if (!Directory.Exists(rt.RunDirectory))
+            throw new VzInvalidStateException("VzVmNotRunning", $"The VM '{name}' has no run folder (it stopped).", name);
+    }
+
+    private static VzTimeoutException Hung(string name, TimeSpan timeout) =>
+        new("VzVmMonitorTimeout", $"The QEMU monitor of '{name}' did not answer within {timeout.TotalSeconds:0.#} s.", name, timeout);
 }
