@@ -23,29 +23,6 @@ public sealed class BalloonScheduleTests
     }
 
     [Fact]
-    public void With_the_defaults_a_ballooned_vm_is_due_on_every_loop_pass()
-    {
-        var options = new HostSupervisorOptions();
-        Assert.Equal(options.LoopInterval, options.MemoryPassInterval);
-        var next = options.NextBalloonSampleAt(T0, ballooned: true);
-        Assert.True(T0.AddMilliseconds(970) >= next);
-        Assert.True(T0.AddMilliseconds(100) < next);
-    }
-
-    [Fact]
-    public void A_shorter_ballooned_interval_samples_on_memory_passes_between_the_loop_passes()
-    {
-        var options = new HostSupervisorOptions { BalloonedInterval = TimeSpan.FromMilliseconds(500) };
-        Assert.Equal(TimeSpan.FromMilliseconds(500), options.MemoryPassInterval);
-        var next = options.NextBalloonSampleAt(T0, ballooned: true);
-        Assert.True(T0.AddMilliseconds(500) >= next);
-        Assert.True(T0.AddMilliseconds(480) >= next);
-        Assert.True(T0.AddMilliseconds(100) < next);
-        // A VM with all its memory waits for the loop's own pass.
-        Assert.True(T0.AddMilliseconds(500) < options.NextBalloonSampleAt(T0));
-    }
-
-    [Fact]
     public void A_longer_interval_skips_the_passes_in_between()
     {
         var options = new HostSupervisorOptions { BalloonInterval = TimeSpan.FromSeconds(5) };

@@ -22,6 +22,6 @@ public sealed record HostServicePaths(string Directory, string LockFile)
     /// <summary>Standard output and error of a service started with Start-VzHostService -Background.</summary>
     public string LogFile => Path.Combine(Directory, "hostservice.log");
 
-    /// <summary>Present while a VM must not be ballooned (a migration or a snapshot writes it, removes it after).</summary>
+    /// <summary>Present while a VM must not be ballooned by the service (a running resize writes it and removes it after; a move has its own marker).</summary>
     public static string BalloonPauseMarker(string vmRunDirectory) => Path.Combine(vmRunDirectory, "balloon-paused");
 }

@@ -28,7 +28,6 @@ public sealed class HostSupervisor
     private readonly HashSet<Guid> corruptReported = [];
     /// <summary>VMs (by QEMU pid) whose dead virtiofsd was journalled already.</summary>
     private readonly HashSet<(Guid, int)> shareDeathReported = [];
-    private List<(VeConfig Config, VmRuntimePaths Paths, int Pid)> lastRunningVms = [];
     private readonly Dictionary<Guid, (DateTimeOffset At, VmLiveState State)> written = [];
     /// <summary>
     /// The guest tools refresh in flight. It runs beside the loop, not in it: an agent busy with someone's command (or a
@@ -135,17 +134,6 @@ public sealed class HostSupervisor
             {
                 Journal.Record("LoopError", "host", ex.Message, LogLevel.Error);
             }
-            // Between the loop's passes, memory-only passes look again at the ballooned VMs (a burst is seen sooner).
-            for (var at = passStart + options.MemoryPassInterval; at < passStart + options.LoopInterval; at += options.MemoryPassInterval)
-            {
-                if (!await DelayUntilAsync(at, cancellationToken)) return;
-                try { await MemoryPassAsync(cancellationToken); }
-                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested) { return; }
-                catch (Exception ex) when (ex is VzException or IOException or UnauthorizedAccessException or InvalidOperationException)
-                {
-                    Journal.Record("LoopError", "host", ex.Message, LogLevel.Error);
-                }
-            }
             if (!await DelayUntilAsync(passStart + options.LoopInterval, cancellationToken)) return;
         }
     }
@@ -159,18 +147,10 @@ public sealed class HostSupervisor
         catch (OperationCanceledException) { return false; }
     }
 
-    /// <summary>The memory manager alone, over the VMs the last pass found running; it samples only the VMs that are due.</summary>
-    private async Task MemoryPassAsync(CancellationToken cancellationToken)
-    {
-        var results = await memory.TickAsync(lastRunningVms, BalloonSettings(), live, cancellationToken);
-        foreach (var (id, state) in results) live[id] = state;
-        WriteLiveStates(lastRunningVms.Where(v => results.ContainsKey(v.Config.Id)));
-    }
-
     /// <summary>
     /// Writes the live caches Get-VzVm reads: at once when something a reader acts on changed (the balloon, the last
     /// decision, guest tools facts), otherwise every <see cref="LiveRewrite"/> so the cache stays fresh. Every write is
-    /// an atomic file replace with an fsync: four VMs at two passes a second made them most of the service's CPU.
+    /// an atomic file replace with an fsync: rewriting every VM's cache on every pass made them most of the service's CPU.
     /// </summary>
     private void WriteLiveStates(IEnumerable<(VeConfig Config, VmRuntimePaths Paths, int Pid)> vms)
     {
@@ -241,7 +221,6 @@ public sealed class HostSupervisor
         }
         ksm.Tick(ksmPolicy, runningVms.Select(v => v.Pid), runningVms.Where(v => v.Config.Vm?.MemMerge != false).Select(v => v.Pid).Concat(mergeableInits));
         WriteLiveStates(runningVms);
-        lastRunningVms = runningVms;
         loops++;
         WriteStatus();
     }

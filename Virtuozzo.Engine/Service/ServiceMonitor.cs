@@ -30,7 +30,7 @@ internal sealed class ServiceMonitor : IAsyncDisposable
         RequireRunFolder(rt, name);
         // No monitor lock: this monitor serves no one else, so nothing can hang on it. (Taking the lock had the
         // service's own metrics and guest tools passes poll for it, which cost more CPU than the samples.) A cmdlet
-        // that changes the balloon says so with the VM's pause marker instead, checked before every send.
+        // that changes the balloon says so with the VM's pause marker instead, read just before every decision.
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cts.CancelAfter(timeout);
         var kept = false;

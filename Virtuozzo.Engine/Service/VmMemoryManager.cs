@@ -62,7 +62,6 @@ public sealed class VmMemoryManager(HostServiceJournal journal, HostSupervisorOp
             try
             {
                 var state = results[config.Id] = await PassAsync(config, rt, pid, track, host, previous.GetValueOrDefault(config.Id), cancellationToken);
-                if (state.BalloonActual < config.Memory.MemorySize - BalloonPolicy.MiB) track.NextAt = options.NextBalloonSampleAt(now, ballooned: true);
                 if (track.LastFailure is not null) logger.LogInformation("The monitor of '{Name}' answers again.", config.Name);
                 track.LastFailure = null;
             }
@@ -82,7 +81,6 @@ public sealed class VmMemoryManager(HostServiceJournal journal, HostSupervisorOp
         var name = config.Name;
         var guarantee = MemoryPlanner.Guarantee(config);
         var optedOut = config.Vm?.AutoBalloon == false;
-        var paused = File.Exists(HostServicePaths.BalloonPauseMarker(rt.RunDirectory));
         var (actual, stats, decision, sent, sample) = await monitors.RunAsync(rt, pid, name, options.MonitorTimeout, async (mon, token) =>
         {
             if (!track.StatsPollingSet)
@@ -95,6 +93,9 @@ public sealed class VmMemoryManager(HostServiceJournal journal, HostSupervisorOp
             var statsAsk = mon.GetBalloonStatsAsync(token);
             await Task.WhenAll(actualAsk, statsAsk);
             var (actual, stats) = (actualAsk.Result, statsAsk.Result);
+            // Read as late as possible, just before deciding: a resize or a move that began since the pass started
+            // pauses the policy (the service's monitor takes no lock that would have kept them apart).
+            var paused = File.Exists(HostServicePaths.BalloonPauseMarker(rt.RunDirectory)) || File.Exists(rt.MigratingMarker);
             var sample = new BalloonSample
             {
                 Time = time.GetUtcNow(), MemorySize = config.Memory.MemorySize, Guarantee = guarantee, Actual = actual,
@@ -102,9 +103,7 @@ public sealed class VmMemoryManager(HostServiceJournal journal, HostSupervisorOp
             };
             var decision = track.Policy.Decide(sample);
             long? sent = null;
-            // Asked again just before sending: a resize or a move may have begun since the pass started.
-            if (decision.Target is { } target && Math.Abs(target - actual) >= BalloonPolicy.MiB
-                && !File.Exists(HostServicePaths.BalloonPauseMarker(rt.RunDirectory)) && !File.Exists(rt.MigratingMarker))
+            if (decision.Target is { } target && Math.Abs(target - actual) >= BalloonPolicy.MiB)
             {
                 await mon.SetBalloonAsync(target, token);
                 track.Policy.Sent(target, sample.Time, decision.Urgent, decision.Resend);

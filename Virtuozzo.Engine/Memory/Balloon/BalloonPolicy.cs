@@ -128,7 +128,7 @@ public sealed class BalloonPolicy(BalloonPolicySettings settings)
             return new BalloonDecision { Target = Math.Max(floor, LastTarget ?? floor), Urgent = true, Reason = BalloonReason.BelowGuarantee, DesiredTarget = floor,
                 Detail = $"balloon actual {s.Actual / MiB} MiB is below the guarantee {floor / MiB} MiB" };
         if (s.Paused)
-            return new BalloonDecision { Reason = BalloonReason.Paused, DesiredTarget = s.Actual, Detail = "a migration or snapshot is in progress" };
+            return new BalloonDecision { Reason = BalloonReason.Paused, DesiredTarget = s.Actual, Detail = "a resize or a move to another host is in progress" };
         if (s.OptedOut || !Settings.Enabled)
         {
             // Give everything back (not only what exceeds the deadband), then leave the VM alone.
